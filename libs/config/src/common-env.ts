@@ -1,0 +1,22 @@
+import { hostPorts, str } from './env';
+
+/** Variables every Herald service reads. */
+export const commonEnv = {
+  KAFKA_BROKERS: hostPorts({
+    default: ['127.0.0.1:9092'],
+    desc: 'Kafka bootstrap servers, comma-separated host:port',
+  }),
+  HERALD_TOPIC_PREFIX: str({
+    default: 'herald.',
+    desc: 'Prefix of every Kafka topic and consumer group Herald creates',
+  }),
+  LOG_LEVEL: str({
+    default: 'info',
+    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    desc: 'Least severe level that is logged',
+  }),
+  HERALD_INSTANCE_ID: str({
+    default: '',
+    desc: 'Name of this instance in logs and Kafka client ids; empty means <hostname>-<pid>',
+  }),
+};

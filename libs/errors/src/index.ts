@@ -1,0 +1,2 @@
+export * from './herald-error';
+export * from './to-status';

@@ -1,0 +1,83 @@
+import type {
+  ServerDuplexStream,
+  ServerReadableStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+  ServiceDefinition,
+  UntypedServiceImplementation,
+  sendUnaryData,
+} from '@grpc/grpc-js';
+import { toStatus } from '@herald/errors';
+import type { Logger } from '@herald/logging';
+
+/** A unary handler: returns the response or throws a Herald error. */
+export type UnaryHandler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>;
+/** A server-streaming handler: writes to the call and resolves when it is done. */
+export type ServerStreamHandler<Req, Res> = (call: ServerWritableStream<Req, Res>) => Promise<void>;
+/** A bidirectional-streaming handler: resolves when the stream is done. */
+export type BidiStreamHandler<Req, Res> = (call: ServerDuplexStream<Req, Res>) => Promise<void>;
+/** A client-streaming handler: returns the one response. */
+export type ClientStreamHandler<Req, Res> = (call: ServerReadableStream<Req, Res>) => Promise<Res>;
+
+/** Handler types for each method of a ts-proto service definition, as plain async functions. */
+export type AsyncService<D> = {
+  [K in keyof D]: D[K] extends {
+    requestStream: infer RS;
+    responseStream: infer SS;
+    requestDeserialize: (b: Buffer) => infer Req;
+    responseSerialize: (r: infer Res) => Buffer;
+  }
+    ? RS extends true
+      ? SS extends true
+        ? BidiStreamHandler<Req, Res>
+        : ClientStreamHandler<Req, Res>
+      : SS extends true
+        ? ServerStreamHandler<Req, Res>
+        : UnaryHandler<Req, Res>
+    : never;
+};
+
+/**
+ * Turns plain async handlers into grpc-js handlers. Every thrown value goes
+ * through `toStatus`, the one map from errors to gRPC statuses; unexpected
+ * errors are logged with their stack and reach the caller as a bare UNKNOWN.
+ */
+export function withErrorHandling<D extends ServiceDefinition>(
+  definition: D,
+  handlers: AsyncService<D>,
+  logger: Logger,
+): UntypedServiceImplementation {
+  const implementation: UntypedServiceImplementation = {};
+  for (const [method, spec] of Object.entries(definition)) {
+    const handler = (handlers as Record<string, (...args: unknown[]) => Promise<unknown>>)[method];
+    if (!handler) throw new Error(`no handler for ${spec.path}`);
+    const fail = (error: unknown) => {
+      const status = toStatus(error);
+      if (status.unexpected) logger.error({ err: error, method: spec.path }, 'unexpected error in handler');
+      else logger.debug({ method: spec.path, code: status.code, details: status.details }, 'request failed');
+      return { code: status.code, details: status.details };
+    };
+    if (!spec.responseStream) {
+      implementation[method] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        const result = spec.requestStream ? handler(call) : handler(call.request, call);
+        result.then(
+          (response) => callback(null, response),
+          (error: unknown) => callback(fail(error)),
+        );
+      };
+    } else {
+      implementation[method] = (call: ServerWritableStream<unknown, unknown>) => {
+        handler(call).then(
+          () => {
+            if (!call.writableEnded) call.end();
+          },
+          (error: unknown) => {
+            if (call.cancelled || call.writableEnded) return;
+            call.emit('error', fail(error));
+          },
+        );
+      };
+    }
+  }
+  return implementation;
+}

@@ -1,0 +1,3 @@
+export * from './error-middleware';
+export * from './server';
+export * from './lifecycle';

@@ -1,0 +1,351 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { brokerProperties, type NodeSpec } from './broker-config';
+import { ensureKafkaJars } from './jars';
+import { kafkaDeployDir } from './paths';
+import { isAlive, isPortOpen, signal, terminate, waitForExit } from './process-control';
+
+/** Options of {@link LocalKafkaCluster.start}. */
+export interface LocalKafkaOptions {
+  /** Number of nodes, each broker and controller. 3 gives replication factor 3 and min ISR 2. */
+  brokers: number;
+  /** Folder for the cluster's state file, node configs, data and logs. */
+  dir: string;
+  /** Client port of node 1; node n listens on `basePort + 2(n-1)`, its controller one above. */
+  basePort: number;
+  /** Keep the data of an earlier run in `dir` (for `make run`) instead of starting empty. @defaultValue false */
+  keepData?: boolean;
+  /** Maximum JVM heap per node, in MiB. @defaultValue 512 */
+  heapMb?: number;
+  /** Progress lines. @defaultValue none */
+  log?: (line: string) => void;
+}
+
+/** One node as the state file records it. */
+export interface NodeState extends NodeSpec {
+  pid: number;
+  logFile: string;
+  configFile: string;
+}
+
+interface ClusterState {
+  clusterId: string;
+  libs: string;
+  heapMb: number;
+  nodes: NodeState[];
+}
+
+const stateFileName = 'cluster.json';
+
+/**
+ * A Kafka cluster of JVM processes on loopback, in KRaft mode, from the jars
+ * pinned in `deploy/kafka`. Its state file (pids, ports) lets another process
+ * attach to it, and lets a later run kill what an aborted run left behind.
+ */
+export class LocalKafkaCluster {
+  private constructor(
+    readonly dir: string,
+    private state: ClusterState,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Starts a cluster and resolves once every node is up and can lead partitions. */
+  static async start(options: LocalKafkaOptions): Promise<LocalKafkaCluster> {
+    const log = options.log ?? (() => {});
+    await LocalKafkaCluster.stopLeftovers(options.dir);
+    const nodes: NodeSpec[] = Array.from({ length: options.brokers }, (_, i) => ({
+      id: i + 1,
+      port: options.basePort + 2 * i,
+      controllerPort: options.basePort + 2 * i + 1,
+      logDir: path.join(options.dir, `node-${i + 1}`, 'data'),
+    }));
+    for (const node of nodes) {
+      for (const port of [node.port, node.controllerPort]) {
+        if (await isPortOpen(port)) {
+          throw new Error(
+            `port ${port} on 127.0.0.1 is already in use; stop what runs there, or point KAFKA_BROKERS at an existing cluster`,
+          );
+        }
+      }
+    }
+    const libs = await ensureKafkaJars(log);
+    const previous = options.keepData ? readState(options.dir) : undefined;
+    const reuse = previous !== undefined && sameLayout(previous.nodes, nodes) && nodes.every((n) => formatted(n));
+    if (!reuse) rmSync(options.dir, { recursive: true, force: true });
+    mkdirSync(options.dir, { recursive: true });
+    const clusterId = reuse ? previous.clusterId : newClusterId();
+    const state: ClusterState = {
+      clusterId,
+      libs,
+      heapMb: options.heapMb ?? 512,
+      nodes: nodes.map((node) => ({
+        ...node,
+        pid: 0,
+        logFile: path.join(options.dir, `node-${node.id}`, 'server.log'),
+        configFile: path.join(options.dir, `node-${node.id}`, 'server.properties'),
+      })),
+    };
+    for (const node of state.nodes) {
+      mkdirSync(path.dirname(node.configFile), { recursive: true });
+      writeFileSync(node.configFile, brokerProperties(node, nodes));
+    }
+    const started = Date.now();
+    if (!reuse) {
+      log(`formatting ${nodes.length} KRaft node(s), cluster id ${clusterId}`);
+      await Promise.all(state.nodes.map((node) => formatNode(state, node)));
+    }
+    const cluster = new LocalKafkaCluster(options.dir, state, log);
+    for (const node of state.nodes) cluster.spawnNode(node);
+    cluster.saveState();
+    try {
+      await cluster.waitReady(120_000);
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    log(`Kafka ready in ${((Date.now() - started) / 1000).toFixed(1)} s at ${cluster.bootstrapServers.join(',')}`);
+    return cluster;
+  }
+
+  /** Attaches to a cluster another process started in `dir`. */
+  static attach(dir: string, log: (line: string) => void = () => {}): LocalKafkaCluster {
+    const state = readState(dir);
+    if (!state) throw new Error(`no local Kafka cluster state in ${dir}`);
+    return new LocalKafkaCluster(dir, state, log);
+  }
+
+  /** Kills every node recorded in `dir`'s state file that is still running. */
+  static async stopLeftovers(dir: string): Promise<void> {
+    const state = readState(dir);
+    if (!state) return;
+    await Promise.all(
+      state.nodes.filter((node) => node.pid > 0 && isKafkaProcess(node.pid)).map((node) => terminate(node.pid, 10_000)),
+    );
+  }
+
+  /** `host:port` of every node, for `KAFKA_BROKERS`. */
+  get bootstrapServers(): string[] {
+    return this.state.nodes.map((node) => `127.0.0.1:${node.port}`);
+  }
+
+  /** Node ids, from 1. */
+  get nodeIds(): number[] {
+    return this.state.nodes.map((node) => node.id);
+  }
+
+  /** The pid of a running node. */
+  pidOf(nodeId: number): number {
+    return this.node(nodeId).pid;
+  }
+
+  /** Whether a node's process is running (it may be paused). */
+  isRunning(nodeId: number): boolean {
+    const pid = this.node(nodeId).pid;
+    return pid > 0 && isAlive(pid);
+  }
+
+  /** Stops one node cleanly (SIGTERM: it hands over leadership first). */
+  async stopBroker(nodeId: number): Promise<void> {
+    const node = this.node(nodeId);
+    await terminate(node.pid, 30_000);
+  }
+
+  /** Kills one node at once (SIGKILL): no hand-over, as in a crash. */
+  async killBroker(nodeId: number): Promise<void> {
+    const node = this.node(nodeId);
+    signal(node.pid, 'SIGKILL');
+    await waitForExit(node.pid, 10_000);
+  }
+
+  /** Freezes one node (SIGSTOP): its process and sockets stay, it answers nothing. */
+  pauseBroker(nodeId: number): void {
+    signal(this.node(nodeId).pid, 'SIGSTOP');
+  }
+
+  /** Unfreezes a paused node (SIGCONT). */
+  resumeBroker(nodeId: number): void {
+    signal(this.node(nodeId).pid, 'SIGCONT');
+  }
+
+  /** Starts a stopped or killed node again, with its data, and waits until the cluster has every node. */
+  async startBroker(nodeId: number, timeoutMillis = 60_000): Promise<void> {
+    const node = this.node(nodeId);
+    if (node.pid > 0 && isAlive(node.pid)) throw new Error(`node ${nodeId} is still running (pid ${node.pid})`);
+    this.spawnNode(node);
+    this.saveState();
+    const deadline = Date.now() + timeoutMillis;
+    await this.waitNodeAnswers(node, timeoutMillis);
+    await this.waitReady(Math.max(1_000, deadline - Date.now()));
+  }
+
+  /**
+   * The controller may still list a killed node as registered until its session
+   * expires, so a restarted node counts as up only once it answers a metadata
+   * request itself.
+   */
+  private async waitNodeAnswers(node: NodeState, timeoutMillis: number): Promise<void> {
+    const deadline = Date.now() + timeoutMillis;
+    const kafka = new Kafka({
+      clientId: 'herald-local-kafka',
+      brokers: [`127.0.0.1:${node.port}`],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 1_000,
+      requestTimeout: 3_000,
+      retry: { retries: 0 },
+    });
+    while (Date.now() < deadline) {
+      if (!isAlive(node.pid)) throw new Error(`Kafka node ${node.id} exited during start-up; see ${node.logFile}`);
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        if (cluster.brokers.some((broker) => broker.nodeId === node.id)) return;
+      } catch {
+        // not up yet
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`Kafka node ${node.id} did not answer within ${timeoutMillis} ms`);
+  }
+
+  /**
+   * Resolves once every node is registered with the controller and a topic
+   * with one replica per node gets a leader for every partition.
+   */
+  async waitReady(timeoutMillis: number): Promise<void> {
+    const deadline = Date.now() + timeoutMillis;
+    const kafka = new Kafka({
+      clientId: 'herald-local-kafka',
+      brokers: this.bootstrapServers,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 2_000,
+      requestTimeout: 5_000,
+      retry: { retries: 0 },
+    });
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      for (const node of this.state.nodes) {
+        if (node.pid > 0 && !isAlive(node.pid)) {
+          throw new Error(`Kafka node ${node.id} exited during start-up; see ${node.logFile}`);
+        }
+      }
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        if (cluster.brokers.length === this.state.nodes.length) {
+          const probe = `__herald_ready_${Date.now()}`;
+          await admin.createTopics({
+            topics: [{ topic: probe, numPartitions: this.state.nodes.length, replicationFactor: this.state.nodes.length }],
+            waitForLeaders: true,
+            timeout: 10_000,
+          });
+          await admin.deleteTopics({ topics: [probe], timeout: 10_000 }).catch(() => undefined);
+          return;
+        }
+        lastError = new Error(`${cluster.brokers.length} of ${this.state.nodes.length} brokers registered`);
+      } catch (error) {
+        lastError = error;
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`Kafka not ready after ${timeoutMillis} ms: ${String(lastError)}`);
+  }
+
+  /** Stops every node (SIGTERM, then SIGKILL after 15 s). Data stays unless `removeData`. */
+  async stop(options: { removeData?: boolean } = {}): Promise<void> {
+    await Promise.all(this.state.nodes.filter((node) => node.pid > 0).map((node) => terminate(node.pid, 15_000)));
+    for (const node of this.state.nodes) node.pid = 0;
+    if (options.removeData) rmSync(this.dir, { recursive: true, force: true });
+    else this.saveState();
+  }
+
+  private node(nodeId: number): NodeState {
+    const node = this.state.nodes.find((n) => n.id === nodeId);
+    if (!node) throw new Error(`no Kafka node ${nodeId}; nodes are ${this.nodeIds.join(', ')}`);
+    return node;
+  }
+
+  private spawnNode(node: NodeState): void {
+    const out = openSync(node.logFile, 'a');
+    const child = spawn(javaBinary(), [...jvmArgs(this.state), 'kafka.Kafka', node.configFile], {
+      stdio: ['ignore', out, out],
+    });
+    closeSync(out);
+    if (child.pid === undefined) throw new Error('could not start java; is a JDK 17+ installed?');
+    child.on('error', (error) => this.log(`Kafka node ${node.id}: ${error.message}`));
+    // Never let a broker keep the Node process alive, nor die with it silently.
+    child.unref();
+    node.pid = child.pid;
+    this.log(`Kafka node ${node.id} started, pid ${node.pid}, port ${node.port}`);
+  }
+
+  private saveState(): void {
+    writeFileSync(path.join(this.dir, stateFileName), JSON.stringify(this.state, null, 2));
+  }
+}
+
+function readState(dir: string): ClusterState | undefined {
+  const file = path.join(dir, stateFileName);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
+}
+
+function sameLayout(a: NodeSpec[], b: NodeSpec[]): boolean {
+  return a.length === b.length && a.every((node, i) => node.port === b[i]?.port && node.logDir === b[i]?.logDir);
+}
+
+function formatted(node: NodeSpec): boolean {
+  return existsSync(path.join(node.logDir, 'meta.properties'));
+}
+
+/** A random KRaft cluster id: 16 bytes, URL-safe base64, as `kafka-storage random-uuid` prints. */
+function newClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function javaBinary(): string {
+  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+function jvmArgs(state: ClusterState): string[] {
+  return [
+    `-Xms${Math.min(256, state.heapMb)}m`,
+    `-Xmx${state.heapMb}m`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${path.join(kafkaDeployDir, 'log4j2.properties')}`,
+    '-cp',
+    `${state.libs}/*`,
+  ];
+}
+
+async function formatNode(state: ClusterState, node: NodeState): Promise<void> {
+  const child = spawn(
+    javaBinary(),
+    [...jvmArgs(state), 'kafka.tools.StorageTool', 'format', '-t', state.clusterId, '-c', node.configFile],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`formatting Kafka node ${node.id} failed (exit ${code}): ${output.trim()}`);
+}
+
+/** Guards against killing an unrelated process that reused a recorded pid. */
+function isKafkaProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
+  } catch {
+    return false;
+  }
+}
