@@ -1,28 +1,23 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as protoLoader from '@grpc/proto-loader';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 
 /** The folder that holds `herald/v1/*.proto`: the API's source of truth. */
 export const protoDir = path.resolve(__dirname, '..', '..', '..', '..', 'proto');
 
-/** Every Herald proto file, relative to {@link protoDir}. */
-export const protoFiles = [
-  'herald/v1/types.proto',
-  'herald/v1/publisher.proto',
-  'herald/v1/subscriber_registry.proto',
-  'herald/v1/dispatcher.proto',
-];
+/** Where `make proto` writes the descriptor sets (beside the generated code). */
+const descriptorDir = path.resolve(__dirname, '..', '..', 'src', 'gen');
 
 /**
- * Loads the protos with proto-loader. Handlers use the ts-proto types; this
- * definition feeds gRPC server reflection, which needs the descriptors.
+ * The serialized file descriptors of Herald's protos (with the well-known types
+ * they import and their comments) and of `grpc.health.v1`, as `buf build` wrote
+ * them. Server reflection serves these, so that grpcurl and other tools see the
+ * real file names, imports and documentation.
  */
-export function loadProtoDefinition(extraFiles: string[] = []): protoLoader.PackageDefinition {
-  return protoLoader.loadSync([...protoFiles, ...extraFiles], {
-    includeDirs: [protoDir],
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
+export function fileDescriptorProtos(): Buffer[] {
+  return ['herald.binpb', 'health.binpb'].flatMap((file) => {
+    const set = fromBinary(FileDescriptorSetSchema, readFileSync(path.join(descriptorDir, file)));
+    return set.file.map((descriptor) => Buffer.from(toBinary(FileDescriptorProtoSchema, descriptor)));
   });
 }

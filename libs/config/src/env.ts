@@ -33,7 +33,9 @@ export function readEnv<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEnv =
       for (const [name, error] of Object.entries(errors)) {
         const value = env[name];
         problems[name] =
-          value === undefined ? 'is required' : `has an invalid value ${JSON.stringify(value)}: ${(error as Error).message}`;
+          value === undefined
+            ? 'is required'
+            : `has an invalid value ${JSON.stringify(value)}: ${(error as Error).message}`;
       }
     },
   });

@@ -13,6 +13,7 @@ export type HeraldErrorCode =
   | 'UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
   | 'CANCELLED'
+  | 'UNIMPLEMENTED'
   | 'INTERNAL';
 
 /** Base of every error Herald raises on purpose. */
@@ -96,6 +97,11 @@ export class DeadlineExceededError extends HeraldError {
 /** Thrown into work that was abandoned because the caller went away or the service is stopping. */
 export class CancelledError extends HeraldError {
   readonly code = 'CANCELLED';
+}
+
+/** Thrown by an rpc this instance does not serve. */
+export class UnimplementedError extends HeraldError {
+  readonly code = 'UNIMPLEMENTED';
 }
 
 /** Thrown when Herald's own invariants break: a bug, never the caller's fault. */

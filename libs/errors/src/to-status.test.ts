@@ -1,18 +1,22 @@
 import assert from 'node:assert/strict';
-import {
-  AlreadyExistsError,
-  InvalidArgumentError,
-  NotFoundError,
-  UnavailableError,
-  isRetryable,
-} from './herald-error';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, UnavailableError, isRetryable } from './herald-error';
 import { GrpcCode, toStatus } from './to-status';
 
 describe('toStatus', () => {
   const cases: Array<[string, unknown, number, string]> = [
-    ['invalid argument names the field', new InvalidArgumentError('topic', 'must not be empty'), GrpcCode.INVALID_ARGUMENT, 'topic: must not be empty'],
+    [
+      'invalid argument names the field',
+      new InvalidArgumentError('topic', 'must not be empty'),
+      GrpcCode.INVALID_ARGUMENT,
+      'topic: must not be empty',
+    ],
     ['not found', new NotFoundError('topic', 'orders'), GrpcCode.NOT_FOUND, 'topic "orders" not found'],
-    ['already exists', new AlreadyExistsError('subscription', 's'), GrpcCode.ALREADY_EXISTS, 'subscription "s" already exists'],
+    [
+      'already exists',
+      new AlreadyExistsError('subscription', 's'),
+      GrpcCode.ALREADY_EXISTS,
+      'subscription "s" already exists',
+    ],
     ['unavailable', new UnavailableError('kafka unreachable'), GrpcCode.UNAVAILABLE, 'kafka unreachable'],
     ['a plain error hides its text', new Error('secret internals'), GrpcCode.UNKNOWN, 'internal error'],
     ['a thrown string', 'boom', GrpcCode.UNKNOWN, 'internal error'],

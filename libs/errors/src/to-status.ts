@@ -42,6 +42,7 @@ const codeByHeraldCode: Record<HeraldErrorCode, number> = {
   UNAVAILABLE: GrpcCode.UNAVAILABLE,
   DEADLINE_EXCEEDED: GrpcCode.DEADLINE_EXCEEDED,
   CANCELLED: GrpcCode.CANCELLED,
+  UNIMPLEMENTED: GrpcCode.UNIMPLEMENTED,
   INTERNAL: GrpcCode.INTERNAL,
 };
 

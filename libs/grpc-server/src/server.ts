@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { loadProtoDefinition } from '@herald/api';
+import { fileDescriptorProtos } from '@herald/api';
 import type { Logger } from '@herald/logging';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
+import type { PackageDefinition } from '@grpc/proto-loader';
 import { type AsyncService, withErrorHandling } from './error-middleware';
 
 /** One gRPC service to serve: its generated definition, its full name and its handlers. */
@@ -57,7 +58,12 @@ export class HeraldServer {
       Object.fromEntries(['', ...this.serviceNames].map((name) => [name, 'NOT_SERVING'])),
     );
     this.health.addToServer(this.server);
-    new ReflectionService(loadProtoDefinition([healthProtoPath])).addToServer(this.server);
+    // Reflection reads only `fileDescriptorProtos`; buf's descriptors keep real file names and imports,
+    // which proto-loader's synthetic ones lack (grpcurl then fails to resolve google.protobuf types).
+    const descriptors = { herald: { fileDescriptorProtos: fileDescriptorProtos() } } as unknown as PackageDefinition;
+    new ReflectionService(descriptors, { services: ['grpc.health.v1.Health', ...this.serviceNames] }).addToServer(
+      this.server,
+    );
     for (const service of options.services) {
       this.server.addService(service.definition, withErrorHandling(service.definition, service.handlers, this.logger));
     }

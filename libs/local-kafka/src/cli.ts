@@ -39,16 +39,19 @@ async function main(): Promise<void> {
       });
       log(`KAFKA_BROKERS=${cluster.bootstrapServers.join(',')}  (Ctrl-C stops it)`);
       const keepAlive = setInterval(() => {}, 1 << 30);
-      const stop = () => void cluster.stop().then(() => {
-        clearInterval(keepAlive);
-        process.exit(0);
-      });
+      const stop = () =>
+        void cluster.stop().then(() => {
+          clearInterval(keepAlive);
+          process.exit(0);
+        });
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       return;
     }
     default:
-      console.error('usage: local-kafka fetch | start [--brokers N] [--dir D] [--port P] [--keep-data] | stop [--dir D]');
+      console.error(
+        'usage: local-kafka fetch | start [--brokers N] [--dir D] [--port P] [--keep-data] | stop [--dir D]',
+      );
       process.exit(2);
   }
 }

@@ -241,7 +241,9 @@ export class LocalKafkaCluster {
         if (cluster.brokers.length === this.state.nodes.length) {
           const probe = `__herald_ready_${Date.now()}`;
           await admin.createTopics({
-            topics: [{ topic: probe, numPartitions: this.state.nodes.length, replicationFactor: this.state.nodes.length }],
+            topics: [
+              { topic: probe, numPartitions: this.state.nodes.length, replicationFactor: this.state.nodes.length },
+            ],
             waitForLeaders: true,
             timeout: 10_000,
           });

@@ -1,0 +1,79 @@
+# Herald's commands. `make run` and `make test` are the two a newcomer needs;
+# each installs what it lacks first. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NPM_STAMP := node_modules/.installed
+LOCAL_KAFKA := node libs/local-kafka/dist/src/cli.js
+TEST_KAFKA_DIR := .herald/test/kafka
+MOCHA := npx mocha --reporter spec
+UNIT_TESTS := 'libs/*/dist/src/**/*.test.js' 'services/*/dist/src/**/*.test.js'
+INTEGRATION_TESTS := 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js'
+
+.PHONY: help install build proto proto-check lint fmt kafka-jars run test test-unit test-integration clean
+
+help:
+	@echo "make run     start a local Kafka and the three services (Ctrl-C stops all)"
+	@echo "make test    lint, unit tests, then integration tests against a real 3-broker Kafka"
+	@echo "make build | proto | proto-check | lint | fmt | kafka-jars | clean"
+
+$(NPM_STAMP): package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(NPM_STAMP)
+
+build: install
+	npx tsc -b
+
+# Regenerates libs/api from proto/ (lint first: the proto is the contract).
+proto: install
+	npx buf lint proto
+	rm -rf libs/api/src/gen
+	$(call generate,libs/api/src/gen)
+
+# ts-proto types and clients, plus the descriptor sets that server reflection serves.
+define generate
+	sed "s#out: libs/api/src/gen#out: $(1)#" proto/buf.gen.yaml > $(1).buf.gen.yaml
+	npx buf generate proto --template $(1).buf.gen.yaml
+	rm $(1).buf.gen.yaml
+	npx buf build proto -o $(1)/herald.binpb
+	npx buf build node_modules/grpc-health-check/proto -o $(1)/health.binpb
+endef
+
+# Fails when libs/api/src/gen differs from what `make proto` would write.
+proto-check: install
+	$(eval tmp := $(shell mktemp -d))
+	@$(call generate,$(tmp)/gen)
+	@tmp=$(tmp); if diff -r $$tmp/gen libs/api/src/gen > /dev/null; then echo "generated code is up to date"; rm -rf $$tmp; \
+	  else echo "libs/api/src/gen is stale: run 'make proto' and commit the result"; diff -r $$tmp/gen libs/api/src/gen | head -20; rm -rf $$tmp; exit 1; fi
+
+lint: install
+	npx buf lint proto
+	npx eslint --max-warnings 0 .
+	npx prettier --check .
+
+fmt: install
+	npx prettier --write .
+	npx eslint --fix .
+
+kafka-jars: build
+	$(LOCAL_KAFKA) fetch
+
+run: build
+	node libs/devstack/dist/src/run-local.js
+
+test-unit: build
+	$(MOCHA) $(UNIT_TESTS)
+
+# Integration tests share one real Kafka (3 brokers unless KAFKA_BROKERS is set);
+# whatever happens, nothing of it is left running afterwards.
+test-integration: build kafka-jars
+	@$(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR)
+	@status=0; $(MOCHA) --timeout 120000 --require libs/testkit/dist/src/mocha-fixtures.js $(INTEGRATION_TESTS) || status=$$?; \
+	  $(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR); exit $$status
+
+test: build proto-check lint test-unit test-integration
+
+clean:
+	rm -rf libs/*/dist services/*/dist .herald/test .herald/run

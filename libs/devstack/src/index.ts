@@ -1,0 +1,3 @@
+export * from './health-probe';
+export * from './service-process';
+export * from './herald-stack';

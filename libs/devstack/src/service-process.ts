@@ -1,0 +1,152 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isAlive, repoRoot, signal, waitForExit } from '@herald/local-kafka';
+import { checkHealth } from './health-probe';
+
+/** Herald's three services, by their folder names under `services/`. */
+export type ServiceName = 'publisher' | 'subscriber-registry' | 'dispatcher';
+
+/** Options of {@link ServiceProcess.start}. */
+export interface ServiceProcessOptions {
+  service: ServiceName;
+  /** gRPC port the service listens on (its `*_PORT` variable is set from it). */
+  port: number;
+  /** Environment on top of the current one. */
+  env: Record<string, string>;
+  /** File for the service's log lines. */
+  logFile: string;
+  /** Time to reach SERVING. @defaultValue 60 s */
+  readyTimeoutMillis?: number;
+}
+
+const portVariable: Record<ServiceName, string> = {
+  publisher: 'PUBLISHER_PORT',
+  'subscriber-registry': 'REGISTRY_PORT',
+  dispatcher: 'DISPATCHER_PORT',
+};
+
+const running = new Set<ServiceProcess>();
+
+/**
+ * One Herald service running as its own Node.js process, from its built entry
+ * point. Every instance is remembered, so that a test run can kill what a
+ * failed test left behind ({@link ServiceProcess.killAll}).
+ */
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  private exitCode: number | null | undefined;
+
+  private constructor(readonly options: ServiceProcessOptions) {}
+
+  /** Starts the service and resolves once its health check answers SERVING. */
+  static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
+    const service = new ServiceProcess(options);
+    await service.start();
+    return service;
+  }
+
+  /** Kills (SIGKILL) every service started by this process that is still running. */
+  static killAll(): void {
+    for (const service of running) service.kill();
+  }
+
+  /** `127.0.0.1:<port>`. */
+  get address(): string {
+    return `127.0.0.1:${this.options.port}`;
+  }
+
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
+  get name(): ServiceName {
+    return this.options.service;
+  }
+
+  /** Whether the process is running (it may be paused). */
+  get running(): boolean {
+    return this.pid > 0 && this.exitCode === undefined && isAlive(this.pid);
+  }
+
+  /** Starts the process again (after a stop or kill) and waits for SERVING. */
+  async start(): Promise<void> {
+    if (this.running) throw new Error(`${this.options.service} is already running (pid ${this.pid})`);
+    const entry = path.join(repoRoot, 'services', this.options.service, 'dist', 'src', 'main.js');
+    mkdirSync(path.dirname(this.options.logFile), { recursive: true });
+    const out = openSync(this.options.logFile, 'a');
+    this.exitCode = undefined;
+    const child = spawn(process.execPath, [entry], {
+      env: { ...process.env, ...this.options.env, [portVariable[this.options.service]]: String(this.options.port) },
+      stdio: ['ignore', out, out],
+    });
+    closeSync(out);
+    this.child = child;
+    running.add(this);
+    child.on('exit', (code) => {
+      this.exitCode = code;
+      running.delete(this);
+    });
+    await this.waitServing(this.options.readyTimeoutMillis ?? 60_000);
+  }
+
+  /** Resolves once the health check answers SERVING; rejects if the process exits first. */
+  async waitServing(timeoutMillis: number): Promise<void> {
+    const deadline = Date.now() + timeoutMillis;
+    let status = '';
+    while (Date.now() < deadline) {
+      if (this.exitCode !== undefined) {
+        throw new Error(`${this.options.service} exited with code ${this.exitCode}:\n${this.logTail()}`);
+      }
+      status = await checkHealth(this.address);
+      if (status === 'SERVING') return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(
+      `${this.options.service} not SERVING after ${timeoutMillis} ms (last: ${status}):\n${this.logTail()}`,
+    );
+  }
+
+  /** SIGTERM and wait for the exit; SIGKILL after `graceMillis`. Resolves with the exit code. */
+  async stop(graceMillis = 20_000): Promise<number | null | undefined> {
+    if (!this.running) return this.exitCode;
+    signal(this.pid, 'SIGCONT');
+    signal(this.pid, 'SIGTERM');
+    if (!(await waitForExit(this.pid, graceMillis))) this.kill();
+    await waitForExit(this.pid, 5_000);
+    return this.exitCode;
+  }
+
+  /** SIGKILL: the process dies at once, as in a crash. */
+  kill(): void {
+    if (this.pid > 0) signal(this.pid, 'SIGKILL');
+  }
+
+  /** SIGSTOP: frozen, connections open, answering nothing. */
+  pause(): void {
+    signal(this.pid, 'SIGSTOP');
+  }
+
+  /** SIGCONT after {@link ServiceProcess.pause}. */
+  resume(): void {
+    signal(this.pid, 'SIGCONT');
+  }
+
+  /** Waits for the process to exit by itself. */
+  async waitExit(timeoutMillis: number): Promise<number | null | undefined> {
+    await waitForExit(this.pid, timeoutMillis);
+    return this.exitCode;
+  }
+
+  /** The last lines of the service's log, for error messages. */
+  logTail(lines = 30): string {
+    try {
+      return readFileSync(this.options.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+}
+
+// A test runner that dies of an exception must not leave services behind.
+process.on('exit', () => ServiceProcess.killAll());

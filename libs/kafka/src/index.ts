@@ -1,0 +1,3 @@
+export * from './kafka-client';
+export * from './names';
+export * from './headers';
