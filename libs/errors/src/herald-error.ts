@@ -49,8 +49,10 @@ export class NotFoundError extends HeraldError {
   constructor(
     readonly kind: ResourceKind,
     readonly resourceName: string,
+    /** The request field that named it, when it is not the obvious one. */
+    readonly field?: string,
   ) {
-    super(`${kind} "${resourceName}" not found`);
+    super(`${field ? `${field}: ` : ''}${kind} "${resourceName}" not found`);
   }
 }
 

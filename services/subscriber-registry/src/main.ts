@@ -1,38 +1,56 @@
 import { SubscriberRegistryServiceService } from '@herald/api';
-import { UnimplementedError } from '@herald/errors';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
-import { createLogger } from '@herald/logging';
+import { KafkaNames, TopicAdmin, createKafka } from '@herald/kafka';
+import { createLogger, defaultInstanceId } from '@herald/logging';
 import { readRegistryConfig } from './config';
+import { registryHandlers } from './grpc/registry-handlers';
+import { RegistryLog } from './log/registry-log';
+import { RegistryService } from './registry-service';
 
 runMain('subscriber-registry', async () => {
   const config = readRegistryConfig();
-  const logger = createLogger({
-    service: 'subscriber-registry',
-    level: config.LOG_LEVEL,
-    instance: config.HERALD_INSTANCE_ID,
+  const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
+  const logger = createLogger({ service: 'subscriber-registry', level: config.LOG_LEVEL, instance: instanceId });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `herald-registry-${instanceId}`, logger });
+  const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
+  const admin = new TopicAdmin(kafka, logger);
+  const log = new RegistryLog({
+    kafka,
+    admin,
+    names,
+    logger,
+    instanceId,
+    replicationFactor: config.REGISTRY_REPLICATION_FACTOR,
   });
-  const notYet = async () => {
-    throw new UnimplementedError('not implemented yet');
-  };
+  const registry = new RegistryService({
+    log,
+    admin,
+    names,
+    logger,
+    topicDefaults: {
+      partitions: config.REGISTRY_DEFAULT_PARTITIONS,
+      retentionMillis: config.REGISTRY_DEFAULT_RETENTION_HOURS * 3600_000,
+    },
+    replicationFactor: config.REGISTRY_REPLICATION_FACTOR,
+    writeTimeoutMillis: config.REGISTRY_WRITE_TIMEOUT_MS,
+  });
   const server = new HeraldServer({
     logger,
     services: [
-      bindService('herald.v1.SubscriberRegistryService', SubscriberRegistryServiceService, {
-        createTopic: notYet,
-        getTopic: notYet,
-        listTopics: notYet,
-        deleteTopic: notYet,
-        createSubscription: notYet,
-        getSubscription: notYet,
-        listSubscriptions: notYet,
-        updateSubscription: notYet,
-        deleteSubscription: notYet,
-        seek: notYet,
-        watch: notYet,
-      }),
+      bindService(
+        'herald.v1.SubscriberRegistryService',
+        SubscriberRegistryServiceService,
+        registryHandlers(registry, logger),
+      ),
     ],
   });
+  // Listen first (health answers NOT_SERVING during replay), serve once the state is current.
   await server.listen(config.REGISTRY_HOST, config.REGISTRY_PORT);
+  await registry.start();
   server.setServing(true);
-  stopOnSignals(logger, () => server.stop());
+  stopOnSignals(logger, async () => {
+    await server.stop();
+    await log.stop();
+    await admin.close();
+  });
 });

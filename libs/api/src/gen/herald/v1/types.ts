@@ -210,6 +210,12 @@ export interface Subscription {
     | undefined;
   /** Output only. The registry log revision of its latest change. */
   revision: string;
+  /**
+   * Output only. The registry log revision of its creation. A subscription
+   * deleted and created again under the same name gets a new one, so nothing
+   * of the old one (committed positions) carries over.
+   */
+  createRevision: string;
 }
 
 /** A message as a publisher sends it. */
@@ -842,6 +848,7 @@ function createBaseSubscription(): Subscription {
     detached: false,
     createTime: undefined,
     revision: "0",
+    createRevision: "0",
   };
 }
 
@@ -890,6 +897,9 @@ export const Subscription: MessageFns<Subscription> = {
     }
     if (message.revision !== "0") {
       writer.uint32(112).int64(message.revision);
+    }
+    if (message.createRevision !== "0") {
+      writer.uint32(120).int64(message.createRevision);
     }
     return writer;
   },
@@ -1019,6 +1029,14 @@ export const Subscription: MessageFns<Subscription> = {
             message.revision = reader.int64().toString();
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.createRevision = reader.int64().toString();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1082,6 +1100,11 @@ export const Subscription: MessageFns<Subscription> = {
         ? fromJsonTimestamp(object.create_time)
         : undefined,
       revision: isSet(object.revision) ? globalThis.String(object.revision) : "0",
+      createRevision: isSet(object.createRevision)
+        ? globalThis.String(object.createRevision)
+        : isSet(object.create_revision)
+        ? globalThis.String(object.create_revision)
+        : "0",
     };
   },
 
@@ -1128,6 +1151,9 @@ export const Subscription: MessageFns<Subscription> = {
     if (message.revision !== "0") {
       obj.revision = message.revision;
     }
+    if (message.createRevision !== "0") {
+      obj.createRevision = message.createRevision;
+    }
     return obj;
   },
 
@@ -1168,6 +1194,7 @@ export const Subscription: MessageFns<Subscription> = {
     message.detached = object.detached ?? false;
     message.createTime = object.createTime ?? undefined;
     message.revision = object.revision ?? "0";
+    message.createRevision = object.createRevision ?? "0";
     return message;
   },
 };

@@ -1,0 +1,214 @@
+import { UnavailableError } from '@herald/errors';
+import type { Logger } from '@herald/logging';
+import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import { isTransientKafkaError, toHeraldError } from './kafka-errors';
+
+/** One record to write. */
+export interface OutgoingRecord {
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string | Buffer>;
+  /** Milliseconds since the epoch; the record's timestamp. */
+  timestamp: number;
+}
+
+/** Options of {@link DurableProducer}. */
+export interface DurableProducerOptions {
+  /** Bytes of queued records that trigger a send at once. @defaultValue 4 MiB */
+  maxBatchBytes?: number;
+  /** Records that trigger a send at once. @defaultValue 5000 */
+  maxBatchRecords?: number;
+  /** How long the first queued record waits for others to join its batch. @defaultValue 1 ms */
+  lingerMillis?: number;
+  /** Producers sending in parallel, each with one request in flight. @defaultValue 1 */
+  lanes?: number;
+  /** A send not acknowledged in this time fails with UNAVAILABLE. @defaultValue 30 s */
+  sendTimeoutMillis?: number;
+}
+
+interface Pending {
+  topic: string;
+  records: OutgoingRecord[];
+  bytes: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface Lane {
+  producer: Producer;
+  busy: boolean;
+}
+
+/**
+ * Writes records with acks=all through idempotent producers, coalescing the
+ * records of concurrent callers into one produce request (kafkajs has no linger
+ * of its own). A caller's records always travel in one request, in order.
+ */
+export class DurableProducer {
+  private readonly queue: Pending[] = [];
+  private queuedBytes = 0;
+  private queuedRecords = 0;
+  private readonly lanes: Lane[] = [];
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly options: Required<DurableProducerOptions>;
+  /** Produce requests sent, and records in them: what coalescing saves shows in their ratio. */
+  readonly stats = { requests: 0, records: 0 };
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly logger: Logger,
+    options: DurableProducerOptions = {},
+  ) {
+    this.options = {
+      maxBatchBytes: options.maxBatchBytes ?? 4 * 1024 * 1024,
+      maxBatchRecords: options.maxBatchRecords ?? 5000,
+      lingerMillis: options.lingerMillis ?? 1,
+      lanes: options.lanes ?? 1,
+      sendTimeoutMillis: options.sendTimeoutMillis ?? 30_000,
+    };
+  }
+
+  /** Connects every lane's producer. */
+  async connect(): Promise<void> {
+    for (let i = 0; i < this.options.lanes; i++) {
+      const lane = { producer: this.newProducer(), busy: false };
+      this.lanes.push(lane);
+      await lane.producer.connect().catch((error: unknown) => {
+        throw toHeraldError(error, 'connecting the producer');
+      });
+    }
+  }
+
+  /**
+   * Resolves once every record is written and acknowledged by all in-sync
+   * replicas. Rejects with a Herald error (UNAVAILABLE when Kafka cannot take it).
+   */
+  send(topic: string, records: OutgoingRecord[]): Promise<void> {
+    if (this.closed) return Promise.reject(new UnavailableError('producer is closing'));
+    let bytes = 0;
+    for (const record of records) bytes += record.value.length + (record.key?.length ?? 0) + 64;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ topic, records, bytes, resolve, reject });
+      this.queuedBytes += bytes;
+      this.queuedRecords += records.length;
+      this.schedule();
+    });
+  }
+
+  /** Sends what is queued, waits for every request in flight, then disconnects. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.queue.length > 0 || this.lanes.some((lane) => lane.busy)) {
+      this.flush();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await Promise.all(this.lanes.map((lane) => lane.producer.disconnect().catch(() => undefined)));
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 10 },
+    });
+  }
+
+  private schedule(): void {
+    if (this.queue.length === 0 || !this.lanes.some((lane) => !lane.busy)) return;
+    const full = this.queuedBytes >= this.options.maxBatchBytes || this.queuedRecords >= this.options.maxBatchRecords;
+    if (full || this.options.lingerMillis <= 0 || this.closed) {
+      this.flush();
+    } else if (!this.lingerTimer) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.flush();
+      }, this.options.lingerMillis);
+    }
+  }
+
+  private flush(): void {
+    if (this.lingerTimer) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
+    for (const lane of this.lanes) {
+      if (this.queue.length === 0) return;
+      if (!lane.busy) void this.sendOn(lane, this.takeBatch());
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let bytes = 0;
+    let records = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      const tooBig =
+        bytes + next.bytes > this.options.maxBatchBytes || records + next.records.length > this.options.maxBatchRecords;
+      if (batch.length > 0 && tooBig) break;
+      this.queue.shift();
+      batch.push(next);
+      bytes += next.bytes;
+      records += next.records.length;
+    }
+    this.queuedBytes -= bytes;
+    this.queuedRecords -= records;
+    return batch;
+  }
+
+  private async sendOn(lane: Lane, batch: Pending[]): Promise<void> {
+    lane.busy = true;
+    const byTopic = new Map<string, TopicMessages>();
+    let count = 0;
+    for (const pending of batch) {
+      let entry = byTopic.get(pending.topic);
+      if (!entry) byTopic.set(pending.topic, (entry = { topic: pending.topic, messages: [] }));
+      for (const record of pending.records) {
+        entry.messages.push({
+          key: record.key,
+          value: record.value,
+          headers: record.headers,
+          timestamp: String(record.timestamp),
+        });
+      }
+      count += pending.records.length;
+    }
+    this.stats.requests++;
+    this.stats.records += count;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new UnavailableError(`Kafka did not acknowledge within ${this.options.sendTimeoutMillis} ms`)),
+        this.options.sendTimeoutMillis,
+      );
+    });
+    const sent = lane.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1, timeout: 30_000 });
+    try {
+      await Promise.race([sent, timeout]);
+      for (const pending of batch) pending.resolve();
+    } catch (error) {
+      const heraldError = toHeraldError(error, 'producing');
+      for (const pending of batch) pending.reject(heraldError);
+      if (!isTransientKafkaError(error) && !(error instanceof UnavailableError)) {
+        this.logger.warn({ err: error }, 'producer failed; replacing it');
+        await this.replace(lane);
+      }
+    } finally {
+      clearTimeout(timer);
+      // A timed-out send may still be running: the lane stays busy until it settles.
+      await sent.catch(() => undefined);
+      lane.busy = false;
+      this.schedule();
+    }
+  }
+
+  private async replace(lane: Lane): Promise<void> {
+    await lane.producer.disconnect().catch(() => undefined);
+    lane.producer = this.newProducer();
+    await lane.producer.connect().catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'new producer could not connect yet; it retries on the next send');
+    });
+  }
+}

@@ -1,0 +1,188 @@
+import type { Logger } from '@herald/logging';
+import type { Admin, Kafka } from 'kafkajs';
+import { isTopicExistsError, toHeraldError } from './kafka-errors';
+
+/** The offset of one partition. Offsets are decimal strings, as Kafka's are 64-bit. */
+export interface PartitionOffset {
+  partition: number;
+  offset: string;
+}
+
+/** Settings of a Kafka topic Herald creates. */
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  /** Replication factor; 0 means min(3, brokers). */
+  replicationFactor: number;
+  /** Extra topic configs (`retention.ms`, `cleanup.policy`...). */
+  configs: Record<string, string>;
+}
+
+/**
+ * Kafka administration Herald needs: topics, offsets by position or time,
+ * consumer groups. Every error comes out as a Herald error (UNAVAILABLE when
+ * Kafka cannot be reached).
+ */
+export class TopicAdmin {
+  private readonly admin: Admin;
+  private connected: Promise<void> | undefined;
+
+  constructor(
+    kafka: Kafka,
+    private readonly logger: Logger,
+  ) {
+    this.admin = kafka.admin();
+  }
+
+  private async ready(): Promise<Admin> {
+    this.connected ??= this.admin.connect().catch((error: unknown) => {
+      this.connected = undefined;
+      throw toHeraldError(error, 'connecting the admin client');
+    });
+    await this.connected;
+    return this.admin;
+  }
+
+  /** Brokers in the cluster now. */
+  async brokerCount(): Promise<number> {
+    const admin = await this.ready();
+    try {
+      return (await admin.describeCluster()).brokers.length;
+    } catch (error) {
+      throw toHeraldError(error, 'describing the cluster');
+    }
+  }
+
+  /** The replication factor to use: the requested one, or min(3, brokers) for 0. */
+  async effectiveReplicationFactor(requested: number): Promise<number> {
+    return requested > 0 ? requested : Math.min(3, await this.brokerCount());
+  }
+
+  /**
+   * Creates a topic and waits for its partition leaders. Resolves false (and
+   * changes nothing) when a topic of that name already exists.
+   */
+  async createTopic(spec: TopicSpec): Promise<boolean> {
+    const admin = await this.ready();
+    const replicationFactor = await this.effectiveReplicationFactor(spec.replicationFactor);
+    try {
+      const created = await admin.createTopics({
+        topics: [
+          {
+            topic: spec.name,
+            numPartitions: spec.partitions,
+            replicationFactor,
+            configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
+          },
+        ],
+        waitForLeaders: true,
+        timeout: 15_000,
+      });
+      if (created)
+        this.logger.info({ topic: spec.name, partitions: spec.partitions, replicationFactor }, 'created Kafka topic');
+      return created;
+    } catch (error) {
+      if (isTopicExistsError(error)) return false;
+      throw toHeraldError(error, `creating topic ${spec.name}`);
+    }
+  }
+
+  /** Deletes a topic; a missing one is not an error. */
+  async deleteTopic(name: string): Promise<void> {
+    const admin = await this.ready();
+    try {
+      await admin.deleteTopics({ topics: [name], timeout: 15_000 });
+      this.logger.info({ topic: name }, 'deleted Kafka topic');
+    } catch (error) {
+      if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return;
+      throw toHeraldError(error, `deleting topic ${name}`);
+    }
+  }
+
+  /** Names of every topic in the cluster. */
+  async listTopics(): Promise<string[]> {
+    const admin = await this.ready();
+    try {
+      return await admin.listTopics();
+    } catch (error) {
+      throw toHeraldError(error, 'listing topics');
+    }
+  }
+
+  /** Partition count of a topic, or undefined when it does not exist. */
+  async partitionCount(name: string): Promise<number | undefined> {
+    const admin = await this.ready();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [name] });
+      return metadata.topics[0]?.partitions.length;
+    } catch (error) {
+      if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
+      throw toHeraldError(error, `describing topic ${name}`);
+    }
+  }
+
+  /** The next offset to be written on each partition (the high watermark). */
+  async latestOffsets(topic: string): Promise<PartitionOffset[]> {
+    const admin = await this.ready();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return sorted(offsets.map(({ partition, high }) => ({ partition, offset: high })));
+    } catch (error) {
+      throw toHeraldError(error, `reading the latest offsets of ${topic}`);
+    }
+  }
+
+  /** The first retained offset on each partition. */
+  async earliestOffsets(topic: string): Promise<PartitionOffset[]> {
+    const admin = await this.ready();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return sorted(offsets.map(({ partition, low }) => ({ partition, offset: low })));
+    } catch (error) {
+      throw toHeraldError(error, `reading the earliest offsets of ${topic}`);
+    }
+  }
+
+  /** On each partition, the first offset whose record timestamp is at or after `timeMillis` (else the end). */
+  async offsetsForTime(topic: string, timeMillis: number): Promise<PartitionOffset[]> {
+    const admin = await this.ready();
+    try {
+      const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, timeMillis);
+      return sorted(offsets.map(({ partition, offset }) => ({ partition, offset })));
+    } catch (error) {
+      throw toHeraldError(error, `reading the offsets of ${topic} at a time`);
+    }
+  }
+
+  /** Committed offsets of a consumer group on a topic, with the metadata stored beside them. */
+  async committedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<Array<PartitionOffset & { metadata: string | null }>> {
+    const admin = await this.ready();
+    try {
+      const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return (result?.partitions ?? []).map(({ partition, offset, metadata }) => ({ partition, offset, metadata }));
+    } catch (error) {
+      throw toHeraldError(error, `reading the committed offsets of ${groupId}`);
+    }
+  }
+
+  /** Deletes a consumer group; missing or still-active groups are left alone. */
+  async deleteGroup(groupId: string): Promise<void> {
+    const admin = await this.ready();
+    try {
+      await admin.deleteGroups([groupId]);
+    } catch (error) {
+      this.logger.debug({ err: error, groupId }, 'consumer group not deleted');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.admin.disconnect().catch(() => undefined);
+  }
+}
+
+function sorted(offsets: PartitionOffset[]): PartitionOffset[] {
+  return offsets.sort((a, b) => a.partition - b.partition);
+}

@@ -1,0 +1,285 @@
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@herald/errors';
+import {
+  type LogRecord,
+  recordVersion,
+  type SubscriptionChange,
+  type SubscriptionChanged,
+  subscriptionKey,
+  topicKey,
+} from './registry-events';
+import { RegistryLimits as L } from './registry-limits';
+import type { DeadLetterPolicy, PartitionOffset, Position, RetryPolicy, Subscription } from './registry-model';
+import type { RegistryState } from './registry-state';
+import { validateFilter, validateName, validateRange } from './validation';
+
+/**
+ * Commands turn a request and the current state into log records, or throw a
+ * typed error. They run after the writer has caught up with the log, so the
+ * state they check is the latest; they touch neither Kafka nor gRPC.
+ */
+
+export interface TopicDefaults {
+  partitions: number;
+  retentionMillis: number;
+}
+
+export interface CreateTopicInput {
+  name: string;
+  /** 0 means the default. */
+  partitions: number;
+  /** Undefined means the default. */
+  retentionMillis: number | undefined;
+}
+
+/** Validated settings of a new topic (its replication factor comes from Kafka). */
+export interface NewTopic {
+  name: string;
+  partitions: number;
+  retentionMillis: number;
+}
+
+export function planCreateTopic(state: RegistryState, input: CreateTopicInput, defaults: TopicDefaults): NewTopic {
+  validateName('topic.name', input.name);
+  const partitions = input.partitions === 0 ? defaults.partitions : input.partitions;
+  validateRange('topic.partitions', partitions, 1, L.partitionsMax);
+  const retentionMillis = input.retentionMillis ?? defaults.retentionMillis;
+  if (retentionMillis < L.retentionMinMillis || retentionMillis > L.retentionMaxMillis) {
+    throw new InvalidArgumentError('topic.retention', 'must be between 1 minute and 3650 days');
+  }
+  if (state.topic(input.name)) throw new AlreadyExistsError('topic', input.name);
+  return { name: input.name, partitions, retentionMillis };
+}
+
+export function topicCreatedRecord(topic: NewTopic, replicationFactor: number, nowMillis: number): LogRecord {
+  return {
+    key: topicKey(topic.name),
+    event: {
+      v: recordVersion,
+      type: 'topic',
+      change: 'created',
+      topic: { ...topic, replicationFactor, createTimeMillis: nowMillis },
+    },
+  };
+}
+
+/** The topic's tombstone, and every subscription of it marked detached. */
+export function planDeleteTopic(state: RegistryState, name: string): LogRecord[] {
+  if (!state.topic(name)) throw new NotFoundError('topic', name);
+  return [
+    { key: topicKey(name), event: undefined },
+    ...state.subscriptionsOf(name).map((s) => subscriptionRecord({ ...s, detached: true }, 'detached')),
+  ];
+}
+
+export interface RetryPolicyInput {
+  minimumBackoffMillis: number | undefined;
+  maximumBackoffMillis: number | undefined;
+}
+
+export interface DeadLetterPolicyInput {
+  deadLetterTopic: string;
+  /** 0 means the default. */
+  maxDeliveryAttempts: number;
+}
+
+export interface CreateSubscriptionInput {
+  name: string;
+  topic: string;
+  /** 0 means the default. */
+  ackDeadlineSeconds: number;
+  retryPolicy: RetryPolicyInput | undefined;
+  deadLetterPolicy: DeadLetterPolicyInput | undefined;
+  enableMessageOrdering: boolean;
+  filter: string;
+  start: Position;
+}
+
+/** A validated new subscription, waiting for its start offsets. */
+export type NewSubscription = Omit<
+  Subscription,
+  'startOffsets' | 'lastSeek' | 'detached' | 'createTimeMillis' | 'createRevision' | 'revision'
+> & { start: Position; topicPartitions: number };
+
+export function planCreateSubscription(state: RegistryState, input: CreateSubscriptionInput): NewSubscription {
+  validateName('subscription.name', input.name);
+  validateName('subscription.topic', input.topic);
+  const ackDeadlineSeconds = validateAckDeadline(input.ackDeadlineSeconds);
+  const retryPolicy = validateRetryPolicy(input.retryPolicy);
+  const deadLetterPolicy = validateDeadLetterPolicy(state, input.deadLetterPolicy);
+  validateFilter('subscription.filter', input.filter);
+  if (input.start.kind === 'time' && !(input.start.timeMillis >= 0)) {
+    throw new InvalidArgumentError('subscription.start_time', 'must be a valid time');
+  }
+  const topic = state.topic(input.topic);
+  if (!topic) throw new NotFoundError('topic', input.topic, 'subscription.topic');
+  if (state.subscription(input.name)) throw new AlreadyExistsError('subscription', input.name);
+  return {
+    name: input.name,
+    topic: input.topic,
+    ackDeadlineSeconds,
+    retryPolicy,
+    deadLetterPolicy,
+    enableMessageOrdering: input.enableMessageOrdering,
+    filter: input.filter,
+    start: input.start,
+    topicPartitions: topic.partitions,
+  };
+}
+
+export function subscriptionCreatedRecord(
+  subscription: NewSubscription,
+  startOffsets: PartitionOffset[],
+  nowMillis: number,
+): LogRecord {
+  return subscriptionRecord(
+    {
+      ...subscription,
+      startOffsets,
+      lastSeek: undefined,
+      detached: false,
+      createTimeMillis: nowMillis,
+      createRevision: 'self',
+      revision: 'self',
+    },
+    'created',
+  );
+}
+
+/** The fields UpdateSubscription may change. */
+export const updatableSubscriptionFields = ['ack_deadline_seconds', 'retry_policy', 'dead_letter_policy'] as const;
+
+export interface UpdateSubscriptionInput {
+  name: string;
+  /** Field mask paths, in proto names. */
+  paths: string[];
+  ackDeadlineSeconds: number;
+  retryPolicy: RetryPolicyInput | undefined;
+  deadLetterPolicy: DeadLetterPolicyInput | undefined;
+}
+
+export function planUpdateSubscription(state: RegistryState, input: UpdateSubscriptionInput): LogRecord {
+  validateName('subscription.name', input.name);
+  if (input.paths.length === 0) throw new InvalidArgumentError('update_mask', 'must name at least one field');
+  for (const path of input.paths) {
+    if (!(updatableSubscriptionFields as readonly string[]).includes(path)) {
+      throw new InvalidArgumentError(
+        'update_mask',
+        `"${path}" cannot be updated; updatable fields are ${updatableSubscriptionFields.join(', ')}`,
+      );
+    }
+  }
+  const current = existingSubscription(state, input.name);
+  const updated: Subscription = { ...current };
+  if (input.paths.includes('ack_deadline_seconds'))
+    updated.ackDeadlineSeconds = validateAckDeadline(input.ackDeadlineSeconds);
+  if (input.paths.includes('retry_policy')) updated.retryPolicy = validateRetryPolicy(input.retryPolicy);
+  if (input.paths.includes('dead_letter_policy')) {
+    updated.deadLetterPolicy = validateDeadLetterPolicy(state, input.deadLetterPolicy);
+  }
+  return subscriptionRecord(updated, 'updated');
+}
+
+export function planDeleteSubscription(state: RegistryState, name: string): LogRecord {
+  validateName('name', name);
+  existingSubscription(state, name);
+  return { key: subscriptionKey(name), event: undefined };
+}
+
+/** The subscription to seek, checked. */
+export function planSeek(state: RegistryState, name: string, target: Position | undefined): Subscription {
+  validateName('subscription', name);
+  if (!target) throw new InvalidArgumentError('target', 'one of position or time is required');
+  if (target.kind === 'time' && !(target.timeMillis >= 0))
+    throw new InvalidArgumentError('time', 'must be a valid time');
+  const subscription = existingSubscription(state, name);
+  if (subscription.detached) {
+    throw new FailedPreconditionError(`subscription "${name}" is detached: its topic was deleted`);
+  }
+  return subscription;
+}
+
+export function seekRecord(subscription: Subscription, offsets: PartitionOffset[], nowMillis: number): LogRecord {
+  return subscriptionRecord(
+    { ...subscription, lastSeek: { revision: 'self', offsets, timeMillis: nowMillis } },
+    'seeked',
+  );
+}
+
+function existingSubscription(state: RegistryState, name: string): Subscription {
+  const subscription = state.subscription(name);
+  if (!subscription) throw new NotFoundError('subscription', name);
+  return subscription;
+}
+
+function validateAckDeadline(seconds: number): number {
+  if (seconds === 0) return L.ackDeadlineDefaultSeconds;
+  validateRange('subscription.ack_deadline_seconds', seconds, L.ackDeadlineMinSeconds, L.ackDeadlineMaxSeconds, ' s');
+  return seconds;
+}
+
+function validateRetryPolicy(input: RetryPolicyInput | undefined): RetryPolicy {
+  const minimumBackoffMillis = input?.minimumBackoffMillis ?? L.minimumBackoffDefaultMillis;
+  const maximumBackoffMillis =
+    input?.maximumBackoffMillis ?? Math.max(L.maximumBackoffDefaultMillis, minimumBackoffMillis);
+  for (const [field, value] of [
+    ['subscription.retry_policy.minimum_backoff', minimumBackoffMillis],
+    ['subscription.retry_policy.maximum_backoff', maximumBackoffMillis],
+  ] as const) {
+    if (!(value >= 0 && value <= L.backoffMaxMillis)) {
+      throw new InvalidArgumentError(field, `must be between 0 and 600 seconds, not ${value / 1000} s`);
+    }
+  }
+  if (minimumBackoffMillis > maximumBackoffMillis) {
+    throw new InvalidArgumentError('subscription.retry_policy', 'minimum_backoff must not exceed maximum_backoff');
+  }
+  return { minimumBackoffMillis, maximumBackoffMillis };
+}
+
+function validateDeadLetterPolicy(
+  state: RegistryState,
+  input: DeadLetterPolicyInput | undefined,
+): DeadLetterPolicy | undefined {
+  if (!input) return undefined;
+  validateName('subscription.dead_letter_policy.dead_letter_topic', input.deadLetterTopic);
+  const maxDeliveryAttempts =
+    input.maxDeliveryAttempts === 0 ? L.maxDeliveryAttemptsDefault : input.maxDeliveryAttempts;
+  validateRange(
+    'subscription.dead_letter_policy.max_delivery_attempts',
+    maxDeliveryAttempts,
+    L.maxDeliveryAttemptsMin,
+    L.maxDeliveryAttemptsMax,
+  );
+  if (!state.topic(input.deadLetterTopic)) {
+    throw new NotFoundError('topic', input.deadLetterTopic, 'subscription.dead_letter_policy.dead_letter_topic');
+  }
+  return { deadLetterTopic: input.deadLetterTopic, maxDeliveryAttempts };
+}
+
+type SubscriptionForRecord = Omit<Subscription, 'createRevision' | 'revision'> & {
+  createRevision: string | 'self';
+  revision: string | 'self';
+};
+
+/** A subscription as a log record: whole, so compaction can drop its earlier records. */
+export function subscriptionRecord(subscription: SubscriptionForRecord, change: SubscriptionChange): LogRecord {
+  const event: SubscriptionChanged = {
+    v: recordVersion,
+    type: 'subscription',
+    change,
+    subscription: {
+      name: subscription.name,
+      topic: subscription.topic,
+      ackDeadlineSeconds: subscription.ackDeadlineSeconds,
+      retryPolicy: subscription.retryPolicy,
+      deadLetterPolicy: subscription.deadLetterPolicy ?? null,
+      enableMessageOrdering: subscription.enableMessageOrdering,
+      filter: subscription.filter,
+      startOffsets: subscription.startOffsets,
+      lastSeek: subscription.lastSeek ?? null,
+      detached: subscription.detached,
+      createTimeMillis: subscription.createTimeMillis,
+      createRevision: subscription.createRevision,
+    },
+  };
+  return { key: subscriptionKey(subscription.name), event };
+}

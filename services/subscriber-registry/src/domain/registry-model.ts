@@ -1,0 +1,59 @@
+/**
+ * The registry's entities as the domain sees them: plain data, no proto types.
+ * Offsets and revisions are decimal strings (Kafka offsets are 64-bit).
+ */
+
+/** The first offset to deliver on one partition. */
+export interface PartitionOffset {
+  partition: number;
+  offset: string;
+}
+
+export interface Topic {
+  name: string;
+  partitions: number;
+  retentionMillis: number;
+  replicationFactor: number;
+  createTimeMillis: number;
+  /** Log offset of the topic's latest change. */
+  revision: string;
+}
+
+export interface RetryPolicy {
+  minimumBackoffMillis: number;
+  maximumBackoffMillis: number;
+}
+
+export interface DeadLetterPolicy {
+  deadLetterTopic: string;
+  maxDeliveryAttempts: number;
+}
+
+/** The latest seek of a subscription. */
+export interface SeekState {
+  /** Log offset of the seek's own event: dispatchers compare it with what they committed. */
+  revision: string;
+  offsets: PartitionOffset[];
+  timeMillis: number;
+}
+
+export interface Subscription {
+  name: string;
+  topic: string;
+  ackDeadlineSeconds: number;
+  retryPolicy: RetryPolicy;
+  deadLetterPolicy: DeadLetterPolicy | undefined;
+  enableMessageOrdering: boolean;
+  filter: string;
+  startOffsets: PartitionOffset[];
+  lastSeek: SeekState | undefined;
+  detached: boolean;
+  createTimeMillis: number;
+  /** Log offset of its creation: tells apart two subscriptions that had the same name. */
+  createRevision: string;
+  /** Log offset of its latest change. */
+  revision: string;
+}
+
+/** Where a subscription starts or a seek goes. */
+export type Position = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'time'; timeMillis: number };
