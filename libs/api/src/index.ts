@@ -10,3 +10,4 @@ export { Duration } from './gen/google/protobuf/duration';
 export { FieldMask } from './gen/google/protobuf/field_mask';
 export * from './proto-files';
 export * from './conversions';
+export * from './unary-call';

@@ -1,7 +1,7 @@
 import { UnavailableError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
 import type { Kafka, Producer, TopicMessages } from 'kafkajs';
-import { isTransientKafkaError, toHeraldError } from './kafka-errors';
+import { toHeraldError } from './kafka-errors';
 
 /** One record to write. */
 export interface OutgoingRecord {
@@ -30,6 +30,8 @@ interface Pending {
   topic: string;
   records: OutgoingRecord[];
   bytes: number;
+  /** When a caller stops waiting for a free producer. */
+  deadline: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -50,6 +52,7 @@ export class DurableProducer {
   private queuedRecords = 0;
   private readonly lanes: Lane[] = [];
   private lingerTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly options: Required<DurableProducerOptions>;
   /** Produce requests sent, and records in them: what coalescing saves shows in their ratio. */
@@ -89,7 +92,14 @@ export class DurableProducer {
     let bytes = 0;
     for (const record of records) bytes += record.value.length + (record.key?.length ?? 0) + 64;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, records, bytes, resolve, reject });
+      this.queue.push({
+        topic,
+        records,
+        bytes,
+        resolve,
+        reject,
+        deadline: Date.now() + this.options.sendTimeoutMillis,
+      });
       this.queuedBytes += bytes;
       this.queuedRecords += records.length;
       this.schedule();
@@ -116,7 +126,11 @@ export class DurableProducer {
   }
 
   private schedule(): void {
-    if (this.queue.length === 0 || !this.lanes.some((lane) => !lane.busy)) return;
+    if (this.queue.length === 0) return;
+    if (!this.lanes.some((lane) => !lane.busy)) {
+      this.expireWaiting();
+      return;
+    }
     const full = this.queuedBytes >= this.options.maxBatchBytes || this.queuedRecords >= this.options.maxBatchRecords;
     if (full || this.options.lingerMillis <= 0 || this.closed) {
       this.flush();
@@ -137,6 +151,29 @@ export class DurableProducer {
       if (this.queue.length === 0) return;
       if (!lane.busy) void this.sendOn(lane, this.takeBatch());
     }
+  }
+
+  /**
+   * While every producer is stuck (Kafka down), callers still get their
+   * UNAVAILABLE in bounded time: waiting ones are failed at their deadline.
+   */
+  private expireWaiting(): void {
+    if (this.expiryTimer) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      const now = Date.now();
+      for (let i = this.queue.length - 1; i >= 0; i--) {
+        const pending = this.queue[i]!;
+        if (pending.deadline > now) continue;
+        this.queue.splice(i, 1);
+        this.queuedBytes -= pending.bytes;
+        this.queuedRecords -= pending.records.length;
+        pending.reject(
+          new UnavailableError(`Kafka did not take the records within ${this.options.sendTimeoutMillis} ms`),
+        );
+      }
+      this.schedule();
+    }, 250);
   }
 
   private takeBatch(): Pending[] {
@@ -185,20 +222,22 @@ export class DurableProducer {
       );
     });
     const sent = lane.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1, timeout: 30_000 });
+    let failed = false;
     try {
       await Promise.race([sent, timeout]);
       for (const pending of batch) pending.resolve();
     } catch (error) {
+      failed = true;
       const heraldError = toHeraldError(error, 'producing');
       for (const pending of batch) pending.reject(heraldError);
-      if (!isTransientKafkaError(error) && !(error instanceof UnavailableError)) {
-        this.logger.warn({ err: error }, 'producer failed; replacing it');
-        await this.replace(lane);
-      }
     } finally {
       clearTimeout(timer);
       // A timed-out send may still be running: the lane stays busy until it settles.
       await sent.catch(() => undefined);
+      // After a failed send, the producer's sequence numbers may disagree with the broker's (the batch
+      // may have landed after all); a later batch could then be taken for a duplicate and dropped.
+      // A new producer id starts a new sequence, so nothing later can be mistaken for this batch.
+      if (failed) await this.replace(lane);
       lane.busy = false;
       this.schedule();
     }

@@ -310,7 +310,11 @@ function formatted(node: NodeSpec): boolean {
 
 /** A random KRaft cluster id: 16 bytes, URL-safe base64, as `kafka-storage random-uuid` prints. */
 function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  // Like Kafka's own Uuid, never one starting with "-": command lines would read it as an option.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function javaBinary(): string {
@@ -333,7 +337,7 @@ function jvmArgs(state: ClusterState): string[] {
 async function formatNode(state: ClusterState, node: NodeState): Promise<void> {
   const child = spawn(
     javaBinary(),
-    [...jvmArgs(state), 'kafka.tools.StorageTool', 'format', '-t', state.clusterId, '-c', node.configFile],
+    [...jvmArgs(state), 'kafka.tools.StorageTool', 'format', `--cluster-id=${state.clusterId}`, '-c', node.configFile],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

@@ -2,3 +2,5 @@ export * from './test-kafka';
 export * from './names';
 export * from './wait-for';
 export * from './reflection-probe';
+export * from './rpc';
+export * from './kafka-reader';

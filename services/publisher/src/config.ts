@@ -1,10 +1,68 @@
-import { commonEnv, port, readEnv, str } from '@herald/config';
+import { commonEnv, hostPorts, int, port, readEnv, str } from '@herald/config';
+import { defaultPublishLimits as d } from './domain/publish-limits';
+
+const MiB = 1024 * 1024;
 
 /** Every variable the publisher reads, with its default. */
 export const publisherEnv = {
   ...commonEnv,
   PUBLISHER_HOST: str({ default: '127.0.0.1', desc: 'Address the gRPC server binds; 0.0.0.0 in containers' }),
   PUBLISHER_PORT: port({ default: 50051, desc: 'gRPC port' }),
+  REGISTRY_ADDRESSES: hostPorts({
+    default: ['127.0.0.1:50052'],
+    desc: 'Every subscriber-registry instance, comma-separated host:port',
+  }),
+  PUBLISHER_MAX_MESSAGE_BYTES: int(
+    1,
+    100 * MiB,
+  )({
+    default: d.maxMessageBytes,
+    desc: 'Largest message (data, attributes and keys)',
+  }),
+  PUBLISHER_MAX_BATCH_MESSAGES: int(1, 100_000)({ default: d.maxBatchMessages, desc: 'Most messages per request' }),
+  PUBLISHER_MAX_BATCH_BYTES: int(
+    1,
+    100 * MiB,
+  )({ default: d.maxBatchBytes, desc: 'Largest request, all messages together' }),
+  PUBLISHER_MAX_ATTRIBUTES: int(0, 10_000)({ default: d.maxAttributes, desc: 'Most attributes per message' }),
+  PUBLISHER_MAX_ATTRIBUTE_KEY_BYTES: int(1, 65_536)({ default: d.maxAttributeKeyBytes, desc: 'Longest attribute key' }),
+  PUBLISHER_MAX_ATTRIBUTE_VALUE_BYTES: int(
+    0,
+    MiB,
+  )({
+    default: d.maxAttributeValueBytes,
+    desc: 'Longest attribute value',
+  }),
+  PUBLISHER_MAX_ORDERING_KEY_BYTES: int(0, 65_536)({ default: d.maxOrderingKeyBytes, desc: 'Longest ordering key' }),
+  PUBLISHER_MAX_IDEMPOTENCY_KEY_BYTES: int(
+    0,
+    65_536,
+  )({
+    default: d.maxIdempotencyKeyBytes,
+    desc: 'Longest idempotency key',
+  }),
+  PUBLISHER_MAX_INFLIGHT_BYTES: int(
+    MiB,
+    16_384 * MiB,
+  )({
+    default: 256 * MiB,
+    desc: 'Bytes waiting for Kafka before new requests get RESOURCE_EXHAUSTED',
+  }),
+  PUBLISHER_LINGER_MS: int(
+    0,
+    1_000,
+  )({
+    default: 1,
+    desc: 'How long a message waits for others to share its Kafka request',
+  }),
+  PUBLISHER_KAFKA_PRODUCERS: int(1, 64)({ default: 2, desc: 'Idempotent producers sending in parallel' }),
+  PUBLISHER_ACK_TIMEOUT_MS: int(
+    1_000,
+    600_000,
+  )({
+    default: 30_000,
+    desc: 'A publish Kafka has not acknowledged in this time fails with UNAVAILABLE',
+  }),
 };
 
 /** The publisher's configuration, read once at start-up. */

@@ -1,22 +1,57 @@
 import { PublisherServiceService } from '@herald/api';
-import { UnimplementedError } from '@herald/errors';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
-import { createLogger } from '@herald/logging';
+import { DurableProducer, KafkaNames, createKafka } from '@herald/kafka';
+import { createLogger, defaultInstanceId } from '@herald/logging';
+import { RegistryWatcher } from '@herald/registry-watch';
 import { readPublisherConfig } from './config';
+import { InflightBudget } from './domain/inflight-budget';
+import { MessageIdGenerator } from './domain/message-ids';
+import { publisherHandlers } from './grpc/publisher-handlers';
+import { PublishService } from './publish-service';
+import { TopicDirectory } from './topic-directory';
 
 runMain('publisher', async () => {
   const config = readPublisherConfig();
-  const logger = createLogger({ service: 'publisher', level: config.LOG_LEVEL, instance: config.HERALD_INSTANCE_ID });
-  const notYet = async () => {
-    throw new UnimplementedError('not implemented yet');
-  };
+  const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
+  const logger = createLogger({ service: 'publisher', level: config.LOG_LEVEL, instance: instanceId });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `herald-publisher-${instanceId}`, logger });
+  const producer = new DurableProducer(kafka, logger, {
+    lingerMillis: config.PUBLISHER_LINGER_MS,
+    lanes: config.PUBLISHER_KAFKA_PRODUCERS,
+    sendTimeoutMillis: config.PUBLISHER_ACK_TIMEOUT_MS,
+  });
+  const watcher = new RegistryWatcher({ addresses: config.REGISTRY_ADDRESSES, logger });
+  const publisher = new PublishService({
+    producer,
+    topics: new TopicDirectory(watcher),
+    names: new KafkaNames(config.HERALD_TOPIC_PREFIX),
+    budget: new InflightBudget(config.PUBLISHER_MAX_INFLIGHT_BYTES),
+    ids: new MessageIdGenerator(),
+    limits: {
+      maxMessageBytes: config.PUBLISHER_MAX_MESSAGE_BYTES,
+      maxBatchMessages: config.PUBLISHER_MAX_BATCH_MESSAGES,
+      maxBatchBytes: config.PUBLISHER_MAX_BATCH_BYTES,
+      maxAttributes: config.PUBLISHER_MAX_ATTRIBUTES,
+      maxAttributeKeyBytes: config.PUBLISHER_MAX_ATTRIBUTE_KEY_BYTES,
+      maxAttributeValueBytes: config.PUBLISHER_MAX_ATTRIBUTE_VALUE_BYTES,
+      maxOrderingKeyBytes: config.PUBLISHER_MAX_ORDERING_KEY_BYTES,
+      maxIdempotencyKeyBytes: config.PUBLISHER_MAX_IDEMPOTENCY_KEY_BYTES,
+    },
+  });
   const server = new HeraldServer({
     logger,
+    // Room for a maximal batch plus protobuf framing.
+    maxReceiveMessageBytes: config.PUBLISHER_MAX_BATCH_BYTES + 1024 * 1024,
     services: [
-      bindService('herald.v1.PublisherService', PublisherServiceService, { publish: notYet, publishStream: notYet }),
+      bindService('herald.v1.PublisherService', PublisherServiceService, publisherHandlers(publisher, logger)),
     ],
   });
   await server.listen(config.PUBLISHER_HOST, config.PUBLISHER_PORT);
+  await Promise.all([producer.connect(), watcher.start()]);
   server.setServing(true);
-  stopOnSignals(logger, () => server.stop());
+  stopOnSignals(logger, async () => {
+    await server.stop();
+    await producer.close();
+    watcher.stop();
+  });
 });

@@ -1,7 +1,5 @@
 /** Bounds and defaults the registry enforces. */
 export const RegistryLimits = {
-  nameMinLength: 3,
-  nameMaxLength: 200,
   partitionsMax: 1000,
   retentionMinMillis: 60_000,
   retentionMaxMillis: 3650 * 24 * 3600_000,

@@ -149,6 +149,10 @@ export class RegistryLog {
       });
       try {
         await producer.connect();
+        // kafkajs sends the transactional InitProducerId (the call that fences the other instances) only
+        // when the first transaction begins. It must happen before catching up, so begin one here.
+        const fence = await producer.transaction();
+        await fence.abort();
       } catch (error) {
         await producer.disconnect().catch(() => undefined);
         throw toHeraldError(error, 'starting the registry writer');
@@ -190,7 +194,8 @@ export class RegistryLog {
     } catch (error) {
       this.producer = undefined;
       await producer.disconnect().catch(() => undefined);
-      throw toHeraldError(error, 'writing the registry log');
+      // Fenced by another instance, or Kafka trouble: either way the writer retries from acquireWriter.
+      throw new UnavailableError(`registry log write failed: ${(error as Error).message}`, { cause: error });
     }
   }
 

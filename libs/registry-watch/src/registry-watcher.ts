@@ -1,0 +1,249 @@
+import { EventEmitter } from 'node:events';
+import { type ClientReadableStream, credentials, Metadata, status } from '@grpc/grpc-js';
+import {
+  type Subscription,
+  SubscriberRegistryServiceClient,
+  type Topic,
+  unaryCall,
+  type WatchResponse,
+} from '@herald/api';
+import { UnavailableError } from '@herald/errors';
+import type { Logger } from '@herald/logging';
+
+/** A change to the watched state, after it is applied locally. */
+export type WatchedChange =
+  | { kind: 'topic-created'; topic: Topic }
+  | { kind: 'topic-deleted'; name: string }
+  | { kind: 'subscription-upserted'; subscription: Subscription; previous: Subscription | undefined }
+  | { kind: 'subscription-deleted'; name: string; previous: Subscription };
+
+/** Options of {@link RegistryWatcher}. */
+export interface RegistryWatcherOptions {
+  /** Every registry instance, `host:port`; the watcher fails over between them. */
+  addresses: string[];
+  logger: Logger;
+  /** Deadline of the unary calls made on a miss. @defaultValue 5 s */
+  callTimeoutMillis?: number;
+}
+
+/**
+ * A live local copy of the registry's topics and subscriptions, from its Watch
+ * stream: a snapshot, then each change. On a broken stream it reconnects (to
+ * the next instance), resuming after the last revision it holds. Emits
+ * `change` with a {@link WatchedChange} for every difference it applies.
+ */
+export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange] }> {
+  private topicsByName = new Map<string, Topic>();
+  private subscriptionsByName = new Map<string, Subscription>();
+  private pendingSnapshot: { topics: Map<string, Topic>; subscriptions: Map<string, Subscription> } | undefined;
+  private revisionHeld = '0';
+  private complete = false;
+  private readonly clients: SubscriberRegistryServiceClient[];
+  private current = 0;
+  private stream: ClientReadableStream<WatchResponse> | undefined;
+  private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private readyWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: RegistryWatcherOptions) {
+    super();
+    if (options.addresses.length === 0) throw new Error('RegistryWatcher needs at least one registry address');
+    this.clients = options.addresses.map(
+      (address) =>
+        new SubscriberRegistryServiceClient(address, credentials.createInsecure(), {
+          'grpc.keepalive_time_ms': 15_000,
+          'grpc.keepalive_timeout_ms': 5_000,
+          'grpc.keepalive_permit_without_calls': 1,
+        }),
+    );
+  }
+
+  /** Starts watching; resolves once the first snapshot is complete (or rejects after `timeoutMillis`). */
+  start(timeoutMillis = 60_000): Promise<void> {
+    this.connect();
+    return this.ready(timeoutMillis);
+  }
+
+  /** Resolves once the local copy holds a complete snapshot. */
+  ready(timeoutMillis: number): Promise<void> {
+    if (this.complete) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new UnavailableError(
+              `no registry snapshot within ${timeoutMillis} ms from ${this.options.addresses.join(', ')}`,
+            ),
+          ),
+        timeoutMillis,
+      );
+      this.readyWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** The revision of the registry log the local copy reflects. */
+  get revision(): string {
+    return this.revisionHeld;
+  }
+
+  topic(name: string): Topic | undefined {
+    return this.topicsByName.get(name);
+  }
+
+  subscription(name: string): Subscription | undefined {
+    return this.subscriptionsByName.get(name);
+  }
+
+  subscriptions(): Subscription[] {
+    return [...this.subscriptionsByName.values()];
+  }
+
+  /**
+   * Asks a registry instance directly, for a name the local copy lacks: it may
+   * have been created a moment ago through another instance.
+   */
+  async fetchTopic(name: string): Promise<Topic | undefined> {
+    return this.fetch((client) =>
+      unaryCall(client, client.getTopic, { name }, new Metadata(), this.callTimeout()).then((r) => r.topic),
+    );
+  }
+
+  /** As {@link RegistryWatcher.fetchTopic}, for a subscription. */
+  async fetchSubscription(name: string): Promise<Subscription | undefined> {
+    return this.fetch((client) =>
+      unaryCall(client, client.getSubscription, { name }, new Metadata(), this.callTimeout()).then(
+        (r) => r.subscription,
+      ),
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.stream?.cancel();
+    for (const client of this.clients) client.close();
+  }
+
+  private callTimeout(): number {
+    return this.options.callTimeoutMillis ?? 5_000;
+  }
+
+  private async fetch<T>(
+    call: (client: SubscriberRegistryServiceClient) => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    let lastError: unknown;
+    for (let i = 0; i < this.clients.length; i++) {
+      const client = this.clients[(this.current + i) % this.clients.length]!;
+      try {
+        return await call(client);
+      } catch (error) {
+        if ((error as { code?: number }).code === status.NOT_FOUND) return undefined;
+        lastError = error;
+      }
+    }
+    throw new UnavailableError(`no registry instance answered: ${(lastError as Error)?.message ?? lastError}`);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const client = this.clients[this.current]!;
+    const stream = client.watch({ afterRevision: this.complete ? this.revisionHeld : '0' });
+    this.stream = stream;
+    stream.on('data', (response: WatchResponse) => {
+      this.failures = 0;
+      this.onResponse(response);
+    });
+    const retry = (why: string) => {
+      if (this.stream !== stream || this.stopped) return;
+      this.stream = undefined;
+      this.pendingSnapshot = undefined;
+      this.failures++;
+      this.current = (this.current + 1) % this.clients.length;
+      const delay = Math.min(100 * 2 ** Math.min(this.failures, 5), 2_000);
+      this.options.logger.warn(
+        { why, retryInMillis: delay, next: this.options.addresses[this.current] },
+        'registry watch interrupted',
+      );
+      this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    };
+    stream.on('error', (error: Error) => retry(error.message));
+    stream.on('end', () => retry('stream ended'));
+  }
+
+  private onResponse(response: WatchResponse): void {
+    const kind = response.kind;
+    if (!kind) return;
+    if (kind.$case === 'snapshot') {
+      const part = kind.value;
+      if (part.reset || !this.pendingSnapshot) this.pendingSnapshot = { topics: new Map(), subscriptions: new Map() };
+      for (const topic of part.topics) this.pendingSnapshot.topics.set(topic.name, topic);
+      for (const subscription of part.subscriptions)
+        this.pendingSnapshot.subscriptions.set(subscription.name, subscription);
+      if (part.last) {
+        const snapshot = this.pendingSnapshot;
+        this.pendingSnapshot = undefined;
+        this.replaceWith(snapshot.topics, snapshot.subscriptions);
+        this.revisionHeld = response.revision;
+        this.markComplete();
+      }
+      return;
+    }
+    const change = kind.value.change;
+    this.revisionHeld = response.revision;
+    switch (change?.$case) {
+      case 'topicCreated':
+        this.topicsByName.set(change.value.name, change.value);
+        this.emit('change', { kind: 'topic-created', topic: change.value });
+        break;
+      case 'topicDeleted':
+        if (this.topicsByName.delete(change.value)) this.emit('change', { kind: 'topic-deleted', name: change.value });
+        break;
+      case 'subscriptionCreated':
+      case 'subscriptionUpdated': {
+        const previous = this.subscriptionsByName.get(change.value.name);
+        this.subscriptionsByName.set(change.value.name, change.value);
+        this.emit('change', { kind: 'subscription-upserted', subscription: change.value, previous });
+        break;
+      }
+      case 'subscriptionDeleted': {
+        const previous = this.subscriptionsByName.get(change.value);
+        if (previous && this.subscriptionsByName.delete(change.value)) {
+          this.emit('change', { kind: 'subscription-deleted', name: change.value, previous });
+        }
+        break;
+      }
+    }
+    this.markComplete();
+  }
+
+  /** Swaps in a snapshot and emits the differences, so listeners never miss a change across a reconnect. */
+  private replaceWith(topics: Map<string, Topic>, subscriptions: Map<string, Subscription>): void {
+    const oldTopics = this.topicsByName;
+    const oldSubscriptions = this.subscriptionsByName;
+    this.topicsByName = topics;
+    this.subscriptionsByName = subscriptions;
+    for (const [name] of oldTopics) if (!topics.has(name)) this.emit('change', { kind: 'topic-deleted', name });
+    for (const [name, topic] of topics) {
+      if (oldTopics.get(name)?.revision !== topic.revision) this.emit('change', { kind: 'topic-created', topic });
+    }
+    for (const [name, previous] of oldSubscriptions) {
+      if (!subscriptions.has(name)) this.emit('change', { kind: 'subscription-deleted', name, previous });
+    }
+    for (const [name, subscription] of subscriptions) {
+      const previous = oldSubscriptions.get(name);
+      if (previous?.revision !== subscription.revision) {
+        this.emit('change', { kind: 'subscription-upserted', subscription, previous });
+      }
+    }
+  }
+
+  private markComplete(): void {
+    if (this.complete) return;
+    this.complete = true;
+    for (const waiter of this.readyWaiters.splice(0)) waiter();
+  }
+}

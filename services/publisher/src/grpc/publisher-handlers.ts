@@ -1,0 +1,90 @@
+import type { Message, PublisherServiceService, PublishStreamRequest, PublishStreamResponse } from '@herald/api';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { toStatus } from '@herald/errors';
+import type { AsyncService } from '@herald/grpc-server';
+import type { Logger } from '@herald/logging';
+import type { OutgoingMessage } from '../domain/outgoing-message';
+import type { PublishService } from '../publish-service';
+
+/** Requests one PublishStream may have in flight before the server stops reading it. */
+const maxInflightPerStream = 256;
+
+/** The PublisherService rpcs: proto in, domain call, proto out. */
+export function publisherHandlers(
+  publisher: PublishService,
+  logger: Logger,
+): AsyncService<typeof PublisherServiceService> {
+  return {
+    publish: async (request) => ({
+      messageIds: await publisher.publish(request.topic, request.messages.map(fromProto)),
+    }),
+    publishStream: (call) => pipeline(call, publisher, logger),
+  };
+}
+
+function fromProto(message: Message): OutgoingMessage {
+  return {
+    data: message.data,
+    attributes: message.attributes,
+    orderingKey: message.orderingKey,
+    idempotencyKey: message.idempotencyKey,
+  };
+}
+
+/**
+ * Each request is published as soon as it arrives and answered as soon as it
+ * is durable, so many batches are in flight on one stream. A failed batch gets
+ * its error in its own response. Reading pauses while too many are in flight.
+ */
+function pipeline(
+  call: ServerDuplexStream<PublishStreamRequest, PublishStreamResponse>,
+  publisher: PublishService,
+  logger: Logger,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let inflight = 0;
+    let inputEnded = false;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      resolve();
+    };
+    const maybeEnd = () => {
+      if (inputEnded && inflight === 0 && !call.cancelled) {
+        call.end();
+        finish();
+      }
+    };
+    call.on('data', (request: PublishStreamRequest) => {
+      inflight++;
+      if (inflight >= maxInflightPerStream) call.pause();
+      publisher
+        .publish(request.topic, request.messages.map(fromProto))
+        .then(
+          (messageIds): PublishStreamResponse => ({ requestId: request.requestId, messageIds, error: undefined }),
+          (error: unknown): PublishStreamResponse => {
+            const status = toStatus(error);
+            if (status.unexpected) logger.error({ err: error }, 'unexpected error in PublishStream');
+            return {
+              requestId: request.requestId,
+              messageIds: [],
+              error: { code: status.code, message: status.details },
+            };
+          },
+        )
+        .then((response) => {
+          inflight--;
+          if (!call.cancelled && !call.writableEnded) call.write(response);
+          if (inflight < maxInflightPerStream / 2) call.resume();
+          maybeEnd();
+        });
+    });
+    call.on('end', () => {
+      inputEnded = true;
+      maybeEnd();
+    });
+    call.on('cancelled', finish);
+    call.on('error', finish);
+  });
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import {
+  decodeEvent,
+  encodeEvent,
+  parseKey,
+  type RegistryEvent,
+  recordVersion,
+  subscriptionKey,
+  topicKey,
+} from './registry-events';
+
+describe('registry keys', () => {
+  it('prefix the name with its type', () => {
+    assert.equal(topicKey('orders'), 'topic/orders');
+    assert.equal(subscriptionKey('orders-sub'), 'subscription/orders-sub');
+  });
+
+  const cases: Array<[string, ReturnType<typeof parseKey>]> = [
+    ['topic/orders', { type: 'topic', name: 'orders' }],
+    ['subscription/orders-sub', { type: 'subscription', name: 'orders-sub' }],
+    ['topic/a/b', { type: 'topic', name: 'a/b' }],
+    ['topic/', { type: 'topic', name: '' }],
+    ['queue/orders', undefined],
+    ['Topic/orders', undefined],
+    ['/orders', undefined],
+    ['', undefined],
+    ['topic', undefined],
+  ];
+  for (const [key, expected] of cases) {
+    it(`parse ${JSON.stringify(key)}`, () => {
+      assert.deepEqual(parseKey(key), expected);
+    });
+  }
+
+  it('parse back what they build', () => {
+    assert.deepEqual(parseKey(topicKey('orders.v2')), { type: 'topic', name: 'orders.v2' });
+    assert.deepEqual(parseKey(subscriptionKey('s_1')), { type: 'subscription', name: 's_1' });
+  });
+});
+
+describe('encodeEvent / decodeEvent', () => {
+  const events: RegistryEvent[] = [
+    {
+      v: recordVersion,
+      type: 'topic',
+      change: 'created',
+      topic: { name: 'orders', partitions: 3, retentionMillis: 60_000, replicationFactor: 3, createTimeMillis: 1 },
+    },
+    {
+      v: recordVersion,
+      type: 'subscription',
+      change: 'seeked',
+      subscription: {
+        name: 'orders-sub',
+        topic: 'orders',
+        ackDeadlineSeconds: 10,
+        retryPolicy: { minimumBackoffMillis: 1_000, maximumBackoffMillis: 60_000 },
+        deadLetterPolicy: null,
+        enableMessageOrdering: true,
+        filter: 'attributes.ünï = "😀"',
+        startOffsets: [{ partition: 0, offset: '9007199254740993' }],
+        lastSeek: { revision: 'self', offsets: [], timeMillis: 5 },
+        detached: false,
+        createTimeMillis: 2,
+        createRevision: '4',
+      },
+    },
+  ];
+  for (const event of events) {
+    it(`round-trips a ${event.type} record`, () => {
+      assert.deepEqual(decodeEvent(encodeEvent(event)), event);
+    });
+  }
+
+  it('reads a null or empty value as a tombstone', () => {
+    assert.equal(decodeEvent(null), undefined);
+    assert.equal(decodeEvent(Buffer.alloc(0)), undefined);
+  });
+});
