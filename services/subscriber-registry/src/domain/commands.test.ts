@@ -129,6 +129,15 @@ describe('planCreateTopic', () => {
     });
   });
 
+  for (const retentionMillis of [NaN, Infinity, -1]) {
+    it(`refuses a retention of ${retentionMillis}`, () => {
+      assert.throws(
+        () => planCreateTopic(new RegistryState(), topicInput({ retentionMillis }), topicDefaults),
+        (error: unknown) => error instanceof InvalidArgumentError && error.field === 'topic.retention',
+      );
+    });
+  }
+
   it('keeps explicit settings', () => {
     const topic = planCreateTopic(
       new RegistryState(),
@@ -417,6 +426,11 @@ describe('planCreateSubscription', () => {
         [120_000, 120_000],
       ],
       ['only maximum', { minimumBackoffMillis: undefined, maximumBackoffMillis: 30_000 }, [1_000, 30_000]],
+      [
+        'only a maximum below the default minimum',
+        { minimumBackoffMillis: undefined, maximumBackoffMillis: 500 },
+        [500, 500],
+      ],
       ['equal', { minimumBackoffMillis: 2_000, maximumBackoffMillis: 2_000 }, [2_000, 2_000]],
     ];
     for (const [label, retryPolicy, [minimumBackoffMillis, maximumBackoffMillis]] of accepted) {

@@ -43,7 +43,7 @@ export function planCreateTopic(state: RegistryState, input: CreateTopicInput, d
   const partitions = input.partitions === 0 ? defaults.partitions : input.partitions;
   validateRange('topic.partitions', partitions, 1, L.partitionsMax);
   const retentionMillis = input.retentionMillis ?? defaults.retentionMillis;
-  if (retentionMillis < L.retentionMinMillis || retentionMillis > L.retentionMaxMillis) {
+  if (!(retentionMillis >= L.retentionMinMillis && retentionMillis <= L.retentionMaxMillis)) {
     throw new InvalidArgumentError('topic.retention', 'must be between 1 minute and 3650 days');
   }
   if (state.topic(input.name)) throw new AlreadyExistsError('topic', input.name);

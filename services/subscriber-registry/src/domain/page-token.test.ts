@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '@herald/errors';
 import { decodePageToken, encodePageToken } from './page-token';
 
@@ -21,6 +22,12 @@ function changeCharAt(text: string, index: number): string {
 }
 
 const notIssued = /not a token this API issued/;
+
+/** A token with a valid checksum around any body: what someone who read the code could build. */
+function wellSummed(body: string): string {
+  const sum = createHash('sha256').update('herald-page-token/v1:').update(body).digest('base64url').slice(0, 12);
+  return `${Buffer.from(body).toString('base64url')}.${sum}`;
+}
 
 describe('encodePageToken / decodePageToken', () => {
   const roundTrips: Array<[string, string]> = [
@@ -65,6 +72,12 @@ describe('encodePageToken / decodePageToken', () => {
       assertRefused(usedFor, encodePageToken(issuedFor, 'orders'), /belongs to a different list request/);
     });
   }
+
+  describe('refuses a well-summed token whose body is not a page', () => {
+    for (const body of ['null', '5', '{"list":"topics","after":5}', '{"list":"topics"}', '[]']) {
+      it(body, () => assertRefused('topics', wellSummed(body), notIssued));
+    }
+  });
 
   describe('refuses a token it did not issue', () => {
     const token = encodePageToken('topics', 'orders');

@@ -33,12 +33,18 @@ export function decodePageToken(list: string, token: string): string {
     throw new InvalidArgumentError('page_token', 'is not a token this API issued');
   const body = Buffer.from(encoded, 'base64url').toString('utf8');
   if (checksum(body) !== sum) throw new InvalidArgumentError('page_token', 'is not a token this API issued');
-  let parsed: TokenBody;
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(body) as TokenBody;
+    parsed = JSON.parse(body);
   } catch {
     throw new InvalidArgumentError('page_token', 'is not a token this API issued');
   }
+  if (!isTokenBody(parsed)) throw new InvalidArgumentError('page_token', 'is not a token this API issued');
   if (parsed.list !== list) throw new InvalidArgumentError('page_token', 'belongs to a different list request');
   return parsed.after;
+}
+
+function isTokenBody(value: unknown): value is TokenBody {
+  const body = value as TokenBody | null;
+  return typeof body === 'object' && body !== null && typeof body.list === 'string' && typeof body.after === 'string';
 }

@@ -25,6 +25,8 @@ describe('registry keys', () => {
     ['/orders', undefined],
     ['', undefined],
     ['topic', undefined],
+    ['topicX', undefined],
+    ['subscriptionZ', undefined],
   ];
   for (const [key, expected] of cases) {
     it(`parse ${JSON.stringify(key)}`, () => {

@@ -62,6 +62,7 @@ export const subscriptionKey = (name: string) => `subscription/${name}`;
 /** The entity a key names. */
 export function parseKey(key: string): { type: 'topic' | 'subscription'; name: string } | undefined {
   const slash = key.indexOf('/');
+  if (slash < 0) return undefined;
   const type = key.slice(0, slash);
   if (type !== 'topic' && type !== 'subscription') return undefined;
   return { type, name: key.slice(slash + 1) };

@@ -363,7 +363,8 @@ describe('RegistryState', () => {
     it('pages through every topic exactly once', () => {
       const seen: string[] = [];
       let after = '';
-      for (;;) {
+      // Bounded, so that a paging bug fails the test rather than hanging it.
+      for (let pages = 0; pages < 10; pages++) {
         const page = state.listTopics(after, 2);
         if (page.length === 0) break;
         seen.push(...names(page));
@@ -434,7 +435,7 @@ describe('RegistryState', () => {
     it('pages through one topic exactly once', () => {
       const seen: string[] = [];
       let after = '';
-      for (;;) {
+      for (let pages = 0; pages < 10; pages++) {
         const page = state.listSubscriptions(after, 1, 'payments');
         if (page.length === 0) break;
         seen.push(...names(page));
