@@ -218,9 +218,12 @@ function validateAckDeadline(seconds: number): number {
 }
 
 function validateRetryPolicy(input: RetryPolicyInput | undefined): RetryPolicy {
-  const minimumBackoffMillis = input?.minimumBackoffMillis ?? L.minimumBackoffDefaultMillis;
-  const maximumBackoffMillis =
-    input?.maximumBackoffMillis ?? Math.max(L.maximumBackoffDefaultMillis, minimumBackoffMillis);
+  // A default never contradicts what the caller did set: a minimum alone raises the default maximum,
+  // a maximum alone lowers the default minimum.
+  const maximumGiven = input?.maximumBackoffMillis;
+  const minimumBackoffMillis =
+    input?.minimumBackoffMillis ?? Math.min(L.minimumBackoffDefaultMillis, maximumGiven ?? Infinity);
+  const maximumBackoffMillis = maximumGiven ?? Math.max(L.maximumBackoffDefaultMillis, minimumBackoffMillis);
   for (const [field, value] of [
     ['subscription.retry_policy.minimum_backoff', minimumBackoffMillis],
     ['subscription.retry_policy.maximum_backoff', maximumBackoffMillis],
