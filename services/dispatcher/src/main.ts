@@ -1,22 +1,61 @@
 import { DispatcherServiceService } from '@herald/api';
-import { UnimplementedError } from '@herald/errors';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
-import { createLogger } from '@herald/logging';
+import { DurableProducer, KafkaNames, TopicAdmin, createKafka } from '@herald/kafka';
+import { createLogger, defaultInstanceId } from '@herald/logging';
+import { RegistryWatcher } from '@herald/registry-watch';
 import { readDispatcherConfig } from './config';
+import { DispatcherService } from './dispatcher-service';
+import { AckIds } from './domain/ack-ids';
+import { dispatcherHandlers } from './grpc/dispatcher-handlers';
+import { DeadLetterPublisher } from './kafka/dead-letter';
 
 runMain('dispatcher', async () => {
   const config = readDispatcherConfig();
-  const logger = createLogger({ service: 'dispatcher', level: config.LOG_LEVEL, instance: config.HERALD_INSTANCE_ID });
-  const notYet = async () => {
-    throw new UnimplementedError('not implemented yet');
-  };
+  const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
+  const logger = createLogger({ service: 'dispatcher', level: config.LOG_LEVEL, instance: instanceId });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `herald-dispatcher-${instanceId}`, logger });
+  const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
+  const admin = new TopicAdmin(kafka, logger);
+  const producer = new DurableProducer(kafka, logger);
+  const watcher = new RegistryWatcher({ addresses: config.REGISTRY_ADDRESSES, logger });
+  const dispatcher = new DispatcherService(watcher, {
+    kafka,
+    admin,
+    names,
+    logger,
+    ackIds: new AckIds(),
+    deadLetters: new DeadLetterPublisher(producer, names),
+    settings: {
+      dedupWindowMillis: config.DISPATCHER_DEDUP_WINDOW_MS,
+      maxHeldPerPartition: config.DISPATCHER_MAX_HELD_PER_PARTITION,
+      maxHeldTotal: config.DISPATCHER_MAX_HELD_PER_SUBSCRIPTION,
+      sessionTimeoutMillis: config.DISPATCHER_SESSION_TIMEOUT_MS,
+      tickMillis: 50,
+      commitIntervalMillis: config.DISPATCHER_COMMIT_INTERVAL_MS,
+      maxBatchSize: config.DISPATCHER_MAX_BATCH_MESSAGES,
+      idleGraceMillis: config.DISPATCHER_IDLE_GRACE_MS,
+    },
+  });
   const server = new HeraldServer({
     logger,
     services: [
-      bindService('herald.v1.DispatcherService', DispatcherServiceService, { streamingPull: notYet, tail: notYet }),
+      bindService(
+        'herald.v1.DispatcherService',
+        DispatcherServiceService,
+        dispatcherHandlers(dispatcher, { kafka, admin, names, logger }, logger),
+      ),
     ],
   });
   await server.listen(config.DISPATCHER_HOST, config.DISPATCHER_PORT);
+  await Promise.all([producer.connect(), watcher.start()]);
   server.setServing(true);
-  stopOnSignals(logger, () => server.stop());
+  stopOnSignals(logger, async () => {
+    server.setServing(false);
+    // Streams end first (clients reconnect elsewhere), then the consumers commit and leave their groups.
+    await dispatcher.stop();
+    await server.stop(5_000);
+    await producer.close();
+    watcher.stop();
+    await admin.close();
+  });
 });

@@ -1,0 +1,524 @@
+import type { AckIds } from './ack-ids';
+import { retryDelayMillis, type RetryPolicy } from './backoff';
+import { DedupWindow } from './dedup-window';
+import { FlowControl, type FlowLimits } from './flow-control';
+import type { InboundMessage } from './inbound-message';
+import { MinHeap } from './min-heap';
+import { OffsetTracker } from './offset-tracker';
+import { OrderingQueues } from './ordering-queues';
+
+/** One message handed to a stream. */
+export interface Delivery {
+  ackId: string;
+  message: InboundMessage;
+  /** 1 on the first delivery. */
+  deliveryAttempt: number;
+}
+
+/** Where deliveries go: one subscriber stream. */
+export interface DeliverySink {
+  /** Sends a batch; false when the stream's buffer is full (then call `streamDrained`). */
+  send(batch: Delivery[]): boolean;
+}
+
+/** What the subscription says about delivery; can change while it runs. */
+export interface DeliveryPolicy {
+  ackDeadlineMillis: number;
+  retryPolicy: RetryPolicy;
+  /** Deliveries before dead-lettering; undefined when the subscription has no dead-letter policy. */
+  maxDeliveryAttempts: number | undefined;
+}
+
+/** Options of {@link DeliveryEngine}. */
+export interface DeliveryEngineOptions {
+  /** Binds ack ids to this subscription and incarnation. */
+  ackScope: string;
+  ackIds: AckIds;
+  policy: DeliveryPolicy;
+  ordering: boolean;
+  /** False for messages the subscription's filter rejects; they are settled unseen. */
+  filter: (attributes: Record<string, string>) => boolean;
+  dedupWindowMillis: number;
+  /** Most messages in one response. */
+  maxBatchSize: number;
+  /** Publishes a message to the dead-letter topic; the message is settled once it resolves. */
+  deadLetter: (message: InboundMessage, deliveryAttempts: number) => Promise<void>;
+  now: () => number;
+}
+
+/** Counters for logs, metrics and tests. */
+export interface DeliveryStats {
+  delivered: number;
+  acked: number;
+  nacked: number;
+  expired: number;
+  filtered: number;
+  deduplicated: number;
+  deadLettered: number;
+  unknownAcks: number;
+}
+
+type EntryState = 'queued' | 'ready' | 'leased' | 'waiting' | 'dead-lettering' | 'settled';
+
+interface Entry {
+  message: InboundMessage;
+  /** Deliveries so far. */
+  attempts: number;
+  state: EntryState;
+  /** The partition ownership this entry belongs to; a revoke or seek starts a new one. */
+  epoch: number;
+  leaseId: number;
+  streamId: number;
+  deadline: number;
+  dueAt: number;
+}
+
+interface PartitionState {
+  epoch: number;
+  tracker: OffsetTracker;
+  dedup: DedupWindow;
+  /** Received and not settled: what pausing the partition bounds. */
+  held: number;
+}
+
+interface StreamState {
+  id: number;
+  sink: DeliverySink;
+  flow: FlowControl;
+  ackDeadlineMillis: number | undefined;
+  writable: boolean;
+  leases: Set<number>;
+}
+
+/** A FIFO that drops entries lazily: stale ones are skipped when they reach the front. */
+class EntryQueue {
+  private items: Entry[] = [];
+  private head = 0;
+
+  push(entry: Entry): void {
+    this.items.push(entry);
+  }
+
+  peek(isLive: (entry: Entry) => boolean): Entry | undefined {
+    while (this.head < this.items.length) {
+      const entry = this.items[this.head]!;
+      if (isLive(entry)) return entry;
+      this.head++;
+    }
+    if (this.head > 0) {
+      this.items = [];
+      this.head = 0;
+    }
+    return undefined;
+  }
+
+  shift(): void {
+    this.head++;
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+}
+
+let nextEpoch = 1;
+
+/**
+ * Delivery of one subscription's messages on one dispatcher: leases, acks,
+ * redelivery with backoff, dead letters, ordering, flow control, and the
+ * offset each owned partition may commit. It knows nothing of Kafka or gRPC:
+ * the adapters feed it messages and streams, and call `tick` on a timer.
+ */
+export class DeliveryEngine {
+  private readonly partitions = new Map<number, PartitionState>();
+  private readonly streams: StreamState[] = [];
+  private readonly leases = new Map<number, Entry>();
+  private readonly fresh = new EntryQueue();
+  private readonly redeliveries = new EntryQueue();
+  private readonly expiries = new MinHeap<{ leaseId: number; deadline: number }>();
+  private readonly waiting = new MinHeap<Entry>();
+  private readonly deadLetterRetries = new MinHeap<Entry>();
+  private readonly ordering = new OrderingQueues<Entry>();
+  private nextLeaseId = 1;
+  private roundRobin = 0;
+  private dispatching = false;
+  private heldTotal = 0;
+  private policy: DeliveryPolicy;
+  readonly stats: DeliveryStats = {
+    delivered: 0,
+    acked: 0,
+    nacked: 0,
+    expired: 0,
+    filtered: 0,
+    deduplicated: 0,
+    deadLettered: 0,
+    unknownAcks: 0,
+  };
+
+  constructor(private readonly options: DeliveryEngineOptions) {
+    this.policy = options.policy;
+  }
+
+  /** Applies a subscription update (deadline, retry, dead letter) to future deliveries. */
+  setPolicy(policy: DeliveryPolicy): void {
+    this.policy = policy;
+  }
+
+  // Partitions.
+
+  /** Takes ownership of a partition; delivery starts at `startOffset`. */
+  assignPartition(partition: number, startOffset: number): void {
+    this.revokePartition(partition);
+    this.partitions.set(partition, {
+      epoch: nextEpoch++,
+      tracker: new OffsetTracker(startOffset),
+      dedup: new DedupWindow(this.options.dedupWindowMillis),
+      held: 0,
+    });
+  }
+
+  /**
+   * Gives up a partition: its messages are dropped, and acks of its leases are
+   * ignored from now on; whoever owns it next redelivers from the commit point.
+   */
+  revokePartition(partition: number): void {
+    const state = this.partitions.get(partition);
+    if (!state) return;
+    this.partitions.delete(partition);
+    this.heldTotal -= state.held;
+    for (const [leaseId, entry] of this.leases) {
+      if (entry.message.partition === partition) this.endLease(leaseId, entry);
+    }
+    this.ordering.dropWhere((entry) => entry.message.partition === partition);
+    this.waiting.filter((entry) => entry.message.partition !== partition);
+    this.deadLetterRetries.filter((entry) => entry.message.partition !== partition);
+  }
+
+  /** Partitions owned now. */
+  ownedPartitions(): number[] {
+    return [...this.partitions.keys()];
+  }
+
+  owns(partition: number): boolean {
+    return this.partitions.has(partition);
+  }
+
+  /** Messages held (received, not settled) on a partition, and in all. */
+  held(partition?: number): number {
+    return partition === undefined ? this.heldTotal : (this.partitions.get(partition)?.held ?? 0);
+  }
+
+  /** Offset after the last one received on a partition. */
+  fetchedUpTo(partition: number): number | undefined {
+    return this.partitions.get(partition)?.tracker.fetchedUpTo;
+  }
+
+  /** Per owned partition, the offset safe to commit. */
+  commitPoints(): Map<number, number> {
+    const points = new Map<number, number>();
+    for (const [partition, state] of this.partitions) points.set(partition, state.tracker.commitPoint());
+    return points;
+  }
+
+  // Messages in.
+
+  /**
+   * Takes messages fetched from one owned partition, in offset order. Offsets
+   * already received (a re-fetch after a rebalance) are skipped; filtered-out
+   * and repeated messages are settled at once.
+   */
+  receive(messages: InboundMessage[]): void {
+    for (const message of messages) {
+      const partition = this.partitions.get(message.partition);
+      if (!partition || partition.tracker.hasFetched(message.offset)) continue;
+      partition.tracker.fetched(message.offset);
+      if (!this.options.filter(message.attributes)) {
+        partition.tracker.settle(message.offset);
+        this.stats.filtered++;
+        continue;
+      }
+      if (partition.dedup.isRepeat(message.idempotencyKey, message.offset, message.publishTimeMillis)) {
+        partition.tracker.settle(message.offset);
+        this.stats.deduplicated++;
+        continue;
+      }
+      partition.held++;
+      this.heldTotal++;
+      const entry: Entry = {
+        message,
+        attempts: 0,
+        state: 'queued',
+        epoch: partition.epoch,
+        leaseId: 0,
+        streamId: 0,
+        deadline: 0,
+        dueAt: 0,
+      };
+      if (!this.options.ordering || !message.orderingKey || this.ordering.enqueue(message.orderingKey, entry)) {
+        entry.state = 'ready';
+        this.fresh.push(entry);
+      }
+    }
+    this.dispatch();
+  }
+
+  /**
+   * Feeds messages from before the delivery start (re-read after a failover)
+   * into the deduplication window only, so repeats across the hand-over are caught.
+   */
+  observeHistory(messages: InboundMessage[]): void {
+    for (const message of messages) {
+      this.partitions
+        .get(message.partition)
+        ?.dedup.isRepeat(message.idempotencyKey, message.offset, message.publishTimeMillis);
+    }
+  }
+
+  // Streams.
+
+  addStream(id: number, sink: DeliverySink, limits: FlowLimits, ackDeadlineMillis?: number): void {
+    this.streams.push({
+      id,
+      sink,
+      flow: new FlowControl(limits),
+      ackDeadlineMillis,
+      writable: true,
+      leases: new Set(),
+    });
+    this.dispatch();
+  }
+
+  /** A stream went away: what it held is delivered again at once (to any stream). */
+  removeStream(id: number): void {
+    const index = this.streams.findIndex((stream) => stream.id === id);
+    if (index < 0) return;
+    const [stream] = this.streams.splice(index, 1);
+    for (const leaseId of [...stream!.leases]) {
+      const entry = this.leases.get(leaseId);
+      if (entry) {
+        this.endLease(leaseId, entry);
+        this.fail(entry, false);
+      }
+    }
+    this.dispatch();
+  }
+
+  get streamCount(): number {
+    return this.streams.length;
+  }
+
+  /** What a stream holds now (for tests and metrics). */
+  outstanding(id: number): { messages: number; bytes: number } | undefined {
+    const stream = this.streams.find((s) => s.id === id);
+    return stream && { messages: stream.flow.outstandingMessages, bytes: stream.flow.outstandingBytes };
+  }
+
+  /** The stream can take more after it was full. */
+  streamDrained(id: number): void {
+    const stream = this.streams.find((s) => s.id === id);
+    if (stream) stream.writable = true;
+    this.dispatch();
+  }
+
+  // Acks.
+
+  ack(ackIds: string[]): void {
+    for (const ackId of ackIds) {
+      const found = this.lease(ackId);
+      if (!found) continue;
+      this.endLease(found.leaseId, found.entry);
+      this.stats.acked++;
+      this.settle(found.entry);
+    }
+    this.dispatch();
+  }
+
+  nack(ackIds: string[]): void {
+    for (const ackId of ackIds) {
+      const found = this.lease(ackId);
+      if (!found) continue;
+      this.endLease(found.leaseId, found.entry);
+      this.stats.nacked++;
+      this.fail(found.entry, true);
+    }
+    this.dispatch();
+  }
+
+  /** New deadlines, in seconds from now; 0 gives the message back at once, without backoff. */
+  modifyDeadlines(ackIds: string[], seconds: number[]): void {
+    const now = this.options.now();
+    ackIds.forEach((ackId, i) => {
+      const found = this.lease(ackId);
+      if (!found) return;
+      const extension = Math.min(Math.max(seconds[i] ?? 0, 0), 600);
+      if (extension === 0) {
+        this.endLease(found.leaseId, found.entry);
+        this.stats.nacked++;
+        this.fail(found.entry, false);
+        return;
+      }
+      found.entry.deadline = now + extension * 1000;
+      this.expiries.push(found.entry.deadline, { leaseId: found.leaseId, deadline: found.entry.deadline });
+    });
+    this.dispatch();
+  }
+
+  // Time.
+
+  /** Expires leases past their deadline, releases messages whose backoff is over, and delivers. */
+  tick(): void {
+    const now = this.options.now();
+    while ((this.expiries.peekKey() ?? Infinity) <= now) {
+      const { leaseId, deadline } = this.expiries.pop()!;
+      const entry = this.leases.get(leaseId);
+      if (!entry || entry.deadline !== deadline) continue;
+      this.endLease(leaseId, entry);
+      this.stats.expired++;
+      this.fail(entry, true);
+    }
+    while ((this.waiting.peekKey() ?? Infinity) <= now) {
+      const entry = this.waiting.pop()!;
+      if (entry.state !== 'waiting' || !this.isCurrent(entry)) continue;
+      entry.state = 'ready';
+      this.redeliveries.push(entry);
+    }
+    while ((this.deadLetterRetries.peekKey() ?? Infinity) <= now) {
+      const entry = this.deadLetterRetries.pop()!;
+      if (entry.state === 'dead-lettering' && this.isCurrent(entry)) this.deadLetter(entry);
+    }
+    this.dispatch();
+  }
+
+  /** Hands ready messages to streams with room, round-robin, a batch per stream at a time. */
+  dispatch(): void {
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      let progressed = true;
+      while (progressed && this.streams.length > 0) {
+        progressed = false;
+        for (let turn = 0; turn < this.streams.length; turn++) {
+          const stream = this.streams[(this.roundRobin + turn) % this.streams.length]!;
+          if (!stream.writable || !stream.flow.hasRoom()) continue;
+          const batch = this.fill(stream);
+          if (batch.length === 0) continue;
+          progressed = true;
+          stream.writable = stream.sink.send(batch);
+        }
+        this.roundRobin = (this.roundRobin + 1) % Math.max(1, this.streams.length);
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private fill(stream: StreamState): Delivery[] {
+    const batch: Delivery[] = [];
+    const isLive = (entry: Entry) => entry.state === 'ready' && this.isCurrent(entry);
+    while (batch.length < this.options.maxBatchSize) {
+      const queue = this.redeliveries.peek(isLive) ? this.redeliveries : this.fresh;
+      const entry = queue.peek(isLive);
+      if (!entry || !stream.flow.fits(entry.message.size)) break;
+      queue.shift();
+      batch.push(this.leaseTo(stream, entry));
+    }
+    return batch;
+  }
+
+  private leaseTo(stream: StreamState, entry: Entry): Delivery {
+    const leaseId = this.nextLeaseId++;
+    entry.state = 'leased';
+    entry.attempts++;
+    entry.leaseId = leaseId;
+    entry.streamId = stream.id;
+    entry.deadline = this.options.now() + (stream.ackDeadlineMillis ?? this.policy.ackDeadlineMillis);
+    this.leases.set(leaseId, entry);
+    stream.leases.add(leaseId);
+    stream.flow.add(entry.message.size);
+    this.expiries.push(entry.deadline, { leaseId, deadline: entry.deadline });
+    this.stats.delivered++;
+    return {
+      ackId: this.options.ackIds.encode(this.options.ackScope, leaseId),
+      message: entry.message,
+      deliveryAttempt: entry.attempts,
+    };
+  }
+
+  private lease(ackId: string): { leaseId: number; entry: Entry } | undefined {
+    const leaseId = this.options.ackIds.decode(this.options.ackScope, ackId);
+    const entry = leaseId === undefined ? undefined : this.leases.get(leaseId);
+    if (!entry) {
+      this.stats.unknownAcks++;
+      return undefined;
+    }
+    return { leaseId: leaseId!, entry };
+  }
+
+  private endLease(leaseId: number, entry: Entry): void {
+    this.leases.delete(leaseId);
+    const stream = this.streams.find((s) => s.id === entry.streamId);
+    if (stream?.leases.delete(leaseId)) stream.flow.remove(entry.message.size);
+  }
+
+  /** A delivery failed: deliver again after backoff, or dead-letter once attempts are used up. */
+  private fail(entry: Entry, withBackoff: boolean): void {
+    if (!this.isCurrent(entry)) return;
+    const max = this.policy.maxDeliveryAttempts;
+    if (max !== undefined && entry.attempts >= max) {
+      this.deadLetter(entry);
+      return;
+    }
+    const delay = withBackoff ? retryDelayMillis(this.policy.retryPolicy, entry.attempts) : 0;
+    if (delay <= 0) {
+      entry.state = 'ready';
+      this.redeliveries.push(entry);
+      return;
+    }
+    entry.state = 'waiting';
+    entry.dueAt = this.options.now() + delay;
+    this.waiting.push(entry.dueAt, entry);
+  }
+
+  private deadLetter(entry: Entry): void {
+    entry.state = 'dead-lettering';
+    this.options.deadLetter(entry.message, entry.attempts).then(
+      () => {
+        if (entry.state !== 'dead-lettering' || !this.isCurrent(entry)) return;
+        this.stats.deadLettered++;
+        this.settle(entry);
+        this.dispatch();
+      },
+      () => {
+        // The dead-letter topic could not take it: publish again shortly (never deliver it again);
+        // the message stays unsettled, so its offset is not committed meanwhile.
+        if (entry.state !== 'dead-lettering' || !this.isCurrent(entry)) return;
+        entry.dueAt = this.options.now() + 1_000;
+        this.deadLetterRetries.push(entry.dueAt, entry);
+      },
+    );
+  }
+
+  private settle(entry: Entry): void {
+    if (entry.state === 'settled' || !this.isCurrent(entry)) return;
+    entry.state = 'settled';
+    const partition = this.partitions.get(entry.message.partition)!;
+    partition.tracker.settle(entry.message.offset);
+    partition.held--;
+    this.heldTotal--;
+    if (this.options.ordering && entry.message.orderingKey) {
+      const next = this.ordering.settleHead(entry.message.orderingKey, entry);
+      if (next) {
+        next.state = 'ready';
+        this.fresh.push(next);
+      }
+    }
+  }
+
+  private isCurrent(entry: Entry): boolean {
+    return this.partitions.get(entry.message.partition)?.epoch === entry.epoch;
+  }
+}

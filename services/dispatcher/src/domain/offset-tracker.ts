@@ -1,0 +1,58 @@
+/**
+ * Per partition: which fetched offsets are settled (acknowledged, filtered out,
+ * deduplicated or dead-lettered), and so the offset it is safe to commit.
+ */
+export class OffsetTracker {
+  /** Fetched offsets not yet passed by the commit point, in fetch order. */
+  private readonly offsets: number[] = [];
+  private head = 0;
+  private readonly settled = new Set<number>();
+  private nextExpected: number;
+
+  /** @param startOffset - the first offset this owner reads: the commit point until something is settled. */
+  constructor(startOffset: number) {
+    this.nextExpected = startOffset;
+  }
+
+  /** Offset after the last one fetched. */
+  get fetchedUpTo(): number {
+    return this.nextExpected;
+  }
+
+  /** Offsets fetched and not yet behind the commit point. */
+  get pending(): number {
+    return this.offsets.length - this.head;
+  }
+
+  /** Whether the offset was fetched already (a re-fetch after a rebalance repeats some). */
+  hasFetched(offset: number): boolean {
+    return offset < this.nextExpected;
+  }
+
+  /** Records a fetched offset; offsets arrive in increasing order, gaps allowed. */
+  fetched(offset: number): void {
+    this.offsets.push(offset);
+    this.nextExpected = offset + 1;
+  }
+
+  settle(offset: number): void {
+    this.settled.add(offset);
+  }
+
+  /**
+   * The offset to commit: that of the oldest unsettled message, or the next to
+   * fetch when all are settled. Never a later one: committing past a gap would
+   * lose the gap if this dispatcher died before those messages were acked.
+   */
+  commitPoint(): number {
+    while (this.head < this.offsets.length && this.settled.has(this.offsets[this.head]!)) {
+      this.settled.delete(this.offsets[this.head]!);
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.offsets.length) {
+      this.offsets.splice(0, this.head);
+      this.head = 0;
+    }
+    return this.head < this.offsets.length ? this.offsets[this.head]! : this.nextExpected;
+  }
+}

@@ -1,0 +1,135 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { StreamingPullRequest, StreamingPullResponse } from '@herald/api';
+import { type HeraldError, InvalidArgumentError } from '@herald/errors';
+import type { Logger } from '@herald/logging';
+import type { AttachedStream, DispatcherService } from '../dispatcher-service';
+import type { FlowLimits } from '../domain/flow-control';
+import { deliveryToProto } from './proto-mapping';
+
+/** Bounds on what one stream may ask for, so that no client can make the server hold unbounded memory. */
+export const StreamLimits = {
+  defaultMaxOutstandingMessages: 1000,
+  maxOutstandingMessages: 100_000,
+  defaultMaxOutstandingBytes: 100 * 1024 * 1024,
+  maxOutstandingBytes: 1024 * 1024 * 1024,
+} as const;
+
+/**
+ * StreamingPull: the first request attaches the stream to its subscription;
+ * later ones carry acks, nacks and deadline changes. Messages go out in
+ * batches as flow control and the stream's write buffer allow.
+ */
+export function streamingPull(
+  call: ServerDuplexStream<StreamingPullRequest, StreamingPullResponse>,
+  dispatcher: DispatcherService,
+  logger: Logger,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let attached: AttachedStream | undefined;
+    let attaching = false;
+    let finished = false;
+    const early: StreamingPullRequest[] = [];
+
+    const finish = (error?: HeraldError) => {
+      if (finished) return;
+      finished = true;
+      attached?.detach();
+      if (error) reject(error);
+      else resolve();
+    };
+    const handle = (request: StreamingPullRequest) => {
+      try {
+        apply(attached!, request);
+      } catch (error) {
+        finish(error as HeraldError);
+      }
+    };
+
+    call.on('data', (request: StreamingPullRequest) => {
+      if (attached) return handle(request);
+      if (attaching) return void early.push(request);
+      attaching = true;
+      let limits: FlowLimits;
+      let ackDeadlineMillis: number | undefined;
+      try {
+        ({ limits, ackDeadlineMillis } = firstRequest(request));
+      } catch (error) {
+        return finish(error as HeraldError);
+      }
+      dispatcher
+        .attach(
+          request.subscription,
+          {
+            sink: { send: (batch) => call.write({ receivedMessages: batch.map(deliveryToProto) }) },
+            end: (error) => finish(error),
+          },
+          limits,
+          ackDeadlineMillis,
+        )
+        .then(
+          (stream) => {
+            attached = stream;
+            if (finished) return stream.detach();
+            handle(request);
+            for (const next of early.splice(0)) handle(next);
+          },
+          (error: HeraldError) => finish(error),
+        );
+    });
+    call.on('drain', () => attached?.drained());
+    // The client closing its side means it is done: end ours too.
+    call.on('end', () => {
+      if (!finished && !call.writableEnded) call.end();
+      finish();
+    });
+    call.on('cancelled', () => finish());
+    call.on('close', () => finish());
+    call.on('error', (error) => {
+      logger.debug({ err: error }, 'streaming pull stream error');
+      finish();
+    });
+  });
+}
+
+function firstRequest(request: StreamingPullRequest): { limits: FlowLimits; ackDeadlineMillis: number | undefined } {
+  if (!request.subscription) throw new InvalidArgumentError('subscription', 'is required on the first request');
+  const deadline = request.streamAckDeadlineSeconds;
+  if (deadline !== 0 && (deadline < 10 || deadline > 600)) {
+    throw new InvalidArgumentError('stream_ack_deadline_seconds', `must be 0 or between 10 and 600, not ${deadline}`);
+  }
+  const messages = Number(request.maxOutstandingMessages);
+  const bytes = Number(request.maxOutstandingBytes);
+  if (messages < 0 || messages > StreamLimits.maxOutstandingMessages) {
+    throw new InvalidArgumentError(
+      'max_outstanding_messages',
+      `must be between 0 and ${StreamLimits.maxOutstandingMessages}, not ${messages}`,
+    );
+  }
+  if (bytes < 0 || bytes > StreamLimits.maxOutstandingBytes) {
+    throw new InvalidArgumentError(
+      'max_outstanding_bytes',
+      `must be between 0 and ${StreamLimits.maxOutstandingBytes}, not ${bytes}`,
+    );
+  }
+  return {
+    limits: {
+      maxOutstandingMessages: messages || StreamLimits.defaultMaxOutstandingMessages,
+      maxOutstandingBytes: bytes || StreamLimits.defaultMaxOutstandingBytes,
+    },
+    ackDeadlineMillis: deadline === 0 ? undefined : deadline * 1000,
+  };
+}
+
+function apply(stream: AttachedStream, request: StreamingPullRequest): void {
+  if (request.modifyDeadlineAckIds.length !== request.modifyDeadlineSeconds.length) {
+    throw new InvalidArgumentError(
+      'modify_deadline_seconds',
+      `has ${request.modifyDeadlineSeconds.length} entries for ${request.modifyDeadlineAckIds.length} modify_deadline_ack_ids`,
+    );
+  }
+  if (request.ackIds.length > 0) stream.ack(request.ackIds);
+  if (request.nackIds.length > 0) stream.nack(request.nackIds);
+  if (request.modifyDeadlineAckIds.length > 0) {
+    stream.modifyDeadlines(request.modifyDeadlineAckIds, request.modifyDeadlineSeconds);
+  }
+}

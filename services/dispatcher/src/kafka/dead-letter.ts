@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { type DurableProducer, type KafkaNames, type OutgoingRecord, ReservedHeader } from '@herald/kafka';
+import type { InboundMessage } from '../domain/inbound-message';
+
+/**
+ * Publishes messages that failed `max_delivery_attempts` times to the
+ * subscription's dead-letter topic: same data, attributes and key, a new
+ * message id, and headers naming the source subscription, the attempts and
+ * the original message id and publish time.
+ */
+export class DeadLetterPublisher {
+  private readonly token = randomBytes(6).toString('hex');
+  private next = 0;
+
+  constructor(
+    private readonly producer: DurableProducer,
+    private readonly names: KafkaNames,
+  ) {}
+
+  async publish(
+    deadLetterTopic: string,
+    subscription: string,
+    message: InboundMessage,
+    attempts: number,
+  ): Promise<void> {
+    const headers: Record<string, string> = {
+      ...message.attributes,
+      [ReservedHeader.messageId]: `${this.token}-${(this.next++).toString(36)}`,
+      [ReservedHeader.publisher]: `dispatcher-${this.token}`,
+      [ReservedHeader.deadLetterSubscription]: subscription,
+      [ReservedHeader.deadLetterAttempts]: String(attempts),
+      [ReservedHeader.deadLetterMessageId]: message.messageId,
+      [ReservedHeader.deadLetterPublishTime]: new Date(message.publishTimeMillis).toISOString(),
+    };
+    if (message.orderingKey) headers[ReservedHeader.orderingKey] = message.orderingKey;
+    if (message.idempotencyKey) headers[ReservedHeader.idempotencyKey] = message.idempotencyKey;
+    const record: OutgoingRecord = {
+      key: message.orderingKey || message.idempotencyKey || null,
+      value: message.data,
+      headers,
+      timestamp: Date.now(),
+    };
+    await this.producer.send(this.names.topic(deadLetterTopic), [record]);
+  }
+}
