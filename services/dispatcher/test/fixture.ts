@@ -10,7 +10,8 @@ import {
 } from '@herald/api';
 import { HeraldStack } from '@herald/devstack';
 import { heraldHome } from '@herald/local-kafka';
-import { rpc, testKafka, uniqueName } from '@herald/testkit';
+import { rpc, testKafka, uniqueName, waitFor } from '@herald/testkit';
+import { Kafka, logLevel } from 'kafkajs';
 
 /** A running Herald (one registry, one publisher, two dispatchers) and clients for it. */
 export interface DispatchFixture {
@@ -23,6 +24,8 @@ export interface DispatchFixture {
   createSubscription(fields: Partial<Subscription>): Promise<Subscription>;
   /** Publishes `count` messages in batches; returns their ids in publish order. */
   publish(topic: string, count: number, make?: (i: number) => Partial<Message>, batchSize?: number): Promise<string[]>;
+  /** Resolves once the subscription's consumer group is stable with `members` members (no rebalance pending). */
+  waitForConsumers(subscription: string, members: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,25 @@ export async function startDispatchFixture(name: string, env: Record<string, str
         ids.push(...messageIds);
       }
       return ids;
+    },
+    async waitForConsumers(subscription, members) {
+      const admin = new Kafka({
+        clientId: 'test-groups',
+        brokers: testKafka().brokers,
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await admin.connect();
+      try {
+        await waitFor(
+          async () => {
+            const { groups } = await admin.describeGroups([`${prefix}sub.${subscription}`]);
+            return groups[0]?.state === 'Stable' && groups[0].members.length === members;
+          },
+          { timeoutMillis: 60_000, description: `${members} stable consumers of ${subscription}` },
+        );
+      } finally {
+        await admin.disconnect();
+      }
     },
     async close() {
       registry.close();

@@ -10,6 +10,8 @@ import {
 export interface Seen {
   message: ReceivedMessage;
   atMillis: number;
+  /** What the test answered to this delivery. */
+  decision?: Decision;
 }
 
 /** What to do with each delivered message. */
@@ -45,12 +47,14 @@ export class PullStream {
     this.call.on('data', (response: StreamingPullResponse) => {
       const now = Date.now();
       this.responseSizes.push(response.receivedMessages.length);
-      for (const message of response.receivedMessages) this.deliveries.push({ message, atMillis: now });
+      const seen = response.receivedMessages.map((message) => ({ message, atMillis: now }) as Seen);
+      this.deliveries.push(...seen);
       const answer = () => {
         const ackIds: string[] = [];
         const nackIds: string[] = [];
-        for (const message of response.receivedMessages) {
+        for (const [i, message] of response.receivedMessages.entries()) {
           const decision = decide(message);
+          seen[i]!.decision = decision;
           if (decision === 'ack') {
             ackIds.push(message.ackId);
             this.acked.add(message.messageId);
