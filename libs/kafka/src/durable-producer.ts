@@ -90,7 +90,7 @@ export class DurableProducer {
   send(topic: string, records: OutgoingRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new UnavailableError('producer is closing'));
     let bytes = 0;
-    for (const record of records) bytes += record.value.length + (record.key?.length ?? 0) + 64;
+    for (const record of records) bytes += recordBytes(record);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({
         topic,
@@ -250,4 +250,13 @@ export class DurableProducer {
       this.logger.warn({ err: error }, 'new producer could not connect yet; it retries on the next send');
     });
   }
+}
+
+/** A record's size on the wire, near enough to keep coalesced batches under the topic's limit. */
+function recordBytes(record: OutgoingRecord): number {
+  let bytes = record.value.length + (record.key === null ? 0 : Buffer.byteLength(record.key)) + 32;
+  for (const [name, value] of Object.entries(record.headers)) {
+    bytes += Buffer.byteLength(name) + (typeof value === 'string' ? Buffer.byteLength(value) : value.length) + 8;
+  }
+  return bytes;
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { brokerProperties, type NodeSpec } from './broker-config';
@@ -160,9 +160,15 @@ export class LocalKafkaCluster {
     await waitForExit(node.pid, 10_000);
   }
 
-  /** Freezes one node (SIGSTOP): its process and sockets stay, it answers nothing. */
-  pauseBroker(nodeId: number): void {
-    signal(this.node(nodeId).pid, 'SIGSTOP');
+  /**
+   * Freezes one node (SIGSTOP): its process and sockets stay, it answers
+   * nothing. Resolves once every thread of the JVM has stopped (the signal
+   * reaches them one by one, several milliseconds apart).
+   */
+  async pauseBroker(nodeId: number): Promise<void> {
+    const pid = this.node(nodeId).pid;
+    signal(pid, 'SIGSTOP');
+    await waitAllThreadsStopped(pid, 5_000);
   }
 
   /** Unfreezes a paused node (SIGCONT). */
@@ -345,6 +351,23 @@ async function formatNode(state: ClusterState, node: NodeState): Promise<void> {
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`formatting Kafka node ${node.id} failed (exit ${code}): ${output.trim()}`);
+}
+
+async function waitAllThreadsStopped(pid: number, timeoutMillis: number): Promise<void> {
+  const deadline = Date.now() + timeoutMillis;
+  while (Date.now() < deadline) {
+    let running = 0;
+    try {
+      for (const thread of readdirSync(`/proc/${pid}/task`)) {
+        const state = /State:\s+(\S)/.exec(readFileSync(`/proc/${pid}/task/${thread}/status`, 'utf8'))?.[1];
+        if (state !== 'T' && state !== 't') running++;
+      }
+    } catch {
+      return; // gone, or no /proc: nothing more to wait for
+    }
+    if (running === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 /** Guards against killing an unrelated process that reused a recorded pid. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { LocalKafkaCluster, heraldHome } from '@herald/local-kafka';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { LocalKafkaCluster, heraldHome, isAlive } from '@herald/local-kafka';
 
 /** The Kafka the integration tests of this run share. */
 export interface TestKafka {
@@ -26,6 +27,7 @@ export async function startTestKafka(): Promise<TestKafka> {
     shared = { brokers: process.env.KAFKA_BROKERS.split(','), cluster: undefined };
     return shared;
   }
+  takeLock();
   const brokers = Number(process.env.HERALD_TEST_BROKERS ?? '3');
   const started = Date.now();
   const cluster = await LocalKafkaCluster.start({
@@ -43,7 +45,43 @@ export async function startTestKafka(): Promise<TestKafka> {
 /** Stops the shared cluster and removes its data. */
 export async function stopTestKafka(): Promise<void> {
   await shared?.cluster?.stop({ removeData: true });
+  if (shared?.cluster) releaseLock();
   shared = undefined;
+}
+
+const lockFile = path.join(heraldHome, 'test', 'kafka.lock');
+
+/**
+ * One test run at a time owns the shared cluster's folder and ports: a second
+ * run would wipe the first one's brokers. The lock names its owner's pid, so a
+ * lock left by a dead run is taken over.
+ */
+function takeLock(): void {
+  mkdirSync(path.dirname(lockFile), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      process.once('exit', releaseLock);
+      return;
+    } catch {
+      const owner = Number(readFileSync(lockFile, 'utf8'));
+      if (owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new Error(
+          `another test run (pid ${owner}) is using the test Kafka in ${testClusterDir}; wait for it, or set KAFKA_BROKERS`,
+        );
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new Error(`could not take ${lockFile}`);
+}
+
+function releaseLock(): void {
+  try {
+    if (Number(readFileSync(lockFile, 'utf8')) === process.pid) rmSync(lockFile, { force: true });
+  } catch {
+    // already gone
+  }
 }
 
 /** The run's shared Kafka. Throws outside an integration run. */

@@ -140,6 +140,30 @@ describe('publisher (two instances, 3-broker Kafka)', function () {
     assert.equal(missed.length, 0);
   });
 
+  it('accepts messages up to the 10 MB limit, alone and coalesced with concurrent ones', async () => {
+    await rpc(registry, registry.createTopic, { topic: Topic.fromPartial({ name: 'large', partitions: 1 }) });
+    const publisher = publishers[0]!;
+    const big = Buffer.alloc(10 * 1024 * 1024 - 100, 'b');
+    const { messageIds } = await rpc(publisher, publisher.publish, {
+      topic: 'large',
+      messages: [message({ data: big })],
+    });
+    assert.equal(messageIds.length, 1);
+    const medium = Buffer.alloc(200 * 1024, 'm');
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        rpcStatus(publisher, publisher.publish, { topic: 'large', messages: [message({ data: medium })] }),
+      ),
+    );
+    assert.deepEqual(
+      outcomes.map((o) => o.codeName),
+      Array(20).fill('OK'),
+    );
+    const records = await readKafkaTopic(testKafka().brokers, `${prefix}large`, 21);
+    assert.equal(records.length, 21);
+    assert.equal(records[0]!.message.value!.length, big.length);
+  });
+
   it('pipelines PublishStream and answers each request by id, bad ones with their own error', async () => {
     await rpc(registry, registry.createTopic, { topic: Topic.fromPartial({ name: 'streamed' }) });
     const stream = publishers[1]!.publishStream();

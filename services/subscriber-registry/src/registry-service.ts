@@ -26,6 +26,9 @@ import { RegistryState } from './domain/registry-state';
 import { validateName, validateRange } from './domain/validation';
 import type { ReadRecord, RegistryLog } from './log/registry-log';
 
+/** Largest record batch a Herald topic accepts. */
+export const maxRecordBatchBytes = 64 * 1024 * 1024;
+
 /** Options of {@link RegistryService}. */
 export interface RegistryServiceOptions {
   log: RegistryLog;
@@ -241,6 +244,9 @@ export class RegistryService {
       replicationFactor: topic.replicationFactor,
       configs: {
         'retention.ms': String(topic.retentionMillis),
+        // Kafka's default (1 MB) is below Herald's message limit (10 MB by default) and below the
+        // batches the publisher coalesces; 64 MiB leaves room for any configured limit.
+        'max.message.bytes': String(maxRecordBatchBytes),
         'min.insync.replicas': String(topic.replicationFactor >= 3 ? 2 : 1),
         'unclean.leader.election.enable': 'false',
       },

@@ -41,6 +41,12 @@ export interface DeliveryEngineOptions {
   dedupWindowMillis: number;
   /** Most messages in one response. */
   maxBatchSize: number;
+  /**
+   * Most data bytes in one response (a larger single message still goes
+   * alone), so that responses stay under gRPC's 4 MB default receive limit.
+   * @defaultValue 3 MiB
+   */
+  maxBatchBytes?: number;
   /** Publishes a message to the dead-letter topic; the message is settled once it resolves. */
   deadLetter: (message: InboundMessage, deliveryAttempts: number) => Promise<void>;
   now: () => number;
@@ -418,12 +424,15 @@ export class DeliveryEngine {
 
   private fill(stream: StreamState): Delivery[] {
     const batch: Delivery[] = [];
+    let bytes = 0;
     const isLive = (entry: Entry) => entry.state === 'ready' && this.isCurrent(entry);
     while (batch.length < this.options.maxBatchSize) {
       const queue = this.redeliveries.peek(isLive) ? this.redeliveries : this.fresh;
       const entry = queue.peek(isLive);
       if (!entry || !stream.flow.fits(entry.message.size)) break;
+      if (batch.length > 0 && bytes + entry.message.size > (this.options.maxBatchBytes ?? 3 * 1024 * 1024)) break;
       queue.shift();
+      bytes += entry.message.size;
       batch.push(this.leaseTo(stream, entry));
     }
     return batch;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 /**
  * Message ids: a random token drawn once per publisher process, then a counter.
  * Unique across instances and restarts without coordination, cheap on the hot
- * path, and ordered within one publisher, which helps when reading logs.
+ * path, and counting up within one publisher, which helps when reading logs.
  */
 export class MessageIdGenerator {
   private next = 0;

@@ -54,7 +54,7 @@ function validateMessage(field: string, message: OutgoingMessage, limits: Publis
     if (keyBytes > limits.maxAttributeKeyBytes) {
       throw new InvalidArgumentError(
         `${field}.attributes`,
-        `key "${key.slice(0, 32)}..." is ${keyBytes} bytes; the limit is ${limits.maxAttributeKeyBytes} (PUBLISHER_MAX_ATTRIBUTE_KEY_BYTES)`,
+        `key "${key.length > 32 ? `${key.slice(0, 32)}...` : key}" is ${keyBytes} bytes; the limit is ${limits.maxAttributeKeyBytes} (PUBLISHER_MAX_ATTRIBUTE_KEY_BYTES)`,
       );
     }
     if (key.toLowerCase().startsWith(reservedPrefix)) {

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { DedupWindow } from './dedup-window';
+
+describe('DedupWindow', () => {
+  describe('isRepeat', () => {
+    // Each case feeds [key, offset, publishTimeMillis] in order to a 1 000 ms window; `repeats` is the answer for each.
+    const cases: Array<{
+      title: string;
+      windowMillis?: number;
+      feed: Array<[string, number, number]>;
+      repeats: boolean[];
+    }> = [
+      { title: 'a first message is no repeat', feed: [['k', 0, 0]], repeats: [false] },
+      {
+        title: 'the same key at a later offset within the window repeats',
+        feed: [
+          ['k', 0, 0],
+          ['k', 5, 500],
+        ],
+        repeats: [false, true],
+      },
+      {
+        title: 'exactly at the end of the window still repeats',
+        feed: [
+          ['k', 0, 0],
+          ['k', 5, 1_000],
+        ],
+        repeats: [false, true],
+      },
+      {
+        title: 'one millisecond past the window is no repeat',
+        feed: [
+          ['k', 0, 0],
+          ['k', 5, 1_001],
+        ],
+        repeats: [false, false],
+      },
+      {
+        title: 'the same offset again (a re-read) is no repeat',
+        feed: [
+          ['k', 3, 0],
+          ['k', 3, 0],
+        ],
+        repeats: [false, false],
+      },
+      {
+        title: 'an earlier offset is no repeat',
+        feed: [
+          ['k', 5, 0],
+          ['k', 3, 0],
+        ],
+        repeats: [false, false],
+      },
+      {
+        title: 'different keys are no repeats',
+        feed: [
+          ['a', 0, 0],
+          ['b', 1, 0],
+          ['c', 2, 0],
+        ],
+        repeats: [false, false, false],
+      },
+      {
+        title: 'an empty key never repeats',
+        feed: [
+          ['', 0, 0],
+          ['', 1, 0],
+        ],
+        repeats: [false, false],
+      },
+      {
+        title: 'a window of 0 turns deduplication off',
+        windowMillis: 0,
+        feed: [
+          ['k', 0, 0],
+          ['k', 1, 0],
+        ],
+        repeats: [false, false],
+      },
+      {
+        title: 'every later copy within the window of the first repeats',
+        feed: [
+          ['k', 0, 0],
+          ['k', 1, 100],
+          ['k', 2, 900],
+        ],
+        repeats: [false, true, true],
+      },
+      {
+        title: 'a copy after the window starts a new window',
+        feed: [
+          ['k', 0, 0],
+          ['k', 1, 2_000],
+          ['k', 2, 2_500],
+          ['k', 3, 3_500],
+        ],
+        repeats: [false, false, true, false],
+      },
+      {
+        title: 'a repeat published earlier than the first (clock skew between publishers) still repeats',
+        feed: [
+          ['k', 0, 1_000],
+          ['k', 1, 800],
+        ],
+        repeats: [false, true],
+      },
+    ];
+    for (const { title, windowMillis, feed, repeats } of cases) {
+      it(title, () => {
+        const window = new DedupWindow(windowMillis ?? 1_000);
+        assert.deepEqual(
+          feed.map(([key, offset, time]) => window.isRepeat(key, offset, time)),
+          repeats,
+        );
+      });
+    }
+
+    it('does not record an empty key or anything when turned off', () => {
+      const window = new DedupWindow(1_000);
+      window.isRepeat('', 0, 0);
+      assert.equal(window.size, 0);
+      const off = new DedupWindow(0);
+      off.isRepeat('k', 0, 0);
+      assert.equal(off.size, 0);
+    });
+  });
+
+  describe('eviction', () => {
+    it('forgets keys published more than a window before the newest message', () => {
+      const window = new DedupWindow(1_000);
+      window.isRepeat('a', 0, 0);
+      window.isRepeat('b', 1, 100);
+      window.isRepeat('c', 2, 600);
+      assert.equal(window.size, 3);
+      window.isRepeat('d', 3, 1_050); // cutoff 50: a goes
+      assert.equal(window.size, 3);
+      window.isRepeat('e', 4, 1_700); // cutoff 700: b and c go
+      assert.equal(window.size, 2);
+      assert.equal(window.isRepeat('d', 5, 1_800), true, 'd is still remembered');
+    });
+
+    it('keeps a key at exactly the cutoff', () => {
+      const window = new DedupWindow(1_000);
+      window.isRepeat('a', 0, 0);
+      window.isRepeat('b', 1, 1_000);
+      assert.equal(window.size, 2);
+    });
+
+    it('moves a re-recorded key to the back, so it is evicted by its new time', () => {
+      const window = new DedupWindow(1_000);
+      window.isRepeat('a', 0, 0);
+      window.isRepeat('b', 1, 500);
+      window.isRepeat('a', 2, 1_200); // outside a's window: a is recorded again at 1 200
+      assert.equal(window.size, 2);
+      window.isRepeat('c', 3, 1_600); // cutoff 600: b goes, a (1 200) stays
+      assert.equal(window.size, 2);
+      assert.equal(window.isRepeat('a', 4, 2_000), true);
+      assert.equal(window.isRepeat('b', 5, 1_400), false, 'b was forgotten');
+    });
+
+    it('stays bounded by the window under a steady stream of distinct keys', () => {
+      const window = new DedupWindow(1_000);
+      for (let i = 0; i < 10_000; i++) window.isRepeat(`k${i}`, i, i * 10);
+      assert.ok(window.size <= 101, `size ${window.size}`);
+    });
+
+    it('does not record repeats, so they do not extend the window', () => {
+      const window = new DedupWindow(1_000);
+      window.isRepeat('k', 0, 0);
+      assert.equal(window.isRepeat('k', 1, 900), true);
+      assert.equal(window.size, 1);
+      assert.equal(window.isRepeat('k', 2, 1_500), false, 'the window runs from the first copy');
+    });
+  });
+});
