@@ -10,7 +10,7 @@ MOCHA := npx mocha --reporter spec
 UNIT_TESTS := 'libs/*/dist/src/**/*.test.js' 'services/*/dist/src/**/*.test.js'
 INTEGRATION_TESTS := 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js'
 
-.PHONY: help install build proto proto-check lint fmt kafka-jars run test test-unit test-integration clean
+.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs run test test-unit test-integration clean bench bench-quick
 
 help:
 	@echo "make run     start a local Kafka and the three services (Ctrl-C stops all)"
@@ -57,6 +57,9 @@ fmt: install
 	npx prettier --write .
 	npx eslint --fix .
 
+env-docs: build
+	node libs/devstack/dist/src/env-docs.js
+
 kafka-jars: build
 	$(LOCAL_KAFKA) fetch
 
@@ -77,3 +80,11 @@ test: build proto-check lint test-unit test-integration
 
 clean:
 	rm -rf libs/*/dist services/*/dist .herald/test .herald/run
+
+# Benchmarks (never part of `make test`): their own one-broker Kafka on port 39492, unless KAFKA_BROKERS
+# is set, and a Herald stack; the report goes to bench/results/<timestamp>/report.md.
+bench: build kafka-jars
+	node bench/dist/src/run.js
+
+bench-quick: build kafka-jars
+	node bench/dist/src/run.js --quick

@@ -77,10 +77,11 @@ export function streamingPull(
         );
     });
     call.on('drain', () => attached?.drained());
-    // The client closing its side means it is done: end ours too.
+    // A client that half-closes (grpcurl with -d, say) still receives until it cancels; it just
+    // sends no more acks, so what it gets is delivered again after the ack deadline.
     call.on('end', () => {
-      if (!finished && !call.writableEnded) call.end();
-      finish();
+      if (!attached && !attaching)
+        finish(new InvalidArgumentError('subscription', 'the stream closed before its first request'));
     });
     call.on('cancelled', () => finish());
     call.on('close', () => finish());
