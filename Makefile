@@ -9,8 +9,15 @@ TEST_KAFKA_DIR := .herald/test/kafka
 MOCHA := npx mocha --reporter spec
 UNIT_TESTS := 'libs/*/dist/src/**/*.test.js' 'services/*/dist/src/**/*.test.js'
 INTEGRATION_TESTS := 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js'
+PYTHON := python3
+PY_VENV := .herald/venv
+PY_STAMP := $(PY_VENV)/.installed
+PY_GEN := clients/python/gen
+GO := $(shell command -v go)
+GO_BIN := .herald/go-bin
+GO_GEN := clients/go/gen
 
-.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs run test test-unit test-integration clean bench bench-quick
+.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs run test test-unit test-integration python-client go-client clean bench bench-quick
 
 help:
 	@echo "make run     start a local Kafka and the three services (Ctrl-C stops all)"
@@ -66,14 +73,41 @@ kafka-jars: build
 run: build
 	node libs/devstack/dist/src/run-local.js
 
+# The Python client test's venv (pinned requirements) and stubs generated from proto/ with grpcio-tools;
+# libs/devstack/test/python-client.test.ts runs it against a real stack.
+$(PY_STAMP): clients/python/requirements.txt
+	$(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+$(PY_GEN)/.generated: $(PY_STAMP) $(wildcard proto/herald/v1/*.proto)
+	rm -rf $(PY_GEN) && mkdir -p $(PY_GEN)
+	$(PY_VENV)/bin/python -m grpc_tools.protoc -I proto --python_out=$(PY_GEN) --pyi_out=$(PY_GEN) \
+	  --grpc_python_out=$(PY_GEN) proto/herald/v1/*.proto
+	@touch $@
+
+python-client: $(PY_GEN)/.generated
+
+# The Go client test, when a Go toolchain is installed: protoc plugins at the versions clients/go/go.mod
+# pins (its `tool` lines), stubs through buf, and every module fetched and compiled here, so that the
+# test itself runs offline (GOPROXY=off).
+$(GO_GEN)/.generated: clients/go/go.mod clients/go/go.sum clients/go/buf.gen.yaml $(wildcard proto/herald/v1/*.proto) | install
+	cd clients/go && GOBIN=$(abspath $(GO_BIN)) go install tool
+	rm -rf $(GO_GEN)
+	PATH=$(abspath $(GO_BIN)):$$PATH npx buf generate proto --template clients/go/buf.gen.yaml
+	cd clients/go && go mod download && go vet .
+	@touch $@
+
+go-client: $(GO_GEN)/.generated
+
 test-unit: build
 	$(MOCHA) $(UNIT_TESTS)
 
 # Integration tests share one real Kafka (3 brokers unless KAFKA_BROKERS is set);
 # whatever happens, nothing of it is left running afterwards.
-test-integration: build kafka-jars
+test-integration: build kafka-jars python-client $(if $(GO),go-client)
 	@$(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR)
-	@status=0; $(MOCHA) --timeout 120000 --require libs/testkit/dist/src/mocha-fixtures.js $(INTEGRATION_TESTS) || status=$$?; \
+	@status=0; $(MOCHA) --exit --timeout 240000 --require libs/testkit/dist/src/mocha-fixtures.js $(INTEGRATION_TESTS) || status=$$?; \
 	  $(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR); exit $$status
 
 test: build proto-check lint test-unit test-integration

@@ -39,6 +39,8 @@ interface Pending {
 interface Lane {
   producer: Producer;
   busy: boolean;
+  /** Replace the producer before its next send (see `renew`). */
+  stale: boolean;
 }
 
 /**
@@ -75,7 +77,7 @@ export class DurableProducer {
   /** Connects every lane's producer. */
   async connect(): Promise<void> {
     for (let i = 0; i < this.options.lanes; i++) {
-      const lane = { producer: this.newProducer(), busy: false };
+      const lane = { producer: this.newProducer(), busy: false, stale: false };
       this.lanes.push(lane);
       await lane.producer.connect().catch((error: unknown) => {
         throw toHeraldError(error, 'connecting the producer');
@@ -104,6 +106,16 @@ export class DurableProducer {
       this.queuedRecords += records.length;
       this.schedule();
     });
+  }
+
+  /**
+   * Starts every producer afresh. After a topic is deleted, kafkajs producers
+   * keep asking for its metadata and fail every send, whatever the topic
+   * (kafkajs issue #1622); new producers know nothing of it.
+   */
+  renew(): void {
+    for (const lane of this.lanes) lane.stale = true;
+    this.schedule();
   }
 
   /** Sends what is queued, waits for every request in flight, then disconnects. */
@@ -197,6 +209,10 @@ export class DurableProducer {
 
   private async sendOn(lane: Lane, batch: Pending[]): Promise<void> {
     lane.busy = true;
+    if (lane.stale) {
+      lane.stale = false;
+      await this.replace(lane);
+    }
     const byTopic = new Map<string, TopicMessages>();
     let count = 0;
     for (const pending of batch) {

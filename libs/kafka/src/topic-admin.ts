@@ -1,3 +1,4 @@
+import { UnavailableError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
 import type { Admin, Kafka } from 'kafkajs';
 import { isTopicExistsError, toHeraldError } from './kafka-errors';
@@ -75,15 +76,33 @@ export class TopicAdmin {
             configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
           },
         ],
-        waitForLeaders: true,
+        // kafkajs's own wait gives up at once when the broker does not know the topic yet (a busy
+        // cluster): wait for the leaders here instead.
+        waitForLeaders: false,
         timeout: 15_000,
       });
+      if (created) await this.waitForLeaders(spec.name, spec.partitions, 30_000);
       if (created)
         this.logger.info({ topic: spec.name, partitions: spec.partitions, replicationFactor }, 'created Kafka topic');
       return created;
     } catch (error) {
       if (isTopicExistsError(error)) return false;
       throw toHeraldError(error, `creating topic ${spec.name}`);
+    }
+  }
+
+  private async waitForLeaders(topic: string, partitions: number, timeoutMillis: number): Promise<void> {
+    const deadline = Date.now() + timeoutMillis;
+    for (;;) {
+      try {
+        const metadata = await this.admin.fetchTopicMetadata({ topics: [topic] });
+        const led = metadata.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0;
+        if (led === partitions) return;
+      } catch {
+        // not known yet
+      }
+      if (Date.now() > deadline) throw new UnavailableError(`topic ${topic} has no leader for every partition yet`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 

@@ -18,6 +18,9 @@ runMain('dispatcher', async () => {
   const admin = new TopicAdmin(kafka, logger);
   const producer = new DurableProducer(kafka, logger);
   const watcher = new RegistryWatcher({ addresses: config.REGISTRY_ADDRESSES, logger });
+  watcher.on('change', (change) => {
+    if (change.kind === 'topic-deleted') producer.renew(); // the dead-letter producer
+  });
   const dispatcher = new DispatcherService(watcher, {
     kafka,
     admin,

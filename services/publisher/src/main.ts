@@ -21,6 +21,9 @@ runMain('publisher', async () => {
     sendTimeoutMillis: config.PUBLISHER_ACK_TIMEOUT_MS,
   });
   const watcher = new RegistryWatcher({ addresses: config.REGISTRY_ADDRESSES, logger });
+  watcher.on('change', (change) => {
+    if (change.kind === 'topic-deleted') producer.renew();
+  });
   const publisher = new PublishService({
     producer,
     topics: new TopicDirectory(watcher),

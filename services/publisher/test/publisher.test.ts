@@ -164,6 +164,35 @@ describe('publisher (two instances, 3-broker Kafka)', function () {
     assert.equal(records[0]!.message.value!.length, big.length);
   });
 
+  it('keeps publishing to other topics after a topic is deleted (kafkajs #1622)', async () => {
+    await rpc(registry, registry.createTopic, { topic: Topic.fromPartial({ name: 'doomed' }) });
+    await rpc(registry, registry.createTopic, { topic: Topic.fromPartial({ name: 'survivor' }) });
+    const publisher = publishers[0]!;
+    await rpc(publisher, publisher.publish, { topic: 'doomed', messages: [message({ data: Buffer.from('x') })] });
+    await rpc(registry, registry.deleteTopic, { name: 'doomed' });
+    await waitFor(
+      async () =>
+        (
+          await rpcStatus(publisher, publisher.publish, {
+            topic: 'doomed',
+            messages: [message({ data: Buffer.from('x') })],
+          })
+        ).codeName === 'NOT_FOUND',
+    );
+    const outcomes = [];
+    for (let i = 0; i < 5; i++) {
+      outcomes.push(
+        (
+          await rpcStatus(publisher, publisher.publish, {
+            topic: 'survivor',
+            messages: [message({ data: Buffer.from(`s${i}`) })],
+          })
+        ).codeName,
+      );
+    }
+    assert.deepEqual(outcomes, Array(5).fill('OK'));
+  });
+
   it('pipelines PublishStream and answers each request by id, bad ones with their own error', async () => {
     await rpc(registry, registry.createTopic, { topic: Topic.fromPartial({ name: 'streamed' }) });
     const stream = publishers[1]!.publishStream();

@@ -199,7 +199,12 @@ export class DeliveryEngine {
     for (const [leaseId, entry] of this.leases) {
       if (entry.message.partition === partition) this.endLease(leaseId, entry);
     }
-    this.ordering.dropWhere((entry) => entry.message.partition === partition);
+    for (const head of this.ordering.dropWhere((entry) => entry.message.partition === partition)) {
+      if (head.state === 'queued' && this.isCurrent(head)) {
+        head.state = 'ready';
+        this.fresh.push(head);
+      }
+    }
     this.waiting.filter((entry) => entry.message.partition !== partition);
     this.deadLetterRetries.filter((entry) => entry.message.partition !== partition);
   }
@@ -394,7 +399,14 @@ export class DeliveryEngine {
     }
     while ((this.deadLetterRetries.peekKey() ?? Infinity) <= now) {
       const entry = this.deadLetterRetries.pop()!;
-      if (entry.state === 'dead-lettering' && this.isCurrent(entry)) this.deadLetter(entry);
+      if (entry.state !== 'dead-lettering' || !this.isCurrent(entry)) continue;
+      if (this.policy.maxDeliveryAttempts === undefined) {
+        // The dead-letter policy was removed meanwhile: deliver the message again instead.
+        entry.state = 'ready';
+        this.redeliveries.push(entry);
+      } else {
+        this.deadLetter(entry);
+      }
     }
     this.dispatch();
   }
@@ -407,15 +419,20 @@ export class DeliveryEngine {
       let progressed = true;
       while (progressed && this.streams.length > 0) {
         progressed = false;
-        for (let turn = 0; turn < this.streams.length; turn++) {
-          const stream = this.streams[(this.roundRobin + turn) % this.streams.length]!;
+        const count = this.streams.length;
+        let nextStart = this.roundRobin;
+        for (let turn = 0; turn < count; turn++) {
+          const index = (this.roundRobin + turn) % count;
+          const stream = this.streams[index]!;
           if (!stream.writable || !stream.flow.hasRoom()) continue;
           const batch = this.fill(stream);
           if (batch.length === 0) continue;
           progressed = true;
+          // The next batch starts with the stream after the last one served, however few messages came.
+          nextStart = index + 1;
           stream.writable = stream.sink.send(batch);
         }
-        this.roundRobin = (this.roundRobin + 1) % Math.max(1, this.streams.length);
+        this.roundRobin = nextStart % count;
       }
     } finally {
       this.dispatching = false;

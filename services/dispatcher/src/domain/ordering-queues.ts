@@ -29,13 +29,22 @@ export class OrderingQueues<T> {
     return queue[0];
   }
 
-  /** Drops every item for which `drop` is true (a revoked partition's), keeping each key's order. */
-  dropWhere(drop: (item: T) => boolean): void {
+  /**
+   * Drops every item for which `drop` is true (a revoked partition's), keeping
+   * each key's order. Returns the items that became their key's head this way:
+   * they are deliverable now.
+   */
+  dropWhere(drop: (item: T) => boolean): T[] {
+    const newHeads: T[] = [];
     for (const [key, queue] of this.queues) {
       const kept = queue.filter((item) => !drop(item));
       if (kept.length === 0) this.queues.delete(key);
-      else this.queues.set(key, kept);
+      else {
+        if (kept[0] !== queue[0]) newHeads.push(kept[0]!);
+        this.queues.set(key, kept);
+      }
     }
+    return newHeads;
   }
 
   /** Keys with something queued. */

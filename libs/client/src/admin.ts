@@ -1,0 +1,197 @@
+import {
+  Position,
+  type RegistryEvent,
+  SubscriberRegistryServiceClient,
+  Subscription,
+  Topic,
+  type WatchResponse,
+  millisToDuration,
+} from '@herald/api';
+import { HeraldClientError } from './client-error';
+import { type ConnectionOptions, EndpointPool } from './endpoints';
+import { callWithRetry, type RetryOptions } from './unary';
+
+/** A topic to create. */
+export interface TopicSpec {
+  name: string;
+  /** @defaultValue the registry's default (3) */
+  partitions?: number;
+  /** @defaultValue the registry's default (7 days) */
+  retentionMillis?: number;
+}
+
+/** Where a subscription starts, or a seek goes. */
+export type StartAt = 'earliest' | 'latest' | Date;
+
+/** A subscription to create. Only `name` and `topic` are required. */
+export interface SubscriptionSpec {
+  name: string;
+  topic: string;
+  /** 10 to 600. @defaultValue 10 */
+  ackDeadlineSeconds?: number;
+  retryPolicy?: { minimumBackoffMillis: number; maximumBackoffMillis: number };
+  deadLetterPolicy?: { deadLetterTopic: string; maxDeliveryAttempts: number };
+  enableMessageOrdering?: boolean;
+  /** Pub/Sub filter language on attributes. */
+  filter?: string;
+  /** @defaultValue 'latest' */
+  startAt?: StartAt;
+}
+
+/** What `updateSubscription` may change. */
+export type SubscriptionChanges = Pick<SubscriptionSpec, 'ackDeadlineSeconds' | 'retryPolicy' | 'deadLetterPolicy'>;
+
+/** Options of {@link Admin}. */
+export interface AdminOptions extends ConnectionOptions {
+  /** Retries of retryable failures, across endpoints. @defaultValue 30 s in all */
+  retry?: RetryOptions;
+}
+
+/**
+ * Topics, subscriptions, seek and watch, on the subscriber-registry. Reads and
+ * writes fail over between registry endpoints; creates are not retried after an
+ * uncertain failure would make them ambiguous (ALREADY_EXISTS tells).
+ *
+ * @example
+ * ```ts
+ * const admin = new Admin({ endpoints: ['127.0.0.1:50052'] });
+ * await admin.createTopic({ name: 'orders', partitions: 6 });
+ * await admin.createSubscription({ name: 'orders-audit', topic: 'orders', filter: 'attributes.region = "eu"' });
+ * admin.close();
+ * ```
+ */
+export class Admin {
+  private readonly pool: EndpointPool<SubscriberRegistryServiceClient>;
+
+  constructor(private readonly options: AdminOptions) {
+    this.pool = new EndpointPool(SubscriberRegistryServiceClient, options);
+  }
+
+  async createTopic(spec: TopicSpec): Promise<Topic> {
+    const topic = Topic.fromPartial({
+      name: spec.name,
+      partitions: spec.partitions ?? 0,
+      retention: spec.retentionMillis === undefined ? undefined : millisToDuration(spec.retentionMillis),
+    });
+    return (await this.call((c) => c.createTopic, { topic })).topic!;
+  }
+
+  async getTopic(name: string): Promise<Topic> {
+    return (await this.call((c) => c.getTopic, { name })).topic!;
+  }
+
+  /** Every topic, in name order, fetched a page at a time. */
+  async *listTopics(pageSize = 100): AsyncGenerator<Topic> {
+    let pageToken = '';
+    do {
+      const page = await this.call((c) => c.listTopics, { pageSize, pageToken });
+      yield* page.topics;
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    await this.call((c) => c.deleteTopic, { name });
+  }
+
+  async createSubscription(spec: SubscriptionSpec): Promise<Subscription> {
+    const start = spec.startAt ?? 'latest';
+    const subscription = Subscription.fromPartial({
+      name: spec.name,
+      topic: spec.topic,
+      ackDeadlineSeconds: spec.ackDeadlineSeconds ?? 0,
+      retryPolicy: spec.retryPolicy && retryPolicyProto(spec.retryPolicy),
+      deadLetterPolicy: spec.deadLetterPolicy,
+      enableMessageOrdering: spec.enableMessageOrdering ?? false,
+      filter: spec.filter ?? '',
+      start:
+        start instanceof Date
+          ? { $case: 'startTime', value: start }
+          : {
+              $case: 'startPosition',
+              value: start === 'earliest' ? Position.POSITION_EARLIEST : Position.POSITION_LATEST,
+            },
+    });
+    return (await this.call((c) => c.createSubscription, { subscription })).subscription!;
+  }
+
+  async getSubscription(name: string): Promise<Subscription> {
+    return (await this.call((c) => c.getSubscription, { name })).subscription!;
+  }
+
+  /** Every subscription (of one topic, if given), in name order. */
+  async *listSubscriptions(topic = '', pageSize = 100): AsyncGenerator<Subscription> {
+    let pageToken = '';
+    do {
+      const page = await this.call((c) => c.listSubscriptions, { pageSize, pageToken, topic });
+      yield* page.subscriptions;
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+  }
+
+  /** Changes only the fields given. */
+  async updateSubscription(name: string, changes: SubscriptionChanges): Promise<Subscription> {
+    const paths: string[] = [];
+    if (changes.ackDeadlineSeconds !== undefined) paths.push('ack_deadline_seconds');
+    if (changes.retryPolicy !== undefined) paths.push('retry_policy');
+    if (changes.deadLetterPolicy !== undefined) paths.push('dead_letter_policy');
+    const subscription = Subscription.fromPartial({
+      name,
+      ackDeadlineSeconds: changes.ackDeadlineSeconds ?? 0,
+      retryPolicy: changes.retryPolicy && retryPolicyProto(changes.retryPolicy),
+      deadLetterPolicy: changes.deadLetterPolicy,
+    });
+    return (await this.call((c) => c.updateSubscription, { subscription, updateMask: paths })).subscription!;
+  }
+
+  async deleteSubscription(name: string): Promise<void> {
+    await this.call((c) => c.deleteSubscription, { name });
+  }
+
+  /** Moves a subscription to earliest, latest or a time, for every dispatcher. */
+  async seek(subscription: string, to: StartAt): Promise<Subscription> {
+    const target =
+      to instanceof Date
+        ? { $case: 'time' as const, value: to }
+        : {
+            $case: 'position' as const,
+            value: to === 'earliest' ? Position.POSITION_EARLIEST : Position.POSITION_LATEST,
+          };
+    return (await this.call((c) => c.seek, { subscription, target })).subscription!;
+  }
+
+  /**
+   * The registry's changes as they happen (after a snapshot, unless resuming
+   * after `afterRevision`). Ends when the consumer stops iterating.
+   */
+  async *watch(afterRevision = '0'): AsyncGenerator<WatchResponse> {
+    const stream = this.pool.current.watch({ afterRevision });
+    try {
+      for await (const response of stream as AsyncIterable<WatchResponse>) yield response;
+    } catch (error) {
+      throw HeraldClientError.from(error);
+    } finally {
+      stream.cancel();
+    }
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+
+  private call<Req, Res>(
+    method: Parameters<typeof callWithRetry<SubscriberRegistryServiceClient, Req, Res>>[1],
+    request: Req,
+  ): Promise<Res> {
+    return callWithRetry(this.pool, method, request, this.options.retry);
+  }
+}
+
+function retryPolicyProto(policy: { minimumBackoffMillis: number; maximumBackoffMillis: number }) {
+  return {
+    minimumBackoff: millisToDuration(policy.minimumBackoffMillis),
+    maximumBackoff: millisToDuration(policy.maximumBackoffMillis),
+  };
+}
+
+export type { RegistryEvent };

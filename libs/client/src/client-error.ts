@@ -1,0 +1,47 @@
+import { type ServiceError, status } from '@grpc/grpc-js';
+
+/** Status codes after which the same call may succeed: Herald's client retries these. */
+const retryableCodes = new Set<number>([
+  status.UNAVAILABLE,
+  status.DEADLINE_EXCEEDED,
+  status.RESOURCE_EXHAUSTED,
+  status.ABORTED,
+]);
+
+/**
+ * An error from a Herald call: the gRPC status code (as a number and a name)
+ * and the server's explanation, which names the field or limit at fault.
+ */
+export class HeraldClientError extends Error {
+  /** The `google.rpc.Code` value, e.g. 5 for NOT_FOUND. */
+  readonly code: number;
+  /** The status name, e.g. `NOT_FOUND`. */
+  readonly codeName: string;
+  /** What the server said went wrong. */
+  readonly details: string;
+
+  constructor(code: number, details: string, options?: { cause?: unknown }) {
+    const codeName = status[code] ?? String(code);
+    super(`${codeName}: ${details}`, options);
+    this.name = 'HeraldClientError';
+    this.code = code;
+    this.codeName = codeName;
+    this.details = details;
+  }
+
+  /** Wraps a grpc-js error (anything else becomes UNKNOWN). */
+  static from(error: unknown): HeraldClientError {
+    if (error instanceof HeraldClientError) return error;
+    const e = error as Partial<ServiceError>;
+    if (typeof e?.code === 'number')
+      return new HeraldClientError(e.code, e.details ?? e.message ?? '', { cause: error });
+    return new HeraldClientError(status.UNKNOWN, error instanceof Error ? error.message : String(error), {
+      cause: error,
+    });
+  }
+
+  /** Whether the call may succeed if made again (Herald's clients retry these by themselves). */
+  get retryable(): boolean {
+    return retryableCodes.has(this.code);
+  }
+}

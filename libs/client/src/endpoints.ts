@@ -1,0 +1,59 @@
+import { type ChannelCredentials, type ChannelOptions, type Client, credentials } from '@grpc/grpc-js';
+
+/** Where a client connects. */
+export interface ConnectionOptions {
+  /** Every instance of the service, `host:port`; calls fail over between them. */
+  endpoints: string[];
+  /** @defaultValue insecure (plaintext) */
+  credentials?: ChannelCredentials;
+  /** Extra grpc-js channel options. */
+  channelOptions?: ChannelOptions;
+}
+
+/** Options every Herald channel gets: room for 10 MB messages, and keepalive for long streams. */
+const defaultChannelOptions: ChannelOptions = {
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  'grpc.max_send_message_length': 64 * 1024 * 1024,
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+};
+
+/**
+ * One generated client per endpoint, and which one is current. `next()`
+ * moves on after a failure, so that a client fails over to another instance.
+ */
+export class EndpointPool<C extends Client> {
+  private readonly clients: C[];
+  private index = 0;
+
+  constructor(
+    make: new (address: string, creds: ChannelCredentials, options: ChannelOptions) => C,
+    options: ConnectionOptions,
+  ) {
+    if (options.endpoints.length === 0) throw new Error('at least one endpoint is required');
+    const creds = options.credentials ?? credentials.createInsecure();
+    const channelOptions = { ...defaultChannelOptions, ...options.channelOptions };
+    // Start at a random instance so that many clients spread over the service.
+    this.index = Math.floor(Math.random() * options.endpoints.length);
+    this.clients = options.endpoints.map((endpoint) => new make(endpoint, creds, channelOptions));
+  }
+
+  get current(): C {
+    return this.clients[this.index]!;
+  }
+
+  get size(): number {
+    return this.clients.length;
+  }
+
+  /** Moves to the next endpoint and returns its client. */
+  next(): C {
+    this.index = (this.index + 1) % this.clients.length;
+    return this.current;
+  }
+
+  close(): void {
+    for (const client of this.clients) client.close();
+  }
+}

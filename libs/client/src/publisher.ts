@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { Message, PublisherServiceClient } from '@herald/api';
+import { HeraldClientError } from './client-error';
+import { type ConnectionOptions, EndpointPool } from './endpoints';
+import { callWithRetry, type RetryOptions } from './unary';
+
+/** A message to publish. */
+export interface PublishMessage {
+  /** The payload; a string is sent as UTF-8. */
+  data?: Buffer | Uint8Array | string;
+  /** Key/value pairs, delivered with the message and matched by subscription filters. */
+  attributes?: Record<string, string>;
+  /** Messages with the same key are delivered in publish order on ordered subscriptions. */
+  orderingKey?: string;
+  /** Makes retries safe: repeats of a key are delivered once. Generated when absent (see `autoIdempotencyKeys`). */
+  idempotencyKey?: string;
+}
+
+/** When a batch is sent. */
+export interface BatchingOptions {
+  /** Send once this many messages wait. @defaultValue 100 */
+  maxMessages?: number;
+  /** Send once this many bytes wait. @defaultValue 1 MiB */
+  maxBytes?: number;
+  /** Send at the latest this long after the first message arrived. @defaultValue 5 ms */
+  maxDelayMillis?: number;
+}
+
+/** Options of {@link Publisher}. */
+export interface PublisherOptions extends ConnectionOptions {
+  batching?: BatchingOptions;
+  /** Retries of retryable failures, across endpoints. @defaultValue 60 s in all, backoff 100 ms to 5 s */
+  retry?: RetryOptions;
+  /**
+   * Give each message without an idempotency key a random one, so that a retry
+   * after an uncertain failure is never delivered twice. @defaultValue true
+   */
+  autoIdempotencyKeys?: boolean;
+  /** Most messages queued or in flight; `publish` waits for room beyond it. @defaultValue 10000 */
+  maxPendingMessages?: number;
+}
+
+interface Item {
+  message: Message;
+  bytes: number;
+  resolve: (id: string) => void;
+  reject: (error: Error) => void;
+}
+
+interface Queue {
+  topic: string;
+  orderingKey: string;
+  items: Item[];
+  bytes: number;
+  timer: NodeJS.Timeout | undefined;
+  /** Ordered queues send one batch at a time. */
+  sending: boolean;
+  /** Set when an ordered key failed: its publishes fail until `resumePublishing`. */
+  failure: HeraldClientError | undefined;
+}
+
+/**
+ * Publishes messages to Herald, batching them by count, bytes and a short
+ * delay, retrying retryable failures with backoff on every publisher endpoint
+ * (with the same idempotency keys, so a retry is never a second message), and
+ * keeping messages of one ordering key in order: one batch of a key in flight
+ * at a time, and a key that failed stays failed until `resumePublishing`.
+ *
+ * @example
+ * ```ts
+ * const publisher = new Publisher({ endpoints: ['127.0.0.1:50051'] });
+ * const id = await publisher.publish('orders', { data: '{"id":1}', attributes: { region: 'eu' } });
+ * await publisher.close();
+ * ```
+ */
+export class Publisher {
+  private readonly pool: EndpointPool<PublisherServiceClient>;
+  private readonly queues = new Map<string, Queue>();
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly waitingForRoom: Array<() => void> = [];
+  private pending = 0;
+  private closed = false;
+  private readonly batching: Required<BatchingOptions>;
+
+  constructor(private readonly options: PublisherOptions) {
+    this.pool = new EndpointPool(PublisherServiceClient, options);
+    this.batching = {
+      maxMessages: options.batching?.maxMessages ?? 100,
+      maxBytes: options.batching?.maxBytes ?? 1024 * 1024,
+      maxDelayMillis: options.batching?.maxDelayMillis ?? 5,
+    };
+  }
+
+  /**
+   * Publishes one message; resolves with its id once Herald has it durably.
+   *
+   * @throws HeraldClientError: INVALID_ARGUMENT, NOT_FOUND, or the last retryable status once retries ran out.
+   */
+  async publish(topic: string, message: PublishMessage): Promise<string> {
+    if (this.closed) throw new HeraldClientError(status.FAILED_PRECONDITION, 'publisher is closed');
+    while (this.pending >= (this.options.maxPendingMessages ?? 10_000)) {
+      await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
+    }
+    const orderingKey = message.orderingKey ?? '';
+    const queue = this.queueFor(topic, orderingKey);
+    if (queue.failure) throw queue.failure;
+    const proto = Message.fromPartial({
+      data: toBytes(message.data),
+      attributes: message.attributes ?? {},
+      orderingKey,
+      idempotencyKey: message.idempotencyKey ?? (this.options.autoIdempotencyKeys === false ? '' : randomUUID()),
+    });
+    const bytes =
+      proto.data.length + Object.entries(proto.attributes).reduce((n, [k, v]) => n + k.length + v.length, 0) + 64;
+    this.pending++;
+    return new Promise<string>((resolve, reject) => {
+      queue.items.push({ message: proto, bytes, resolve, reject });
+      queue.bytes += bytes;
+      if (queue.items.length >= this.batching.maxMessages || queue.bytes >= this.batching.maxBytes) this.send(queue);
+      else queue.timer ??= setTimeout(() => this.send(queue), this.batching.maxDelayMillis);
+    }).finally(() => {
+      this.pending--;
+      this.waitingForRoom.shift()?.();
+    });
+  }
+
+  /** Publishes many messages; resolves with their ids in order. */
+  publishAll(topic: string, messages: PublishMessage[]): Promise<string[]> {
+    return Promise.all(messages.map((message) => this.publish(topic, message)));
+  }
+
+  /** Sends everything queued now, and resolves once all of it (and everything in flight) is settled. */
+  async flush(): Promise<void> {
+    for (const queue of this.queues.values()) this.send(queue);
+    while (this.inflight.size > 0 || [...this.queues.values()].some((q) => q.items.length > 0)) {
+      await Promise.allSettled([...this.inflight]);
+      for (const queue of this.queues.values()) this.send(queue);
+    }
+  }
+
+  /** Lets an ordering key that failed publish again. */
+  resumePublishing(orderingKey: string): void {
+    for (const queue of this.queues.values()) if (queue.orderingKey === orderingKey) queue.failure = undefined;
+  }
+
+  /** Flushes, then closes the connections. Publishing afterwards fails. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.pool.close();
+  }
+
+  private queueFor(topic: string, orderingKey: string): Queue {
+    const id = `${topic}\0${orderingKey}`;
+    let queue = this.queues.get(id);
+    if (!queue) {
+      queue = { topic, orderingKey, items: [], bytes: 0, timer: undefined, sending: false, failure: undefined };
+      this.queues.set(id, queue);
+    }
+    return queue;
+  }
+
+  private send(queue: Queue): void {
+    clearTimeout(queue.timer);
+    queue.timer = undefined;
+    if (queue.items.length === 0 || (queue.orderingKey && queue.sending)) return;
+    const batch: Item[] = [];
+    let bytes = 0;
+    while (queue.items.length > 0 && batch.length < this.batching.maxMessages) {
+      const next = queue.items[0]!;
+      if (batch.length > 0 && bytes + next.bytes > this.batching.maxBytes) break;
+      batch.push(queue.items.shift()!);
+      bytes += next.bytes;
+    }
+    queue.bytes -= bytes;
+    queue.sending = true;
+    const done = this.sendBatch(queue, batch).finally(() => {
+      queue.sending = false;
+      this.inflight.delete(done);
+      if (queue.items.length > 0) {
+        if (queue.orderingKey || queue.items.length >= this.batching.maxMessages) this.send(queue);
+        else queue.timer ??= setTimeout(() => this.send(queue), this.batching.maxDelayMillis);
+      }
+    });
+    this.inflight.add(done);
+  }
+
+  private async sendBatch(queue: Queue, batch: Item[]): Promise<void> {
+    try {
+      const ids = await this.call(queue.topic, batch);
+      batch.forEach((item, i) => item.resolve(ids[i]!));
+    } catch (error) {
+      const failure = HeraldClientError.from(error);
+      // One bad message must not fail the other callers' messages that shared its batch.
+      if (failure.code === status.INVALID_ARGUMENT && batch.length > 1 && !queue.orderingKey) {
+        await Promise.all(batch.map((item) => this.sendBatch(queue, [item])));
+        return;
+      }
+      for (const item of batch) item.reject(failure);
+      if (queue.orderingKey) {
+        queue.failure = failure;
+        for (const item of queue.items.splice(0)) item.reject(failure);
+        queue.bytes = 0;
+      }
+    }
+  }
+
+  private async call(topic: string, batch: Item[]): Promise<string[]> {
+    const response = await callWithRetry(
+      this.pool,
+      (client) => client.publish,
+      { topic, messages: batch.map((item) => item.message) },
+      { totalTimeoutMillis: 60_000, ...this.options.retry },
+    );
+    return response.messageIds;
+  }
+}
+
+function toBytes(data: PublishMessage['data']): Buffer {
+  if (data === undefined) return Buffer.alloc(0);
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}

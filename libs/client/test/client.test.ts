@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Admin, HeraldClientError, Publisher, type ReceivedMessage, Subscriber } from '@herald/client';
+import { HeraldStack } from '@herald/devstack';
+import { heraldHome } from '@herald/local-kafka';
+import { testKafka, uniqueName, waitFor } from '@herald/testkit';
+import { orderedWithCallbacks } from '../examples/ordered-with-callbacks';
+import { publishAndReceive } from '../examples/publish-and-receive';
+
+describe('TypeScript client against the real services (two of each, 3-broker Kafka)', function () {
+  this.timeout(240_000);
+  let stack: HeraldStack;
+  let endpoints: { registry: string[]; publisher: string[]; dispatcher: string[] };
+
+  before(async () => {
+    const prefix = `${uniqueName('sdk')}.`;
+    stack = await HeraldStack.start({
+      kafkaBrokers: testKafka().brokers,
+      logDir: path.join(heraldHome, 'test', 'logs', prefix),
+      instances: { 'subscriber-registry': 2, publisher: 2, dispatcher: 2 },
+      env: { HERALD_TOPIC_PREFIX: prefix, DISPATCHER_SESSION_TIMEOUT_MS: '6000', DISPATCHER_COMMIT_INTERVAL_MS: '200' },
+    });
+    endpoints = {
+      registry: stack.registries.map((p) => p.address),
+      publisher: stack.publishers.map((p) => p.address),
+      dispatcher: stack.dispatchers.map((p) => p.address),
+    };
+  });
+  after(async () => stack?.stop());
+
+  describe('README examples', () => {
+    const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    for (const example of ['publish-and-receive', 'ordered-with-callbacks']) {
+      it(`the README shows examples/${example}.ts as it is`, () => {
+        const source = readFileSync(path.join(__dirname, '..', '..', 'examples', `${example}.ts`), 'utf8');
+        assert.ok(readme.includes(source.trim()), `README.md must contain examples/${example}.ts verbatim`);
+      });
+    }
+
+    it('publish-and-receive runs', async () => {
+      const received = await publishAndReceive(endpoints);
+      assert.deepEqual([...received].sort(), ['bonjour', 'hallo', 'hello']);
+    });
+
+    it('ordered-with-callbacks runs, with the redelivery holding back the key', async () => {
+      assert.deepEqual(await orderedWithCallbacks(endpoints), [
+        'opened#1',
+        'deposited#1',
+        'deposited#2',
+        'withdrew#1',
+        'closed#1',
+      ]);
+    });
+  });
+
+  it('publishes 10,000 with the batching publisher, receives all, and continues through the other dispatcher after kill -9', async () => {
+    const admin = new Admin({ endpoints: endpoints.registry });
+    await admin.createTopic({ name: 'sdk-bulk', partitions: 4 });
+    await admin.createSubscription({ name: 'sdk-bulk-sub', topic: 'sdk-bulk' });
+    // One endpoint first: the subscriber connects to dispatcher 1, and the kill forces it to move.
+    const subscriber = new Subscriber({
+      endpoints: [endpoints.dispatcher[0]!, endpoints.dispatcher[1]!],
+      subscription: 'sdk-bulk-sub',
+      reconnect: { initialMillis: 50, maxMillis: 500 },
+    });
+    const received = new Set<string>();
+    let deliveries = 0;
+    subscriber.on('message', (message: ReceivedMessage) => {
+      deliveries++;
+      received.add(message.id);
+      message.ack();
+    });
+    const publisher = new Publisher({
+      endpoints: endpoints.publisher,
+      batching: { maxMessages: 200, maxDelayMillis: 5 },
+    });
+    const first = await Promise.all(
+      Array.from({ length: 5_000 }, (_, i) => publisher.publish('sdk-bulk', { data: `first ${i}` })),
+    );
+    await waitFor(() => first.every((id) => received.has(id)), {
+      timeoutMillis: 60_000,
+      description: 'first half received',
+    });
+    const victim = stack.dispatchers.find((d) => d.address === endpoints.dispatcher[0])!;
+    victim.kill();
+    const second = await Promise.all(
+      Array.from({ length: 5_000 }, (_, i) => publisher.publish('sdk-bulk', { data: `second ${i}` })),
+    );
+    await publisher.close();
+    await waitFor(() => second.every((id) => received.has(id)), {
+      timeoutMillis: 90_000,
+      description: 'second half received through the other dispatcher',
+    });
+    await subscriber.close();
+    admin.close();
+    console.log(
+      `      10000 published in batches, ${received.size} received, ${deliveries - received.size} duplicates`,
+    );
+    assert.equal(new Set([...first, ...second]).size, 10_000);
+    await victim.start();
+  });
+
+  it('reports a missing subscription as a HeraldClientError NOT_FOUND, to listeners and iterators alike', async () => {
+    const listening = new Subscriber({ endpoints: endpoints.dispatcher, subscription: 'no-such-subscription' });
+    const error = await new Promise<HeraldClientError>((resolve) => {
+      listening.on('error', resolve);
+      listening.on('message', () => undefined);
+    });
+    assert.equal(error.codeName, 'NOT_FOUND');
+    const iterating = new Subscriber({ endpoints: endpoints.dispatcher, subscription: 'no-such-subscription' });
+    await assert.rejects(
+      (async () => {
+        for await (const message of iterating) message.ack();
+      })(),
+      (e: unknown) => e instanceof HeraldClientError && e.codeName === 'NOT_FOUND',
+    );
+  });
+
+  it('fails over between publisher endpoints when one is down', async () => {
+    const admin = new Admin({ endpoints: endpoints.registry });
+    await admin.createTopic({ name: 'sdk-failover' });
+    const publisher = new Publisher({
+      endpoints: ['127.0.0.1:1', ...endpoints.publisher],
+      retry: { initialMillis: 20 },
+    });
+    const ids = await publisher.publishAll(
+      'sdk-failover',
+      Array.from({ length: 50 }, (_, i) => ({ data: `m${i}` })),
+    );
+    assert.equal(new Set(ids).size, 50);
+    await publisher.close();
+    await assert.rejects(
+      admin.getTopic('sdk-missing'),
+      (e: unknown) => e instanceof HeraldClientError && e.codeName === 'NOT_FOUND',
+    );
+    admin.close();
+  });
+});
