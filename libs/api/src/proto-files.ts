@@ -3,9 +3,6 @@ import path from 'node:path';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 
-/** The folder that holds `herald/v1/*.proto`: the API's source of truth. */
-export const protoDir = path.resolve(__dirname, '..', '..', '..', '..', 'proto');
-
 /** Where `make proto` writes the descriptor sets (beside the generated code). */
 const descriptorDir = path.resolve(__dirname, '..', '..', 'src', 'gen');
 

@@ -11,9 +11,6 @@ export type HeraldErrorCode =
   | 'FAILED_PRECONDITION'
   | 'RESOURCE_EXHAUSTED'
   | 'UNAVAILABLE'
-  | 'DEADLINE_EXCEEDED'
-  | 'CANCELLED'
-  | 'UNIMPLEMENTED'
   | 'INTERNAL';
 
 /** Base of every error Herald raises on purpose. */
@@ -88,22 +85,6 @@ export class ResourceExhaustedError extends HeraldError {
 export class UnavailableError extends HeraldError {
   readonly code = 'UNAVAILABLE';
   override readonly retryable = true;
-}
-
-/** Thrown when an operation ran out of its time budget. */
-export class DeadlineExceededError extends HeraldError {
-  readonly code = 'DEADLINE_EXCEEDED';
-  override readonly retryable = true;
-}
-
-/** Thrown into work that was abandoned because the caller went away or the service is stopping. */
-export class CancelledError extends HeraldError {
-  readonly code = 'CANCELLED';
-}
-
-/** Thrown by an rpc this instance does not serve. */
-export class UnimplementedError extends HeraldError {
-  readonly code = 'UNIMPLEMENTED';
 }
 
 /** Thrown when Herald's own invariants break: a bug, never the caller's fault. */

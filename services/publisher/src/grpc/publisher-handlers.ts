@@ -34,7 +34,7 @@ function fromProto(message: Message): OutgoingMessage {
 /**
  * Each request is published as soon as it arrives and answered as soon as it
  * is durable, so many batches are in flight on one stream. A failed batch gets
- * its error in its own response. Reading pauses while too many are in flight.
+ * its error in its own response.
  */
 function pipeline(
   call: ServerDuplexStream<PublishStreamRequest, PublishStreamResponse>,
@@ -43,7 +43,17 @@ function pipeline(
 ): Promise<void> {
   return new Promise((resolve) => {
     let inflight = 0;
+    let writeBlocked = false;
     let inputEnded = false;
+    // Reading pauses while too many requests are in flight, or while the client does not read its answers.
+    const updateReading = () => {
+      if (writeBlocked || inflight >= maxInflightPerStream) call.pause();
+      else call.resume();
+    };
+    call.on('drain', () => {
+      writeBlocked = false;
+      updateReading();
+    });
     let finished = false;
     const finish = () => {
       if (finished) return;
@@ -58,7 +68,7 @@ function pipeline(
     };
     call.on('data', (request: PublishStreamRequest) => {
       inflight++;
-      if (inflight >= maxInflightPerStream) call.pause();
+      updateReading();
       publisher
         .publish(request.topic, request.messages.map(fromProto))
         .then(
@@ -75,8 +85,8 @@ function pipeline(
         )
         .then((response) => {
           inflight--;
-          if (!call.cancelled && !call.writableEnded) call.write(response);
-          if (inflight < maxInflightPerStream / 2) call.resume();
+          if (!call.cancelled && !call.writableEnded && !call.write(response)) writeBlocked = true;
+          updateReading();
           maybeEnd();
         });
     });
