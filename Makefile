@@ -7,8 +7,8 @@ NPM_STAMP := node_modules/.installed
 LOCAL_KAFKA := node libs/local-kafka/dist/src/cli.js
 TEST_KAFKA_DIR := .herald/test/kafka
 MOCHA := npx mocha --reporter spec
-UNIT_TESTS := 'libs/*/dist/src/**/*.test.js' 'services/*/dist/src/**/*.test.js'
-INTEGRATION_TESTS := 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js'
+UNIT_TESTS := 'libs/*/dist/src/**/*.test.js' 'services/*/dist/src/**/*.test.js' 'clients/*/dist/src/**/*.test.js'
+INTEGRATION_TESTS := 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'clients/*/dist/test/**/*.test.js' 'bench/dist/test/**/*.test.js'
 PYTHON := python3
 PY_VENV := .herald/venv
 PY_STAMP := $(PY_VENV)/.installed
@@ -17,7 +17,7 @@ GO := $(shell command -v go)
 GO_BIN := .herald/go-bin
 GO_GEN := clients/go/gen
 
-.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs run test test-unit test-integration python-client go-client clean bench bench-quick
+.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs kubernetes-check run test test-unit test-integration python-client go-client clean bench bench-quick
 
 help:
 	@echo "make run     start a local Kafka and the three services (Ctrl-C stops all)"
@@ -74,7 +74,7 @@ run: build
 	node libs/devstack/dist/src/run-local.js
 
 # The Python client test's venv (pinned requirements) and stubs generated from proto/ with grpcio-tools;
-# libs/devstack/test/python-client.test.ts runs it against a real stack.
+# libs/devstack/test/polyglot-clients.test.ts runs it against a real stack.
 $(PY_STAMP): clients/python/requirements.txt
 	$(PYTHON) -m venv $(PY_VENV)
 	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
@@ -100,6 +100,16 @@ $(GO_GEN)/.generated: clients/go/go.mod clients/go/go.sum clients/go/buf.gen.yam
 
 go-client: $(GO_GEN)/.generated
 
+# The Kubernetes manifests, checked against the API schemas (offline; the schemas ship with the package).
+KUBE_STAMP := .herald/kube-venv/.installed
+$(KUBE_STAMP): deploy/kubernetes/requirements.txt
+	$(PYTHON) -m venv .herald/kube-venv
+	.herald/kube-venv/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+kubernetes-check: $(KUBE_STAMP)
+	.herald/kube-venv/bin/kubernetes-validate --strict --quiet $(filter-out %kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
+
 test-unit: build
 	$(MOCHA) $(UNIT_TESTS)
 
@@ -110,7 +120,7 @@ test-integration: build kafka-jars python-client $(if $(GO),go-client)
 	@status=0; $(MOCHA) --exit --timeout 240000 --require libs/testkit/dist/src/mocha-fixtures.js $(INTEGRATION_TESTS) || status=$$?; \
 	  $(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR); exit $$status
 
-test: build proto-check lint test-unit test-integration
+test: build proto-check lint kubernetes-check test-unit test-integration
 
 clean:
 	rm -rf libs/*/dist services/*/dist .herald/test .herald/run
