@@ -7,8 +7,8 @@ NPM_STAMP := node_modules/.installed
 LOCAL_KAFKA := node libs/local-kafka/dist/src/cli.js
 TEST_KAFKA_DIR := .herald/test/kafka
 MOCHA := npx mocha --reporter spec
-UNIT_TESTS := 'libs/*/dist/src/**/*.test.js' 'services/*/dist/src/**/*.test.js' 'clients/*/dist/src/**/*.test.js'
-INTEGRATION_TESTS := 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'clients/*/dist/test/**/*.test.js' 'bench/dist/test/**/*.test.js'
+UNIT_TESTS := 'libs/*/dist/src/**/*.test.js' 'services/*/dist/src/**/*.test.js' 'clients/*/dist/src/**/*.test.js' 'bench/dist/src/**/*.test.js'
+INTEGRATION_TESTS := 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'clients/*/dist/test/**/*.test.js' 'bench/dist/test/**/*.test.js' 'chaos/dist/test/**/*.test.js'
 PYTHON := python3
 PY_VENV := .herald/venv
 PY_STAMP := $(PY_VENV)/.installed
@@ -17,7 +17,7 @@ GO := $(shell command -v go)
 GO_BIN := .herald/go-bin
 GO_GEN := clients/go/gen
 
-.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs kubernetes-check run test test-unit test-integration python-client go-client clean bench bench-quick
+.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs kubernetes-check run test test-unit test-integration python-client go-client clean bench bench-quick bench-profile chaos
 
 help:
 	@echo "make run     start a local Kafka and the three services (Ctrl-C stops all)"
@@ -115,7 +115,7 @@ test-unit: build
 
 # Integration tests share one real Kafka (3 brokers unless KAFKA_BROKERS is set);
 # whatever happens, nothing of it is left running afterwards.
-test-integration: build kafka-jars python-client $(if $(GO),go-client)
+test-integration: build $(if $(KAFKA_BROKERS),,kafka-jars) python-client $(if $(GO),go-client)
 	@$(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR)
 	@status=0; $(MOCHA) --exit --timeout 240000 --require libs/testkit/dist/src/mocha-fixtures.js $(INTEGRATION_TESTS) || status=$$?; \
 	  $(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR); exit $$status
@@ -132,3 +132,12 @@ bench: build kafka-jars
 
 bench-quick: build kafka-jars
 	node bench/dist/src/run.js --quick
+
+# The end-to-end scenario and its baseline, with the publisher and dispatcher CPU-profiled (see bench/README.md).
+bench-profile: build kafka-jars
+	node bench/dist/src/run.js --quick --profile --only raw-kafkajs-end-to-end,herald-end-to-end
+
+# The fault-injection suite (never part of `make test`, which runs its short version): its own 3-broker Kafka
+# on ports 29492-29497 and two instances of each service; the report goes to chaos/reports/<timestamp>.md.
+chaos: build kafka-jars
+	node chaos/dist/src/run.js

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { testKafka, waitFor } from '@herald/testkit';
+import { Kafka, logLevel } from 'kafkajs';
+import { type DispatchFixture, startDispatchFixture } from './fixture';
+import { PullStream } from './pull-stream';
+
+describe('dispatcher deduplication and consumer lifecycle (3-broker Kafka)', function () {
+  this.timeout(240_000);
+  let f: DispatchFixture;
+
+  before(async () => {
+    f = await startDispatchFixture('dedup');
+  });
+  after(async () => f?.close());
+
+  it('delivers a repeated idempotency key once, also after the partition moved to another dispatcher', async () => {
+    await f.createTopic('payments', 2);
+    await f.createSubscription({ name: 'payments-sub', topic: 'payments' });
+    const first = new PullStream(f.dispatchers[0]!, { subscription: 'payments-sub' });
+    await f.waitForConsumers('payments-sub', 1);
+    const keyed = (key: string, n: number) => ({ data: Buffer.from(`${key} try ${n}`), idempotencyKey: key });
+    // A publisher retrying: the same keys twice, as separate publishes.
+    const original = await f.publish('payments', 20, (i) => keyed(`payment-${i}`, 1));
+    const retried = await f.publish('payments', 20, (i) => keyed(`payment-${i}`, 2));
+    const marker = await f.publish('payments', 1, () => ({ data: Buffer.from('marker') }));
+    await waitFor(() => first.acked.has(marker[0]!), { description: 'the marker delivered' });
+    assert.equal(original.filter((id) => first.acked.has(id)).length, 20);
+    assert.equal(retried.filter((id) => first.messageIds.has(id)).length, 0, 'repeats were not delivered');
+
+    // Hand the partitions to the other dispatcher: it rebuilds the window from the log before delivering.
+    first.close();
+    const second = new PullStream(f.dispatchers[1]!, { subscription: 'payments-sub' });
+    await f.waitForConsumers('payments-sub', 1);
+    const afterMove = await f.publish('payments', 20, (i) => keyed(`payment-${i}`, 3));
+    const fresh = await f.publish('payments', 5, (i) => keyed(`refund-${i}`, 1));
+    await waitFor(() => fresh.every((id) => second.acked.has(id)), { description: 'new keys delivered' });
+    second.close();
+    assert.equal(
+      afterMove.filter((id) => second.messageIds.has(id)).length,
+      0,
+      'repeats after the move were not delivered',
+    );
+  });
+
+  it('stops a subscription’s consumer a grace period after its last stream leaves', async () => {
+    await f.createTopic('idle', 1);
+    await f.createSubscription({ name: 'idle-sub', topic: 'idle' });
+    const stream = new PullStream(f.dispatchers[0]!, { subscription: 'idle-sub' });
+    await f.waitForConsumers('idle-sub', 1);
+    stream.close();
+    const admin = new Kafka({
+      clientId: 'test-idle',
+      brokers: testKafka().brokers,
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        async () => {
+          const { groups } = await admin.describeGroups([`${f.prefix}sub.idle-sub`]);
+          return groups[0]?.members.length === 0;
+        },
+        { timeoutMillis: 30_000, description: 'the consumer group to be left empty' },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
