@@ -24,7 +24,7 @@ help:
 	@echo "make test    lint, unit tests, then integration tests against a real 3-broker Kafka"
 	@echo "make build | proto | proto-check | lint | fmt | kafka-jars | clean"
 
-$(NPM_STAMP): package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json)
+$(NPM_STAMP): package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json clients/*/package.json bench/package.json chaos/package.json)
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -123,7 +123,7 @@ test-integration: build $(if $(KAFKA_BROKERS),,kafka-jars) python-client $(if $(
 test: build proto-check lint kubernetes-check test-unit test-integration
 
 clean:
-	rm -rf libs/*/dist services/*/dist .herald/test .herald/run
+	rm -rf libs/*/dist services/*/dist clients/*/dist bench/dist chaos/dist .herald/test .herald/run
 
 # Benchmarks (never part of `make test`): their own one-broker Kafka on port 39492, unless KAFKA_BROKERS
 # is set, and a Herald stack; the report goes to bench/results/<timestamp>/report.md.

@@ -1,14 +1,23 @@
+import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Metadata, credentials } from '@grpc/grpc-js';
 import { SubscriberRegistryServiceClient, unaryCall } from '@herald/api';
-import { HeraldStack } from '@herald/devstack';
+import { HeraldStack, type ServiceProcess } from '@herald/devstack';
 import { KafkaNames } from '@herald/kafka';
-import { LocalKafkaCluster, ensureKafkaJars, heraldHome, pinnedKafkaVersion } from '@herald/local-kafka';
+import { LocalKafkaCluster, ensureKafkaJars, heraldHome, pinnedKafkaVersion, signal } from '@herald/local-kafka';
+import { benchKafka, deleteRawTopics } from './raw-topics';
 
 /** Options of {@link BenchEnvironment.start}. */
 export interface BenchEnvironmentOptions {
   /** Folder for the services' log files. */
   logDir: string;
+  /** Dispatcher instances. */
+  dispatchers: number;
+  /**
+   * Folder for CPU profiles: the publishers and dispatchers then run with the
+   * profiling hook (`cpu-profile-hook.ts`), idle until {@link BenchEnvironment.startProfiling}.
+   */
+  profileDir?: string;
   log: (line: string) => void;
 }
 
@@ -19,13 +28,31 @@ export const benchKafkaPort = 39492;
 /** Prefix of the Kafka topics of the Herald stack under test. */
 export const benchTopicPrefix = 'bench.';
 
+/** Where `cpu-profile-hook.ts` writes its profiles (it reads this variable itself: it must import nothing of ours). */
+const profileDirVariable = 'HERALD_BENCH_PROFILE_DIR';
+
+/** A process to meter, by its role in the benchmark. */
+export interface MeteredProcess {
+  role: string;
+  pid: number;
+}
+
+/** A CPU profile written by a service. */
+export interface ProfileFile {
+  /** `publisher`, `dispatcher`... */
+  role: string;
+  file: string;
+}
+
 /**
  * Everything the scenarios run against: one Kafka (a local one-broker cluster,
  * or the one `KAFKA_BROKERS` names), the Kafka jars for the perf tools, and a
- * Herald stack of one registry and one publisher.
+ * Herald stack of one registry, one publisher and `dispatchers` dispatchers.
  */
 export class BenchEnvironment {
   private readonly heraldTopics: string[] = [];
+  private readonly heraldSubscriptions: string[] = [];
+  private readonly keptRawTopics = new Set<string>();
 
   private constructor(
     readonly kafkaBrokers: string[],
@@ -36,6 +63,7 @@ export class BenchEnvironment {
     readonly stack: HeraldStack,
     readonly names: KafkaNames,
     readonly logDir: string,
+    readonly profileDir: string | undefined,
   ) {}
 
   /** Starts Kafka (unless `KAFKA_BROKERS` is set), then the Herald stack. Stops what it started if that fails. */
@@ -52,13 +80,18 @@ export class BenchEnvironment {
       brokers = localKafka.bootstrapServers;
     }
     try {
+      const profiled = options.profileDir ? profilingEnv(options.profileDir) : undefined;
       const stack = await HeraldStack.start({
         kafkaBrokers: brokers,
         logDir: options.logDir,
-        instances: { 'subscriber-registry': 1, publisher: 1, dispatcher: 0 },
+        instances: { 'subscriber-registry': 1, publisher: 1, dispatcher: options.dispatchers },
         env: { HERALD_TOPIC_PREFIX: benchTopicPrefix },
+        serviceEnv: profiled && { publisher: profiled, dispatcher: profiled },
       });
-      log(`Herald stack up: registry ${stack.registries[0]!.address}, publisher ${stack.publishers[0]!.address}`);
+      log(
+        `Herald stack up: registry ${stack.registries[0]!.address}, publisher ${stack.publishers[0]!.address}, ` +
+          `dispatcher ${stack.dispatchers.map((d) => d.address).join(', ')}`,
+      );
       return new BenchEnvironment(
         brokers,
         localKafka,
@@ -67,6 +100,7 @@ export class BenchEnvironment {
         stack,
         new KafkaNames(benchTopicPrefix),
         options.logDir,
+        options.profileDir,
       );
     } catch (error) {
       await localKafka?.stop({ removeData: true });
@@ -82,15 +116,32 @@ export class BenchEnvironment {
     return this.stack.registries[0]!;
   }
 
+  get dispatchers() {
+    return this.stack.dispatchers;
+  }
+
   /** The pid of our own broker, for its CPU and memory; undefined for an outside Kafka. */
   get kafkaPid(): number | undefined {
     return this.localKafka?.pidOf(1);
   }
 
-  /** The processes to meter: the benchmark process as `client`, the given ones, and our broker when we run it. */
-  metered(...others: Array<{ role: string; pid: number }>): Array<{ role: string; pid: number }> {
+  /** Every Herald service process, by role: `registry`, `publisher`, `dispatcher` (numbered when there are several). */
+  get services(): MeteredProcess[] {
+    return [
+      ...roles('registry', this.stack.registries),
+      ...roles('publisher', this.stack.publishers),
+      ...roles('dispatcher', this.stack.dispatchers),
+    ];
+  }
+
+  /**
+   * The processes to meter: every Herald service (idle ones too, so that their
+   * CPU never counts as other load), the benchmark process as `client` unless
+   * `client` is given, and our broker when we run it.
+   */
+  metered(client?: MeteredProcess): MeteredProcess[] {
     const kafka = this.kafkaPid ? [{ role: 'kafka', pid: this.kafkaPid }] : [];
-    return [...others, { role: 'client', pid: process.pid }, ...kafka];
+    return [...this.services, client ?? { role: 'client', pid: process.pid }, ...kafka];
   }
 
   /**
@@ -102,18 +153,85 @@ export class BenchEnvironment {
     this.heraldTopics.push(heraldTopic);
   }
 
+  /** Marks a subscription for deletion when the environment stops (before the topics). */
+  deleteSubscriptionAtStop(subscription: string): void {
+    this.heraldSubscriptions.push(subscription);
+  }
+
   /**
-   * Stops the publishers, deletes the Herald topics the scenarios created (an
-   * outside Kafka keeps no benchmark data), then stops the rest and our Kafka,
-   * whose data goes with it.
+   * Keeps a topic a scenario wrote directly, for a later scenario to read
+   * ({@link BenchEnvironment.takeRawTopic}); deleted when the environment stops if none does.
+   */
+  keepRawTopic(topic: string): void {
+    this.keptRawTopics.add(topic);
+  }
+
+  /** Takes over a topic kept by an earlier scenario (the taker deletes it); false if there is none. */
+  takeRawTopic(topic: string): boolean {
+    return this.keptRawTopics.delete(topic);
+  }
+
+  /** The services that run with the profiling hook in a `--profile` run. */
+  private get profiled(): Array<{ role: string; process: ServiceProcess }> {
+    if (!this.profileDir) return [];
+    return [
+      ...this.stack.publishers.map((process, i) => ({
+        role: roleName('publisher', i, this.stack.publishers),
+        process,
+      })),
+      ...this.stack.dispatchers.map((process, i) => ({
+        role: roleName('dispatcher', i, this.stack.dispatchers),
+        process,
+      })),
+    ];
+  }
+
+  /** Starts a CPU profile in every profiled service (a no-op without `profileDir`). */
+  startProfiling(): void {
+    for (const { process } of this.profiled) signal(process.pid, 'SIGUSR2');
+  }
+
+  /** Stops the profiles {@link BenchEnvironment.startProfiling} started; resolves with the files once written. */
+  async stopProfiling(timeoutMillis = 30_000): Promise<ProfileFile[]> {
+    const dir = this.profileDir;
+    if (!dir) return [];
+    const before = new Set(profileFiles(dir));
+    const profiled = this.profiled;
+    for (const { process } of profiled) signal(process.pid, 'SIGUSR2');
+    const deadline = Date.now() + timeoutMillis;
+    for (;;) {
+      const fresh = profileFiles(dir).filter((file) => !before.has(file));
+      const found = profiled.flatMap(({ role, process }) => {
+        const file = fresh.find((name) => name.includes(`-${process.pid}-`));
+        return file ? [{ role, file: path.join(dir, file) }] : [];
+      });
+      if (found.length === profiled.length || Date.now() > deadline) return found;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
+   * Stops the publishers, deletes the subscriptions and Herald topics the
+   * scenarios created (an outside Kafka keeps no benchmark data), then stops
+   * the rest and our Kafka, whose data goes with it.
    */
   async stop(log: (line: string) => void = () => {}): Promise<void> {
+    if (this.keptRawTopics.size > 0) {
+      await deleteRawTopics(benchKafka(this.kafkaBrokers, 'herald-bench-cleanup'), [...this.keptRawTopics], log);
+      this.keptRawTopics.clear();
+    }
     await Promise.all(this.stack.publishers.map((publisher) => publisher.stop()));
     if (this.registry.running) {
       const registry = new SubscriberRegistryServiceClient(this.registry.address, credentials.createInsecure());
+      const failed = (what: string) => (error: unknown) => log(`could not delete ${what}: ${(error as Error).message}`);
+      for (const name of this.heraldSubscriptions.splice(0)) {
+        await unaryCall(registry, registry.deleteSubscription, { name }, new Metadata(), 30_000).catch(
+          failed(`subscription ${name}`),
+        );
+      }
       for (const name of this.heraldTopics.splice(0)) {
-        await unaryCall(registry, registry.deleteTopic, { name }, new Metadata(), 30_000).catch((error: unknown) =>
-          log(`could not delete topic ${name}: ${(error as Error).message}`),
+        await unaryCall(registry, registry.deleteTopic, { name }, new Metadata(), 30_000).catch(
+          failed(`topic ${name}`),
         );
       }
       registry.close();
@@ -121,4 +239,26 @@ export class BenchEnvironment {
     await this.stack.stop();
     await this.localKafka?.stop({ removeData: true });
   }
+}
+
+/** The environment of a profiled service: the hook preloaded, and where it writes. */
+function profilingEnv(profileDir: string): Record<string, string> {
+  mkdirSync(profileDir, { recursive: true });
+  const hook = path.join(__dirname, 'cpu-profile-hook.js');
+  return {
+    NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require "${hook}"`].filter(Boolean).join(' '),
+    [profileDirVariable]: profileDir,
+  };
+}
+
+function profileFiles(dir: string): string[] {
+  return readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
+}
+
+function roleName(base: string, index: number, all: ServiceProcess[]): string {
+  return all.length > 1 ? `${base}-${index + 1}` : base;
+}
+
+function roles(base: string, processes: ServiceProcess[]): MeteredProcess[] {
+  return processes.map((process, i) => ({ role: roleName(base, i, processes), pid: process.pid }));
 }

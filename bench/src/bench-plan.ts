@@ -18,12 +18,38 @@ export interface PublishVariant {
   share: number;
 }
 
+/** How the end-to-end scenarios load Herald through the SDK. */
+export interface EndToEndPlan {
+  /** Concurrent callers of `Publisher.publish`, each awaiting its message before sending the next. */
+  publishCallers: number;
+  /** The SDK publisher's `batching.maxMessages`: most messages per Publish request. */
+  batchMessages: number;
+  /** The SDK subscriber's `flowControl.maxOutstandingMessages`. */
+  maxOutstandingMessages: number;
+  /** After publishing stops, how long to wait for the rest to be delivered before reporting them missing. */
+  drainTimeoutSeconds: number;
+}
+
+/** What `latency-at-fixed-rates` measures. */
+export interface FixedRatePlan {
+  /** Message sizes it runs (each needs a `herald-end-to-end` row of that size, or measures the maximum itself). */
+  sizes: number[];
+  /** Shares of the maximum end-to-end throughput to publish at. */
+  shares: number[];
+  /** How long each rate's schedule runs. */
+  secondsPerRate: number;
+}
+
 /** What one run measures. */
 export interface BenchPlan {
   mode: RunMode;
   sizes: SizePlan[];
   /** Partitions of every benchmark topic. */
   partitions: number;
+  /** Dispatcher instances of the Herald stack. */
+  dispatchers: number;
+  endToEnd: EndToEndPlan;
+  fixedRates: FixedRatePlan;
   /** Concurrent callers of the publisher in `herald-publish`. */
   publishCallers: number;
   /** gRPC connections those callers share. */
@@ -32,7 +58,7 @@ export interface BenchPlan {
   publishVariants: PublishVariant[];
   /** Subscription records in the log `registry-replay` starts from. */
   registrySubscriptions: number;
-  /** Whether to run Kafka's own perf tool (a JVM start per size). */
+  /** Whether to run Kafka's own perf tools (JVM starts per size). */
   ceiling: boolean;
   /**
    * A measurement stops after this long even if not all its messages are sent
@@ -46,6 +72,8 @@ const KB = 1024;
 
 const common = {
   partitions: 6,
+  // One: on the 2-core benchmark machine a second dispatcher only adds a process competing for the same cores.
+  dispatchers: 1,
   publishCallers: 50,
   publishChannels: 4,
   // Batches of 10 as the main case; 100 puts at least as many messages in flight as the raw baseline has
@@ -55,7 +83,16 @@ const common = {
     { batchMessages: 100, share: 1 },
     { batchMessages: 1, share: 0.2 },
   ],
+  endToEnd: {
+    // As many messages in flight as the raw baseline has at 1 KB (4 producers × 1,024), in SDK batches of 500.
+    publishCallers: 4_000,
+    batchMessages: 500,
+    maxOutstandingMessages: 10_000,
+    drainTimeoutSeconds: 30,
+  },
 };
+
+const fixedRateShares = [0.1, 0.5, 0.8];
 
 /**
  * The plan of each mode. Counts are upper bounds, sized so that the fastest path
@@ -72,6 +109,7 @@ export function benchPlan(mode: RunMode): BenchPlan {
           { messageBytes: KB, messages: 500_000, warmupMessages: 25_000 },
           { messageBytes: 10 * KB, messages: 100_000, warmupMessages: 5_000 },
         ],
+        fixedRates: { sizes: [100, KB, 10 * KB], shares: fixedRateShares, secondsPerRate: 20 },
         registrySubscriptions: 10_000,
         ceiling: true,
         maxMeasureSeconds: 60,
@@ -85,15 +123,21 @@ export function benchPlan(mode: RunMode): BenchPlan {
           { messageBytes: KB, messages: 150_000, warmupMessages: 10_000 },
           { messageBytes: 10 * KB, messages: 30_000, warmupMessages: 2_000 },
         ],
+        // The batch-of-1 variant is left to full runs: it always runs into the time limit, and the run must stay
+        // under 3 minutes.
+        publishVariants: common.publishVariants.filter((variant) => variant.batchMessages > 1),
+        fixedRates: { sizes: [KB], shares: fixedRateShares, secondsPerRate: 4 },
         registrySubscriptions: 10_000,
         ceiling: true,
-        maxMeasureSeconds: 5,
+        maxMeasureSeconds: 4,
       };
     case 'smoke':
       return {
         ...common,
         mode,
         sizes: [{ messageBytes: 100, messages: 500, warmupMessages: 100 }],
+        endToEnd: { ...common.endToEnd, publishCallers: 50, batchMessages: 100 },
+        fixedRates: { sizes: [100], shares: fixedRateShares, secondsPerRate: 1 },
         registrySubscriptions: 200,
         ceiling: false,
         maxMeasureSeconds: 20,

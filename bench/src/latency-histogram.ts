@@ -23,8 +23,17 @@ export class LatencyHistogram {
 
   /** Records one latency, given as a `process.hrtime.bigint()` start. */
   recordSince(startNanos: bigint): void {
-    const micros = Number((process.hrtime.bigint() - startNanos) / 1000n);
+    this.recordBetween(startNanos, process.hrtime.bigint());
+  }
+
+  /** Records one latency from `startNanos` to `endNanos` (`process.hrtime.bigint()` values). */
+  recordBetween(startNanos: bigint, endNanos: bigint): void {
+    const micros = Number((endNanos - startNanos) / 1000n);
     this.histogram.recordValue(Math.max(1, micros));
+  }
+
+  get count(): number {
+    return this.histogram.totalCount;
   }
 
   summary(): LatencySummary {

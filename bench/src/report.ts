@@ -1,19 +1,26 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchPlan } from './bench-plan';
+import { renderChart } from './chart';
+import type { ProfileSummary, SelfTime } from './cpu-profile';
 import { formatSize } from './payloads';
 import type { ProcessUsage } from './process-stats';
-import type { ScenarioResult, StartupRow, ThroughputRow } from './scenario';
+import type { Baseline, ScenarioResult, StartupRow, ThroughputRow } from './scenario';
 
-/** The scenario every throughput figure is compared with. */
-export const baselineScenario = 'raw-kafkajs-produce';
-
-/** One scenario's outcome: its result, or why it failed. */
+/** One scenario's outcome: its result, why it failed, or why it did not run. */
 export interface ScenarioOutcome {
   name: string;
   description: string;
+  baseline?: Baseline;
   result?: ScenarioResult;
   error?: string;
+  skipped?: string;
+}
+
+/** The CPU profiles of the services taken while one scenario ran. */
+export interface ScenarioProfiles {
+  scenario: string;
+  summaries: ProfileSummary[];
 }
 
 /** Everything a run measured, as written to `report.json`. */
@@ -24,20 +31,25 @@ export interface BenchReport {
   /** One line each: machine, Node.js, Kafka, Herald settings. */
   setting: string[];
   scenarios: ScenarioOutcome[];
+  /** Present in `--profile` runs. */
+  profiles?: ScenarioProfiles[];
 }
 
-/** Writes `report.md` and `report.json` into `dir`; returns the Markdown file's path. */
+/** The files {@link writeReport} writes into the run's folder. */
+export const reportFiles = { markdown: 'report.md', json: 'report.json', chart: 'chart.svg' };
+
+/** Writes `report.md`, `report.json` and `chart.svg` into `dir`; returns the Markdown file's path. */
 export function writeReport(dir: string, report: BenchReport): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  const file = path.join(dir, 'report.md');
+  writeFileSync(path.join(dir, reportFiles.json), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(path.join(dir, reportFiles.chart), renderChart(report));
+  const file = path.join(dir, reportFiles.markdown);
   writeFileSync(file, renderMarkdown(report));
   return file;
 }
 
-/** The report as Markdown: the setting, a summary of the ratios, then a table per scenario. */
+/** The report as Markdown: the setting, a summary of the ratios, a table per scenario, then the profiles. */
 export function renderMarkdown(report: BenchReport): string {
-  const baseline = baselineRates(report.scenarios);
   const lines = [
     `# Herald benchmark, ${report.startedAt}`,
     '',
@@ -46,23 +58,34 @@ export function renderMarkdown(report: BenchReport): string {
     ...report.setting.map((line) => `- ${line}`),
     '',
     'How to read it: msg/s and MB/s (MB = 2^20 bytes of payload) over the measured messages, after a warm-up; ' +
-      `"× raw" is msg/s divided by that of \`${baselineScenario}\` at the same size in this run. ` +
-      'CPU µs/msg is the CPU time (user + system, from /proc) a process used during the measurement, ' +
-      'divided by the messages; peak RSS is its highest resident memory then. `client` is the benchmark ' +
-      'process itself, which generates the load on the same cores as Kafka and the services.',
+      '"× base" is msg/s divided by that of the scenario named as its baseline, at the same size in this run. ' +
+      'Each process column is the CPU time (user + system, from /proc) the process used during the ' +
+      'measurement divided by the messages, in µs per message, then its highest resident memory then, in MB. ' +
+      '`client` is the benchmark process itself (or the Kafka tool), which generates the load on the same ' +
+      'cores as Kafka and the services.',
     '',
     ...loadWarning(report.scenarios),
-    ...summary(report.scenarios, baseline),
+    `![throughput and latency per scenario](${reportFiles.chart})`,
+    '',
+    ...summary(report.scenarios),
   ];
   for (const scenario of report.scenarios) {
     lines.push(`## ${scenario.name}`, '', scenario.description, '');
+    if (scenario.skipped !== undefined) {
+      lines.push(`_Skipped: ${scenario.skipped}._`, '');
+      continue;
+    }
     if (scenario.error !== undefined) {
       lines.push('**Failed:**', '', '```', scenario.error, '```', '');
       continue;
     }
     if (!scenario.result) continue;
-    if (scenario.result.kind === 'throughput') lines.push(...throughputTable(scenario.result.rows, baseline));
-    else lines.push(...startupTable(scenario.result.rows));
+    if (scenario.result.kind === 'throughput') {
+      if (scenario.baseline) lines.push(`× base: compared with ${baselineLabel(scenario.baseline)}.`, '');
+      lines.push(...throughputTable(scenario, scenario.result.rows, report.scenarios));
+    } else {
+      lines.push(...startupTable(scenario.result.rows));
+    }
     const notes = unique(
       scenario.result.kind === 'throughput'
         ? scenario.result.rows.flatMap((row) => row.notes.map((note) => `${rowLabel(row)}: ${note}`))
@@ -71,32 +94,50 @@ export function renderMarkdown(report: BenchReport): string {
     if (notes.length > 0) lines.push('', ...notes.map((note) => `- ${note}`));
     lines.push('');
   }
+  for (const profiles of report.profiles ?? []) lines.push(...profileSection(profiles));
   return lines.join('\n');
 }
 
-/** msg/s of the baseline per message size. */
-function baselineRates(scenarios: ScenarioOutcome[]): Map<number, number> {
-  const rates = new Map<number, number>();
-  const result = scenarios.find((s) => s.name === baselineScenario)?.result;
-  if (result?.kind === 'throughput') {
-    for (const row of result.rows) rates.set(row.messageBytes, row.messages / row.seconds);
-  }
-  return rates;
+/** msg/s of a row of the baseline, at a size, in this run. */
+function baselineRate(baseline: Baseline, messageBytes: number, scenarios: ScenarioOutcome[]): number | undefined {
+  const result = scenarios.find((s) => s.name === baseline.scenario)?.result;
+  if (result?.kind !== 'throughput') return undefined;
+  const row = result.rows.find((r) => r.messageBytes === messageBytes && r.variant === (baseline.variant ?? ''));
+  return row && row.seconds > 0 ? row.messages / row.seconds : undefined;
 }
 
-function summary(scenarios: ScenarioOutcome[], baseline: Map<number, number>): string[] {
-  if (baseline.size === 0) return [];
+function ratio(scenario: ScenarioOutcome, row: ThroughputRow, scenarios: ScenarioOutcome[]): number | undefined {
+  const base = scenario.baseline && baselineRate(scenario.baseline, row.messageBytes, scenarios);
+  return base === undefined || row.seconds <= 0 ? undefined : row.messages / row.seconds / base;
+}
+
+function summary(scenarios: ScenarioOutcome[]): string[] {
   const lines: string[] = [];
   for (const scenario of scenarios) {
-    if (scenario.name === baselineScenario || scenario.result?.kind !== 'throughput') continue;
-    for (const variant of unique(scenario.result.rows.map((row) => row.variant))) {
-      const ratios = scenario.result.rows
+    if (!scenario.baseline || scenario.result?.kind !== 'throughput') continue;
+    const { rows } = scenario.result;
+    for (const variant of unique(rows.map((row) => row.variant))) {
+      const ratios = rows
         .filter((row) => row.variant === variant)
-        .map((row) => `${formatSize(row.messageBytes)} ${formatRatio(ratio(row, baseline))}`);
-      lines.push(`- \`${scenario.name}\`${variant ? ` (${variant})` : ''} vs raw kafkajs: ${ratios.join(', ')}`);
+        .map((row) => `${formatSize(row.messageBytes)} ${formatRatio(ratio(scenario, row, scenarios))}`);
+      lines.push(
+        `- \`${scenario.name}\`${variant ? ` (${variant})` : ''} vs ${baselineLabel(scenario.baseline)}: ` +
+          ratios.join(', '),
+      );
     }
   }
-  return lines.length > 0 ? ['Summary:', '', ...lines, ''] : [];
+  const fixedRates = scenarios.find((s) => s.name === 'latency-at-fixed-rates')?.result;
+  if (fixedRates?.kind === 'throughput') {
+    for (const row of fixedRates.rows) {
+      if (!row.latency) continue;
+      lines.push(
+        `- publish-to-delivery latency at ${row.variant}, ${formatSize(row.messageBytes)} ` +
+          `(${Math.round(row.messages / row.seconds).toLocaleString('en-US')} msg/s): p50 / p99 / p99.9 / max ` +
+          `${formatLatency(row)} ms`,
+      );
+    }
+  }
+  return lines.length > 0 ? ['## Summary', '', ...lines, ''] : [];
 }
 
 /** Share of the machine beyond which other work is called out: it slows every figure it overlaps. */
@@ -116,8 +157,9 @@ function loadWarning(scenarios: ScenarioOutcome[]): string[] {
   ];
 }
 
-function throughputTable(rows: ThroughputRow[], baseline: Map<number, number>): string[] {
+function throughputTable(scenario: ScenarioOutcome, rows: ThroughputRow[], scenarios: ScenarioOutcome[]): string[] {
   const roles = unique(rows.flatMap((row) => row.processes.map((p) => p.role)));
+  const withLatency = rows.some((row) => row.latency);
   const header = [
     'variant',
     'size',
@@ -125,20 +167,13 @@ function throughputTable(rows: ThroughputRow[], baseline: Map<number, number>): 
     'seconds',
     'msg/s',
     'MB/s',
-    '× raw',
-    'latency p50 / p99 / p99.9 / max (ms)',
-    ...roles.flatMap((role) => [`${role} CPU µs/msg`, `${role} peak RSS MB`]),
+    ...(scenario.baseline ? ['× base'] : []),
+    ...(withLatency ? ['latency p50 / p99 / p99.9 / max (ms)'] : []),
+    ...roles.map((role) => `${role} µs/msg · MB`),
     'other load %',
   ];
   const body = rows.map((row) => {
-    const rate = row.messages / row.seconds;
-    // HDR percentiles are the top of their bucket, which may lie just above the exact maximum.
-    const max = row.latency?.maxMillis ?? 0;
-    const latency = row.latency
-      ? [row.latency.p50Millis, row.latency.p99Millis, row.latency.p999Millis, max]
-          .map((millis) => formatMillis(Math.min(millis, max)))
-          .join(' / ')
-      : '–';
+    const rate = row.seconds > 0 ? row.messages / row.seconds : 0;
     return [
       row.variant || '–',
       formatSize(row.messageBytes),
@@ -146,16 +181,28 @@ function throughputTable(rows: ThroughputRow[], baseline: Map<number, number>): 
       row.seconds.toFixed(2),
       Math.round(rate).toLocaleString('en-US'),
       ((rate * row.messageBytes) / 2 ** 20).toFixed(1),
-      formatRatio(ratio(row, baseline)),
-      latency,
-      ...roles.flatMap((role) => {
+      ...(scenario.baseline ? [formatRatio(ratio(scenario, row, scenarios))] : []),
+      ...(withLatency ? [row.latency ? formatLatency(row) : '–'] : []),
+      ...roles.map((role) => {
         const usage = row.processes.find((p) => p.role === role);
-        return usage ? [((usage.cpuSeconds * 1e6) / row.messages).toFixed(1), megabytes(usage)] : ['–', '–'];
+        return usage
+          ? `${((usage.cpuSeconds * 1e6) / Math.max(1, row.messages)).toFixed(1)} · ${megabytes(usage)}`
+          : '–';
       }),
       (row.machine.otherShare * 100).toFixed(0),
     ];
   });
   return table(header, body);
+}
+
+/** p50 / p99 / p99.9 / max in ms. */
+export function formatLatency(row: ThroughputRow): string {
+  if (!row.latency) return '–';
+  // HDR percentiles are the top of their bucket, which may lie just above the exact maximum.
+  const max = row.latency.maxMillis;
+  return [row.latency.p50Millis, row.latency.p99Millis, row.latency.p999Millis, max]
+    .map((millis) => formatMillis(Math.min(millis, max)))
+    .join(' / ');
 }
 
 function startupTable(rows: StartupRow[]): string[] {
@@ -183,21 +230,63 @@ function startupTable(rows: StartupRow[]): string[] {
   return table(header, body);
 }
 
-/** A Markdown table: the first column (what a row is) left-aligned, the figures right-aligned. */
-function table(header: string[], body: string[][]): string[] {
+function profileSection({ scenario, summaries }: ScenarioProfiles): string[] {
+  const lines = [
+    `## CPU profile of \`${scenario}\``,
+    '',
+    "V8's sampling profiler (1 ms interval, the one `--cpu-prof` uses), started in the publisher and the " +
+      'dispatcher when the scenario began and stopped when it ended; self time is the time a function was on ' +
+      "top of the main thread's stack. Shares are of the busy time (idle left out). The `.cpuprofile` files " +
+      'open in Chrome DevTools or speedscope. What these profiles have shown so far, and the wins they point ' +
+      'to: `bench/README.md`.',
+    '',
+  ];
+  if (summaries.length === 0) lines.push('_No profile was written._', '');
+  for (const profile of summaries) {
+    const seconds = profile.profiledMillis / 1000;
+    lines.push(
+      `### ${profile.role}`,
+      '',
+      `Busy ${(profile.busyMillis / 1000).toFixed(1)} s of ${seconds.toFixed(1)} s profiled ` +
+        `(${((profile.busyMillis / Math.max(1, profile.profiledMillis)) * 100).toFixed(0)}% of one core on ` +
+        `the main thread); \`${path.basename(profile.file)}\`.`,
+      '',
+      ...table(
+        ['part of the code', 'self ms', 'share'],
+        profile.byPart.slice(0, 12).map((entry) => [entry.name, ...timeCells(entry)]),
+      ),
+      '',
+      ...table(
+        ['function', 'where', 'self ms', 'share'],
+        profile.topFunctions.map((entry) => [`\`${entry.name}\``, entry.location || '–', ...timeCells(entry)]),
+        2,
+      ),
+      '',
+    );
+  }
+  return lines;
+}
+
+function timeCells(entry: SelfTime): string[] {
+  return [entry.selfMillis.toFixed(0), `${(entry.share * 100).toFixed(1)}%`];
+}
+
+/** A Markdown table: the first `textColumns` columns (what a row is) left-aligned, the figures right-aligned. */
+function table(header: string[], body: string[][], textColumns = 1): string[] {
   return [
     `| ${header.join(' | ')} |`,
-    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    `| ${header.map((_, i) => (i < textColumns ? '---' : '---:')).join(' | ')} |`,
     ...body.map((row) => `| ${row.join(' | ')} |`),
   ];
 }
 
-function ratio(row: ThroughputRow, baseline: Map<number, number>): number | undefined {
-  const base = baseline.get(row.messageBytes);
-  return base === undefined ? undefined : row.messages / row.seconds / base;
+/** The baseline in Markdown: the scenario's name as code, and the variant if any. */
+function baselineLabel(baseline: Baseline): string {
+  return `\`${baseline.scenario}\`` + (baseline.variant ? ` (${baseline.variant})` : '');
 }
 
-function rowLabel(row: ThroughputRow): string {
+/** `1 KB 10% of max`: what a row is, for notes and the chart. */
+export function rowLabel(row: ThroughputRow): string {
   return [formatSize(row.messageBytes), row.variant].filter(Boolean).join(' ');
 }
 

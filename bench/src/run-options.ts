@@ -10,12 +10,16 @@ export interface RunOptions {
   only: string[] | undefined;
   /** Folder under which the run's `<timestamp>/` folder is written. */
   resultsRoot: string;
+  /** Whether to profile the publisher and dispatchers during the scenarios marked `profiled`. */
+  profile: boolean;
 }
 
-export const usage = `usage: node bench/dist/src/run.js [--quick | --smoke] [--only name,...] [--results DIR]
+export const usage = `usage: node bench/dist/src/run.js [--quick | --smoke] [--only name,...] [--profile] [--results DIR]
   --quick    fewer messages: the whole run in under 3 minutes
   --smoke    one size, a few hundred messages, no ceiling tool: proves the harness works
   --only     run only these scenarios (comma-separated names)
+  --profile  CPU-profile the publisher and dispatcher during herald-end-to-end; summary in the report,
+             .cpuprofile files in the run's profiles/ folder (the sampling costs those services a little)
   --results  folder for the run's report folder (default bench/results)
   KAFKA_BROKERS=host:port,...  use that Kafka instead of starting one`;
 
@@ -27,6 +31,7 @@ export function parseRunOptions(argv: string[], scenarioNames: string[]): RunOpt
       quick: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
       only: { type: 'string' },
+      profile: { type: 'boolean', default: false },
       results: { type: 'string', default: path.join(repoRoot, 'bench', 'results') },
       help: { type: 'boolean', default: false },
     },
@@ -45,5 +50,6 @@ export function parseRunOptions(argv: string[], scenarioNames: string[]): RunOpt
     mode: values.smoke ? 'smoke' : values.quick ? 'quick' : 'full',
     only,
     resultsRoot: path.resolve(values.results),
+    profile: values.profile,
   };
 }

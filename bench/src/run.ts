@@ -11,16 +11,11 @@ import path from 'node:path';
 import { LocalKafkaCluster } from '@herald/local-kafka';
 import { BenchEnvironment, benchKafkaDir, benchTopicPrefix } from './bench-environment';
 import { benchPlan, type BenchPlan } from './bench-plan';
-import { type BenchReport, type ScenarioOutcome, writeReport } from './report';
+import { summarizeProfile } from './cpu-profile';
+import { type BenchReport, type ScenarioOutcome, type ScenarioProfiles, writeReport } from './report';
 import { parseRunOptions } from './run-options';
-import type { Scenario } from './scenario';
-import { heraldPublish } from './scenarios/herald-publish';
-import { kafkaPerfProducer } from './scenarios/kafka-perf-producer';
-import { rawKafkajsProduce } from './scenarios/raw-kafkajs-produce';
-import { registryReplay } from './scenarios/registry-replay';
-
-/** Every scenario, in the order they run: the baseline first, since the others are compared with it. */
-const scenarios: Scenario[] = [rawKafkajsProduce, heraldPublish, kafkaPerfProducer, registryReplay];
+import type { Scenario, ScenarioContext } from './scenario';
+import { allScenarios as scenarios } from './scenarios';
 
 const runStarted = Date.now();
 const say = (line: string) =>
@@ -32,29 +27,52 @@ async function main(): Promise<number> {
     scenarios.map((s) => s.name),
   );
   const plan = benchPlan(options.mode);
-  const selected = scenarios.filter(
-    (s) => (options.only === undefined || options.only.includes(s.name)) && (plan.ceiling || s !== kafkaPerfProducer),
-  );
+  const selected = scenarios.filter((s) => options.only === undefined || options.only.includes(s.name));
   const startedAt = new Date(runStarted).toISOString().replace(/\.\d+Z$/, 'Z');
   const resultsDir = path.join(options.resultsRoot, startedAt.replace(/:/g, '-'));
   say(`mode ${plan.mode}: ${selected.map((s) => s.name).join(', ')}; results in ${resultsDir}`);
 
   stopOnSignals();
-  const env = await BenchEnvironment.start({ logDir: path.join(resultsDir, 'logs'), log: say });
+  const env = await BenchEnvironment.start({
+    logDir: path.join(resultsDir, 'logs'),
+    dispatchers: plan.dispatchers,
+    profileDir: options.profile ? path.join(resultsDir, 'profiles') : undefined,
+    log: say,
+  });
   running = env;
   const outcomes: ScenarioOutcome[] = [];
+  const profiles: ScenarioProfiles[] = [];
   try {
-    const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+    const context: ScenarioContext = {
+      env,
+      plan,
+      runId: `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`,
+      log: say,
+      resultOf: (name) => outcomes.find((o) => o.name === name)?.result,
+    };
     for (const scenario of selected) {
+      const outcome: ScenarioOutcome = {
+        name: scenario.name,
+        description: scenario.description,
+        baseline: scenario.baseline,
+      };
+      outcomes.push(outcome);
+      outcome.skipped = scenario.skippedBy?.(plan);
+      if (outcome.skipped !== undefined) {
+        say(`${scenario.name}: skipped (${outcome.skipped})`);
+        continue;
+      }
       say(`${scenario.name}`);
-      const outcome: ScenarioOutcome = { name: scenario.name, description: scenario.description };
+      const profiling = options.profile && scenario.profiled === true;
+      if (profiling) env.startProfiling();
       try {
-        outcome.result = await scenario.run({ env, plan, runId, log: say });
+        outcome.result = await scenario.run(context);
       } catch (error) {
         outcome.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
         say(`${scenario.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        if (profiling) profiles.push(await collectProfiles(env, scenario));
       }
-      outcomes.push(outcome);
     }
   } finally {
     say('stopping the services and Kafka');
@@ -66,6 +84,7 @@ async function main(): Promise<number> {
     plan,
     setting: describeSetting(env, plan),
     scenarios: outcomes,
+    ...(options.profile ? { profiles } : {}),
   };
   const file = writeReport(resultsDir, report);
   say(`report: ${file}`);
@@ -81,10 +100,33 @@ function describeSetting(env: BenchEnvironment, plan: BenchPlan): string[] {
     `machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
       `${os.type()} ${os.release()}`,
     `Node.js ${process.version}; ${kafka}`,
-    `Herald: 1 registry, 1 publisher, default settings, topic prefix \`${benchTopicPrefix}\`; every topic has ` +
-      `${plan.partitions} partitions; ${plan.publishCallers} Publish callers over ${plan.publishChannels} connections`,
+    `Herald: 1 registry, 1 publisher, ${plural(env.dispatchers.length, 'dispatcher')}, default settings, topic prefix ` +
+      `\`${benchTopicPrefix}\`; every topic has ${plan.partitions} partitions; \`herald-publish\`: ` +
+      `${plan.publishCallers} Publish callers over ${plan.publishChannels} connections; end to end: SDK Publisher ` +
+      `with ${plan.endToEnd.publishCallers} concurrent callers and batches of up to ${plan.endToEnd.batchMessages}, ` +
+      `SDK Subscriber with flow control ${plan.endToEnd.maxOutstandingMessages} messages` +
+      (env.profileDir ? '; the publisher and dispatcher run with the profiling hook (`--profile`)' : ''),
     `logs of the services: ${env.logDir}`,
   ];
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** Stops the profiles of a scenario and summarizes them; a profile that cannot be read is left out. */
+async function collectProfiles(env: BenchEnvironment, scenario: Scenario): Promise<ScenarioProfiles> {
+  const files = await env.stopProfiling();
+  const summaries = files.flatMap(({ role, file }) => {
+    try {
+      return [summarizeProfile(role, file)];
+    } catch (error) {
+      say(`could not read the profile ${file}: ${(error as Error).message}`);
+      return [];
+    }
+  });
+  say(`profiles of ${scenario.name}: ${files.map((f) => path.basename(f.file)).join(', ') || 'none'}`);
+  return { scenario: scenario.name, summaries };
 }
 
 /** The environment once it is up, for the signal handler. */

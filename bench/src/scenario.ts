@@ -10,6 +10,15 @@ export interface ScenarioContext {
   /** Unique within and across runs; scenarios put it in the names of the topics they create. */
   runId: string;
   log: (line: string) => void;
+  /** The result of a scenario that ran earlier in this run, if it did and succeeded. */
+  resultOf: (scenario: string) => ScenarioResult | undefined;
+}
+
+/** What a scenario's throughput figures are divided by in the report's "× baseline" column. */
+export interface Baseline {
+  scenario: string;
+  /** The baseline's row variant to compare with, at the same message size. @defaultValue '' */
+  variant?: string;
 }
 
 /** One throughput measurement: messages of one size through one path. */
@@ -52,5 +61,11 @@ export interface Scenario {
   name: string;
   /** One sentence for the report: what is measured, and how. */
   description: string;
+  /** The scenario of this run its throughput is compared with; none for the baselines themselves. */
+  baseline?: Baseline;
+  /** Whether a `--profile` run profiles the publisher and dispatchers while this scenario runs. */
+  profiled?: boolean;
+  /** Why the plan leaves the scenario out, if it does (no JVM tools in a smoke run...). */
+  skippedBy?: (plan: BenchPlan) => string | undefined;
   run(context: ScenarioContext): Promise<ScenarioResult>;
 }

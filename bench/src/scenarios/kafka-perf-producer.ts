@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { kafkaDeployDir } from '@herald/local-kafka';
 import type { SizePlan } from '../bench-plan';
+import { startKafkaTool } from '../kafka-tools';
 import { formatSize } from '../payloads';
 import { ProcessMeter } from '../process-stats';
 import { benchKafka, createRawTopics, deleteRawTopics, rawTopicPrefix } from '../raw-topics';
@@ -18,11 +16,11 @@ export interface PerfSummary {
   p999Millis: number;
 }
 
-const toolTimeoutMillis = 300_000;
-
 /** The ceiling: Kafka's own Java producer, as `kafka-producer-perf-test` runs it, from the broker's jars. */
 export const kafkaPerfProducer: Scenario = {
   name: 'kafka-perf-producer',
+  baseline: { scenario: 'raw-kafkajs-produce' },
+  skippedBy: (plan) => (plan.ceiling ? undefined : 'no JVM tools in this mode'),
   description:
     "Kafka's own org.apache.kafka.tools.ProducerPerformance (kafka-producer-perf-test) from the same jars, " +
     'acks=all, idempotent, no throttle, batch.size 1 MiB (linger.ms its default, 5); figures are its ' +
@@ -31,51 +29,31 @@ export const kafkaPerfProducer: Scenario = {
     const kafka = benchKafka(context.env.kafkaBrokers, 'herald-bench-perf');
     const rows: ThroughputRow[] = [];
     for (const size of context.plan.sizes) {
-      const topic = `${rawTopicPrefix}perf-${size.messageBytes}-${context.runId}`;
+      const topic = perfProducerTopic(context, size.messageBytes);
       await createRawTopics(kafka, [{ name: topic, partitions: context.plan.partitions }]);
       try {
         rows.push(await measureSize(context, topic, size));
-      } finally {
+        // `kafka-perf-consumer` reads it next, which spares it a JVM start and a write per size.
+        context.env.keepRawTopic(topic);
+      } catch (error) {
         await deleteRawTopics(kafka, [topic], context.log);
+        throw error;
       }
     }
     return { kind: 'throughput', rows };
   },
 };
 
+/** The topic the tool writes `messages + warmupMessages` records of one size to, in this run. */
+export function perfProducerTopic(context: ScenarioContext, messageBytes: number): string {
+  return `${rawTopicPrefix}perf-${messageBytes}-${context.runId}`;
+}
+
 async function measureSize(context: ScenarioContext, topic: string, size: SizePlan): Promise<ThroughputRow> {
   const { env } = context;
-  const args = [
-    '-Xmx512m',
-    `-Dlog4j2.configurationFile=${path.join(kafkaDeployDir, 'log4j2.properties')}`,
-    '-cp',
-    `${env.kafkaLibs}/*`,
-    'org.apache.kafka.tools.ProducerPerformance',
-    '--bootstrap-server',
-    env.kafkaBrokers.join(','),
-    '--topic',
-    topic,
-    '--num-records',
-    String(size.messages + size.warmupMessages),
-    '--warmup-records',
-    String(size.warmupMessages),
-    '--record-size',
-    String(size.messageBytes),
-    '--throughput',
-    '-1',
-    '--command-property',
-    'acks=all',
-    'enable.idempotence=true',
-    // Batches of up to 1 MiB, as large as the Node.js scenarios send; the 16 KiB default halves the rate or worse.
-    'batch.size=1048576',
-    `client.id=herald-bench-perf-${size.messageBytes}`,
-  ];
-  const tool = await startTool(args);
+  const tool = await startProducerPerformance(context, topic, size, `herald-bench-perf-${size.messageBytes}`);
   // The tool is the client; metered from its spawn, so its CPU time includes the JVM's start.
-  const meter = new ProcessMeter([
-    { role: 'client', pid: tool.pid },
-    ...env.metered().filter((p) => p.role !== 'client'),
-  ]);
+  const meter = new ProcessMeter(env.metered({ role: 'client', pid: tool.pid }));
   let output: string;
   try {
     meter.begin();
@@ -112,28 +90,32 @@ async function measureSize(context: ScenarioContext, topic: string, size: SizePl
   };
 }
 
-/** Starts the tool; `output` resolves with what it printed once it exits with 0. */
-async function startTool(args: string[]): Promise<{ pid: number; output: Promise<string>; kill: () => void }> {
-  const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-  const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = new Promise<string>((resolve, reject) => {
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), toolTimeoutMillis);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(output);
-      else reject(new Error(`ProducerPerformance exited with ${code ?? signal}:\n${output.slice(-2000)}`));
-    });
-  });
-  // Without a pid the spawn failed, and `output` rejects with why (java missing...).
-  if (child.pid === undefined) await output;
-  return { pid: child.pid!, output, kill: () => child.kill('SIGKILL') };
+/**
+ * Starts ProducerPerformance writing `size.messages` records after
+ * `size.warmupMessages` warm-up ones, with Herald's durability.
+ */
+export function startProducerPerformance(context: ScenarioContext, topic: string, size: SizePlan, clientId: string) {
+  const { env } = context;
+  return startKafkaTool(env.kafkaLibs, 'ProducerPerformance', [
+    '--bootstrap-server',
+    env.kafkaBrokers.join(','),
+    '--topic',
+    topic,
+    '--num-records',
+    String(size.messages + size.warmupMessages),
+    '--warmup-records',
+    String(size.warmupMessages),
+    '--record-size',
+    String(size.messageBytes),
+    '--throughput',
+    '-1',
+    '--command-property',
+    'acks=all',
+    'enable.idempotence=true',
+    // Batches of up to 1 MiB, as large as the Node.js scenarios send; the 16 KiB default halves the rate or worse.
+    'batch.size=1048576',
+    `client.id=${clientId}`,
+  ]);
 }
 
 const summaryPattern =

@@ -1,7 +1,8 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { LatencyHistogram } from '../latency-histogram';
 import { formatSize, randomPayloads } from '../payloads';
 import { ProcessMeter } from '../process-stats';
+import { RawProducers } from '../raw-producers';
 import { benchKafka, createRawTopics, deleteRawTopics, rawTopicPrefix } from '../raw-topics';
 import type { Scenario, ScenarioContext, ThroughputRow } from '../scenario';
 
@@ -59,20 +60,17 @@ async function measureSize(
 ): Promise<ThroughputRow> {
   const topic = `${rawTopicPrefix}kafkajs-${messageBytes}-${context.runId}`;
   await createRawTopics(kafka, [{ name: topic, partitions: context.plan.partitions }]);
-  const producers: Producer[] = [];
+  let producers: RawProducers | undefined;
   try {
-    for (let i = 0; i < rawProduceSettings.producers; i++) {
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-      producers.push(producer);
-      await producer.connect();
-    }
+    producers = await RawProducers.connect(kafka, rawProduceSettings.producers);
     const payloads = randomPayloads(messageBytes);
+    const valueOf = (index: number) => payloads[index % payloads.length]!;
     const maxSeconds = context.plan.maxMeasureSeconds;
-    await produce(producers, topic, payloads, warmupMessages, maxSeconds / 5, undefined);
+    await produce({ producers, topic, messageBytes, valueOf }, warmupMessages, maxSeconds / 5, undefined);
     const meter = new ProcessMeter(context.env.metered());
     const latency = new LatencyHistogram();
     meter.begin();
-    const sent = await produce(producers, topic, payloads, messages, maxSeconds, latency);
+    const sent = await produce({ producers, topic, messageBytes, valueOf }, messages, maxSeconds, latency);
     const { seconds, processes, machine } = meter.end();
     context.log(`  ${formatSize(messageBytes)}: ${Math.round(sent / seconds)} msg/s`);
     return {
@@ -83,12 +81,31 @@ async function measureSize(
       latency: latency.summary(),
       processes,
       machine,
-      notes: [],
+      notes: replacedNote(producers),
     };
   } finally {
-    await Promise.all(producers.map((producer) => producer.disconnect().catch(() => undefined)));
+    await producers?.disconnect();
     await deleteRawTopics(kafka, [topic], context.log);
   }
+}
+
+/** A note for the report when producers had to be replaced (see {@link RawProducers}). */
+export function replacedNote(producers: RawProducers): string[] {
+  return producers.replaced > 0
+    ? [
+        `${producers.replaced} producer(s) replaced after OUT_OF_ORDER_SEQUENCE_NUMBER (kafkajs), their batch sent again`,
+      ]
+    : [];
+}
+
+/** Where {@link produce} sends, and what. */
+export interface ProduceLoad {
+  /** Idempotent producers, each with one `sendBatch` in flight. */
+  producers: RawProducers;
+  topic: string;
+  messageBytes: number;
+  /** The value of the `index`-th message of this call (0 to count - 1), made when its batch is sent. */
+  valueOf: (index: number) => Buffer;
 }
 
 /**
@@ -96,30 +113,28 @@ async function measureSize(
  * as soon as its last one is acknowledged, for at most `maxSeconds`. Resolves
  * with the messages acknowledged.
  */
-async function produce(
-  producers: Producer[],
-  topic: string,
-  payloads: Buffer[],
+export async function produce(
+  load: ProduceLoad,
   count: number,
   maxSeconds: number,
   latency: LatencyHistogram | undefined,
 ): Promise<number> {
-  const batchMessages = rawBatchMessages(payloads[0]!.length);
+  const batchMessages = rawBatchMessages(load.messageBytes);
   const deadline = Date.now() + maxSeconds * 1000;
   let next = 0;
   let acknowledged = 0;
-  const sendLoop = async (producer: Producer) => {
+  const sendLoop = async (producer: number) => {
     while (next < count && Date.now() < deadline) {
       const first = next;
       const size = Math.min(batchMessages, count - first);
       next += size;
-      const batch = Array.from({ length: size }, (_, i) => ({ value: payloads[(first + i) % payloads.length]! }));
+      const batch = Array.from({ length: size }, (_, i) => ({ value: load.valueOf(first + i) }));
       const started = process.hrtime.bigint();
-      await producer.sendBatch({ topicMessages: [{ topic, messages: batch }], acks: -1, timeout: 30_000 });
+      await load.producers.sendBatch(producer, load.topic, batch);
       latency?.recordSince(started);
       acknowledged += size;
     }
   };
-  await Promise.all(producers.map(sendLoop));
+  await Promise.all(Array.from({ length: load.producers.count }, (_, producer) => sendLoop(producer)));
   return acknowledged;
 }

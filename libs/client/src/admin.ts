@@ -38,8 +38,12 @@ export interface SubscriptionSpec {
   startAt?: StartAt;
 }
 
-/** What `updateSubscription` may change. */
-export type SubscriptionChanges = Pick<SubscriptionSpec, 'ackDeadlineSeconds' | 'retryPolicy' | 'deadLetterPolicy'>;
+/** What `updateSubscription` may change; `null` removes a policy (back to its defaults). */
+export interface SubscriptionChanges {
+  ackDeadlineSeconds?: number;
+  retryPolicy?: SubscriptionSpec['retryPolicy'] | null;
+  deadLetterPolicy?: SubscriptionSpec['deadLetterPolicy'] | null;
+}
 
 /** Options of {@link Admin}. */
 export interface AdminOptions extends ConnectionOptions {
@@ -48,9 +52,10 @@ export interface AdminOptions extends ConnectionOptions {
 }
 
 /**
- * Topics, subscriptions, seek and watch, on the subscriber-registry. Reads and
- * writes fail over between registry endpoints; creates are not retried after an
- * uncertain failure would make them ambiguous (ALREADY_EXISTS tells).
+ * Topics, subscriptions, seek and watch, on the subscriber-registry. Every call
+ * fails over between registry endpoints and retries retryable failures; a
+ * create retried after an uncertain failure may answer ALREADY_EXISTS for the
+ * very resource it created.
  *
  * @example
  * ```ts
@@ -138,8 +143,8 @@ export class Admin {
     const subscription = Subscription.fromPartial({
       name,
       ackDeadlineSeconds: changes.ackDeadlineSeconds ?? 0,
-      retryPolicy: changes.retryPolicy && retryPolicyProto(changes.retryPolicy),
-      deadLetterPolicy: changes.deadLetterPolicy,
+      retryPolicy: changes.retryPolicy ? retryPolicyProto(changes.retryPolicy) : undefined,
+      deadLetterPolicy: changes.deadLetterPolicy ?? undefined,
     });
     return (await this.call((c) => c.updateSubscription, { subscription, updateMask: paths })).subscription!;
   }

@@ -75,7 +75,10 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
   private flushTimer: NodeJS.Timeout | undefined;
   private extensionTimer: NodeJS.Timeout | undefined;
   private readonly buffered: ReceivedMessage[] = [];
-  private readonly waiters: Array<(result: IteratorResult<ReceivedMessage>) => void> = [];
+  private readonly waiters: Array<{
+    resolve: (result: IteratorResult<ReceivedMessage>) => void;
+    reject: (error: Error) => void;
+  }> = [];
   private readonly deadlineSeconds: number;
   private failure: HeraldClientError | undefined;
   private endedGeneration = 0;
@@ -114,7 +117,7 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
         if (message) return Promise.resolve({ value: message, done: false });
         if (this.failure) return Promise.reject(this.failure);
         if (this.closing) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => this.waiters.push(resolve));
+        return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
       },
       return: async () => {
         await this.close();
@@ -125,19 +128,19 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
 
   /**
    * Stops receiving. Waits up to `closeTimeoutMillis` for held messages to be
-   * settled, gives back what is still held so it is delivered again at once,
-   * sends every pending ack, then closes the stream.
+   * settled, sends every pending ack, then closes the stream: the dispatcher
+   * gives back whatever is still unsettled for immediate redelivery (to another
+   * stream). Messages not yet handed out are not shown to anyone any more.
    */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.extensionTimer);
-    for (const waiter of this.waiters.splice(0)) waiter({ value: undefined, done: true });
-    for (const message of this.buffered.splice(0)) message.modifyAckDeadline(0);
+    for (const waiter of this.waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+    for (const message of this.buffered.splice(0)) this.held.delete(message.ackId);
     const deadline = Date.now() + (this.options.closeTimeoutMillis ?? 10_000);
     while (this.held.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    for (const message of [...this.held.values()]) message.modifyAckDeadline(0);
     await this.flush();
     const call = this.call;
     this.call = undefined;
@@ -158,6 +161,8 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
     this.call = call;
     call.on('data', (response: StreamingPullResponse) => {
       this.failures = 0;
+      // While closing, new deliveries are left unseen: the dispatcher gives them back when the stream ends.
+      if (this.closing) return;
       for (const proto of response.receivedMessages) {
         const message = new ReceivedMessage(proto, this.settler, generation);
         this.held.set(message.ackId, message);
@@ -178,7 +183,7 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
 
   private deliver(message: ReceivedMessage): void {
     const waiter = this.waiters.shift();
-    if (waiter) waiter({ value: message, done: false });
+    if (waiter) waiter.resolve({ value: message, done: false });
     else if (this.listenerCount('message') > 0) this.emit('message', message);
     else this.buffered.push(message);
   }
@@ -194,7 +199,7 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
       // Iterators see it as a rejected next(); listeners as an `error` event.
       this.failure = error;
       if (this.listenerCount('error') > 0) this.emit('error', error);
-      for (const waiter of this.waiters.splice(0)) waiter({ value: undefined, done: true });
+      for (const waiter of this.waiters.splice(0)) waiter.reject(error);
       void this.close();
       return;
     }

@@ -151,7 +151,7 @@ describe('DurableProducer', () => {
       await Promise.all(callers.map((caller) => producer.send('orders', recordsOf(caller, 3))));
       assert.equal(kafka.batches.length, 1, 'sendBatch calls');
       assert.equal(kafka.batches[0]!.acks, -1, 'acks=all');
-      assert.deepEqual(producer.stats, { requests: 1, records: 600 });
+      assert.deepEqual(producer.stats, { requests: 1, records: 600, resends: 0 });
       // Each caller's records together and in order, callers in the order they called.
       assert.deepEqual(
         tagsOf(kafka.batches[0]!, 'orders'),
@@ -316,6 +316,19 @@ describe('DurableProducer', () => {
         replacement.batches.flatMap((batch) => tagsOf(batch, 'orders')),
         ['c/0', 'd/0', 'd/1'],
       );
+    });
+
+    it('resends a batch refused as out of sequence once, on a new producer, and the callers never see it', async () => {
+      const { kafka, a, b } = await failFirstBatch(
+        Object.assign(new Error('out of order sequence number'), {
+          name: 'KafkaJSProtocolError',
+          type: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+        }),
+      );
+      assert.equal(a.state, 'resolved');
+      assert.equal(b.state, 'resolved');
+      assert.equal(kafka.producers.length, 2);
+      assert.deepEqual(tagsOf(kafka.producers[1]!.batches[0]!, 'orders'), ['a/0', 'a/1', 'b/0']);
     });
 
     it('keeps a producer whose sends succeed', async () => {

@@ -58,7 +58,7 @@ export class DurableProducer {
   private closed = false;
   private readonly options: Required<DurableProducerOptions>;
   /** Produce requests sent, and records in them: what coalescing saves shows in their ratio. */
-  readonly stats = { requests: 0, records: 0 };
+  readonly stats = { requests: 0, records: 0, resends: 0 };
 
   constructor(
     private readonly kafka: Kafka,
@@ -237,7 +237,17 @@ export class DurableProducer {
         this.options.sendTimeoutMillis,
       );
     });
-    const sent = lane.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1, timeout: 30_000 });
+    const topicMessages = [...byTopic.values()];
+    const sent = lane.producer.sendBatch({ topicMessages, acks: -1, timeout: 30_000 }).catch(async (error: unknown) => {
+      // The broker refused the batch as out of sequence: nothing of it was written, so it is safe to send
+      // again on a new producer (new id, new sequence). kafkajs 2.2.4 sometimes restarts a partition's
+      // sequence at 0 against Kafka 4.x; callers should not pay for that with an error.
+      if (!isOutOfSequence(error)) throw error;
+      this.logger.warn({ err: error }, 'batch refused as out of sequence; resending it on a new producer');
+      this.stats.resends++;
+      await this.replace(lane);
+      return lane.producer.sendBatch({ topicMessages, acks: -1, timeout: 30_000 });
+    });
     let failed = false;
     try {
       await Promise.race([sent, timeout]);
@@ -275,4 +285,13 @@ function recordBytes(record: OutgoingRecord): number {
     bytes += Buffer.byteLength(name) + (typeof value === 'string' ? Buffer.byteLength(value) : value.length) + 8;
   }
   return bytes;
+}
+
+function isOutOfSequence(error: unknown, depth = 0): boolean {
+  const e = error as { type?: string; originalError?: unknown; errors?: unknown[] } | undefined;
+  if (!e || depth > 4) return false;
+  if (e.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER') return true;
+  return (
+    isOutOfSequence(e.originalError, depth + 1) || (e.errors ?? []).some((inner) => isOutOfSequence(inner, depth + 1))
+  );
 }

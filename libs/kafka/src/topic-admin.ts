@@ -25,20 +25,39 @@ export interface TopicSpec {
  * Kafka cannot be reached).
  */
 export class TopicAdmin {
-  private readonly admin: Admin;
+  private admin: Admin;
   private connected: Promise<void> | undefined;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly logger: Logger,
   ) {
     this.admin = kafka.admin();
   }
 
+  /**
+   * Starts a fresh admin client. Once a topic it has looked at is deleted, a
+   * kafkajs client keeps asking for that topic's metadata and every later call
+   * fails, whatever it is about (kafkajs issue #1622); a new client knows
+   * nothing of it. Called after deleting a topic, and after such a failure.
+   */
+  renew(): void {
+    const old = this.admin;
+    const wasConnected = this.connected;
+    this.admin = this.kafka.admin();
+    this.connected = undefined;
+    if (wasConnected) void old.disconnect().catch(() => undefined);
+  }
+
+  private fail(error: unknown, doing: string): Error {
+    if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') this.renew();
+    return toHeraldError(error, doing);
+  }
+
   private async ready(): Promise<Admin> {
     this.connected ??= this.admin.connect().catch((error: unknown) => {
       this.connected = undefined;
-      throw toHeraldError(error, 'connecting the admin client');
+      throw this.fail(error, 'connecting the admin client');
     });
     await this.connected;
     return this.admin;
@@ -50,7 +69,7 @@ export class TopicAdmin {
     try {
       return (await admin.describeCluster()).brokers.length;
     } catch (error) {
-      throw toHeraldError(error, 'describing the cluster');
+      throw this.fail(error, 'describing the cluster');
     }
   }
 
@@ -87,7 +106,7 @@ export class TopicAdmin {
       return created;
     } catch (error) {
       if (isTopicExistsError(error)) return false;
-      throw toHeraldError(error, `creating topic ${spec.name}`);
+      throw this.fail(error, `creating topic ${spec.name}`);
     }
   }
 
@@ -112,9 +131,10 @@ export class TopicAdmin {
     try {
       await admin.deleteTopics({ topics: [name], timeout: 15_000 });
       this.logger.info({ topic: name }, 'deleted Kafka topic');
+      this.renew();
     } catch (error) {
       if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return;
-      throw toHeraldError(error, `deleting topic ${name}`);
+      throw this.fail(error, `deleting topic ${name}`);
     }
   }
 
@@ -124,7 +144,7 @@ export class TopicAdmin {
     try {
       return await admin.listTopics();
     } catch (error) {
-      throw toHeraldError(error, 'listing topics');
+      throw this.fail(error, 'listing topics');
     }
   }
 
@@ -135,8 +155,11 @@ export class TopicAdmin {
       const metadata = await admin.fetchTopicMetadata({ topics: [name] });
       return metadata.topics[0]?.partitions.length;
     } catch (error) {
-      if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
-      throw toHeraldError(error, `describing topic ${name}`);
+      if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+        this.renew(); // asking about a missing topic would poison later calls (see renew)
+        return undefined;
+      }
+      throw this.fail(error, `describing topic ${name}`);
     }
   }
 
@@ -147,7 +170,7 @@ export class TopicAdmin {
       const offsets = await admin.fetchTopicOffsets(topic);
       return sorted(offsets.map(({ partition, high }) => ({ partition, offset: high })));
     } catch (error) {
-      throw toHeraldError(error, `reading the latest offsets of ${topic}`);
+      throw this.fail(error, `reading the latest offsets of ${topic}`);
     }
   }
 
@@ -158,7 +181,7 @@ export class TopicAdmin {
       const offsets = await admin.fetchTopicOffsets(topic);
       return sorted(offsets.map(({ partition, low }) => ({ partition, offset: low })));
     } catch (error) {
-      throw toHeraldError(error, `reading the earliest offsets of ${topic}`);
+      throw this.fail(error, `reading the earliest offsets of ${topic}`);
     }
   }
 
@@ -169,7 +192,7 @@ export class TopicAdmin {
       const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, timeMillis);
       return sorted(offsets.map(({ partition, offset }) => ({ partition, offset })));
     } catch (error) {
-      throw toHeraldError(error, `reading the offsets of ${topic} at a time`);
+      throw this.fail(error, `reading the offsets of ${topic} at a time`);
     }
   }
 
@@ -183,7 +206,7 @@ export class TopicAdmin {
       const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
       return (result?.partitions ?? []).map(({ partition, offset, metadata }) => ({ partition, offset, metadata }));
     } catch (error) {
-      throw toHeraldError(error, `reading the committed offsets of ${groupId}`);
+      throw this.fail(error, `reading the committed offsets of ${groupId}`);
     }
   }
 

@@ -19,7 +19,10 @@ runMain('dispatcher', async () => {
   const producer = new DurableProducer(kafka, logger);
   const watcher = new RegistryWatcher({ addresses: config.REGISTRY_ADDRESSES, logger });
   watcher.on('change', (change) => {
-    if (change.kind === 'topic-deleted') producer.renew(); // the dead-letter producer
+    if (change.kind === 'topic-deleted') {
+      producer.renew(); // the dead-letter producer
+      admin.renew();
+    }
   });
   const dispatcher = new DispatcherService(watcher, {
     kafka,

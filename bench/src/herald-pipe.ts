@@ -1,0 +1,134 @@
+import { Admin, type HeraldClientError, Publisher, type ReceivedMessage, Subscriber } from '@herald/client';
+import { DeliveryTracker } from './delivery-tracker';
+import type { ScenarioContext } from './scenario';
+import { StampedPayloads } from './stamped-payloads';
+
+/**
+ * One Herald topic with one subscription, the SDK's `Publisher` on the
+ * publisher service and its `Subscriber` on the dispatchers, acking every
+ * message as it arrives, and a {@link DeliveryTracker} of what arrived.
+ * Messages carry their send time and a sequence number in the payload; the
+ * pipe hands out sequence numbers in order.
+ */
+export class HeraldPipe {
+  /** The next sequence number to publish. */
+  nextSequence = 0;
+  /** Publishes that failed after the SDK's own retries, and were tried again (see {@link HeraldPipe.publish}). */
+  failedPublishes = 0;
+  /** What those failures said, each once. */
+  readonly publishErrors = new Set<string>();
+  private subscriberFailure: HeraldClientError | undefined;
+
+  private constructor(
+    readonly topic: string,
+    readonly subscription: string,
+    readonly publisher: Publisher,
+    readonly subscriber: Subscriber,
+    readonly tracker: DeliveryTracker,
+    readonly payloads: StampedPayloads,
+  ) {}
+
+  /**
+   * Creates the topic (the plan's partitions) and its subscription through the
+   * registry, both deleted when the environment stops, and connects the SDK.
+   * `expectedMessages` sizes the tracker (it grows beyond).
+   */
+  static async open(
+    context: ScenarioContext,
+    name: string,
+    messageBytes: number,
+    expectedMessages: number,
+  ): Promise<HeraldPipe> {
+    const { env, plan } = context;
+    const admin = new Admin({ endpoints: [env.registry.address] });
+    const topic = `${name}-${context.runId}`;
+    const subscription = `${topic}-sub`;
+    try {
+      await admin.createTopic({ name: topic, partitions: plan.partitions });
+      env.deleteAtStop(topic);
+      await admin.createSubscription({ name: subscription, topic, startAt: 'earliest' });
+      env.deleteSubscriptionAtStop(subscription);
+    } finally {
+      admin.close();
+    }
+    const publisher = new Publisher({
+      endpoints: [env.publisher.address],
+      batching: { maxMessages: plan.endToEnd.batchMessages },
+    });
+    const subscriber = new Subscriber({
+      endpoints: env.dispatchers.map((dispatcher) => dispatcher.address),
+      subscription,
+      flowControl: { maxOutstandingMessages: plan.endToEnd.maxOutstandingMessages },
+    });
+    const tracker = new DeliveryTracker(expectedMessages);
+    const pipe = new HeraldPipe(topic, subscription, publisher, subscriber, tracker, new StampedPayloads(messageBytes));
+    subscriber.on('error', (error) => (pipe.subscriberFailure = error));
+    subscriber.on('message', (message: ReceivedMessage) => {
+      tracker.record(message.data, process.hrtime.bigint());
+      message.ack();
+    });
+    return pipe;
+  }
+
+  /**
+   * Publishes message `sequence`, stamped with `sentAtNanos`; resolves once
+   * Herald has it durably. A publish the SDK gives up on (it does not retry
+   * INTERNAL, which the publisher answers when kafkajs fails with
+   * OUT_OF_ORDER_SEQUENCE_NUMBER) is tried again, up to 3 times, and counted:
+   * the time it takes stays in the message's latency.
+   */
+  async publish(sequence: number, sentAtNanos: bigint): Promise<string> {
+    const data = this.payloads.make(sequence, sentAtNanos);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.publisher.publish(this.topic, { data });
+      } catch (error) {
+        this.failedPublishes++;
+        this.publishErrors.add((error as Error).message);
+        if (attempt >= 3) throw error;
+      }
+    }
+  }
+
+  /** Notes for the report about failed publishes, if any. */
+  failureNotes(): string[] {
+    if (this.failedPublishes === 0) return [];
+    return [
+      `${this.failedPublishes} publish() calls failed and were tried again: ${[...this.publishErrors].join('; ')}`,
+    ];
+  }
+
+  /**
+   * Closed loop: `callers` concurrent callers, each publishing its next message
+   * as soon as the last one is durable, up to `count` messages or `maxSeconds`.
+   * Resolves with the first sequence number used and the messages published.
+   */
+  async publishClosedLoop(
+    count: number,
+    callers: number,
+    maxSeconds: number,
+  ): Promise<{ first: number; published: number }> {
+    const first = this.nextSequence;
+    const end = first + count;
+    const deadline = Date.now() + maxSeconds * 1000;
+    let published = 0;
+    const caller = async () => {
+      while (this.nextSequence < end && Date.now() < deadline) {
+        await this.publish(this.nextSequence++, process.hrtime.bigint());
+        published++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(callers, count) }, caller));
+    return { first, published };
+  }
+
+  /** Throws if the subscriber ended with an error (the subscription vanished...). */
+  checkSubscriber(): void {
+    if (this.subscriberFailure) throw this.subscriberFailure;
+  }
+
+  /** Closes the SDK clients (the topic and subscription stay until the environment stops). */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.publisher.close(), this.subscriber.close()]);
+  }
+}

@@ -1,0 +1,69 @@
+import type { Kafka, Message, Producer } from 'kafkajs';
+
+/** How many times one batch is sent again on a new producer before its error stands. */
+const maxReplacementsPerBatch = 3;
+
+/**
+ * The baseline's idempotent kafkajs producers (acks=-1, one request in
+ * flight each), as Herald's publisher runs them. Against Kafka 4.4, a kafkajs
+ * idempotent producer sending batches back to back now and then gets
+ * OUT_OF_ORDER_SEQUENCE_NUMBER (the broker sees sequence 0 again from a
+ * producer id it already has records of) and fails every later send. The
+ * publisher replaces such a producer; so does this class, sending the batch
+ * again on the new one and counting it, so that the report can tell.
+ */
+export class RawProducers {
+  /** Producers replaced after the broker rejected their sequence numbers. */
+  replaced = 0;
+
+  private constructor(
+    private readonly kafka: Kafka,
+    private readonly producers: Producer[],
+  ) {}
+
+  /** Connects `count` producers one after the other. */
+  static async connect(kafka: Kafka, count: number): Promise<RawProducers> {
+    const producers = new RawProducers(kafka, []);
+    try {
+      for (let i = 0; i < count; i++) producers.producers.push(await producers.newProducer());
+    } catch (error) {
+      await producers.disconnect();
+      throw error;
+    }
+    return producers;
+  }
+
+  get count(): number {
+    return this.producers.length;
+  }
+
+  /** Sends one batch to `topic` on producer `index` and resolves once every replica has it. */
+  async sendBatch(index: number, topic: string, messages: Message[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.producers[index]!.sendBatch({ topicMessages: [{ topic, messages }], acks: -1, timeout: 30_000 });
+        return;
+      } catch (error) {
+        if (
+          (error as { type?: string }).type !== 'OUT_OF_ORDER_SEQUENCE_NUMBER' ||
+          attempt >= maxReplacementsPerBatch
+        ) {
+          throw error;
+        }
+        await this.producers[index]!.disconnect().catch(() => undefined);
+        this.producers[index] = await this.newProducer();
+        this.replaced++;
+      }
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all(this.producers.map((producer) => producer.disconnect().catch(() => undefined)));
+  }
+
+  private async newProducer(): Promise<Producer> {
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    return producer;
+  }
+}

@@ -1,0 +1,433 @@
+import type { DeliveryRecord, History, PublishRecord, SubscriptionRecord } from './history';
+import type { KafkaAudit } from './kafka-audit';
+
+/** Options of {@link check}. */
+export interface CheckOptions {
+  /**
+   * A message is "in flight" at a fault if it was delivered and not yet acked
+   * then, or acked less than this long before (its ack may not be committed).
+   * @defaultValue 2000
+   */
+  inflightWindowMillis?: number;
+  /** Fail when duplicates exceed the in-flight bound (rolling restart). @defaultValue false */
+  enforceDuplicateBound?: boolean;
+  /** End-to-end times above this count as a disturbance; the default is max(2 s, 3 x the pre-fault p99). */
+  slowThresholdMillis?: number;
+  /** When the load stopped (the last fault window ends there). @defaultValue the last publish */
+  loadStoppedAt?: number;
+}
+
+/** What one subscription received, judged against what it had to receive. */
+export interface SubscriptionVerdict {
+  name: string;
+  ordered: boolean;
+  /** Acknowledged messages it had to receive. */
+  expected: number;
+  /** Distinct messages it received (acknowledged or not). */
+  delivered: number;
+  /** Expected messages it never received. */
+  lost: number;
+  lostIds: string[];
+  deliveries: number;
+  /** Deliveries beyond the first of a message, replays a seek asked for excepted. */
+  duplicates: number;
+  /** Deliveries again of a message delivered before a seek that covered it: asked for, not duplicates. */
+  replays: number;
+  /** Duplicates that came after the subscriber had acked an earlier delivery. */
+  duplicatesAfterAck: number;
+  /** Ordering keys whose order was broken (ordered subscriptions only). */
+  reorderedKeys: number;
+  reorderExamples: string[];
+}
+
+/** How one fault event disturbed the clients. */
+export interface FaultVerdict {
+  action: string;
+  kind: 'inject' | 'repair';
+  /** Milliseconds since the load began. */
+  at: number;
+  /** How long the action took (a restart waits for SERVING). */
+  actionMillis: number;
+  /** From the event until the last client-visible disturbance it caused ended; 0 when none. */
+  healMillis: number;
+  /** Publishes sent in its window that failed. */
+  publishFailures: number;
+  /** Longest time without a publish acknowledgement in its window. */
+  maxPublishGapMillis: number;
+  /** Longest time without a delivery in its window. */
+  maxDeliveryGapMillis: number;
+  /** Messages in flight at the event (the duplicate bound's share). */
+  inflight: number;
+}
+
+/** The checker's whole judgement of one scenario. */
+export interface Verdict {
+  scenario: string;
+  sent: number;
+  acknowledged: number;
+  failed: number;
+  pending: number;
+  /** Acknowledged messages Kafka does not hold: lost by the storage itself. */
+  notInKafka: number;
+  notInKafkaIds: string[];
+  kafkaRecords: number;
+  /** Records that repeat a chaos id already in Kafka (publisher retries). */
+  kafkaCopies: number;
+  /** Failed (or unanswered) publishes that were delivered all the same. */
+  uncertainDelivered: number;
+  /** Delivered chaos ids that no publisher sent: must be 0, or the checker is broken. */
+  phantoms: number;
+  /** Keys whose acknowledged messages sit in Kafka out of publish order. */
+  kafkaReorderedKeys: number;
+  /** Acknowledged messages whose delivered message id differs from the acknowledged one (retried publishes). */
+  messageIdMismatches: number;
+  subscriptions: SubscriptionVerdict[];
+  /** Distinct acknowledged messages missing from Kafka or from at least one subscription that had to get them. */
+  lost: number;
+  /** {@link Verdict.lost} by the way the messages were published. */
+  lostByVia: Record<string, number>;
+  /** Distinct messages delivered to at least one subscription. */
+  delivered: number;
+  duplicates: number;
+  reorderedKeys: number;
+  /** Sum of the messages in flight at every fault event. */
+  duplicateBound: number;
+  slowThresholdMillis: number;
+  /** The longest heal time of any event. */
+  healMillis: number;
+  faults: FaultVerdict[];
+  failures: string[];
+  ok: boolean;
+}
+
+/**
+ * Judges a scenario from the records the load clients kept and from what
+ * Kafka holds. See the README for the definitions.
+ */
+export function check(history: History, audit: KafkaAudit, options: CheckOptions = {}): Verdict {
+  const publishes = [...history.publishes.values()];
+  const acked = publishes.filter((p) => p.outcome === 'acked');
+  const failures: string[] = [];
+
+  const notInKafkaIds = acked.filter((p) => !audit.byId.has(p.id)).map((p) => p.id);
+  let kafkaCopies = 0;
+  for (const records of audit.byId.values()) kafkaCopies += records.length - 1;
+
+  const byId = new Map<string, DeliveryRecord[]>();
+  const bySubscription = new Map<string, DeliveryRecord[]>();
+  for (const delivery of history.deliveries) {
+    push(bySubscription, delivery.subscription, delivery);
+    push(byId, delivery.id, delivery);
+  }
+  const phantoms = [...byId.keys()].filter((id) => !history.publishes.has(id)).length;
+  const uncertainDelivered = [...byId.keys()].filter((id) => {
+    const outcome = history.publishes.get(id)?.outcome;
+    return outcome !== undefined && outcome !== 'acked';
+  }).length;
+  let messageIdMismatches = 0;
+  for (const publish of acked) {
+    const first = byId.get(publish.id)?.[0];
+    if (first && publish.messageId && first.messageId !== publish.messageId) messageIdMismatches++;
+  }
+
+  const kafkaReorderedKeys = countKafkaReorders(acked, audit);
+  const lostIds = new Set<string>(notInKafkaIds);
+  const subscriptions: SubscriptionVerdict[] = [];
+  for (const subscription of [...history.subscriptions.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    const verdict = judgeSubscription(
+      subscription,
+      bySubscription.get(subscription.name) ?? [],
+      acked.filter((p) => p.topic === subscription.topic && mustReceive(subscription, p)),
+      audit,
+    );
+    verdict.lostIds.forEach((id) => lostIds.add(id));
+    subscriptions.push(verdict);
+  }
+
+  const first = publishes.reduce((min, p) => Math.min(min, p.sentAt), Infinity);
+  const last = options.loadStoppedAt ?? publishes.reduce((max, p) => Math.max(max, p.sentAt), 0);
+  const threshold = options.slowThresholdMillis ?? defaultThreshold(history, acked, byId);
+  const faults = judgeFaults(history, acked, byId, first, last, threshold, options.inflightWindowMillis ?? 1_000);
+  const duplicateBound = faults.reduce((sum, f) => sum + f.inflight, 0);
+  const duplicates = subscriptions.reduce((sum, s) => sum + s.duplicates, 0);
+  const reorderedKeys = subscriptions.reduce((sum, s) => sum + s.reorderedKeys, 0) + kafkaReorderedKeys;
+
+  if (lostIds.size > 0) failures.push(`${lostIds.size} acknowledged message(s) lost, e.g. ${[...lostIds][0]}`);
+  if (reorderedKeys > 0) failures.push(`${reorderedKeys} ordering key(s) out of order`);
+  if (phantoms > 0) failures.push(`${phantoms} delivered message(s) no publisher sent`);
+  if (options.enforceDuplicateBound && duplicates > duplicateBound) {
+    failures.push(`${duplicates} duplicates exceed the ${duplicateBound} messages in flight at the faults`);
+  }
+  return {
+    scenario: history.scenario,
+    sent: publishes.length,
+    acknowledged: acked.length,
+    failed: publishes.filter((p) => p.outcome === 'failed').length,
+    pending: publishes.filter((p) => p.outcome === 'pending').length,
+    notInKafka: notInKafkaIds.length,
+    notInKafkaIds: notInKafkaIds.slice(0, 20),
+    kafkaRecords: audit.records,
+    kafkaCopies,
+    uncertainDelivered,
+    phantoms,
+    kafkaReorderedKeys,
+    messageIdMismatches,
+    subscriptions,
+    lost: lostIds.size,
+    lostByVia: countBy([...lostIds], (id) => history.publishes.get(id)?.via ?? 'unknown'),
+    delivered: byId.size,
+    duplicates,
+    reorderedKeys,
+    duplicateBound,
+    slowThresholdMillis: threshold,
+    healMillis: faults.reduce((max, f) => Math.max(max, f.healMillis), 0),
+    faults,
+    failures,
+    ok: failures.length === 0,
+  };
+}
+
+/** Whether an acknowledged publish had to reach a subscription: sent after it existed, or after the time it was seeked to. */
+export function mustReceive(subscription: SubscriptionRecord, publish: PublishRecord): boolean {
+  return publish.sentAt >= subscription.receiveSentFrom;
+}
+
+function judgeSubscription(
+  subscription: SubscriptionRecord,
+  deliveries: DeliveryRecord[],
+  expected: PublishRecord[],
+  audit: KafkaAudit,
+): SubscriptionVerdict {
+  const firstDelivery = new Map<string, number>();
+  const firstAck = new Map<string, number>();
+  let duplicates = 0;
+  let duplicatesAfterAck = 0;
+  let replays = 0;
+  const latestDelivery = new Map<string, number>();
+  const sentAt = new Map(expected.map((p) => [p.id, p.sentAt]));
+  const seeks = subscription.seeks ?? [];
+  for (const delivery of [...deliveries].sort((a, b) => a.at - b.at)) {
+    const previous = latestDelivery.get(delivery.id);
+    latestDelivery.set(delivery.id, delivery.at);
+    if (previous !== undefined) {
+      const sent = sentAt.get(delivery.id) ?? Infinity;
+      if (seeks.some((seek) => seek.at > previous && seek.at <= delivery.at && sent >= seek.replaysSentFrom)) {
+        replays++;
+        continue;
+      }
+      duplicates++;
+      const ackedAt = firstAck.get(delivery.id);
+      if (ackedAt !== undefined && ackedAt < delivery.at) duplicatesAfterAck++;
+    } else {
+      firstDelivery.set(delivery.id, delivery.at);
+    }
+    if (delivery.ackedAt !== undefined) {
+      firstAck.set(delivery.id, Math.min(firstAck.get(delivery.id) ?? Infinity, delivery.ackedAt));
+    }
+  }
+  const lostIds = expected.filter((p) => !firstDelivery.has(p.id)).map((p) => p.id);
+  const reorders = subscription.ordered ? findReorders(expected, firstDelivery, firstAck, audit) : [];
+  return {
+    name: subscription.name,
+    ordered: subscription.ordered,
+    expected: expected.length,
+    delivered: firstDelivery.size,
+    lost: lostIds.length,
+    lostIds: lostIds.slice(0, 20),
+    deliveries: deliveries.length,
+    duplicates,
+    replays,
+    duplicatesAfterAck,
+    reorderedKeys: new Set(reorders.map((r) => r.key)).size,
+    reorderExamples: reorders.slice(0, 5).map((r) => r.why),
+  };
+}
+
+/**
+ * A key is reordered on an ordered subscription when, among the messages it had
+ * to receive, taken in the order Kafka holds them (first copy of each):
+ * (a) one was delivered for the first time before an earlier one had been, or
+ * (b) one was delivered for the first time before the subscriber had acked any
+ * delivery of the one before it ("the next only after the previous is acknowledged").
+ */
+function findReorders(
+  expected: PublishRecord[],
+  firstDelivery: Map<string, number>,
+  firstAck: Map<string, number>,
+  audit: KafkaAudit,
+): Array<{ key: string; why: string }> {
+  const found: Array<{ key: string; why: string }> = [];
+  const byKey = new Map<string, PublishRecord[]>();
+  for (const publish of expected) if (publish.orderingKey) push(byKey, publish.orderingKey, publish);
+  for (const [key, messages] of byKey) {
+    const inKafkaOrder = messages
+      .map((p) => ({ p, offset: audit.byId.get(p.id)?.[0]?.offset }))
+      .filter((m): m is { p: PublishRecord; offset: number } => m.offset !== undefined)
+      .sort((a, b) => a.offset - b.offset)
+      .map((m) => m.p);
+    let latestFirst = -Infinity;
+    let latestId = '';
+    for (let i = 0; i < inKafkaOrder.length; i++) {
+      const current = inKafkaOrder[i]!;
+      const at = firstDelivery.get(current.id);
+      if (at === undefined) continue; // a loss, counted as such
+      if (at < latestFirst) {
+        found.push({ key, why: `${key}: ${current.id} first delivered before ${latestId}` });
+        break;
+      }
+      latestFirst = at;
+      latestId = current.id;
+      const previous = inKafkaOrder[i - 1];
+      if (previous && firstDelivery.has(previous.id)) {
+        const ackedAt = firstAck.get(previous.id);
+        if (ackedAt === undefined || ackedAt > at) {
+          found.push({ key, why: `${key}: ${current.id} delivered before ${previous.id} was acked` });
+          break;
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/** Keys whose acknowledged messages Kafka holds out of their publish order (sequence numbers). */
+function countKafkaReorders(acked: PublishRecord[], audit: KafkaAudit): number {
+  const byKey = new Map<string, Array<{ seq: number; offset: number }>>();
+  for (const publish of acked) {
+    const record = audit.byId.get(publish.id)?.[0];
+    if (publish.orderingKey && record) {
+      push(byKey, `${publish.topic}/${publish.orderingKey}`, { seq: publish.seq, offset: record.offset });
+    }
+  }
+  let reordered = 0;
+  for (const entries of byKey.values()) {
+    entries.sort((a, b) => a.seq - b.seq);
+    if (entries.some((entry, i) => i > 0 && entry.offset < entries[i - 1]!.offset)) reordered++;
+  }
+  return reordered;
+}
+
+/** max(2 s, 3 x p99 of the end-to-end time of messages sent in the 3 s before the first fault: the steady state). */
+function defaultThreshold(history: History, acked: PublishRecord[], byId: Map<string, DeliveryRecord[]>): number {
+  const firstFault = history.faults[0]?.at ?? Infinity;
+  const times = acked
+    .filter((p) => p.sentAt < firstFault && p.sentAt >= firstFault - 3_000)
+    .map((p) => endToEnd(p, byId, history.subscriptions))
+    .filter((t): t is number => t !== undefined)
+    .sort((a, b) => a - b);
+  const p99 = times[Math.floor(times.length * 0.99)] ?? 0;
+  return Math.max(2_000, 3 * p99);
+}
+
+/** Send to first delivery, on the slowest subscription that got it. */
+function endToEnd(
+  publish: PublishRecord,
+  byId: Map<string, DeliveryRecord[]>,
+  subscriptions: Map<string, SubscriptionRecord>,
+): number | undefined {
+  const deliveries = byId.get(publish.id);
+  if (!deliveries) return undefined;
+  const firstPerSubscription = new Map<string, number>();
+  for (const d of deliveries) {
+    // Only subscriptions that existed when it was sent: a later one gets it from a replay, when it asks.
+    const createdAt = subscriptions.get(d.subscription)?.createdAt ?? Infinity;
+    if (createdAt > publish.sentAt) continue;
+    firstPerSubscription.set(d.subscription, Math.min(firstPerSubscription.get(d.subscription) ?? Infinity, d.at));
+  }
+  if (firstPerSubscription.size === 0) return undefined;
+  return Math.max(...firstPerSubscription.values()) - publish.sentAt;
+}
+
+/**
+ * Per fault event, over its window (until the next event, or the end of the
+ * load): the last moment a client saw a disturbance (a publish failing, a
+ * publish or a delivery taking longer than the threshold, an admin call failing
+ * or taking longer), the longest gaps, and what was in flight at the event.
+ */
+function judgeFaults(
+  history: History,
+  acked: PublishRecord[],
+  byId: Map<string, DeliveryRecord[]>,
+  loadStart: number,
+  loadEnd: number,
+  threshold: number,
+  inflightWindowMillis: number,
+): FaultVerdict[] {
+  const events = [...history.faults].sort((a, b) => a.at - b.at);
+  const ackTimes = acked.map((p) => p.doneAt ?? p.sentAt).sort((a, b) => a - b);
+  const deliveryTimes = history.deliveries.map((d) => d.at).sort((a, b) => a - b);
+  const publishes = [...history.publishes.values()];
+  return events.map((event, i) => {
+    const end = Math.max(event.doneAt, i + 1 < events.length ? events[i + 1]!.at : loadEnd);
+    const inWindow = (t: number) => t >= event.at && t < end;
+    let lastDisturbance = event.at;
+    let publishFailures = 0;
+    for (const publish of publishes) {
+      if (!inWindow(publish.sentAt)) continue;
+      if (publish.outcome === 'failed') {
+        publishFailures++;
+        lastDisturbance = Math.max(lastDisturbance, publish.doneAt ?? publish.sentAt);
+      } else if (publish.outcome === 'acked') {
+        const doneAt = publish.doneAt ?? publish.sentAt;
+        if (doneAt - publish.sentAt > threshold) lastDisturbance = Math.max(lastDisturbance, doneAt);
+        const e2e = endToEnd(publish, byId, history.subscriptions);
+        if (e2e !== undefined && e2e > threshold) lastDisturbance = Math.max(lastDisturbance, publish.sentAt + e2e);
+      }
+    }
+    for (const op of history.adminOps) {
+      if (inWindow(op.startedAt) && (op.outcome !== 'ok' || op.doneAt - op.startedAt > threshold)) {
+        lastDisturbance = Math.max(lastDisturbance, op.doneAt);
+      }
+    }
+    return {
+      action: event.action,
+      kind: event.kind,
+      at: event.at - loadStart,
+      actionMillis: event.doneAt - event.at,
+      healMillis: lastDisturbance - event.at,
+      publishFailures,
+      maxPublishGapMillis: maxGap(ackTimes, event.at, end),
+      maxDeliveryGapMillis: maxGap(deliveryTimes, event.at, end),
+      inflight: inflightAt(history, event.at, inflightWindowMillis),
+    };
+  });
+}
+
+/** (subscription, message) pairs whose latest delivery before `at` was not acked, or acked within the window. */
+function inflightAt(history: History, at: number, windowMillis: number): number {
+  const latest = new Map<string, DeliveryRecord>();
+  for (const d of history.deliveries) {
+    if (d.at > at) continue;
+    const key = `${d.subscription}\0${d.id}`;
+    const seen = latest.get(key);
+    if (!seen || seen.at <= d.at) latest.set(key, d);
+  }
+  let inflight = 0;
+  for (const d of latest.values()) if (d.ackedAt === undefined || d.ackedAt > at - windowMillis) inflight++;
+  return inflight;
+}
+
+/** Longest interval between consecutive times (sorted) within [from, to), counting the edges. */
+function maxGap(sorted: number[], from: number, to: number): number {
+  let previous = from;
+  let gap = 0;
+  for (const t of sorted) {
+    if (t < from) continue;
+    if (t >= to) break;
+    gap = Math.max(gap, t - previous);
+    previous = t;
+  }
+  return Math.max(gap, to - previous);
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

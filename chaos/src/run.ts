@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+/**
+ * `make chaos`: starts a three-broker Kafka of its own (unless KAFKA_BROKERS
+ * names one: then broker faults are skipped), runs every scenario against a
+ * fresh two-of-each Herald deployment, writes `chaos/reports/<timestamp>.md`
+ * (history files and service logs beside it, in `chaos/reports/<timestamp>/`),
+ * and stops everything it started, also on failure or Ctrl-C.
+ *
+ * Options: `--only name,name` runs some scenarios; `--short` runs the short
+ * versions; `--budget-minutes N` (default 19) skips scenarios that would not
+ * fit.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ServiceProcess } from '@herald/devstack';
+import { LocalKafkaCluster, heraldHome, repoRoot } from '@herald/local-kafka';
+import { markdownReport } from './report';
+import { type ScenarioResult, runScenario } from './scenario';
+import { allScenarios } from './scenarios';
+
+/** Where `make chaos` keeps its Kafka: apart from `make run` (9092), the tests (19092) and the bench (39492). */
+export const chaosKafkaDir = path.join(heraldHome, 'chaos', 'kafka');
+export const chaosKafkaPort = 29492;
+
+/** A rough duration of each full scenario, to stay within the time budget. */
+const estimateMillis = 150_000;
+
+const runStarted = Date.now();
+const say = (line: string) =>
+  console.log(`[chaos ${((Date.now() - runStarted) / 1000).toFixed(0).padStart(4)}s] ${line}`);
+
+let cluster: LocalKafkaCluster | undefined;
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const only = valueOf(args, '--only')?.split(',');
+  const short = args.includes('--short');
+  const budgetMillis = Number(valueOf(args, '--budget-minutes') ?? '19') * 60_000;
+  const unknown = only?.filter((name) => !allScenarios.some((s) => s.name === name)) ?? [];
+  if (unknown.length > 0)
+    throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${allScenarios.map((s) => s.name).join(', ')}`);
+  const selected = allScenarios.filter((s) => !only || only.includes(s.name));
+  const startedAt = new Date(runStarted);
+  const stamp = startedAt
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
+  const reportsDir = path.join(repoRoot, 'chaos', 'reports');
+  const runDir = path.join(reportsDir, stamp);
+  mkdirSync(runDir, { recursive: true });
+  const loadAverage = os.loadavg();
+  say(`${selected.map((s) => s.name).join(', ')}${short ? ' (short)' : ''}; output in ${runDir}`);
+  if (loadAverage[0]! > os.cpus().length) {
+    say(`warning: load average ${loadAverage[0]!.toFixed(1)} on ${os.cpus().length} cores; timings will suffer`);
+  }
+  stopOnSignals();
+  let brokers: string[];
+  if (process.env.KAFKA_BROKERS) {
+    brokers = process.env.KAFKA_BROKERS.split(',');
+    say(`using the Kafka at ${brokers.join(',')}; broker faults are skipped`);
+  } else {
+    cluster = await LocalKafkaCluster.start({ brokers: 3, dir: chaosKafkaDir, basePort: chaosKafkaPort, log: say });
+    brokers = cluster.bootstrapServers;
+  }
+  const results: ScenarioResult[] = [];
+  try {
+    for (const scenario of selected) {
+      const elapsed = Date.now() - runStarted;
+      if (elapsed + (short ? estimateMillis / 2 : estimateMillis) > budgetMillis) {
+        const skipped = `time budget: ${(elapsed / 60_000).toFixed(1)} of ${budgetMillis / 60_000} minutes used`;
+        say(`[${scenario.name}] skipped: ${skipped}`);
+        results.push({ ...emptyResult(scenario), skipped, ok: false, failures: [skipped] });
+        continue;
+      }
+      if (cluster) await healCluster(cluster);
+      results.push(
+        await runScenario(scenario, {
+          brokers,
+          cluster,
+          logDir: path.join(runDir, 'logs'),
+          outDir: runDir,
+          short,
+          log: say,
+        }),
+      );
+    }
+  } finally {
+    ServiceProcess.killAll();
+    await cluster?.stop({ removeData: true });
+    cluster = undefined;
+  }
+  const report = markdownReport(
+    {
+      startedAt,
+      durationMillis: Date.now() - runStarted,
+      brokers,
+      machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+      loadAverage,
+    },
+    results,
+  );
+  const reportFile = path.join(reportsDir, `${stamp}.md`);
+  writeFileSync(reportFile, report);
+  say(`report: ${reportFile}`);
+  const failed = results.filter((r) => !r.ok);
+  say(failed.length === 0 ? 'PASS' : `FAIL: ${failed.map((r) => r.name).join(', ')}`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+/** Every broker running and not paused, whatever the previous scenario left. */
+async function healCluster(kafka: LocalKafkaCluster): Promise<void> {
+  for (const id of kafka.nodeIds) {
+    kafka.resumeBroker(id);
+    if (!kafka.isRunning(id)) {
+      say(`broker ${id} was down; starting it`);
+      await kafka.startBroker(id, 120_000);
+    }
+  }
+  await kafka.waitReady(120_000);
+}
+
+function emptyResult(scenario: (typeof allScenarios)[number]): ScenarioResult {
+  return {
+    name: scenario.name,
+    title: scenario.title,
+    description: scenario.description,
+    verdict: undefined,
+    skipped: undefined,
+    error: undefined,
+    failures: [],
+    notes: [],
+    peakRssMb: {},
+    counters: {},
+    historyFile: undefined,
+    durationMillis: 0,
+    ok: false,
+  };
+}
+
+function valueOf(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** Ctrl-C and SIGTERM stop every service and broker this run started before exiting. */
+function stopOnSignals(): void {
+  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(name, () => {
+      say(`${name}: stopping everything`);
+      ServiceProcess.killAll();
+      const stopping = cluster?.stop({ removeData: true }) ?? Promise.resolve();
+      void stopping.finally(() => process.exit(130));
+    });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (error: unknown) => {
+    console.error(error);
+    ServiceProcess.killAll();
+    await cluster?.stop({ removeData: true }).catch(() => undefined);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,23 @@
+import type { Scenario } from '../scenario';
+import { brokerKill } from './broker-kill';
+import { brokerPause } from './broker-pause';
+import { control } from './control';
+import { fuzz } from './fuzz';
+import { networkPartition } from './network-partition';
+import { processKill } from './process-kill';
+import { registryKill } from './registry-kill';
+import { rollingRestart } from './rolling-restart';
+
+export { brokerKill, brokerPause, control, fuzz, networkPartition, processKill, registryKill, rollingRestart };
+
+/** Every scenario of `make chaos`, in the order they run; the control run last. */
+export const allScenarios: Scenario[] = [
+  brokerKill,
+  brokerPause,
+  processKill,
+  registryKill,
+  rollingRestart,
+  networkPartition,
+  fuzz,
+  control,
+];

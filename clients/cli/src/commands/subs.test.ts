@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { FakeClients, runCli, subscription } from '../testing/fake-cli';
+
+describe('herald subs', () => {
+  it('create passes every option to the SDK', async () => {
+    const clients = new FakeClients({ createSubscription: async () => subscription('audit', 'orders') });
+    const result = await runCli(
+      [
+        'subs',
+        'create',
+        'audit',
+        '--topic',
+        'orders',
+        '--ack-deadline',
+        '30',
+        '--min-backoff',
+        '500ms',
+        '--dead-letter-topic',
+        'orders-dead',
+        '--max-delivery-attempts',
+        '7',
+        '--ordering',
+        '--filter',
+        'attributes.region = "eu"',
+        '--start',
+        '2026-05-01T10:00:00Z',
+      ],
+      clients,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(clients.calls, [
+      [
+        'createSubscription',
+        {
+          name: 'audit',
+          topic: 'orders',
+          ackDeadlineSeconds: 30,
+          retryPolicy: { minimumBackoffMillis: 500, maximumBackoffMillis: 60_000 },
+          deadLetterPolicy: { deadLetterTopic: 'orders-dead', maxDeliveryAttempts: 7 },
+          enableMessageOrdering: true,
+          filter: 'attributes.region = "eu"',
+          startAt: new Date('2026-05-01T10:00:00Z'),
+        },
+      ],
+    ]);
+  });
+
+  it('create needs --topic, and starts at latest by default', async () => {
+    const missing = await runCli(['subs', 'create', 'audit'], new FakeClients());
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /required option '-t, --topic <topic>' not specified/);
+    const clients = new FakeClients({ createSubscription: async () => subscription('audit', 'orders') });
+    await runCli(['subscriptions', 'create', 'audit', '-t', 'orders'], clients);
+    assert.equal((clients.calls[0]![1] as { startAt: unknown }).startAt, 'latest');
+  });
+
+  it('create refuses --max-delivery-attempts without a dead-letter topic', async () => {
+    const result = await runCli(['subs', 'create', 'a', '-t', 'o', '--max-delivery-attempts', '5'], new FakeClients());
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--max-delivery-attempts needs --dead-letter-topic/);
+  });
+
+  it('update with one backoff bound keeps the other from the subscription', async () => {
+    const current = subscription('audit', 'orders');
+    current.retryPolicy = { minimumBackoff: { seconds: '2', nanos: 0 }, maximumBackoff: { seconds: '30', nanos: 0 } };
+    const clients = new FakeClients({
+      getSubscription: async () => current,
+      updateSubscription: async () => current,
+    });
+    const result = await runCli(['subs', 'update', 'audit', '--max-backoff', '2m', '--ack-deadline', '60'], clients);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(clients.calls[1], [
+      'updateSubscription',
+      'audit',
+      {
+        ackDeadlineSeconds: 60,
+        deadLetterPolicy: undefined,
+        retryPolicy: { minimumBackoffMillis: 2_000, maximumBackoffMillis: 120_000 },
+      },
+    ]);
+  });
+
+  it('update with nothing to change is a usage error', async () => {
+    const clients = new FakeClients();
+    const result = await runCli(['subs', 'update', 'audit'], clients);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /nothing to change/);
+  });
+
+  it('list filters by topic', async () => {
+    const clients = new FakeClients({
+      listSubscriptions: async function* () {
+        yield subscription('audit', 'orders');
+      },
+    });
+    const result = await runCli(['subs', 'list', '--topic', 'orders'], clients);
+    assert.deepEqual(clients.calls, [['listSubscriptions', 'orders']]);
+    assert.match(result.stdout, /│ audit │ orders │ 10s/);
+  });
+
+  it('seek takes earliest, latest or a time', async () => {
+    const clients = new FakeClients({ seek: async () => subscription('audit', 'orders') });
+    const earliest = await runCli(['subs', 'seek', 'audit', 'earliest'], clients);
+    assert.equal(earliest.stdout, 'Moved subscription "audit" to earliest.\n');
+    await runCli(['subs', 'seek', 'audit', '2026-05-01T10:00:00Z'], clients);
+    assert.deepEqual(clients.calls[1], ['seek', 'audit', new Date('2026-05-01T10:00:00Z')]);
+    const bad = await runCli(['subs', 'seek', 'audit', 'tomorrow'], clients);
+    assert.equal(bad.code, 2);
+  });
+
+  it('get and delete', async () => {
+    const clients = new FakeClients({
+      getSubscription: async () => subscription('audit', 'orders'),
+      deleteSubscription: async () => undefined,
+    });
+    const get = await runCli(['subs', 'get', 'audit'], clients);
+    assert.match(get.stdout, /start offsets \(partition:offset\) │ 0:0 1:4/);
+    const deleted = await runCli(['subs', 'delete', 'audit', '--json'], clients);
+    assert.deepEqual(deleted.json(), [{ name: 'audit', deleted: true }]);
+  });
+});

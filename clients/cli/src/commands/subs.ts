@@ -1,0 +1,182 @@
+import type { StartAt, SubscriptionChanges } from '@herald/client';
+import { durationToMillis } from '@herald/api';
+import type { Command } from 'commander';
+import type { AdminApi } from '../clients';
+import { UsageError } from '../exit-codes';
+import { formatTime, subscriptionDetails, subscriptionJson, subscriptionsTable } from '../format-resources';
+import { type CliDependencies, withClients } from '../invocation';
+import { parseDuration, parseInteger, parseStartAt } from '../parse';
+
+/** Options that create and update share. */
+interface PolicyOptions {
+  ackDeadline?: number;
+  /** Milliseconds. */
+  minBackoff?: number;
+  /** Milliseconds. */
+  maxBackoff?: number;
+  deadLetterTopic?: string;
+  maxDeliveryAttempts?: number;
+}
+
+interface CreateOptions extends PolicyOptions {
+  topic: string;
+  ordering?: boolean;
+  filter?: string;
+  start: StartAt;
+}
+
+/** The retry policy's defaults, filled in when only one bound is given (see RetryPolicy in types.proto). */
+const defaultBackoffMillis = { minimum: 1_000, maximum: 60_000 };
+
+/** `herald subs create|get|list|update|delete|seek`. */
+export function registerSubscriptionCommands(program: Command, dependencies: CliDependencies): void {
+  const subs = program
+    .command('subs')
+    .alias('subscriptions')
+    .description('create, show, list, change, delete and seek subscriptions');
+
+  policyOptions(
+    subs
+      .command('create')
+      .description('create a subscription to a topic')
+      .argument('<name>', 'subscription name (same rules as topic names)')
+      .requiredOption('-t, --topic <topic>', 'the topic to receive from'),
+  )
+    .option('--ordering', 'deliver messages with the same ordering key in publish order, one at a time')
+    .option('--filter <expression>', 'only messages whose attributes match, e.g. \'attributes.region = "eu"\'')
+    .option('--start <position>', 'where it starts: earliest, latest or a time', parseStartAt, 'latest' as StartAt)
+    .action(
+      withClients<CreateOptions>(dependencies, async ({ out, clients }, [name], options) => {
+        const subscription = await clients.admin().createSubscription({
+          name: name as string,
+          topic: options.topic,
+          ackDeadlineSeconds: options.ackDeadline,
+          retryPolicy: retryPolicy(options, defaultBackoffMillis),
+          deadLetterPolicy: deadLetterPolicy(options),
+          enableMessageOrdering: options.ordering,
+          filter: options.filter,
+          startAt: options.start,
+        });
+        out.item(subscriptionJson(subscription), () => subscriptionDetails(subscription));
+      }),
+    );
+
+  subs
+    .command('get')
+    .description("show a subscription's settings and where it starts")
+    .argument('<name>', 'subscription name')
+    .action(
+      withClients(dependencies, async ({ out, clients }, [name]) => {
+        const subscription = await clients.admin().getSubscription(name as string);
+        out.item(subscriptionJson(subscription), () => subscriptionDetails(subscription));
+      }),
+    );
+
+  subs
+    .command('list')
+    .alias('ls')
+    .description('list subscriptions, by name')
+    .option('-t, --topic <topic>', 'only those of this topic')
+    .action(
+      withClients<{ topic?: string }>(dependencies, async ({ out, clients }, _args, options) => {
+        const all = [];
+        for await (const subscription of clients.admin().listSubscriptions(options.topic)) all.push(subscription);
+        out.list(all, subscriptionJson, subscriptionsTable);
+      }),
+    );
+
+  policyOptions(
+    subs
+      .command('update')
+      .description("change a subscription's ack deadline, retry backoff or dead-letter policy")
+      .argument('<name>', 'subscription name'),
+  ).action(
+    withClients<PolicyOptions>(dependencies, async ({ out, clients }, [name], options) => {
+      const changes = await subscriptionChanges(clients.admin(), name as string, options);
+      const subscription = await clients.admin().updateSubscription(name as string, changes);
+      out.item(subscriptionJson(subscription), () => subscriptionDetails(subscription));
+    }),
+  );
+
+  subs
+    .command('delete')
+    .alias('rm')
+    .description('delete a subscription')
+    .argument('<name>', 'subscription name')
+    .action(
+      withClients(dependencies, async ({ out, clients }, [name]) => {
+        await clients.admin().deleteSubscription(name as string);
+        out.item({ name, deleted: true }, () => `Deleted subscription "${name as string}".`);
+      }),
+    );
+
+  subs
+    .command('seek')
+    .description('replay (earliest, a past time) or skip (latest) messages, on every dispatcher')
+    .argument('<name>', 'subscription name')
+    .argument('<position>', 'earliest, latest or a time such as 2026-05-01T10:00:00Z', parseStartAt)
+    .action(
+      withClients(dependencies, async ({ out, clients }, [name, position]) => {
+        const subscription = await clients.admin().seek(name as string, position as StartAt);
+        const where = position instanceof Date ? formatTime(position) : (position as string);
+        out.item(subscriptionJson(subscription), () => `Moved subscription "${subscription.name}" to ${where}.`);
+      }),
+    );
+}
+
+function policyOptions(command: Command): Command {
+  return command
+    .option('--ack-deadline <seconds>', 'seconds a delivery stays leased before redelivery, 10 to 600', (v) =>
+      parseInteger(v),
+    )
+    .option('--min-backoff <duration>', 'wait before the first redelivery, e.g. 500ms or 1s', parseDuration)
+    .option('--max-backoff <duration>', 'longest wait before a redelivery, e.g. 1m', parseDuration)
+    .option('--dead-letter-topic <topic>', 'where messages go after too many failed deliveries')
+    .option('--max-delivery-attempts <count>', 'deliveries before dead-lettering, 5 to 100 (default 5)', (v) =>
+      parseInteger(v),
+    );
+}
+
+function retryPolicy(options: PolicyOptions, current: { minimum: number; maximum: number }) {
+  if (options.minBackoff === undefined && options.maxBackoff === undefined) return undefined;
+  const minimumBackoffMillis = options.minBackoff ?? current.minimum;
+  return {
+    minimumBackoffMillis,
+    maximumBackoffMillis: options.maxBackoff ?? Math.max(current.maximum, minimumBackoffMillis),
+  };
+}
+
+function deadLetterPolicy(options: PolicyOptions) {
+  if (options.deadLetterTopic === undefined) {
+    if (options.maxDeliveryAttempts !== undefined)
+      throw new UsageError('--max-delivery-attempts needs --dead-letter-topic');
+    return undefined;
+  }
+  // Zero means the registry's default (5).
+  return { deadLetterTopic: options.deadLetterTopic, maxDeliveryAttempts: options.maxDeliveryAttempts ?? 0 };
+}
+
+/** What `subs update` changes; a single backoff bound keeps the other from the subscription as it is. */
+async function subscriptionChanges(
+  admin: AdminApi,
+  name: string,
+  options: PolicyOptions,
+): Promise<SubscriptionChanges> {
+  const changes: SubscriptionChanges = { deadLetterPolicy: deadLetterPolicy(options) };
+  if (options.ackDeadline !== undefined) changes.ackDeadlineSeconds = options.ackDeadline;
+  if (options.minBackoff !== undefined || options.maxBackoff !== undefined) {
+    let current = defaultBackoffMillis;
+    if (options.minBackoff === undefined || options.maxBackoff === undefined) {
+      const policy = (await admin.getSubscription(name)).retryPolicy;
+      current = {
+        minimum: durationToMillis(policy?.minimumBackoff) ?? defaultBackoffMillis.minimum,
+        maximum: durationToMillis(policy?.maximumBackoff) ?? defaultBackoffMillis.maximum,
+      };
+    }
+    changes.retryPolicy = retryPolicy(options, current);
+  }
+  if (Object.values(changes).every((value) => value === undefined)) {
+    throw new UsageError('nothing to change: give --ack-deadline, --min-backoff, --max-backoff or --dead-letter-topic');
+  }
+  return changes;
+}

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { connectClients, type ConnectOptions, type HeraldClients } from './clients';
+import { type Endpoints, resolveEndpoints } from './endpoints';
+import { Output } from './output';
+import type { Terminal } from './terminal';
+
+/** What the CLI runs with: the process's terminal and how it connects (tests give fakes of both). */
+export interface CliDependencies {
+  terminal: Terminal;
+  /** @defaultValue {@link connectClients}, Herald's SDK */
+  connect?: (endpoints: Endpoints, options: ConnectOptions) => HeraldClients;
+}
+
+/** The options every command takes (declared on the program). */
+export interface GlobalOptions {
+  registry?: string;
+  publisher?: string;
+  dispatcher?: string;
+  json?: boolean;
+  /** Milliseconds. */
+  retryTimeout: number;
+}
+
+/** What a command's handler works with. */
+export interface Invocation {
+  out: Output;
+  clients: HeraldClients;
+  terminal: Terminal;
+}
+
+/**
+ * A commander action that resolves endpoints from flags and environment,
+ * connects, runs `handler` with the command's parsed arguments and options,
+ * and closes every connection afterwards, whatever happened.
+ */
+export function withClients<Options>(
+  dependencies: CliDependencies,
+  handler: (invocation: Invocation, args: unknown[], options: Options) => Promise<void>,
+): (...params: unknown[]) => Promise<void> {
+  return async (...params) => {
+    const command = params[params.length - 1] as Command;
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const terminal = dependencies.terminal;
+    const endpoints = resolveEndpoints(globals, terminal.env);
+    const clients = (dependencies.connect ?? connectClients)(endpoints, {
+      retryTimeoutMillis: globals.retryTimeout,
+    });
+    const out = new Output(terminal.stdout, globals.json === true);
+    try {
+      await handler({ out, clients, terminal }, command.processedArgs, command.opts() as Options);
+    } finally {
+      await clients.close();
+    }
+  };
+}

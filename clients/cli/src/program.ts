@@ -1,0 +1,77 @@
+/**
+ * The `herald` command line: its commands, and {@link run}, which parses
+ * arguments, runs one command and says what the process exits with.
+ *
+ * @packageDocumentation
+ */
+import { Command, Option } from 'commander';
+import { registerPublishCommand } from './commands/publish';
+import { registerPullCommand } from './commands/pull';
+import { registerSubscriptionCommands } from './commands/subs';
+import { registerTailCommand } from './commands/tail';
+import { registerTopicCommands } from './commands/topics';
+import { defaultEndpoints, endpointVariables } from './endpoints';
+import { EXIT_OK, errorLine, exitCodeFor } from './exit-codes';
+import type { CliDependencies } from './invocation';
+import { parseDuration } from './parse';
+
+export type { CliDependencies } from './invocation';
+export type { Terminal, Writer } from './terminal';
+export { processTerminal } from './terminal';
+
+const exitCodesHelp = `
+Exit codes: 0 success; 2 a usage error (or a failure with no gRPC status);
+otherwise the gRPC status code of the failed call: 3 INVALID_ARGUMENT,
+5 NOT_FOUND, 6 ALREADY_EXISTS, 9 FAILED_PRECONDITION, 8 RESOURCE_EXHAUSTED,
+14 UNAVAILABLE, 4 DEADLINE_EXCEEDED...`;
+
+/** Builds the `herald` program; nothing runs until it parses arguments. */
+export function buildProgram(dependencies: CliDependencies): Command {
+  const { terminal } = dependencies;
+  const endpointHelp = (kind: keyof typeof endpointVariables) =>
+    `${kind} endpoints, host:port[,host:port...] (default: $${endpointVariables[kind]} or ${defaultEndpoints[kind].join(',')})`;
+  const program = new Command('herald')
+    .description("Herald's command line: topics, subscriptions, publish, pull and tail")
+    .version('0.1.0')
+    // Before any subcommand: commander copies these settings into the subcommands it creates.
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => terminal.stdout.write(text),
+      writeErr: (text) => terminal.stderr.write(text),
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .option('--registry <endpoints>', endpointHelp('registry'))
+    .option('--publisher <endpoints>', endpointHelp('publisher'))
+    .option('--dispatcher <endpoints>', endpointHelp('dispatcher'))
+    .option('--json', 'print JSON, one object per line, for scripts')
+    .addOption(
+      new Option(
+        '--retry-timeout <duration>',
+        'how long to retry calls that failed with a retryable status (UNAVAILABLE...)',
+      )
+        .argParser(parseDuration)
+        .default(15_000, '15s'),
+    )
+    .addHelpText('after', exitCodesHelp);
+  registerTopicCommands(program, dependencies);
+  registerSubscriptionCommands(program, dependencies);
+  registerPublishCommand(program, dependencies);
+  registerPullCommand(program, dependencies);
+  registerTailCommand(program, dependencies);
+  return program;
+}
+
+/**
+ * Runs `herald` with `argv` (the arguments after the program name) and
+ * resolves with the exit code; errors are written to the terminal's stderr.
+ */
+export async function run(argv: string[], dependencies: CliDependencies): Promise<number> {
+  try {
+    await buildProgram(dependencies).parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    const line = errorLine(error);
+    if (line !== undefined) dependencies.terminal.stderr.write(`${line}\n`);
+    return exitCodeFor(error);
+  }
+}
