@@ -2,6 +2,7 @@ import { UnavailableError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
 import type { Kafka, Producer, TopicMessages } from 'kafkajs';
 import { toHeraldError } from './kafka-errors';
+import { keyPartitioner } from './key-partitioner';
 
 /** One record to write. */
 export interface OutgoingRecord {
@@ -133,6 +134,7 @@ export class DurableProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      createPartitioner: keyPartitioner,
       retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 10 },
     });
   }

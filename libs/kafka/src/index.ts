@@ -4,3 +4,4 @@ export * from './headers';
 export * from './kafka-errors';
 export * from './topic-admin';
 export * from './durable-producer';
+export * from './key-partitioner';

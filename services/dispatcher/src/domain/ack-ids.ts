@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /**
  * Ack ids are opaque tokens: a delivery number and a MAC over it, the
@@ -7,7 +7,11 @@ import { createHmac, randomBytes } from 'node:crypto';
  * subscription (or a re-created one of the same name).
  */
 export class AckIds {
-  constructor(private readonly secret: Buffer = randomBytes(32)) {}
+  private readonly key: string;
+
+  constructor(secret: Buffer = randomBytes(32)) {
+    this.key = secret.toString('hex');
+  }
 
   /** The ack id of delivery `leaseId` on a subscription. */
   encode(scope: string, leaseId: number): string {
@@ -25,7 +29,18 @@ export class AckIds {
     return Number.isSafeInteger(leaseId) ? leaseId : undefined;
   }
 
+  /** The delivery number an ack id claims, unverified: cheap, for a lookup that then compares the whole id. */
+  static leaseIdOf(ackId: string): number | undefined {
+    const dot = ackId.indexOf('.');
+    if (dot <= 0 || dot > 12) return undefined;
+    const leaseId = parseInt(ackId.slice(0, dot), 36);
+    return Number.isSafeInteger(leaseId) ? leaseId : undefined;
+  }
+
+  // SHA-256 over secret, scope and lease, truncated to 96 bits: a MAC (truncation rules out length
+  // extension), and a one-shot native call, several times cheaper than an Hmac object per delivery,
+  // which profiles showed as a sixth of the dispatcher's CPU.
   private mac(scope: string, lease: string): string {
-    return createHmac('sha256', this.secret).update(scope).update('\0').update(lease).digest('base64url').slice(0, 16);
+    return hash('sha256', `${this.key}\0${scope}\0${lease}`, 'base64url').slice(0, 16);
   }
 }

@@ -1,4 +1,4 @@
-import type { AckIds } from './ack-ids';
+import { AckIds } from './ack-ids';
 import { retryDelayMillis, type RetryPolicy } from './backoff';
 import { DedupWindow } from './dedup-window';
 import { FlowControl, type FlowLimits } from './flow-control';
@@ -74,6 +74,8 @@ interface Entry {
   /** The partition ownership this entry belongs to; a revoke or seek starts a new one. */
   epoch: number;
   leaseId: number;
+  /** The ack id of the current lease, compared whole on every ack: no MAC is computed per ack. */
+  ackId: string;
   streamId: number;
   deadline: number;
   dueAt: number;
@@ -265,6 +267,7 @@ export class DeliveryEngine {
         state: 'queued',
         epoch: partition.epoch,
         leaseId: 0,
+        ackId: '',
         streamId: 0,
         deadline: 0,
         dueAt: 0,
@@ -460,6 +463,7 @@ export class DeliveryEngine {
     entry.state = 'leased';
     entry.attempts++;
     entry.leaseId = leaseId;
+    entry.ackId = this.options.ackIds.encode(this.options.ackScope, leaseId);
     entry.streamId = stream.id;
     entry.deadline = this.options.now() + (stream.ackDeadlineMillis ?? this.policy.ackDeadlineMillis);
     this.leases.set(leaseId, entry);
@@ -468,16 +472,16 @@ export class DeliveryEngine {
     this.expiries.push(entry.deadline, { leaseId, deadline: entry.deadline });
     this.stats.delivered++;
     return {
-      ackId: this.options.ackIds.encode(this.options.ackScope, leaseId),
+      ackId: entry.ackId,
       message: entry.message,
       deliveryAttempt: entry.attempts,
     };
   }
 
   private lease(ackId: string): { leaseId: number; entry: Entry } | undefined {
-    const leaseId = this.options.ackIds.decode(this.options.ackScope, ackId);
+    const leaseId = AckIds.leaseIdOf(ackId);
     const entry = leaseId === undefined ? undefined : this.leases.get(leaseId);
-    if (!entry) {
+    if (!entry || entry.ackId !== ackId) {
       this.stats.unknownAcks++;
       return undefined;
     }

@@ -54,7 +54,8 @@ export class RegistryLog {
       groupId: `${options.names.prefix}registry-reader.${options.instanceId}.${randomBytes(4).toString('hex')}`,
       readUncommitted: false,
       sessionTimeout: 30_000,
-      maxWaitTimeInMs: 100,
+      // A fetch returns as soon as a record arrives; this only bounds how often an idle log is polled.
+      maxWaitTimeInMs: 500,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 },
     });
   }
