@@ -1,7 +1,7 @@
 import { UnavailableError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
 import type { Kafka, Producer, TopicMessages } from 'kafkajs';
-import { toHeraldError } from './kafka-errors';
+import { isTransientKafkaError, toHeraldError } from './kafka-errors';
 import { keyPartitioner } from './key-partitioner';
 
 /** One record to write. */
@@ -135,7 +135,11 @@ export class DurableProducer {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: keyPartitioner,
-      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 10 },
+      // No retries inside kafkajs: when a partition's leader moves to a broker that already answered
+      // for other partitions of the same send, kafkajs 2.2.4's retry skips that broker and reports
+      // success without ever sending the moved partition's records. The chaos suite lost
+      // acknowledged messages that way. This class retries instead, whole batches on new producers.
+      retry: { retries: 0 },
     });
   }
 
@@ -240,16 +244,25 @@ export class DurableProducer {
       );
     });
     const topicMessages = [...byTopic.values()];
-    const sent = lane.producer.sendBatch({ topicMessages, acks: -1, timeout: 30_000 }).catch(async (error: unknown) => {
-      // The broker refused the batch as out of sequence: nothing of it was written, so it is safe to send
-      // again on a new producer (new id, new sequence). kafkajs 2.2.4 sometimes restarts a partition's
-      // sequence at 0 against Kafka 4.x; callers should not pay for that with an error.
-      if (!isOutOfSequence(error)) throw error;
-      this.logger.warn({ err: error }, 'batch refused as out of sequence; resending it on a new producer');
-      this.stats.resends++;
-      await this.replace(lane);
-      return lane.producer.sendBatch({ topicMessages, acks: -1, timeout: 30_000 });
-    });
+    const deadline = Date.now() + this.options.sendTimeoutMillis;
+    const sent = (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await lane.producer.sendBatch({ topicMessages, acks: -1, timeout: 30_000 });
+          return;
+        } catch (error) {
+          const wait = Math.min(100 * 2 ** (attempt - 1), 2_000);
+          if (!isRetryableSendError(error) || Date.now() + wait > deadline) throw error;
+          // A failed send leaves kafkajs's sequence numbers in doubt (some partitions may have been
+          // written): a new producer id starts clean. Partitions already written get a second copy,
+          // which idempotency keys deduplicate downstream; nothing acknowledged goes missing.
+          this.stats.resends++;
+          this.logger.debug({ err: error, attempt }, 'send failed; resending the whole batch on a new producer');
+          await this.replace(lane);
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+      }
+    })();
     let failed = false;
     try {
       await Promise.race([sent, timeout]);
@@ -287,6 +300,11 @@ function recordBytes(record: OutgoingRecord): number {
     bytes += Buffer.byteLength(name) + (typeof value === 'string' ? Buffer.byteLength(value) : value.length) + 8;
   }
   return bytes;
+}
+
+/** Connection trouble, a moving leader, or a refused sequence: worth a new producer and another try. */
+function isRetryableSendError(error: unknown): boolean {
+  return isTransientKafkaError(error) || isOutOfSequence(error);
 }
 
 function isOutOfSequence(error: unknown, depth = 0): boolean {
