@@ -8,6 +8,18 @@ import { DurableProducer, type DurableProducerOptions, type OutgoingRecord } fro
 /** How a fake producer answers one sendBatch. */
 type SendBehaviour = (batch: ProducerBatch, producer: FakeProducer) => Promise<unknown>;
 
+/** What Kafka answers when it wrote every partition of a batch. */
+function confirmAll(batch: ProducerBatch): unknown[] {
+  return (batch.topicMessages ?? []).flatMap(({ topic, messages }) =>
+    [...new Set(messages.map((m) => m.partition))].map((partition) => ({
+      topicName: topic,
+      partition,
+      errorCode: 0,
+      baseOffset: '0',
+    })),
+  );
+}
+
 /** A kafkajs producer that records what it was asked and answers as the test says. */
 class FakeProducer {
   connects = 0;
@@ -37,7 +49,7 @@ class FakeProducer {
 class FakeKafka {
   readonly producers: FakeProducer[] = [];
   /** Acknowledges on the next turn of the event loop, as a quick broker would. */
-  onSend: SendBehaviour = () => new Promise((resolve) => setImmediate(() => resolve([])));
+  onSend: SendBehaviour = (batch) => new Promise((resolve) => setImmediate(() => resolve(confirmAll(batch))));
 
   producer(config?: ProducerConfig): FakeProducer {
     const producer = new FakeProducer(config, () => this.onSend);
@@ -148,10 +160,10 @@ describe('DurableProducer', () => {
       const kafka = new FakeKafka();
       const producer = await connected(kafka);
       const callers = Array.from({ length: 200 }, (_, i) => `c${i}`);
-      await Promise.all(callers.map((caller) => producer.send('orders', recordsOf(caller, 3))));
+      await Promise.all(callers.map((caller) => producer.send('orders', 1, recordsOf(caller, 3))));
       assert.equal(kafka.batches.length, 1, 'sendBatch calls');
       assert.equal(kafka.batches[0]!.acks, -1, 'acks=all');
-      assert.deepEqual(producer.stats, { requests: 1, records: 600, resends: 0 });
+      assert.deepEqual(producer.stats, { requests: 1, records: 600, resends: 0, unconfirmed: 0 });
       // Each caller's records together and in order, callers in the order they called.
       assert.deepEqual(
         tagsOf(kafka.batches[0]!, 'orders'),
@@ -163,7 +175,7 @@ describe('DurableProducer', () => {
       const kafka = new FakeKafka();
       const producer = await connected(kafka);
       const records = recordsOf('solo', 2);
-      await producer.send('orders', records);
+      await producer.send('orders', 1, records);
       const messages = kafka.batches[0]!.topicMessages![0]!.messages;
       assert.deepEqual(
         messages.map((m) => [m.key, m.headers, m.timestamp]),
@@ -175,10 +187,10 @@ describe('DurableProducer', () => {
       const kafka = new FakeKafka();
       const producer = await connected(kafka);
       await Promise.all([
-        producer.send('orders', recordsOf('a', 2)),
-        producer.send('payments', recordsOf('b', 3)),
-        producer.send('orders', recordsOf('c', 2)),
-        producer.send('payments', recordsOf('d', 1)),
+        producer.send('orders', 1, recordsOf('a', 2)),
+        producer.send('payments', 1, recordsOf('b', 3)),
+        producer.send('orders', 1, recordsOf('c', 2)),
+        producer.send('payments', 1, recordsOf('d', 1)),
       ]);
       assert.equal(kafka.batches.length, 1);
       const batch = kafka.batches[0]!;
@@ -194,7 +206,7 @@ describe('DurableProducer', () => {
       const kafka = new FakeKafka();
       const producer = await connected(kafka, { maxBatchRecords: 10 });
       const callers = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
-      await Promise.all(callers.map((caller) => producer.send('orders', recordsOf(caller, 4))));
+      await Promise.all(callers.map((caller) => producer.send('orders', 1, recordsOf(caller, 4))));
       assert.ok(kafka.batches.length >= 3, `${kafka.batches.length} sendBatch calls for 28 records of at most 10`);
       for (const batch of kafka.batches) assert.ok(recordCount(batch) <= 10, `a batch of ${recordCount(batch)}`);
       const all = kafka.batches.flatMap((batch) => tagsOf(batch, 'orders'));
@@ -214,9 +226,9 @@ describe('DurableProducer', () => {
       const kafka = new FakeKafka();
       const producer = await connected(kafka, { maxBatchRecords: 10 });
       await Promise.all([
-        producer.send('orders', recordsOf('before', 6)),
-        producer.send('orders', recordsOf('big', 15)),
-        producer.send('orders', recordsOf('after', 2)),
+        producer.send('orders', 1, recordsOf('before', 6)),
+        producer.send('orders', 1, recordsOf('big', 15)),
+        producer.send('orders', 1, recordsOf('after', 2)),
       ]);
       assert.deepEqual(
         kafka.batches.map((batch) => tagsOf(batch, 'orders').length),
@@ -229,7 +241,7 @@ describe('DurableProducer', () => {
       const kafka = new FakeKafka();
       // Each record counts as its value plus 64 bytes of overhead: 1000 + 64 here (keys add a few more).
       const producer = await connected(kafka, { maxBatchBytes: 5_000 });
-      await Promise.all(['a', 'b', 'c', 'd'].map((caller) => producer.send('orders', recordsOf(caller, 2, 1_000))));
+      await Promise.all(['a', 'b', 'c', 'd'].map((caller) => producer.send('orders', 1, recordsOf(caller, 2, 1_000))));
       assert.ok(kafka.batches.length >= 2, `${kafka.batches.length} sendBatch calls`);
       for (const batch of kafka.batches) assert.ok(recordCount(batch) <= 4, `a batch of ${recordCount(batch)}`);
       assert.equal(
@@ -243,14 +255,14 @@ describe('DurableProducer', () => {
       const producer = await connected(kafka);
       await producer.close();
       assert.equal(kafka.producers[0]!.disconnects, 1);
-      await assert.rejects(producer.send('orders', recordsOf('late', 1)), UnavailableError);
+      await assert.rejects(producer.send('orders', 1, recordsOf('late', 1)), UnavailableError);
       assert.equal(kafka.batches.length, 0);
     });
 
     it('sends what is queued before close resolves', async () => {
       const kafka = new FakeKafka();
       const producer = await connected(kafka, { lingerMillis: 50 });
-      const sent = observe(producer.send('orders', recordsOf('queued', 3)));
+      const sent = observe(producer.send('orders', 1, recordsOf('queued', 3)));
       await producer.close();
       assert.equal(sent.state, 'resolved');
       assert.deepEqual(tagsOf(kafka.batches[0]!, 'orders'), ['queued/0', 'queued/1', 'queued/2']);
@@ -265,19 +277,21 @@ describe('DurableProducer', () => {
     async function failFirstBatch(error: unknown) {
       const kafka = new FakeKafka();
       const first = deferred();
-      kafka.onSend = (_, fake) => (fake === kafka.producers[0] && fake.batches.length === 1 ? first.promise : ack());
+      kafka.onSend = (batch, fake) =>
+        fake === kafka.producers[0] && fake.batches.length === 1 ? first.promise : ack(batch);
       const producer = await connected(kafka);
-      const a = observe(producer.send('orders', recordsOf('a', 2)));
-      const b = observe(producer.send('orders', recordsOf('b', 1)));
+      const a = observe(producer.send('orders', 1, recordsOf('a', 2)));
+      const b = observe(producer.send('orders', 1, recordsOf('b', 1)));
       await until(() => kafka.batches.length === 1, 'the first sendBatch');
-      const c = observe(producer.send('orders', recordsOf('c', 1)));
-      const d = observe(producer.send('orders', recordsOf('d', 2)));
+      const c = observe(producer.send('orders', 1, recordsOf('c', 1)));
+      const d = observe(producer.send('orders', 1, recordsOf('d', 2)));
       first.reject(error);
       await until(() => [a, b, c, d].every((o) => o.state !== 'pending'), 'every caller to be answered');
       return { kafka, a, b, c, d };
     }
 
-    const ack = () => new Promise<unknown>((resolve) => setImmediate(() => resolve([])));
+    const ack = (batch: ProducerBatch) =>
+      new Promise<unknown>((resolve) => setImmediate(() => resolve(confirmAll(batch))));
 
     it('resends the whole batch on a new producer after a connection error, and the callers never see it', async () => {
       const { kafka, a, b, c, d } = await failFirstBatch(connectionError());
@@ -291,16 +305,30 @@ describe('DurableProducer', () => {
       const kafka = new FakeKafka();
       kafka.onSend = () => Promise.reject(connectionError());
       const producer = await connected(kafka, { sendTimeoutMillis: 300 });
-      const a = observe(producer.send('orders', recordsOf('a', 1)));
+      const a = observe(producer.send('orders', 1, recordsOf('a', 1)));
       await until(() => a.state !== 'pending', 'the caller to be answered');
       assert.ok(a.error instanceof UnavailableError, String(a.error));
       assert.ok(kafka.producers.length > 2, 'each attempt on a new producer');
     });
 
-    it('never sends through kafkajs retries (they can drop the records of a partition whose leader moved)', async () => {
+    it('sends again the partitions Kafka did not confirm, even when sendBatch said it succeeded', async () => {
       const kafka = new FakeKafka();
-      await connected(kafka);
-      assert.deepEqual(kafka.producers[0]!.config?.retry, { retries: 0 });
+      // The first answer confirms partition 0 only: what kafkajs 2.2.4 does when a leader moved mid-send.
+      kafka.onSend = (batch, fake) =>
+        Promise.resolve(
+          fake === kafka.producers[0]
+            ? confirmAll(batch).filter((entry) => (entry as { partition: number }).partition === 0)
+            : confirmAll(batch),
+        );
+      const producer = await connected(kafka);
+      await producer.send('orders', 4, recordsOf('k', 8));
+      const resent = kafka.producers[1]!.batches[0]!.topicMessages![0]!.messages;
+      assert.ok(resent.length > 0);
+      assert.ok(
+        resent.every((m) => m.partition !== 0),
+        'only the unconfirmed partitions go again',
+      );
+      assert.equal(producer.stats.unconfirmed, 1);
     });
 
     it('rejects them with INTERNAL for an error that is not transient', async () => {
@@ -335,7 +363,7 @@ describe('DurableProducer', () => {
     it('keeps a producer whose sends succeed', async () => {
       const kafka = new FakeKafka();
       const producer = await connected(kafka);
-      for (let i = 0; i < 3; i++) await producer.send('orders', recordsOf(`r${i}`, 1));
+      for (let i = 0; i < 3; i++) await producer.send('orders', 1, recordsOf(`r${i}`, 1));
       assert.equal(kafka.producers.length, 1);
       assert.equal(kafka.producers[0]!.batches.length, 3);
       assert.equal(kafka.producers[0]!.disconnects, 0);
@@ -355,16 +383,17 @@ describe('DurableProducer', () => {
     it('fails the callers in flight and those queued behind with UNAVAILABLE, each at its own deadline', async () => {
       const kafka = new FakeKafka();
       const stuck = deferred();
-      kafka.onSend = (_, fake) => (fake === kafka.producers[0] ? stuck.promise : Promise.resolve([]));
+      kafka.onSend = (batch, fake) =>
+        fake === kafka.producers[0] ? stuck.promise : Promise.resolve(confirmAll(batch));
       const producer = await connected(kafka, { sendTimeoutMillis });
       const start = Date.now();
 
-      const inFlight = observe(producer.send('orders', recordsOf('in-flight', 1)));
+      const inFlight = observe(producer.send('orders', 1, recordsOf('in-flight', 1)));
       await clock.tickAsync(1); // the linger
       assert.equal(kafka.batches.length, 1, 'the first record went out');
-      const queued = observe(producer.send('orders', recordsOf('queued', 1)));
+      const queued = observe(producer.send('orders', 1, recordsOf('queued', 1)));
       await clock.tickAsync(499);
-      const late = observe(producer.send('orders', recordsOf('late', 1)));
+      const late = observe(producer.send('orders', 1, recordsOf('late', 1)));
 
       // Just before the first deadline nobody has an answer.
       await clock.tickAsync(start + sendTimeoutMillis - 1 - Date.now());
@@ -388,7 +417,7 @@ describe('DurableProducer', () => {
       // When the stuck request finally settles, the producer is replaced and sending works again.
       stuck.resolve([]);
       await clock.tickAsync(10);
-      const after = observe(producer.send('orders', recordsOf('after', 1)));
+      const after = observe(producer.send('orders', 1, recordsOf('after', 1)));
       await clock.tickAsync(10);
       assert.equal(after.state, 'resolved');
       assert.equal(kafka.producers.length, 2, 'the timed-out producer was replaced');
@@ -398,11 +427,12 @@ describe('DurableProducer', () => {
     it('uses the other lane while one is stuck', async () => {
       const kafka = new FakeKafka();
       const stuck = deferred();
-      kafka.onSend = (_, fake) => (fake === kafka.producers[0] ? stuck.promise : Promise.resolve([]));
+      kafka.onSend = (batch, fake) =>
+        fake === kafka.producers[0] ? stuck.promise : Promise.resolve(confirmAll(batch));
       const producer = await connected(kafka, { sendTimeoutMillis, lanes: 2 });
-      const first = observe(producer.send('orders', recordsOf('first', 1)));
+      const first = observe(producer.send('orders', 1, recordsOf('first', 1)));
       await clock.tickAsync(1);
-      const second = observe(producer.send('orders', recordsOf('second', 1)));
+      const second = observe(producer.send('orders', 1, recordsOf('second', 1)));
       await clock.tickAsync(2);
       assert.equal(second.state, 'resolved', 'the free lane took the second send');
       assert.equal(first.state, 'pending');

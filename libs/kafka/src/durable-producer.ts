@@ -1,8 +1,8 @@
 import { UnavailableError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
-import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import type { Kafka, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import { isTransientKafkaError, toHeraldError } from './kafka-errors';
-import { keyPartitioner } from './key-partitioner';
+import { KeyPartitions } from './key-partitioner';
 
 /** One record to write. */
 export interface OutgoingRecord {
@@ -30,6 +30,8 @@ export interface DurableProducerOptions {
 interface Pending {
   topic: string;
   records: OutgoingRecord[];
+  /** The partition of each record. */
+  partitions: number[];
   bytes: number;
   /** When a caller stops waiting for a free producer. */
   deadline: number;
@@ -58,8 +60,9 @@ export class DurableProducer {
   private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly options: Required<DurableProducerOptions>;
+  private readonly partitioner = new KeyPartitions();
   /** Produce requests sent, and records in them: what coalescing saves shows in their ratio. */
-  readonly stats = { requests: 0, records: 0, resends: 0 };
+  readonly stats = { requests: 0, records: 0, resends: 0, unconfirmed: 0 };
 
   constructor(
     private readonly kafka: Kafka,
@@ -90,14 +93,17 @@ export class DurableProducer {
    * Resolves once every record is written and acknowledged by all in-sync
    * replicas. Rejects with a Herald error (UNAVAILABLE when Kafka cannot take it).
    */
-  send(topic: string, records: OutgoingRecord[]): Promise<void> {
+  send(topic: string, partitionCount: number, records: OutgoingRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new UnavailableError('producer is closing'));
     let bytes = 0;
     for (const record of records) bytes += recordBytes(record);
+    // Partitions are chosen here, not by kafkajs, so that the answer can be checked partition by partition.
+    const partitions = records.map((record) => this.partitioner.partitionOf(topic, record.key, partitionCount));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({
         topic,
         records,
+        partitions,
         bytes,
         resolve,
         reject,
@@ -134,12 +140,7 @@ export class DurableProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: keyPartitioner,
-      // No retries inside kafkajs: when a partition's leader moves to a broker that already answered
-      // for other partitions of the same send, kafkajs 2.2.4's retry skips that broker and reports
-      // success without ever sending the moved partition's records. The chaos suite lost
-      // acknowledged messages that way. This class retries instead, whole batches on new producers.
-      retry: { retries: 0 },
+      retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
     });
   }
 
@@ -224,8 +225,9 @@ export class DurableProducer {
     for (const pending of batch) {
       let entry = byTopic.get(pending.topic);
       if (!entry) byTopic.set(pending.topic, (entry = { topic: pending.topic, messages: [] }));
-      for (const record of pending.records) {
+      for (const [i, record] of pending.records.entries()) {
         entry.messages.push({
+          partition: pending.partitions[i]!,
           key: record.key,
           value: record.value,
           headers: record.headers,
@@ -243,24 +245,36 @@ export class DurableProducer {
         this.options.sendTimeoutMillis,
       );
     });
-    const topicMessages = [...byTopic.values()];
     const deadline = Date.now() + this.options.sendTimeoutMillis;
     const sent = (async () => {
+      let unconfirmed = [...byTopic.values()];
       for (let attempt = 1; ; attempt++) {
+        let failure: unknown;
         try {
-          await lane.producer.sendBatch({ topicMessages, acks: -1, timeout: 30_000 });
-          return;
+          const written = await lane.producer.sendBatch({ topicMessages: unconfirmed, acks: -1, timeout: 30_000 });
+          // kafkajs 2.2.4 can report success without having sent some partitions: when a partition's
+          // leader moves to a broker that already answered for others, its retry skips that broker. The
+          // chaos suite lost acknowledged messages that way. Only partitions Kafka confirmed count.
+          unconfirmed = withoutConfirmed(unconfirmed, written);
+          if (unconfirmed.length === 0) return;
+          this.stats.unconfirmed++;
+          this.logger.warn(
+            { partitions: describe(unconfirmed) },
+            'Kafka confirmed only part of a batch; sending the rest again',
+          );
         } catch (error) {
-          const wait = Math.min(100 * 2 ** (attempt - 1), 2_000);
-          if (!isRetryableSendError(error) || Date.now() + wait > deadline) throw error;
-          // A failed send leaves kafkajs's sequence numbers in doubt (some partitions may have been
-          // written): a new producer id starts clean. Partitions already written get a second copy,
-          // which idempotency keys deduplicate downstream; nothing acknowledged goes missing.
-          this.stats.resends++;
-          this.logger.debug({ err: error, attempt }, 'send failed; resending the whole batch on a new producer');
-          await this.replace(lane);
-          await new Promise((resolve) => setTimeout(resolve, wait));
+          // Nothing of a failed send is known to be written: all of it goes again.
+          failure = error;
+          if (!isRetryableSendError(error)) throw error;
         }
+        const wait = Math.min(100 * 2 ** (attempt - 1), 2_000);
+        if (Date.now() + wait > deadline)
+          throw failure ?? new UnavailableError('Kafka did not confirm every partition');
+        // After a failure kafkajs's sequence numbers are in doubt: a new producer id starts clean.
+        // Records that did land get a second copy, which idempotency keys deduplicate downstream.
+        this.stats.resends++;
+        await this.replace(lane);
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
     })();
     let failed = false;
@@ -314,4 +328,21 @@ function isOutOfSequence(error: unknown, depth = 0): boolean {
   return (
     isOutOfSequence(e.originalError, depth + 1) || (e.errors ?? []).some((inner) => isOutOfSequence(inner, depth + 1))
   );
+}
+
+/** The messages of partitions that `written` does not confirm (no entry, or an error code). */
+function withoutConfirmed(sent: TopicMessages[], written: RecordMetadata[]): TopicMessages[] {
+  const confirmed = new Set(
+    written.filter((w) => w.errorCode === 0 && Number(w.baseOffset) >= 0).map((w) => `${w.topicName}\0${w.partition}`),
+  );
+  return sent
+    .map(({ topic, messages }) => ({
+      topic,
+      messages: messages.filter((m) => !confirmed.has(`${topic}\0${m.partition}`)),
+    }))
+    .filter(({ messages }) => messages.length > 0);
+}
+
+function describe(topicMessages: TopicMessages[]): string[] {
+  return topicMessages.flatMap(({ topic, messages }) => [...new Set(messages.map((m) => `${topic}/${m.partition}`))]);
 }

@@ -50,3 +50,18 @@ export const keyPartitioner: ICustomPartitioner = () => {
     return partitionMetadata[counter % partitionMetadata.length]!.partitionId;
   };
 };
+
+/**
+ * Chooses partitions the way {@link keyPartitioner} does, before sending: a
+ * key's partition by murmur2, records without a key in rotation per topic.
+ */
+export class KeyPartitions {
+  private readonly counters = new Map<string, number>();
+
+  partitionOf(topic: string, key: string | null, partitionCount: number): number {
+    if (key !== null) return (murmur2(Buffer.from(key)) & 0x7fffffff) % partitionCount;
+    const next = this.counters.get(topic) ?? Math.floor(Math.random() * partitionCount);
+    this.counters.set(topic, next + 1);
+    return next % partitionCount;
+  }
+}

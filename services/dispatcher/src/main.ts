@@ -30,7 +30,11 @@ runMain('dispatcher', async () => {
     names,
     logger,
     ackIds: new AckIds(),
-    deadLetters: new DeadLetterPublisher(producer, names),
+    deadLetters: new DeadLetterPublisher(
+      producer,
+      names,
+      async (topic) => (watcher.topic(topic) ?? (await watcher.fetchTopic(topic)))?.partitions,
+    ),
     settings: {
       dedupWindowMillis: config.DISPATCHER_DEDUP_WINDOW_MS,
       maxHeldPerPartition: config.DISPATCHER_MAX_HELD_PER_PARTITION,

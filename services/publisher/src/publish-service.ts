@@ -31,7 +31,8 @@ export class PublishService {
    */
   async publish(topic: string, messages: OutgoingMessage[]): Promise<string[]> {
     const bytes = validateBatch(topic, messages, this.options.limits);
-    if (!(await this.options.topics.exists(topic))) throw new NotFoundError('topic', topic);
+    const partitions = await this.options.topics.partitions(topic);
+    if (partitions === undefined) throw new NotFoundError('topic', topic);
     this.options.budget.acquire(bytes);
     try {
       const publishTime = Date.now();
@@ -39,7 +40,7 @@ export class PublishService {
       const records = messages.map((message, i) =>
         toRecord(message, ids[i]!, this.options.ids.publisherToken, publishTime),
       );
-      await this.options.producer.send(this.options.names.topic(topic), records);
+      await this.options.producer.send(this.options.names.topic(topic), partitions, records);
       return ids;
     } finally {
       this.options.budget.release(bytes);

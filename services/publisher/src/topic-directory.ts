@@ -14,14 +14,16 @@ export class TopicDirectory {
     private readonly missMemoryMillis = 500,
   ) {}
 
-  async exists(name: string): Promise<boolean> {
-    if (this.watcher.topic(name)) return true;
+  /** The topic's partition count, or undefined when there is no such topic. */
+  async partitions(name: string): Promise<number | undefined> {
+    const known = this.watcher.topic(name);
+    if (known) return known.partitions;
     const missedAt = this.recentMisses.get(name);
-    if (missedAt !== undefined && Date.now() - missedAt < this.missMemoryMillis) return false;
+    if (missedAt !== undefined && Date.now() - missedAt < this.missMemoryMillis) return undefined;
     const topic = await this.watcher.fetchTopic(name);
-    if (topic) return true;
+    if (topic) return topic.partitions;
     if (this.recentMisses.size > 10_000) this.recentMisses.clear();
     this.recentMisses.set(name, Date.now());
-    return false;
+    return undefined;
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { NotFoundError } from '@herald/errors';
 import { type DurableProducer, type KafkaNames, type OutgoingRecord, ReservedHeader } from '@herald/kafka';
 import type { InboundMessage } from '../domain/inbound-message';
 
@@ -15,6 +16,8 @@ export class DeadLetterPublisher {
   constructor(
     private readonly producer: DurableProducer,
     private readonly names: KafkaNames,
+    /** The partition count of a Herald topic, or undefined when it does not exist (from the registry). */
+    private readonly partitionsOf: (topic: string) => Promise<number | undefined>,
   ) {}
 
   async publish(
@@ -40,6 +43,10 @@ export class DeadLetterPublisher {
       headers,
       timestamp: Date.now(),
     };
-    await this.producer.send(this.names.topic(deadLetterTopic), [record]);
+    const partitions = await this.partitionsOf(deadLetterTopic);
+    // Until the topic exists again the message stays unsettled; the engine retries the publish.
+    if (partitions === undefined)
+      throw new NotFoundError('topic', deadLetterTopic, 'dead_letter_policy.dead_letter_topic');
+    await this.producer.send(this.names.topic(deadLetterTopic), partitions, [record]);
   }
 }
