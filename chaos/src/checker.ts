@@ -66,6 +66,8 @@ export interface Verdict {
   sent: number;
   acknowledged: number;
   failed: number;
+  /** Failed publishes by their error (status and message, cut short). */
+  failedByError: Record<string, number>;
   pending: number;
   /** Acknowledged messages Kafka does not hold: lost by the storage itself. */
   notInKafka: number;
@@ -163,6 +165,10 @@ export function check(history: History, audit: KafkaAudit, options: CheckOptions
     sent: publishes.length,
     acknowledged: acked.length,
     failed: publishes.filter((p) => p.outcome === 'failed').length,
+    failedByError: countBy(
+      publishes.filter((p) => p.outcome === 'failed'),
+      (p) => (p.error ?? '').slice(0, 100),
+    ),
     pending: publishes.filter((p) => p.outcome === 'pending').length,
     notInKafka: notInKafkaIds.length,
     notInKafkaIds: notInKafkaIds.slice(0, 20),
@@ -192,6 +198,9 @@ export function mustReceive(subscription: SubscriptionRecord, publish: PublishRe
   return publish.sentAt >= subscription.receiveSentFrom;
 }
 
+/** How long a dispatcher may take to apply a seek it learns of through the registry's Watch. */
+const seekApplyMillis = 10_000;
+
 function judgeSubscription(
   subscription: SubscriptionRecord,
   deliveries: DeliveryRecord[],
@@ -203,26 +212,38 @@ function judgeSubscription(
   let duplicates = 0;
   let duplicatesAfterAck = 0;
   let replays = 0;
-  const latestDelivery = new Map<string, number>();
   const sentAt = new Map(expected.map((p) => [p.id, p.sentAt]));
   const seeks = subscription.seeks ?? [];
-  for (const delivery of [...deliveries].sort((a, b) => a.at - b.at)) {
-    const previous = latestDelivery.get(delivery.id);
-    latestDelivery.set(delivery.id, delivery.at);
-    if (previous !== undefined) {
-      const sent = sentAt.get(delivery.id) ?? Infinity;
-      if (seeks.some((seek) => seek.at > previous && seek.at <= delivery.at && sent >= seek.replaysSentFrom)) {
-        replays++;
-        continue;
-      }
-      duplicates++;
-      const ackedAt = firstAck.get(delivery.id);
-      if (ackedAt !== undefined && ackedAt < delivery.at) duplicatesAfterAck++;
-    } else {
-      firstDelivery.set(delivery.id, delivery.at);
+  const byMessage = new Map<string, DeliveryRecord[]>();
+  for (const delivery of deliveries) {
+    const list = byMessage.get(delivery.id);
+    if (list) list.push(delivery);
+    else byMessage.set(delivery.id, [delivery]);
+  }
+  for (const [id, list] of byMessage) {
+    list.sort((a, b) => a.at - b.at);
+    firstDelivery.set(id, list[0]!.at);
+    for (const delivery of list) {
+      if (delivery.ackedAt !== undefined) firstAck.set(id, Math.min(firstAck.get(id) ?? Infinity, delivery.ackedAt));
     }
-    if (delivery.ackedAt !== undefined) {
-      firstAck.set(delivery.id, Math.min(firstAck.get(delivery.id) ?? Infinity, delivery.ackedAt));
+    if (list.length === 1) continue;
+    // Each seek that covers the message (sent at or after the time the seek went to) entitles it to one
+    // delivery more after the seek began, if it had been delivered before the seek returned or within
+    // the 10 s a dispatcher may take to apply it: a replay, asked for.
+    const sent = sentAt.get(id) ?? Infinity;
+    const first = list[0]!.at;
+    const last = list[list.length - 1]!.at;
+    const granted = seeks.filter(
+      (seek) => sent >= seek.replaysSentFrom && first <= seek.at + seekApplyMillis && seek.startedAt <= last,
+    ).length;
+    const extra = list.length - 1;
+    replays += Math.min(extra, granted);
+    const unasked = extra - Math.min(extra, granted);
+    duplicates += unasked;
+    // The latest ones are counted as the duplicates: were they after an ack?
+    const ackedAt = firstAck.get(id);
+    for (const delivery of list.slice(list.length - unasked)) {
+      if (ackedAt !== undefined && ackedAt < delivery.at) duplicatesAfterAck++;
     }
   }
   const lostIds = expected.filter((p) => !firstDelivery.has(p.id)).map((p) => p.id);
@@ -307,19 +328,22 @@ function countKafkaReorders(acked: PublishRecord[], audit: KafkaAudit): number {
   return reordered;
 }
 
-/** max(2 s, 3 x p99 of the end-to-end time of messages sent in the 3 s before the first fault: the steady state). */
+/**
+ * max(2 s, 3 x p99 of the end-to-end time of the messages sent from 4 s to 1 s
+ * before the first fault: the steady state). A message not delivered when the
+ * fault began counts as taking until then, so that the fault cannot inflate it.
+ */
 function defaultThreshold(history: History, acked: PublishRecord[], byId: Map<string, DeliveryRecord[]>): number {
   const firstFault = history.faults[0]?.at ?? Infinity;
   const times = acked
-    .filter((p) => p.sentAt < firstFault && p.sentAt >= firstFault - 3_000)
-    .map((p) => endToEnd(p, byId, history.subscriptions))
-    .filter((t): t is number => t !== undefined)
+    .filter((p) => p.sentAt < firstFault - 1_000 && p.sentAt >= firstFault - 4_000)
+    .map((p) => Math.min(endToEnd(p, byId, history.subscriptions) ?? Infinity, firstFault - p.sentAt))
     .sort((a, b) => a - b);
   const p99 = times[Math.floor(times.length * 0.99)] ?? 0;
   return Math.max(2_000, 3 * p99);
 }
 
-/** Send to first delivery, on the slowest subscription that got it. */
+/** Send to first delivery, on the slowest steady subscription that got it. */
 function endToEnd(
   publish: PublishRecord,
   byId: Map<string, DeliveryRecord[]>,
@@ -329,9 +353,10 @@ function endToEnd(
   if (!deliveries) return undefined;
   const firstPerSubscription = new Map<string, number>();
   for (const d of deliveries) {
-    // Only subscriptions that existed when it was sent: a later one gets it from a replay, when it asks.
-    const createdAt = subscriptions.get(d.subscription)?.createdAt ?? Infinity;
-    if (createdAt > publish.sentAt) continue;
+    // Only the steady subscriptions: those the load began with, never seeked. Others replay backlogs
+    // they asked for, or are still starting.
+    const subscription = subscriptions.get(d.subscription);
+    if (!subscription || !subscription.steady) continue;
     firstPerSubscription.set(d.subscription, Math.min(firstPerSubscription.get(d.subscription) ?? Infinity, d.at));
   }
   if (firstPerSubscription.size === 0) return undefined;

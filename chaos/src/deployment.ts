@@ -151,6 +151,28 @@ export class ChaosDeployment {
     }
   }
 
+  /**
+   * How far a consumer group's committed offsets are behind the end of a topic,
+   * summed over its partitions (a partition never committed counts from 0).
+   */
+  async commitLag(groupId: string, kafkaTopic: string): Promise<number> {
+    const kafka = new Kafka({ clientId: 'herald-chaos-faults', brokers: this.brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [kafkaTopic] });
+      const ends = await admin.fetchTopicOffsets(kafkaTopic);
+      let lag = 0;
+      for (const { partition, high } of ends) {
+        const offset = Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+        lag += Number(high) - Math.max(0, offset);
+      }
+      return lag;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** The consumer group of a subscription. */
   groupOf(subscription: string): string {
     return `${this.prefix}sub.${subscription}`;

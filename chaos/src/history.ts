@@ -58,8 +58,10 @@ export interface SubscriptionRecord {
    * earliest position.
    */
   receiveSentFrom: number;
-  /** Seeks that returned: when, and from which send time they replay (0: earliest). */
-  seeks?: Array<{ at: number; replaysSentFrom: number }>;
+  /** Created before the load began and never seeked: the subscriptions end-to-end times are measured on. */
+  steady?: boolean;
+  /** Seeks that returned: when the call began and returned, and from which send time they replay (0: earliest). */
+  seeks?: Array<{ startedAt: number; at: number; replaysSentFrom: number }>;
 }
 
 /** A fault injected, or repaired. */

@@ -69,6 +69,15 @@ function scenarioSection(r: ScenarioResult): string[] {
         `Phantom deliveries: ${v.phantoms}. Duplicates ${v.duplicates}, bound (in flight at the faults) ${v.duplicateBound}. ` +
         `Slow threshold for heal times: ${seconds(v.slowThresholdMillis)}.`,
     );
+    const failedBy = Object.entries(v.failedByError ?? {}).sort((a, b) => b[1] - a[1]);
+    if (failedBy.length > 0) {
+      lines.push(
+        '',
+        'Failed publishes by error:',
+        '',
+        ...failedBy.map(([error, count]) => `- ${count} x \`${error}\``),
+      );
+    }
     if (v.notInKafkaIds.length > 0)
       lines.push('', `Acknowledged but not in Kafka, e.g.: ${v.notInKafkaIds.slice(0, 5).join(', ')}`);
     lines.push('');

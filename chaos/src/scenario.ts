@@ -200,7 +200,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
       const name = `${topic}-${suffix}`;
       await admin.createSubscription({ name, topic, ackDeadlineSeconds: 10, enableMessageOrdering: ordered });
       const createdAt = Date.now();
-      history.subscriptionCreated({ name, topic, ordered, createdAt, receiveSentFrom: createdAt });
+      history.subscriptionCreated({ name, topic, ordered, createdAt, receiveSentFrom: createdAt, steady: true });
       for (let i = 1; i <= 2; i++) ctx.addSubscriber(name, deployment.dispatcherEndpoints, `${suffix}-${i}`);
       if (scenario.pinnedSubscribers) {
         // On the unordered subscription it acks slowly, so that it always holds leased messages; on the

@@ -47,6 +47,8 @@ export class StreamPublishClient {
   private index: number;
   private call: ClientDuplexStream<PublishStreamRequest, PublishStreamResponse> | undefined;
   private generation = 0;
+  /** The generation whose end was handled: grpc-js may report one broken stream twice ('error', then 'end'). */
+  private endedGeneration = 0;
   private readonly pending = new Map<string, Pending>();
   private nextRequest = 1;
   private failures = 0;
@@ -144,7 +146,8 @@ export class StreamPublishClient {
   }
 
   private onBreak(generation: number, error: Error | undefined): void {
-    if (generation !== this.generation || this.closed) return;
+    if (generation !== this.generation || generation === this.endedGeneration || this.closed) return;
+    this.endedGeneration = generation;
     this.call = undefined;
     if (this.pending.size > 0) this.stats.breaks++;
     const reason = error

@@ -90,7 +90,7 @@ export const fuzz: Scenario = {
     const notable = results.flatMap((r) => r.notable);
     if (notable.length > 0) {
       ctx.note(
-        'Labelled requests that were accepted (OK, or a stream left OPEN) or ended with INTERNAL, UNKNOWN, ' +
+        'Labelled requests that were accepted (OK, or a Watch or Tail stream left OPEN) or ended with INTERNAL, UNKNOWN, ' +
           'UNAVAILABLE or DEADLINE_EXCEEDED:\n\n' +
           notable.map((line) => `- ${line}`).join('\n'),
       );
