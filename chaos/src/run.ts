@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ServiceProcess } from '@herald/devstack';
 import { LocalKafkaCluster, heraldHome, repoRoot } from '@herald/local-kafka';
+import { BrokerNetwork, runInOwnNetworkNamespace } from './broker-network';
 import { markdownReport } from './report';
 import { type ScenarioResult, runScenario } from './scenario';
 import { allScenarios } from './scenarios';
@@ -31,8 +32,11 @@ const say = (line: string) =>
   console.log(`[chaos ${((Date.now() - runStarted) / 1000).toFixed(0).padStart(4)}s] ${line}`);
 
 let cluster: LocalKafkaCluster | undefined;
+let network: BrokerNetwork | undefined;
 
 async function main(): Promise<number> {
+  const delegated = await runInOwnNetworkNamespace(say);
+  if (delegated !== undefined) return delegated;
   const args = process.argv.slice(2);
   const only = valueOf(args, '--only')?.split(',');
   const short = args.includes('--short');
@@ -56,11 +60,27 @@ async function main(): Promise<number> {
   }
   stopOnSignals();
   let brokers: string[];
+  let networkUnavailable: string | undefined;
   if (process.env.KAFKA_BROKERS) {
     brokers = process.env.KAFKA_BROKERS.split(',');
     say(`using the Kafka at ${brokers.join(',')}; broker faults are skipped`);
   } else {
-    cluster = await LocalKafkaCluster.start({ brokers: 3, dir: chaosKafkaDir, basePort: chaosKafkaPort, log: say });
+    networkUnavailable = BrokerNetwork.unavailableReason();
+    if (networkUnavailable === undefined) {
+      network = await BrokerNetwork.create(3);
+      say(`brokers in network namespaces of their own at ${network.hosts.join(', ')}`);
+    } else {
+      say(`brokers on loopback (${networkUnavailable}): the network partition is skipped`);
+    }
+    const own = network;
+    cluster = await LocalKafkaCluster.start({
+      brokers: 3,
+      dir: chaosKafkaDir,
+      basePort: chaosKafkaPort,
+      hosts: own?.hosts,
+      launchPrefix: own && ((id) => own.launchPrefix(id)),
+      log: say,
+    });
     brokers = cluster.bootstrapServers;
   }
   const results: ScenarioResult[] = [];
@@ -78,6 +98,8 @@ async function main(): Promise<number> {
         await runScenario(scenario, {
           brokers,
           cluster,
+          network,
+          networkUnavailable,
           logDir: path.join(runDir, 'logs'),
           outDir: runDir,
           short,
@@ -86,9 +108,7 @@ async function main(): Promise<number> {
       );
     }
   } finally {
-    ServiceProcess.killAll();
-    await cluster?.stop({ removeData: true });
-    cluster = undefined;
+    await stopEverything();
   }
   const report = markdownReport(
     {
@@ -108,9 +128,10 @@ async function main(): Promise<number> {
   return failed.length === 0 ? 0 : 1;
 }
 
-/** Every broker running and not paused, whatever the previous scenario left. */
+/** Every broker running, not paused and on the network, whatever the previous scenario left. */
 async function healCluster(kafka: LocalKafkaCluster): Promise<void> {
   for (const id of kafka.nodeIds) {
+    await network?.heal(id);
     kafka.resumeBroker(id);
     if (!kafka.isRunning(id)) {
       say(`broker ${id} was down; starting it`);
@@ -148,19 +169,25 @@ function stopOnSignals(): void {
   for (const name of ['SIGINT', 'SIGTERM'] as const) {
     process.once(name, () => {
       say(`${name}: stopping everything`);
-      ServiceProcess.killAll();
-      const stopping = cluster?.stop({ removeData: true }) ?? Promise.resolve();
-      void stopping.finally(() => process.exit(130));
+      void stopEverything().finally(() => process.exit(130));
     });
   }
+}
+
+/** Stops every service and broker of the run, then removes the brokers' network. */
+async function stopEverything(): Promise<void> {
+  ServiceProcess.killAll();
+  await cluster?.stop({ removeData: true }).catch((error: unknown) => say(`stopping Kafka: ${String(error)}`));
+  cluster = undefined;
+  await network?.remove();
+  network = undefined;
 }
 
 main().then(
   (code) => process.exit(code),
   async (error: unknown) => {
     console.error(error);
-    ServiceProcess.killAll();
-    await cluster?.stop({ removeData: true }).catch(() => undefined);
+    await stopEverything();
     process.exit(1);
   },
 );

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { Admin } from '@herald/client';
 import type { LocalKafkaCluster } from '@herald/local-kafka';
+import type { BrokerNetwork } from './broker-network';
 import { type CheckOptions, type Verdict, check, mustReceive } from './checker';
 import { ChaosDeployment } from './deployment';
 import { type FaultEvent, History } from './history';
@@ -14,6 +15,10 @@ export interface ScenarioEnvironment {
   brokers: string[];
   /** The local cluster, for broker faults; undefined when Kafka is someone else's. */
   cluster: LocalKafkaCluster | undefined;
+  /** The brokers' own network, for the network partition; undefined when the run could not make it. */
+  network?: BrokerNetwork;
+  /** Why there is no `network`. */
+  networkUnavailable?: string;
   /** A deployment the scenarios share (the short suite); without it each scenario starts its own. */
   shared?: ChaosDeployment;
   /** Folder for service logs (one subfolder per scenario). */

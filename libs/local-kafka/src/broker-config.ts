@@ -1,6 +1,8 @@
-/** What makes one node of a local KRaft cluster: its id and its two ports. */
+/** What makes one node of a local KRaft cluster: its id, its address and its two ports. */
 export interface NodeSpec {
   id: number;
+  /** Address the node listens on and advertises (127.0.0.1 unless it runs in a network of its own). */
+  host: string;
   /** Client (PLAINTEXT) port. */
   port: number;
   /** KRaft controller port. */
@@ -21,12 +23,12 @@ export function brokerProperties(node: NodeSpec, all: NodeSpec[]): string {
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': node.id,
-    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
+    listeners: `PLAINTEXT://${node.host}:${node.port},CONTROLLER://${node.host}:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${node.host}:${node.port}`,
     'controller.listener.names': 'CONTROLLER',
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'controller.quorum.voters': all.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(','),
+    'controller.quorum.voters': all.map((n) => `${n.id}@${n.host}:${n.controllerPort}`).join(','),
     'log.dirs': node.logDir,
     // Durability as the design promises: every write on all in-sync replicas, never an unclean leader.
     'default.replication.factor': replicas,

@@ -18,6 +18,17 @@ export interface LocalKafkaOptions {
   basePort: number;
   /** Keep the data of an earlier run in `dir` (for `make run`) instead of starting empty. @defaultValue false */
   keepData?: boolean;
+  /**
+   * Address each node listens on and advertises, by node index (node 1 first).
+   * @defaultValue 127.0.0.1 for every node
+   */
+  hosts?: string[];
+  /**
+   * A command each node's JVM runs under, by node id; it must exec the JVM in
+   * place so that the pid stays the node's (as `ip netns exec NAME` does, to
+   * start a node inside a network namespace). @defaultValue none
+   */
+  launchPrefix?: (nodeId: number) => string[];
   /** Maximum JVM heap per node, in MiB. @defaultValue 512 */
   heapMb?: number;
   /** Progress lines. @defaultValue none */
@@ -27,6 +38,8 @@ export interface LocalKafkaOptions {
 /** One node as the state file records it. */
 export interface NodeState extends NodeSpec {
   pid: number;
+  /** {@link LocalKafkaOptions.launchPrefix} of this node, kept for restarts. */
+  launchPrefix: string[];
   logFile: string;
   configFile: string;
 }
@@ -58,15 +71,16 @@ export class LocalKafkaCluster {
     await LocalKafkaCluster.stopLeftovers(options.dir);
     const nodes: NodeSpec[] = Array.from({ length: options.brokers }, (_, i) => ({
       id: i + 1,
+      host: options.hosts?.[i] ?? '127.0.0.1',
       port: options.basePort + 2 * i,
       controllerPort: options.basePort + 2 * i + 1,
       logDir: path.join(options.dir, `node-${i + 1}`, 'data'),
     }));
     for (const node of nodes) {
       for (const port of [node.port, node.controllerPort]) {
-        if (await isPortOpen(port)) {
+        if (await isPortOpen(port, node.host)) {
           throw new Error(
-            `port ${port} on 127.0.0.1 is already in use; stop what runs there, or point KAFKA_BROKERS at an existing cluster`,
+            `port ${port} on ${node.host} is already in use; stop what runs there, or point KAFKA_BROKERS at an existing cluster`,
           );
         }
       }
@@ -84,6 +98,7 @@ export class LocalKafkaCluster {
       nodes: nodes.map((node) => ({
         ...node,
         pid: 0,
+        launchPrefix: options.launchPrefix?.(node.id) ?? [],
         logFile: path.join(options.dir, `node-${node.id}`, 'server.log'),
         configFile: path.join(options.dir, `node-${node.id}`, 'server.properties'),
       })),
@@ -128,7 +143,7 @@ export class LocalKafkaCluster {
 
   /** `host:port` of every node, for `KAFKA_BROKERS`. */
   get bootstrapServers(): string[] {
-    return this.state.nodes.map((node) => `127.0.0.1:${node.port}`);
+    return this.state.nodes.map((node) => `${node.host}:${node.port}`);
   }
 
   /** Node ids, from 1. */
@@ -196,7 +211,7 @@ export class LocalKafkaCluster {
     const deadline = Date.now() + timeoutMillis;
     const kafka = new Kafka({
       clientId: 'herald-local-kafka',
-      brokers: [`127.0.0.1:${node.port}`],
+      brokers: [`${node.host}:${node.port}`],
       logLevel: logLevel.NOTHING,
       connectionTimeout: 1_000,
       requestTimeout: 3_000,
@@ -283,9 +298,14 @@ export class LocalKafkaCluster {
 
   private spawnNode(node: NodeState): void {
     const out = openSync(node.logFile, 'a');
-    const child = spawn(javaBinary(), [...jvmArgs(this.state), 'kafka.Kafka', node.configFile], {
-      stdio: ['ignore', out, out],
-    });
+    const [command, ...args] = [
+      ...node.launchPrefix,
+      javaBinary(),
+      ...jvmArgs(this.state),
+      'kafka.Kafka',
+      node.configFile,
+    ];
+    const child = spawn(command!, args, { stdio: ['ignore', out, out] });
     closeSync(out);
     if (child.pid === undefined) throw new Error('could not start java; is a JDK 17+ installed?');
     child.on('error', (error) => this.log(`Kafka node ${node.id}: ${error.message}`));
@@ -307,7 +327,10 @@ function readState(dir: string): ClusterState | undefined {
 }
 
 function sameLayout(a: NodeSpec[], b: NodeSpec[]): boolean {
-  return a.length === b.length && a.every((node, i) => node.port === b[i]?.port && node.logDir === b[i]?.logDir);
+  return (
+    a.length === b.length &&
+    a.every((node, i) => node.host === b[i]?.host && node.port === b[i]?.port && node.logDir === b[i]?.logDir)
+  );
 }
 
 function formatted(node: NodeSpec): boolean {

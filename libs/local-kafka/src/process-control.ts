@@ -39,10 +39,10 @@ export async function terminate(pid: number, graceMillis: number): Promise<void>
   }
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-export function isPortOpen(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on host:port. */
+export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
+    const socket = createConnection({ host, port });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

@@ -1,0 +1,159 @@
+import { execFile, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Set in the copy of the runner that lives in a network namespace of its own. */
+const insideVariable = 'HERALD_CHAOS_OWN_NETNS';
+const namespacePrefix = 'herald-chaos-';
+const bridge = 'hchaos0';
+const subnet = '10.213.0';
+
+/**
+ * The network a `make chaos` run makes for itself so that one broker can be
+ * cut off for real (scenario 6): every broker in a network namespace of its
+ * own, joined by a veth pair to a bridge in the runner's namespace, which is
+ * itself a namespace the run made (see {@link runInOwnNetworkNamespace}).
+ * Cutting a broker off sets its veth down: its packets go nowhere, in both
+ * directions, to the other brokers and to every client, while its process
+ * and its open sockets stay, as in a real partition.
+ */
+export class BrokerNetwork {
+  private constructor(
+    private readonly namespaces: string[],
+    /** Address of each broker, node 1 first. */
+    readonly hosts: string[],
+  ) {}
+
+  /** Why this run cannot make the network, or undefined when it can. */
+  static unavailableReason(): string | undefined {
+    if (process.getuid?.() !== 0) return 'network namespaces need root';
+    if (process.env[insideVariable] !== '1') return 'the runner is not in a network namespace of its own';
+    return undefined;
+  }
+
+  /** Makes a namespace, an address and a veth for each of `brokers` nodes. */
+  static async create(brokers: number): Promise<BrokerNetwork> {
+    await removeLeftoverNamespaces();
+    await ip('link', 'add', 'name', bridge, 'type', 'bridge');
+    await ip('addr', 'add', `${subnet}.1/24`, 'dev', bridge);
+    await ip('link', 'set', 'dev', bridge, 'up');
+    const network = new BrokerNetwork([], []);
+    for (let id = 1; id <= brokers; id++) {
+      const namespace = `${namespacePrefix}${process.pid}-${id}`;
+      const host = `${subnet}.${10 + id}`;
+      await ip('netns', 'add', namespace);
+      network.namespaces.push(namespace);
+      await ip('link', 'add', 'name', vethOf(id), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace);
+      await ip('link', 'set', 'dev', vethOf(id), 'master', bridge, 'up');
+      await ip('-n', namespace, 'addr', 'add', `${host}/24`, 'dev', 'eth0');
+      await ip('-n', namespace, 'link', 'set', 'dev', 'eth0', 'up');
+      await ip('-n', namespace, 'link', 'set', 'dev', 'lo', 'up');
+      network.hosts.push(host);
+    }
+    return network;
+  }
+
+  /** The command that starts a process of node `id` inside its namespace (exec in place: same pid). */
+  launchPrefix(id: number): string[] {
+    return ['ip', 'netns', 'exec', this.namespaceOf(id)];
+  }
+
+  /** Cuts node `id` off from every other node and every client. */
+  async cut(id: number): Promise<void> {
+    this.namespaceOf(id);
+    await ip('link', 'set', 'dev', vethOf(id), 'down');
+  }
+
+  /** Joins node `id` to the network again. */
+  async heal(id: number): Promise<void> {
+    this.namespaceOf(id);
+    await ip('link', 'set', 'dev', vethOf(id), 'up');
+  }
+
+  /** Removes the namespaces (after the brokers in them stopped). */
+  async remove(): Promise<void> {
+    for (const namespace of this.namespaces.splice(0)) await ip('netns', 'del', namespace).catch(() => undefined);
+    await ip('link', 'del', 'dev', bridge).catch(() => undefined);
+  }
+
+  private namespaceOf(id: number): string {
+    const namespace = this.namespaces[id - 1];
+    if (!namespace) throw new Error(`no broker ${id} in the chaos network`);
+    return namespace;
+  }
+}
+
+/**
+ * Runs this process again inside a new network namespace (its own loopback,
+ * nothing else) and resolves with that copy's exit code; resolves undefined
+ * when it is already inside one, or cannot make one (not root, no `unshare`),
+ * and this process should go on itself. Everything the run starts then lives
+ * in namespaces it made: the machine's own network is never touched.
+ */
+export async function runInOwnNetworkNamespace(log: (line: string) => void): Promise<number | undefined> {
+  if (process.env[insideVariable] === '1' || process.getuid?.() !== 0) return undefined;
+  try {
+    await run('unshare', ['--net', 'true']);
+  } catch (error) {
+    log(`no network namespace for the run (${(error as Error).message.split('\n')[0]}); staying on loopback`);
+    return undefined;
+  }
+  const child = spawn(
+    'unshare',
+    [
+      '--net',
+      '--',
+      'sh',
+      '-c',
+      'ip link set dev lo up && exec "$0" "$@"',
+      process.execPath,
+      ...process.execArgv,
+      ...process.argv.slice(1),
+    ],
+    { stdio: 'inherit', env: { ...process.env, [insideVariable]: '1' } },
+  );
+  // Ctrl-C reaches the copy too (same process group); it stops what it started and exits.
+  const forward = (name: NodeJS.Signals) => () => child.kill(name);
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', forward('SIGTERM'));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+}
+
+function vethOf(id: number): string {
+  return `hchaos-b${id}`;
+}
+
+async function ip(...args: string[]): Promise<void> {
+  try {
+    await run('ip', args);
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`ip ${args.join(' ')} failed${stderr ? `: ${stderr}` : ''}`);
+  }
+}
+
+/** Namespaces of earlier runs whose runner is gone (killed before it could remove them). */
+async function removeLeftoverNamespaces(): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync('/run/netns');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const owner = new RegExp(`^${namespacePrefix}(\\d+)-\\d+$`).exec(name)?.[1];
+    if (owner === undefined || Number(owner) === process.pid || processExists(Number(owner))) continue;
+    await ip('netns', 'del', name).catch(() => undefined);
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
