@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { kafkaDeployDir } from '@herald/local-kafka';
+import type { MeteredProcess } from './bench-environment';
+import { type MeteredInterval, ProcessMeter } from './process-stats';
 
 /** A tool that has not finished by then is killed: a stuck JVM must not stall the run. */
 const toolTimeoutMillis = 300_000;
@@ -46,4 +48,25 @@ export async function startKafkaTool(kafkaLibs: string, toolClass: string, toolA
   // Without a pid the spawn failed, and `output` rejects with why (java missing...).
   if (child.pid === undefined) await output;
   return { pid: child.pid!, output, kill: () => child.kill('SIGKILL') };
+}
+
+/**
+ * Waits for a tool to finish, metering it as the client beside `processes`
+ * (the services and Kafka) from now on: started right after the spawn, its CPU
+ * time includes the JVM's start. A tool that fails is killed.
+ */
+export async function meterTool(
+  tool: RunningTool,
+  processes: (client: MeteredProcess) => MeteredProcess[],
+): Promise<MeteredInterval & { output: string }> {
+  const meter = new ProcessMeter(processes({ role: 'client', pid: tool.pid }));
+  meter.begin();
+  try {
+    const output = await tool.output;
+    return { ...meter.end(), output };
+  } catch (error) {
+    meter.end();
+    tool.kill();
+    throw error;
+  }
 }

@@ -36,23 +36,32 @@ export class BrokerNetwork {
   /** Makes a namespace, an address and a veth for each of `brokers` nodes. */
   static async create(brokers: number): Promise<BrokerNetwork> {
     await removeLeftoverNamespaces();
+    const network = new BrokerNetwork([], []);
+    try {
+      await network.build(brokers);
+    } catch (error) {
+      await network.remove();
+      throw error;
+    }
+    return network;
+  }
+
+  private async build(brokers: number): Promise<void> {
     await ip('link', 'add', 'name', bridge, 'type', 'bridge');
     await ip('addr', 'add', `${subnet}.1/24`, 'dev', bridge);
     await ip('link', 'set', 'dev', bridge, 'up');
-    const network = new BrokerNetwork([], []);
     for (let id = 1; id <= brokers; id++) {
       const namespace = `${namespacePrefix}${process.pid}-${id}`;
       const host = `${subnet}.${10 + id}`;
       await ip('netns', 'add', namespace);
-      network.namespaces.push(namespace);
+      this.namespaces.push(namespace);
       await ip('link', 'add', 'name', vethOf(id), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace);
       await ip('link', 'set', 'dev', vethOf(id), 'master', bridge, 'up');
       await ip('-n', namespace, 'addr', 'add', `${host}/24`, 'dev', 'eth0');
       await ip('-n', namespace, 'link', 'set', 'dev', 'eth0', 'up');
       await ip('-n', namespace, 'link', 'set', 'dev', 'lo', 'up');
-      network.hosts.push(host);
+      this.hosts.push(host);
     }
-    return network;
   }
 
   /** The command that starts a process of node `id` inside its namespace (exec in place: same pid). */
@@ -88,14 +97,15 @@ export class BrokerNetwork {
 /**
  * Runs this process again inside a new network namespace (its own loopback,
  * nothing else) and resolves with that copy's exit code; resolves undefined
- * when it is already inside one, or cannot make one (not root, no `unshare`),
+ * when it is already inside one, or cannot make one (not root, no `unshare` or `ip`),
  * and this process should go on itself. Everything the run starts then lives
  * in namespaces it made: the machine's own network is never touched.
  */
 export async function runInOwnNetworkNamespace(log: (line: string) => void): Promise<number | undefined> {
   if (process.env[insideVariable] === '1' || process.getuid?.() !== 0) return undefined;
   try {
-    await run('unshare', ['--net', 'true']);
+    // The probe needs what the copy and the network need: unshare, ip, and the right to use them.
+    await run('unshare', ['--net', 'ip', 'link', 'set', 'dev', 'lo', 'up']);
   } catch (error) {
     log(`no network namespace for the run (${(error as Error).message.split('\n')[0]}); staying on loopback`);
     return undefined;

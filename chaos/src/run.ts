@@ -17,7 +17,7 @@ import { ServiceProcess } from '@herald/devstack';
 import { LocalKafkaCluster, heraldHome, repoRoot } from '@herald/local-kafka';
 import { BrokerNetwork, runInOwnNetworkNamespace } from './broker-network';
 import { markdownReport } from './report';
-import { type ScenarioResult, runScenario } from './scenario';
+import { type ScenarioResult, emptyResult, runScenario } from './scenario';
 import { allScenarios } from './scenarios';
 
 /** Where `make chaos` keeps its Kafka: apart from `make run` (9092), the tests (19092) and the bench (39492). */
@@ -67,7 +67,12 @@ async function main(): Promise<number> {
   } else {
     networkUnavailable = BrokerNetwork.unavailableReason();
     if (networkUnavailable === undefined) {
-      network = await BrokerNetwork.create(3);
+      network = await BrokerNetwork.create(3).catch((error: unknown) => {
+        networkUnavailable = `could not make it: ${(error as Error).message}`;
+        return undefined;
+      });
+    }
+    if (network) {
       say(`brokers in network namespaces of their own at ${network.hosts.join(', ')}`);
     } else {
       say(`brokers on loopback (${networkUnavailable}): the network partition is skipped`);
@@ -139,24 +144,6 @@ async function healCluster(kafka: LocalKafkaCluster): Promise<void> {
     }
   }
   await kafka.waitReady(120_000);
-}
-
-function emptyResult(scenario: (typeof allScenarios)[number]): ScenarioResult {
-  return {
-    name: scenario.name,
-    title: scenario.title,
-    description: scenario.description,
-    verdict: undefined,
-    skipped: undefined,
-    error: undefined,
-    failures: [],
-    notes: [],
-    peakRssMb: {},
-    counters: {},
-    historyFile: undefined,
-    durationMillis: 0,
-    ok: false,
-  };
 }
 
 function valueOf(args: string[], flag: string): string | undefined {

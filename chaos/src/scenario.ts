@@ -104,17 +104,9 @@ export interface ScenarioResult {
   ok: boolean;
 }
 
-/**
- * Runs one scenario: a topic (6 partitions) with an unordered and an ordered
- * subscription, two subscribers on each, an SDK publisher and a PublishStream
- * publisher at a steady rate; warm-up, the scenario's faults, a settle time,
- * then the load stops, everything drains, Kafka is read from offset 0, and the
- * checker judges. Whatever happens, what the scenario broke is repaired and
- * what it started is stopped.
- */
-export async function runScenario(scenario: Scenario, env: ScenarioEnvironment): Promise<ScenarioResult> {
-  const started = Date.now();
-  const result: ScenarioResult = {
+/** The result of a scenario that has not run (yet). */
+export function emptyResult(scenario: Scenario): ScenarioResult {
+  return {
     name: scenario.name,
     title: scenario.title,
     description: scenario.description,
@@ -129,6 +121,19 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
     durationMillis: 0,
     ok: false,
   };
+}
+
+/**
+ * Runs one scenario: a topic (6 partitions) with an unordered and an ordered
+ * subscription, two subscribers on each, an SDK publisher and a PublishStream
+ * publisher at a steady rate; warm-up, the scenario's faults, a settle time,
+ * then the load stops, everything drains, Kafka is read from offset 0, and the
+ * checker judges. Whatever happens, what the scenario broke is repaired and
+ * what it started is stopped.
+ */
+export async function runScenario(scenario: Scenario, env: ScenarioEnvironment): Promise<ScenarioResult> {
+  const started = Date.now();
+  const result = emptyResult(scenario);
   const skip =
     scenario.needsCluster && !env.cluster
       ? 'needs the local Kafka cluster (KAFKA_BROKERS names another)'

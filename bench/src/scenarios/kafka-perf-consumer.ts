@@ -1,7 +1,6 @@
 import type { SizePlan } from '../bench-plan';
-import { startKafkaTool } from '../kafka-tools';
+import { meterTool, startKafkaTool } from '../kafka-tools';
 import { formatSize } from '../payloads';
-import { ProcessMeter } from '../process-stats';
 import { benchKafka, createRawTopics, deleteRawTopics, rawTopicPrefix } from '../raw-topics';
 import type { Scenario, ScenarioContext, ThroughputRow } from '../scenario';
 import { perfProducerTopic, startProducerPerformance } from './kafka-perf-producer';
@@ -84,17 +83,8 @@ async function measureSize(context: ScenarioContext, topic: string, size: SizePl
     '--command-property',
     `client.id=herald-bench-perf-consumer-${size.messageBytes}`,
   ]);
-  // The tool is the client; metered from its spawn, so its CPU time includes the JVM's start and the group join.
-  const meter = new ProcessMeter(env.metered({ role: 'client', pid: tool.pid }));
-  let output: string;
-  try {
-    meter.begin();
-    output = await tool.output;
-  } catch (error) {
-    tool.kill();
-    throw error;
-  }
-  const { processes, machine } = meter.end();
+  // The group join is metered too.
+  const { processes, machine, output } = await meterTool(tool, (client) => env.metered(client));
   const summary = parseConsumerPerfSummary(output);
   if (!summary) throw new Error(`ConsumerPerformance printed no summary:\n${output.slice(-2000)}`);
   context.log(`  ${formatSize(size.messageBytes)}: ${Math.round(summary.fetchRecordsPerSecond)} msg/s`);

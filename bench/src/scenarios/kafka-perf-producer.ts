@@ -1,7 +1,6 @@
 import type { SizePlan } from '../bench-plan';
-import { startKafkaTool } from '../kafka-tools';
+import { meterTool, startKafkaTool } from '../kafka-tools';
 import { formatSize } from '../payloads';
-import { ProcessMeter } from '../process-stats';
 import { benchKafka, createRawTopics, deleteRawTopics, rawTopicPrefix } from '../raw-topics';
 import type { Scenario, ScenarioContext, ThroughputRow } from '../scenario';
 
@@ -52,17 +51,7 @@ export function perfProducerTopic(context: ScenarioContext, messageBytes: number
 async function measureSize(context: ScenarioContext, topic: string, size: SizePlan): Promise<ThroughputRow> {
   const { env } = context;
   const tool = await startProducerPerformance(context, topic, size, `herald-bench-perf-${size.messageBytes}`);
-  // The tool is the client; metered from its spawn, so its CPU time includes the JVM's start.
-  const meter = new ProcessMeter(env.metered({ role: 'client', pid: tool.pid }));
-  let output: string;
-  try {
-    meter.begin();
-    output = await tool.output;
-  } catch (error) {
-    tool.kill();
-    throw error;
-  }
-  const { processes, machine } = meter.end();
+  const { processes, machine, output } = await meterTool(tool, (client) => env.metered(client));
   const summary = parsePerfSummary(output);
   if (!summary) throw new Error(`ProducerPerformance printed no summary:\n${output.slice(-2000)}`);
   const seconds = summary.records / summary.recordsPerSecond;

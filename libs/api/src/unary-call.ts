@@ -1,6 +1,7 @@
 import type { CallOptions, Client, Metadata, ServiceError } from '@grpc/grpc-js';
 
-type UnaryMethod<Req, Res> = (
+/** A unary method of a generated grpc-js client, in its callback form. */
+export type UnaryMethod<Req, Res> = (
   request: Req,
   metadata: Metadata,
   options: Partial<CallOptions>,

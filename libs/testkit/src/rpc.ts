@@ -1,12 +1,5 @@
-import { type CallOptions, type Client, Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import { unaryCall } from '@herald/api';
-
-type UnaryMethod<Req, Res> = (
-  request: Req,
-  metadata: Metadata,
-  options: Partial<CallOptions>,
-  callback: (error: ServiceError | null, response: Res) => void,
-) => unknown;
+import { type Client, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { type UnaryMethod, unaryCall } from '@herald/api';
 
 /** Calls a unary rpc and resolves with its response (deadline 30 s by default). */
 export function rpc<Req, Res>(

@@ -24,7 +24,10 @@ export interface DispatchFixture {
   createSubscription(fields: Partial<Subscription>): Promise<Subscription>;
   /** Publishes `count` messages in batches; returns their ids in publish order. */
   publish(topic: string, count: number, make?: (i: number) => Partial<Message>, batchSize?: number): Promise<string[]>;
-  /** Resolves once the subscription's consumer group is stable with `members` members (no rebalance pending). */
+  /**
+   * Resolves once the subscription's consumer group is stable with `members`
+   * members (no rebalance pending), or, for 0, once it has none left.
+   */
   waitForConsumers(subscription: string, members: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -83,7 +86,11 @@ export async function startDispatchFixture(name: string, env: Record<string, str
         await waitFor(
           async () => {
             const { groups } = await admin.describeGroups([`${prefix}sub.${subscription}`]);
-            return groups[0]?.state === 'Stable' && groups[0].members.length === members;
+            const group = groups[0];
+            // An empty group is not Stable but Empty (or Dead, once Kafka forgets it).
+            return members === 0
+              ? group?.members.length === 0
+              : group?.state === 'Stable' && group.members.length === members;
           },
           { timeoutMillis: 60_000, description: `${members} stable consumers of ${subscription}` },
         );
