@@ -4,7 +4,9 @@
  * names one: then broker faults are skipped), runs every scenario against a
  * fresh two-of-each Herald deployment, writes `chaos/reports/<timestamp>.md`
  * (history files and service logs beside it, in `chaos/reports/<timestamp>/`),
- * and stops everything it started, also on failure or Ctrl-C.
+ * and stops everything it started, also on failure or Ctrl-C. As root it
+ * first re-runs itself in a network namespace of its own and puts each broker
+ * in another (broker-network.ts), for the network partition.
  *
  * Options: `--only name,name` runs some scenarios; `--short` runs the short
  * versions; `--budget-minutes N` (default 19) skips scenarios that would not
