@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { BenchPlan } from './bench-plan';
 import { renderChart } from './chart';
 import type { ProfileSummary, SelfTime } from './cpu-profile';
+import type { LatencySummary } from './latency-histogram';
 import { formatSize } from './payloads';
 import type { ProcessUsage } from './process-stats';
 import type { Baseline, ScenarioResult, StartupRow, ThroughputRow } from './scenario';
@@ -197,10 +198,14 @@ function throughputTable(scenario: ScenarioOutcome, rows: ThroughputRow[], scena
 
 /** p50 / p99 / p99.9 / max in ms. */
 export function formatLatency(row: ThroughputRow): string {
-  if (!row.latency) return '–';
+  return row.latency ? formatLatencySummary(row.latency) : '–';
+}
+
+/** p50 / p99 / p99.9 / max in ms. */
+export function formatLatencySummary(latency: LatencySummary): string {
   // HDR percentiles are the top of their bucket, which may lie just above the exact maximum.
-  const max = row.latency.maxMillis;
-  return [row.latency.p50Millis, row.latency.p99Millis, row.latency.p999Millis, max]
+  const max = latency.maxMillis;
+  return [latency.p50Millis, latency.p99Millis, latency.p999Millis, max]
     .map((millis) => formatMillis(Math.min(millis, max)))
     .join(' / ');
 }
