@@ -323,7 +323,13 @@ export class LocalKafkaCluster {
 function readState(dir: string): ClusterState | undefined {
   const file = path.join(dir, stateFileName);
   if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
+  const state = JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
+  // State files written before nodes had an address and a launch prefix: they were on loopback, as is.
+  for (const node of state.nodes as Array<Partial<NodeState>>) {
+    node.host ??= '127.0.0.1';
+    node.launchPrefix ??= [];
+  }
+  return state;
 }
 
 function sameLayout(a: NodeSpec[], b: NodeSpec[]): boolean {
