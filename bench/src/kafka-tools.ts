@@ -53,20 +53,21 @@ export async function startKafkaTool(kafkaLibs: string, toolClass: string, toolA
 /**
  * Waits for a tool to finish, metering it as the client beside `processes`
  * (the services and Kafka) from now on: started right after the spawn, its CPU
- * time includes the JVM's start. A tool that fails is killed.
+ * time includes the JVM's start. If metering fails, the tool is killed.
  */
 export async function meterTool(
   tool: RunningTool,
   processes: (client: MeteredProcess) => MeteredProcess[],
 ): Promise<MeteredInterval & { output: string }> {
-  const meter = new ProcessMeter(processes({ role: 'client', pid: tool.pid }));
-  meter.begin();
+  let meter: ProcessMeter;
   try {
-    const output = await tool.output;
-    return { ...meter.end(), output };
+    meter = new ProcessMeter(processes({ role: 'client', pid: tool.pid }));
+    meter.begin();
   } catch (error) {
-    meter.end();
     tool.kill();
+    await tool.output.catch(() => undefined);
     throw error;
   }
+  const output = await tool.output;
+  return { ...meter.end(), output };
 }

@@ -1,11 +1,16 @@
 import { execFile, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** Set in the copy of the runner that lives in a network namespace of its own. */
-const insideVariable = 'HERALD_CHAOS_OWN_NETNS';
+/**
+ * The network namespace the runner started in, passed to its copy: the copy
+ * is in one of its own only if its namespace differs (an inherited variable
+ * alone could not tell, and a mistake would build the network on the host).
+ */
+const hostNamespaceVariable = 'HERALD_CHAOS_HOST_NETNS';
 const namespacePrefix = 'herald-chaos-';
 const bridge = 'hchaos0';
 const subnet = '10.213.0';
@@ -29,7 +34,7 @@ export class BrokerNetwork {
   /** Why this run cannot make the network, or undefined when it can. */
   static unavailableReason(): string | undefined {
     if (process.getuid?.() !== 0) return 'network namespaces need root';
-    if (process.env[insideVariable] !== '1') return 'the runner is not in a network namespace of its own';
+    if (!inOwnNamespace()) return 'the runner is not in a network namespace of its own';
     return undefined;
   }
 
@@ -83,7 +88,17 @@ export class BrokerNetwork {
 
   /** Removes the namespaces (after the brokers in them stopped). */
   async remove(): Promise<void> {
-    for (const namespace of this.namespaces.splice(0)) await ip('netns', 'del', namespace).catch(() => undefined);
+    this.namespaces.splice(0);
+    await BrokerNetwork.removeOwn();
+  }
+
+  /**
+   * Removes whatever network this process made, also when it was stopped
+   * before {@link create} returned: its namespaces are named after its pid.
+   */
+  static async removeOwn(): Promise<void> {
+    if (!inOwnNamespace()) return; // nothing was made, and the host's network is not ours to touch
+    await removeNamespaces((owner) => owner === process.pid);
     await ip('link', 'del', 'dev', bridge).catch(() => undefined);
   }
 
@@ -98,11 +113,12 @@ export class BrokerNetwork {
  * Runs this process again inside a new network namespace (its own loopback,
  * nothing else) and resolves with that copy's exit code; resolves undefined
  * when it is already inside one, or cannot make one (not root, no `unshare` or `ip`),
- * and this process should go on itself. Everything the run starts then lives
+ * and this process should go on itself. Callers with nothing to gain from the
+ * namespace (an external Kafka) do not call it: only loopback is reachable inside. Everything the run starts then lives
  * in namespaces it made: the machine's own network is never touched.
  */
 export async function runInOwnNetworkNamespace(log: (line: string) => void): Promise<number | undefined> {
-  if (process.env[insideVariable] === '1' || process.getuid?.() !== 0) return undefined;
+  if (inOwnNamespace() || process.getuid?.() !== 0) return undefined;
   try {
     // The probe needs what the copy and the network need: unshare, ip, and the right to use them.
     await run('unshare', ['--net', 'ip', 'link', 'set', 'dev', 'lo', 'up']);
@@ -122,13 +138,32 @@ export async function runInOwnNetworkNamespace(log: (line: string) => void): Pro
       ...process.execArgv,
       ...process.argv.slice(1),
     ],
-    { stdio: 'inherit', env: { ...process.env, [insideVariable]: '1' } },
+    { stdio: 'inherit', env: { ...process.env, [hostNamespaceVariable]: ownNamespace() } },
   );
-  // Ctrl-C reaches the copy too (same process group); it stops what it started and exits.
-  const forward = (name: NodeJS.Signals) => () => child.kill(name);
+  // Ctrl-C reaches the copy too (same process group); it stops what it started and exits. A SIGTERM
+  // is passed on, in case it was sent to this process alone (the copy ignores a repeat).
   process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', forward('SIGTERM'));
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  return new Promise((resolve) => {
+    child.on('error', (error) => {
+      log(`could not start the run in its namespace: ${error.message}`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+  });
+}
+
+function ownNamespace(): string {
+  return readlinkSync('/proc/self/ns/net');
+}
+
+function inOwnNamespace(): boolean {
+  const host = process.env[hostNamespaceVariable];
+  try {
+    return host !== undefined && ownNamespace() !== host;
+  } catch {
+    return false;
+  }
 }
 
 function vethOf(id: number): string {
@@ -144,8 +179,13 @@ async function ip(...args: string[]): Promise<void> {
   }
 }
 
-/** Namespaces of earlier runs whose runner is gone (killed before it could remove them). */
+/** Namespaces of earlier runs whose runner is gone, and any left with this pid (a reused one). */
 async function removeLeftoverNamespaces(): Promise<void> {
+  await removeNamespaces((owner) => owner === process.pid || !processExists(owner));
+}
+
+/** Removes the namespaces of this suite whose owner pid `matches`. */
+async function removeNamespaces(matches: (owner: number) => boolean): Promise<void> {
   let names: string[];
   try {
     names = readdirSync('/run/netns');
@@ -154,8 +194,7 @@ async function removeLeftoverNamespaces(): Promise<void> {
   }
   for (const name of names) {
     const owner = new RegExp(`^${namespacePrefix}(\\d+)-\\d+$`).exec(name)?.[1];
-    if (owner === undefined || Number(owner) === process.pid || processExists(Number(owner))) continue;
-    await ip('netns', 'del', name).catch(() => undefined);
+    if (owner !== undefined && matches(Number(owner))) await ip('netns', 'del', name).catch(() => undefined);
   }
 }
 

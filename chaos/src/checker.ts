@@ -6,7 +6,7 @@ export interface CheckOptions {
   /**
    * A message is "in flight" at a fault if it was delivered and not yet acked
    * then, or acked less than this long before (its ack may not be committed).
-   * @defaultValue 2000
+   * @defaultValue 1000 (the dispatchers' commit interval)
    */
   inflightWindowMillis?: number;
   /** Fail when duplicates exceed the in-flight bound (rolling restart). @defaultValue false */

@@ -16,7 +16,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ServiceProcess } from '@herald/devstack';
-import { LocalKafkaCluster, heraldHome, repoRoot } from '@herald/local-kafka';
+import { LocalKafkaCluster, ensureKafkaJars, heraldHome, repoRoot } from '@herald/local-kafka';
 import { BrokerNetwork, runInOwnNetworkNamespace } from './broker-network';
 import { markdownReport } from './report';
 import { type ScenarioResult, emptyResult, runScenario } from './scenario';
@@ -37,8 +37,12 @@ let cluster: LocalKafkaCluster | undefined;
 let network: BrokerNetwork | undefined;
 
 async function main(): Promise<number> {
-  const delegated = await runInOwnNetworkNamespace(say);
-  if (delegated !== undefined) return delegated;
+  if (!process.env.KAFKA_BROKERS) {
+    // Fetched here: inside the namespace there is no network to fetch them from.
+    await ensureKafkaJars(say);
+    const delegated = await runInOwnNetworkNamespace(say);
+    if (delegated !== undefined) return delegated;
+  }
   const args = process.argv.slice(2);
   const only = valueOf(args, '--only')?.split(',');
   const short = args.includes('--short');
@@ -155,20 +159,34 @@ function valueOf(args: string[], flag: string): string | undefined {
 
 /** Ctrl-C and SIGTERM stop every service and broker this run started before exiting. */
 function stopOnSignals(): void {
+  let stopping = false;
   for (const name of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(name, () => {
+    // `on`, not `once`: a second signal (one to the process group and one passed on by the runner
+    // outside the namespace) must not kill this process in the middle of its cleanup.
+    process.on(name, () => {
+      if (stopping) return;
+      stopping = true;
       say(`${name}: stopping everything`);
       void stopEverything().finally(() => process.exit(130));
     });
   }
 }
 
-/** Stops every service and broker of the run, then removes the brokers' network. */
+/**
+ * Stops every service and broker of the run, then removes the brokers' network;
+ * also what a start-up interrupted half-way left (from the cluster's state file
+ * and the namespaces named after this process).
+ */
 async function stopEverything(): Promise<void> {
   ServiceProcess.killAll();
-  await cluster?.stop({ removeData: true }).catch((error: unknown) => say(`stopping Kafka: ${String(error)}`));
+  const stopping = cluster
+    ? cluster.stop({ removeData: true })
+    : process.env.KAFKA_BROKERS
+      ? Promise.resolve()
+      : LocalKafkaCluster.stopLeftovers(chaosKafkaDir);
+  await stopping.catch((error: unknown) => say(`stopping Kafka: ${String(error)}`));
   cluster = undefined;
-  await network?.remove();
+  await (network?.remove() ?? BrokerNetwork.removeOwn());
   network = undefined;
 }
 
