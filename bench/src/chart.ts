@@ -1,5 +1,5 @@
 import { formatSize } from './payloads';
-import type { BenchReport, ScenarioOutcome } from './report';
+import { type BenchReport, type ScenarioOutcome, rowLabel } from './report';
 import type { ThroughputRow } from './scenario';
 
 /** Scenarios whose latency is publish to delivery, drawn in the latency panel. */
@@ -179,7 +179,7 @@ function latencyLines(scenarios: ScenarioOutcome[]): LatencyLine[] {
         const max = latency.maxMillis;
         return [
           {
-            label: `${s.name} ${[formatSize(row.messageBytes), row.variant].filter(Boolean).join(' ')}`,
+            label: `${s.name} ${rowLabel(row)}`,
             scenario: s.name,
             points: [latency.p50Millis, latency.p99Millis, latency.p999Millis, max].map((v) => Math.min(v, max)) as [
               number,

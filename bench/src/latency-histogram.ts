@@ -32,10 +32,6 @@ export class LatencyHistogram {
     this.histogram.recordValue(Math.max(1, micros));
   }
 
-  get count(): number {
-    return this.histogram.totalCount;
-  }
-
   summary(): LatencySummary {
     const millis = (micros: number) => micros / 1000;
     return {

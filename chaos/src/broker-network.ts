@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { promisify } from 'node:util';
+import { isAlive } from '@herald/local-kafka';
 
 const run = promisify(execFile);
 
@@ -181,7 +182,7 @@ async function ip(...args: string[]): Promise<void> {
 
 /** Namespaces of earlier runs whose runner is gone, and any left with this pid (a reused one). */
 async function removeLeftoverNamespaces(): Promise<void> {
-  await removeNamespaces((owner) => owner === process.pid || !processExists(owner));
+  await removeNamespaces((owner) => owner === process.pid || !isAlive(owner));
 }
 
 /** Removes the namespaces of this suite whose owner pid `matches`. */
@@ -195,14 +196,5 @@ async function removeNamespaces(matches: (owner: number) => boolean): Promise<vo
   for (const name of names) {
     const owner = new RegExp(`^${namespacePrefix}(\\d+)-\\d+$`).exec(name)?.[1];
     if (owner !== undefined && matches(Number(owner))) await ip('netns', 'del', name).catch(() => undefined);
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

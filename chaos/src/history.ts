@@ -97,7 +97,6 @@ export class History {
   readonly adminOps: AdminOpRecord[] = [];
   /** Free-form counters the clients keep (stream resends, reconnects...). */
   readonly counters = new Map<string, number>();
-  private lastDeliveryAt = 0;
 
   constructor(readonly scenario: string) {}
 
@@ -126,13 +125,12 @@ export class History {
 
   delivered(record: DeliveryRecord): DeliveryRecord {
     this.deliveries.push(record);
-    this.lastDeliveryAt = record.at;
     return record;
   }
 
   /** Time of the latest delivery (0 before any). */
   get latestDeliveryAt(): number {
-    return this.lastDeliveryAt;
+    return this.deliveries.at(-1)?.at ?? 0;
   }
 
   subscriptionCreated(record: SubscriptionRecord): void {
@@ -149,13 +147,6 @@ export class History {
 
   count(counter: string, by = 1): void {
     this.counters.set(counter, (this.counters.get(counter) ?? 0) + by);
-  }
-
-  /** Publishes neither acknowledged nor failed yet. */
-  get pendingPublishes(): number {
-    let pending = 0;
-    for (const record of this.publishes.values()) if (record.outcome === 'pending') pending++;
-    return pending;
   }
 
   /**

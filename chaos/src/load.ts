@@ -50,7 +50,6 @@ export class PublishLoad {
   private readonly unsettled = new Set<Promise<void>>();
   private outstanding = 0;
   private readonly payload = randomBytes(96).toString('base64');
-  throttledTicks = 0;
 
   constructor(private readonly options: PublishLoadOptions) {
     if (options.via.kind === 'sdk') {
@@ -89,10 +88,7 @@ export class PublishLoad {
   }
 
   private tick(): void {
-    if (this.outstanding >= (this.options.maxOutstanding ?? 3000)) {
-      this.throttledTicks++;
-      return;
-    }
+    if (this.outstanding >= (this.options.maxOutstanding ?? 3000)) return;
     this.carry += (this.options.rate * tickMillis) / 1000;
     const count = Math.floor(this.carry);
     this.carry -= count;
@@ -226,8 +222,6 @@ export interface SubscribeLoadOptions {
 export class SubscribeLoad {
   private readonly subscriber: Subscriber;
   private readonly timers = new Set<NodeJS.Timeout>();
-  errors: string[] = [];
-
   constructor(private readonly options: SubscribeLoadOptions) {
     this.subscriber = new Subscriber({
       endpoints: options.endpoints,
@@ -239,7 +233,6 @@ export class SubscribeLoad {
     });
     this.subscriber.on('message', (message) => this.onMessage(message));
     this.subscriber.on('error', (error) => {
-      this.errors.push(error.message);
       options.history.count(`subscriber error: ${error.codeName}`);
     });
   }

@@ -18,7 +18,7 @@ import {
   WatchRequest,
 } from '@herald/api';
 import { RawProto, Wire, garbage, mutate } from './protobuf';
-import { RawGrpc } from './raw-client';
+import { RawGrpc, codeName } from './raw-client';
 
 /** Where the fuzz goes: an endpoint of each service, and a topic and subscription of its own. */
 export interface FuzzTarget {
@@ -465,7 +465,7 @@ async function concurrent(
     const call = open();
     call.on('data', () => undefined);
     call.on('error', (error) => {
-      if (states[i] === 'OPEN') states[i] = String(error.code === 1 ? 'CANCELLED' : statusName(error.code));
+      if (states[i] === 'OPEN') states[i] = codeName(error.code);
     });
     return call;
   });
@@ -473,29 +473,6 @@ async function concurrent(
   const snapshot = [...states];
   for (const call of calls) call.cancel();
   for (const state of snapshot) record(state);
-}
-
-function statusName(code: number | undefined): string {
-  const names = [
-    'OK',
-    'CANCELLED',
-    'UNKNOWN',
-    'INVALID_ARGUMENT',
-    'DEADLINE_EXCEEDED',
-    'NOT_FOUND',
-    'ALREADY_EXISTS',
-    'PERMISSION_DENIED',
-    'RESOURCE_EXHAUSTED',
-    'FAILED_PRECONDITION',
-    'ABORTED',
-    'OUT_OF_RANGE',
-    'UNIMPLEMENTED',
-    'INTERNAL',
-    'UNAVAILABLE',
-    'DATA_LOSS',
-    'UNAUTHENTICATED',
-  ];
-  return code === undefined ? 'UNKNOWN' : (names[code] ?? String(code));
 }
 
 /** Runs `work` over `items`, `width` at a time. */

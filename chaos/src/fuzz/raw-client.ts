@@ -43,21 +43,10 @@ export class RawGrpc {
    * was still streaming (the normal state of Watch and Tail).
    */
   serverStream(path: string, request: Buffer, holdMillis: number): Promise<RawOutcome> {
-    return new Promise((resolve) => {
-      const call = this.client.makeServerStreamRequest(path, identity, identity, request, new grpc.Metadata());
-      let done = false;
-      const finish = (outcome: string) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        call.cancel();
-        resolve(outcome);
-      };
-      const timer = setTimeout(() => finish('OPEN'), holdMillis);
-      call.on('data', () => undefined);
-      call.on('error', (error: grpc.ServiceError) => finish(codeName(error.code)));
-      call.on('end', () => finish('OK'));
-    });
+    const call = this.client.makeServerStreamRequest(path, identity, identity, request, new grpc.Metadata());
+    const ending = watchEnding(call);
+    ending.holdFor(holdMillis);
+    return ending.outcome;
   }
 
   /**
@@ -66,30 +55,18 @@ export class RawGrpc {
    * when the server kept it open (then it is cancelled).
    */
   bidi(path: string, frames: Buffer[], holdMillis: number, gapMillis = 0): Promise<RawOutcome> {
-    return new Promise((resolve) => {
-      const call = this.client.makeBidiStreamRequest(path, identity, identity, new grpc.Metadata());
-      let done = false;
-      const finish = (outcome: string) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        call.cancel();
-        resolve(outcome);
-      };
-      let timer = setTimeout(() => finish('OPEN'), holdMillis + frames.length * gapMillis);
-      call.on('data', () => undefined);
-      call.on('error', (error: grpc.ServiceError) => finish(codeName(error.code)));
-      call.on('end', () => finish('OK'));
-      void (async () => {
-        for (const frame of frames) {
-          if (done) return;
-          call.write(frame);
-          if (gapMillis > 0) await new Promise((r) => setTimeout(r, gapMillis));
-        }
-        clearTimeout(timer);
-        timer = setTimeout(() => finish('OPEN'), holdMillis);
-      })();
-    });
+    const call = this.client.makeBidiStreamRequest(path, identity, identity, new grpc.Metadata());
+    const ending = watchEnding(call);
+    ending.holdFor(holdMillis + frames.length * gapMillis);
+    void (async () => {
+      for (const frame of frames) {
+        if (ending.done()) return;
+        call.write(frame);
+        if (gapMillis > 0) await new Promise((r) => setTimeout(r, gapMillis));
+      }
+      ending.holdFor(holdMillis);
+    })();
+    return ending.outcome;
   }
 
   /** Opens a bidi stream and returns it, for floods and churn. */
@@ -105,6 +82,35 @@ export class RawGrpc {
   close(): void {
     this.client.close();
   }
+}
+
+/**
+ * How a streaming call ends: its status when it ends by itself, or `OPEN` when
+ * the hold time set last runs out first (then it is cancelled).
+ */
+function watchEnding(call: grpc.ClientReadableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>) {
+  let done = false;
+  let timer: NodeJS.Timeout | undefined;
+  let resolve!: (outcome: RawOutcome) => void;
+  const outcome = new Promise<RawOutcome>((r) => (resolve = r));
+  const finish = (result: string) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    call.cancel();
+    resolve(result);
+  };
+  call.on('data', () => undefined);
+  call.on('error', (error: grpc.ServiceError) => finish(codeName(error.code)));
+  call.on('end', () => finish('OK'));
+  return {
+    outcome,
+    done: () => done,
+    holdFor(millis: number) {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish('OPEN'), millis);
+    },
+  };
 }
 
 export function codeName(code: number | undefined): string {

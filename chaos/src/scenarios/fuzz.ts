@@ -53,7 +53,7 @@ export const fuzz: Scenario = {
       },
       ctx.short ? 0.25 : 1,
     );
-    const peaks: Record<string, number> = {};
+    let peaks: Record<string, number> = {};
     try {
       for (const family of families) {
         await ctx.fault(`fuzz: ${family.name}`, 'inject', async () => {
@@ -63,13 +63,12 @@ export const fuzz: Scenario = {
             `${family.name}: ${result.requests} requests in ${result.millis} ms ${JSON.stringify(result.outcomes)}`,
           );
         });
-        Object.assign(peaks, maxOf(peaks, sampler.current()));
       }
       await ctx.sleep(2_000);
     } finally {
       monitoring = false;
       await monitor;
-      Object.assign(peaks, maxOf(peaks, sampler.stop()));
+      peaks = sampler.stop();
     }
     const after = Object.fromEntries(
       await Promise.all(services.map(async ({ name, process }) => [name, await checkHealth(process.address)] as const)),
@@ -103,12 +102,6 @@ export const fuzz: Scenario = {
     );
   },
 };
-
-function maxOf(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const out = { ...a };
-  for (const [name, value] of Object.entries(b)) out[name] = Math.max(out[name] ?? 0, value);
-  return out;
-}
 
 function fuzzTable(results: FuzzResult[]): string {
   const rows = results.map((r) => {

@@ -23,6 +23,16 @@ export interface TopicSpec {
 /** Where a subscription starts, or a seek goes. */
 export type StartAt = 'earliest' | 'latest' | Date;
 
+/** A {@link StartAt} as the `position` / `time` choice of Seek and Tail requests. */
+export function positionOrTime(at: StartAt) {
+  return at instanceof Date
+    ? { $case: 'time' as const, value: at }
+    : {
+        $case: 'position' as const,
+        value: at === 'earliest' ? Position.POSITION_EARLIEST : Position.POSITION_LATEST,
+      };
+}
+
 /** A subscription to create. Only `name` and `topic` are required. */
 export interface SubscriptionSpec {
   name: string;
@@ -100,7 +110,7 @@ export class Admin {
   }
 
   async createSubscription(spec: SubscriptionSpec): Promise<Subscription> {
-    const start = spec.startAt ?? 'latest';
+    const start = positionOrTime(spec.startAt ?? 'latest');
     const subscription = Subscription.fromPartial({
       name: spec.name,
       topic: spec.topic,
@@ -110,12 +120,9 @@ export class Admin {
       enableMessageOrdering: spec.enableMessageOrdering ?? false,
       filter: spec.filter ?? '',
       start:
-        start instanceof Date
-          ? { $case: 'startTime', value: start }
-          : {
-              $case: 'startPosition',
-              value: start === 'earliest' ? Position.POSITION_EARLIEST : Position.POSITION_LATEST,
-            },
+        start.$case === 'time'
+          ? { $case: 'startTime', value: start.value }
+          : { $case: 'startPosition', value: start.value },
     });
     return (await this.call((c) => c.createSubscription, { subscription })).subscription!;
   }
@@ -155,14 +162,7 @@ export class Admin {
 
   /** Moves a subscription to earliest, latest or a time, for every dispatcher. */
   async seek(subscription: string, to: StartAt): Promise<Subscription> {
-    const target =
-      to instanceof Date
-        ? { $case: 'time' as const, value: to }
-        : {
-            $case: 'position' as const,
-            value: to === 'earliest' ? Position.POSITION_EARLIEST : Position.POSITION_LATEST,
-          };
-    return (await this.call((c) => c.seek, { subscription, target })).subscription!;
+    return (await this.call((c) => c.seek, { subscription, target: positionOrTime(to) })).subscription!;
   }
 
   /**

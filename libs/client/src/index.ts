@@ -15,6 +15,7 @@ export {
   type SubscriptionSpec,
   type SubscriptionChanges,
   type StartAt,
+  positionOrTime,
   type RegistryEvent,
 } from './admin';
 export { HeraldClientError } from './client-error';

@@ -332,14 +332,17 @@ function isOutOfSequence(error: unknown, depth = 0): boolean {
 
 /** The messages of partitions that `written` does not confirm (no entry, or an error code). */
 function withoutConfirmed(sent: TopicMessages[], written: RecordMetadata[]): TopicMessages[] {
-  const confirmed = new Set(
-    written.filter((w) => w.errorCode === 0 && Number(w.baseOffset) >= 0).map((w) => `${w.topicName}\0${w.partition}`),
-  );
+  const confirmed = new Map<string, Set<number>>();
+  for (const w of written) {
+    if (w.errorCode !== 0 || Number(w.baseOffset) < 0) continue;
+    const partitions = confirmed.get(w.topicName) ?? new Set<number>();
+    confirmed.set(w.topicName, partitions.add(w.partition));
+  }
   return sent
-    .map(({ topic, messages }) => ({
-      topic,
-      messages: messages.filter((m) => !confirmed.has(`${topic}\0${m.partition}`)),
-    }))
+    .map(({ topic, messages }) => {
+      const partitions = confirmed.get(topic);
+      return { topic, messages: partitions ? messages.filter((m) => !partitions.has(m.partition ?? -1)) : messages };
+    })
     .filter(({ messages }) => messages.length > 0);
 }
 

@@ -35,13 +35,18 @@ export function murmur2(data: Buffer): number {
  * client would put it (the same key, the same partition, whoever produces it);
  * records without a key rotate over the partitions that have a leader.
  */
+/** A key's partition, as Kafka's Java client and kafkajs's default partitioner compute it. */
+export function partitionOfKey(key: Buffer, partitionCount: number): number {
+  return (murmur2(key) & 0x7fffffff) % partitionCount;
+}
+
 export const keyPartitioner: ICustomPartitioner = () => {
   let counter = Math.floor(Math.random() * 2 ** 30);
   return ({ partitionMetadata, message }) => {
     if (message.partition !== null && message.partition !== undefined) return message.partition;
     if (message.key !== null && message.key !== undefined) {
       const key = Buffer.isBuffer(message.key) ? message.key : Buffer.from(message.key);
-      return (murmur2(key) & 0x7fffffff) % partitionMetadata.length;
+      return partitionOfKey(key, partitionMetadata.length);
     }
     for (let tries = 0; tries < partitionMetadata.length; tries++) {
       const candidate = partitionMetadata[counter++ % partitionMetadata.length]!;
@@ -59,7 +64,7 @@ export class KeyPartitions {
   private readonly counters = new Map<string, number>();
 
   partitionOf(topic: string, key: string | null, partitionCount: number): number {
-    if (key !== null) return (murmur2(Buffer.from(key)) & 0x7fffffff) % partitionCount;
+    if (key !== null) return partitionOfKey(Buffer.from(key), partitionCount);
     const next = this.counters.get(topic) ?? Math.floor(Math.random() * partitionCount);
     this.counters.set(topic, next + 1);
     return next % partitionCount;

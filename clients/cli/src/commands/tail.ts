@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { Position, TailRequest } from '@herald/api';
-import { HeraldClientError, type StartAt } from '@herald/client';
+import { TailRequest } from '@herald/api';
+import { HeraldClientError, type StartAt, positionOrTime } from '@herald/client';
 import type { Command } from 'commander';
 import type { HeraldClients } from '../clients';
 import { type DataEncoding, messageJson, messageLine, viewOfProto } from '../format-messages';
@@ -34,13 +34,7 @@ export function registerTailCommand(program: Command, dependencies: CliDependenc
         const request = TailRequest.fromPartial({
           topic: topic as string,
           filter: options.filter ?? '',
-          start:
-            from instanceof Date
-              ? { $case: 'time', value: from }
-              : {
-                  $case: 'position',
-                  value: from === 'earliest' ? Position.POSITION_EARLIEST : Position.POSITION_LATEST,
-                },
+          start: positionOrTime(from),
         });
         if (!invocation.out.json) {
           const where = from instanceof Date ? formatTime(from) : from;

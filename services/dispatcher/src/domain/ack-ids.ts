@@ -21,12 +21,8 @@ export class AckIds {
 
   /** The delivery number an ack id stands for, or undefined for one this process did not issue for `scope`. */
   decode(scope: string, ackId: string): number | undefined {
-    const dot = ackId.indexOf('.');
-    if (dot <= 0 || dot > 12) return undefined;
-    const lease = ackId.slice(0, dot);
-    if (ackId.slice(dot + 1) !== this.mac(scope, lease)) return undefined;
-    const leaseId = parseInt(lease, 36);
-    return Number.isSafeInteger(leaseId) ? leaseId : undefined;
+    const leaseId = AckIds.leaseIdOf(ackId);
+    return leaseId !== undefined && ackId === this.encode(scope, leaseId) ? leaseId : undefined;
   }
 
   /** The delivery number an ack id claims, unverified: cheap, for a lookup that then compares the whole id. */
