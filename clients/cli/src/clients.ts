@@ -1,6 +1,6 @@
 import { credentials } from '@grpc/grpc-js';
 import { DispatcherServiceClient, type TailRequest, type TailResponse } from '@herald/api';
-import { Admin, Publisher, Subscriber, type SubscriberOptions } from '@herald/client';
+import { Admin, Publisher, Subscriber, type SubscriberOptions, heraldChannelOptions } from '@herald/client';
 import type { Endpoints } from './endpoints';
 
 /** The Admin calls the CLI makes. */
@@ -61,7 +61,7 @@ export function connectClients(endpoints: Endpoints, options: ConnectOptions): H
   const retry = { totalTimeoutMillis: options.retryTimeoutMillis };
   const dispatcher = (index: number) => {
     const address = endpoints.dispatcher[index % endpoints.dispatcher.length]!;
-    const client = new DispatcherServiceClient(address, credentials.createInsecure());
+    const client = new DispatcherServiceClient(address, credentials.createInsecure(), heraldChannelOptions);
     dispatchers.push(client);
     return client;
   };

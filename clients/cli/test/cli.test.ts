@@ -164,4 +164,18 @@ describe('herald CLI against the real services (3-broker Kafka)', function () {
     assert.deepEqual(shown.map((m) => m.data).sort(), ['alpha', 'beta', 'gamma']);
     for (const message of shown) assert.deepEqual(message.attributes, { kind: 'tail' });
   });
+
+  it('tail shows a message over the 4 MB that grpc-js allows by default', async () => {
+    const topic = uniqueName('cli-tail-big');
+    assert.equal((await herald(['topics', 'create', topic])).code, 0);
+    const big = 'b'.repeat(5 * 1024 * 1024);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'herald-cli-')), 'big.txt');
+    writeFileSync(file, `${big}\n`);
+    const published = await herald(['publish', topic, '--file', file]);
+    assert.equal(published.code, 0, published.stderr);
+    const tail = start(['tail', topic, '--from', 'earliest', '--count', '1', '--json']);
+    const ended = await tail.exited;
+    assert.equal(ended.code, 0, ended.stderr);
+    assert.equal(jsonLines(ended.stdout)[0]?.data, big);
+  });
 });

@@ -10,8 +10,11 @@ export interface ConnectionOptions {
   channelOptions?: ChannelOptions;
 }
 
-/** Options every Herald channel gets: room for 10 MB messages, and keepalive for long streams. */
-const defaultChannelOptions: ChannelOptions = {
+/**
+ * Options every Herald channel gets: room for 10 MB messages, and keepalive for
+ * long streams. For generated clients made without the SDK (as the CLI's Tail).
+ */
+export const heraldChannelOptions: ChannelOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
   'grpc.keepalive_time_ms': 30_000,
@@ -33,7 +36,7 @@ export class EndpointPool<C extends Client> {
   ) {
     if (options.endpoints.length === 0) throw new Error('at least one endpoint is required');
     const creds = options.credentials ?? credentials.createInsecure();
-    const channelOptions = { ...defaultChannelOptions, ...options.channelOptions };
+    const channelOptions = { ...heraldChannelOptions, ...options.channelOptions };
     // Start at a random instance so that many clients spread over the service.
     this.index = Math.floor(Math.random() * options.endpoints.length);
     this.clients = options.endpoints.map((endpoint) => new make(endpoint, creds, channelOptions));
