@@ -3,6 +3,17 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Herald runs on Node.js 24 (deploy/toolchain/node-version): the machine's node when it is that major
+# version, else the official binary from the npm registry under .herald/. Every recipe runs with it first
+# on PATH, and native addons (librdkafka) are built against its headers, with the system's libraries.
+NODE_BIN := $(shell deploy/toolchain/node.sh)
+ifeq ($(NODE_BIN),)
+$(error could not find or fetch Node.js $(shell cat deploy/toolchain/node-version))
+endif
+export PATH := $(NODE_BIN):$(PATH)
+export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
+export CKJS_LINKING := dynamic
+
 NPM_STAMP := node_modules/.installed
 LOCAL_KAFKA := node libs/local-kafka/dist/src/cli.js
 TEST_KAFKA_DIR := .herald/test/kafka
@@ -24,8 +35,11 @@ help:
 	@echo "make test    lint, unit tests, then integration tests against a real 3-broker Kafka"
 	@echo "make build | proto | proto-check | lint | fmt | kafka-jars | clean"
 
-$(NPM_STAMP): package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json clients/*/package.json bench/package.json chaos/package.json)
+$(NPM_STAMP): deploy/toolchain/node-version package.json package-lock.json $(wildcard libs/*/package.json services/*/package.json clients/*/package.json bench/package.json chaos/package.json)
+	deploy/toolchain/native-deps.sh
+	@# The first install builds librdkafka from source: about 2 minutes on 2 cores.
 	npm ci --no-audit --no-fund
+	@node -e "require('@confluentinc/kafka-javascript')" || { echo "the librdkafka build did not load; see the npm output above"; exit 1; }
 	@touch $@
 
 install: $(NPM_STAMP)

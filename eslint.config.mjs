@@ -25,8 +25,28 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@grpc/*', 'kafkajs', '@herald/api', '@herald/kafka', '@herald/grpc-server'],
+              group: ['@grpc/*', 'kafkajs', '@confluentinc/*', '@herald/api', '@herald/kafka', '@herald/grpc-server'],
               message: 'domain logic stays free of gRPC and Kafka',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Kafka is reached through libs/kafka alone, so the client library stays swappable (HERALD_KAFKA_CLIENT).
+    // Tests, the local cluster tooling, bench and chaos read Kafka with raw clients on purpose: an
+    // independent check, and the baselines Herald is measured against.
+    files: ['services/*/src/**/*.ts', 'clients/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    ignores: ['libs/kafka/**', 'libs/local-kafka/**', 'libs/testkit/**', 'services/*/src/domain/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['kafkajs', 'kafkajs/*', '@confluentinc/*', '@platformatic/kafka'],
+              message: 'Kafka is reached through @herald/kafka only',
             },
           ],
         },

@@ -6,6 +6,11 @@ export const commonEnv = {
     default: ['127.0.0.1:9092'],
     desc: 'Kafka bootstrap servers, comma-separated host:port',
   }),
+  HERALD_KAFKA_CLIENT: str({
+    default: 'librdkafka',
+    choices: ['librdkafka', 'kafkajs'],
+    desc: 'Kafka client library: librdkafka (native, the default) or kafkajs (pure JavaScript, no native build)',
+  }),
   HERALD_TOPIC_PREFIX: str({
     default: 'herald.',
     desc: 'Prefix of every Kafka topic and consumer group Herald creates',

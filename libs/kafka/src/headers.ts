@@ -3,10 +3,12 @@
  * names starting with `herald-` are Herald's and refused as attribute keys.
  */
 export const ReservedHeader = {
+  formatVersion: 'herald-format',
   messageId: 'herald-message-id',
   idempotencyKey: 'herald-idempotency-key',
   orderingKey: 'herald-ordering-key',
   publisher: 'herald-publisher',
+  traceParent: 'herald-traceparent',
   deadLetterSubscription: 'herald-dead-letter-subscription',
   deadLetterAttempts: 'herald-dead-letter-attempts',
   deadLetterMessageId: 'herald-dead-letter-message-id',

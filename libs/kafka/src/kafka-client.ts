@@ -1,42 +1,43 @@
 import type { Logger } from '@herald/logging';
-import { Kafka, type LogEntry, logLevel } from 'kafkajs';
+import type { DurableProducer, DurableProducerOptions } from './durable-producer';
+import type { GroupConsumer, GroupConsumerOptions } from './group-consumer';
+import { KafkajsClient } from './kafkajs/kafkajs-client';
+import { LibrdkafkaClient } from './librdkafka/librdkafka-client';
+import type { PartitionReader, PartitionReaderOptions } from './partition-reader';
+import type { TopicAdmin } from './topic-admin';
+import type { TransactionalWriter, TransactionalWriterOptions } from './transactional-log';
 
-// kafkajs warns at every producer creation about a partitioner change from 2019; Herald chose its partitioner.
-process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+/** The Kafka client libraries Herald runs on. */
+export const kafkaClientKinds = ['librdkafka', 'kafkajs'] as const;
+export type KafkaClientKind = (typeof kafkaClientKinds)[number];
 
-/** Options of {@link createKafka}. */
+/** Options of {@link createKafkaClient}. */
 export interface KafkaClientOptions {
   /** Bootstrap servers, `host:port`. */
   brokers: string[];
   /** Names this client in broker logs and quotas. */
   clientId: string;
-  /** kafkajs log lines go here, as structured lines under `component: kafkajs`. */
+  /** The client library's own lines go here, under `component: kafka`. */
   logger: Logger;
-  /** Per-request timeout in ms. @defaultValue 10 s */
-  requestTimeoutMillis?: number;
+  /** @defaultValue 'librdkafka' */
+  kind?: KafkaClientKind;
 }
 
 /**
- * A kafkajs client with Herald's settings. Everything Herald does with Kafka
- * goes through `libs/kafka`, so that the client library can be swapped later
- * without touching the services.
+ * Everything Herald does with Kafka, in Herald's words. Services get one of
+ * these and never see the client library under it.
  */
-export function createKafka(options: KafkaClientOptions): Kafka {
-  const log = options.logger.child({ component: 'kafkajs' });
-  return new Kafka({
-    clientId: options.clientId,
-    brokers: options.brokers,
-    connectionTimeout: 3_000,
-    requestTimeout: options.requestTimeoutMillis ?? 10_000,
-    // Bounded retries: a dead cluster must surface as UNAVAILABLE, not as a hang.
-    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
-    logLevel: logLevel.WARN,
-    logCreator: () => (entry: LogEntry) => {
-      const { message, ...fields } = entry.log;
-      const line = { namespace: entry.namespace, ...fields };
-      if (entry.level <= logLevel.ERROR) log.warn(line, message);
-      else if (entry.level === logLevel.WARN) log.info(line, message);
-      else log.debug(line, message);
-    },
-  });
+export interface KafkaClient {
+  readonly kind: KafkaClientKind;
+  topicAdmin(): TopicAdmin;
+  durableProducer(options?: DurableProducerOptions): DurableProducer;
+  groupConsumer(options: GroupConsumerOptions): GroupConsumer;
+  partitionReader(options: PartitionReaderOptions): PartitionReader;
+  transactionalWriter(options: TransactionalWriterOptions): TransactionalWriter;
+}
+
+/** A Kafka client on the chosen library: librdkafka unless `kind` says otherwise. */
+export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
+  const kind = options.kind ?? 'librdkafka';
+  return kind === 'kafkajs' ? new KafkajsClient(options) : new LibrdkafkaClient(options);
 }

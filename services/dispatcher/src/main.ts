@@ -1,6 +1,6 @@
 import { DispatcherServiceService } from '@herald/api';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
-import { DurableProducer, KafkaNames, TopicAdmin, createKafka } from '@herald/kafka';
+import { type KafkaClientKind, KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { RegistryWatcher } from '@herald/registry-watch';
 import { readDispatcherConfig } from './config';
@@ -13,15 +13,20 @@ runMain('dispatcher', async () => {
   const config = readDispatcherConfig();
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'dispatcher', level: config.LOG_LEVEL, instance: instanceId });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `herald-dispatcher-${instanceId}`, logger });
+  const kafka = createKafkaClient({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `herald-dispatcher-${instanceId}`,
+    logger,
+    kind: config.HERALD_KAFKA_CLIENT as KafkaClientKind,
+  });
   const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
-  const admin = new TopicAdmin(kafka, logger);
-  const producer = new DurableProducer(kafka, logger);
+  const admin = kafka.topicAdmin();
+  const producer = kafka.durableProducer();
   const watcher = new RegistryWatcher({ addresses: config.REGISTRY_ADDRESSES, logger });
   watcher.on('change', (change) => {
     if (change.kind === 'topic-deleted') {
-      producer.renew(); // the dead-letter producer
-      admin.renew();
+      producer.topicDeleted(names.topic(change.name)); // the dead-letter producer
+      admin.topicDeleted(names.topic(change.name));
     }
   });
   const dispatcher = new DispatcherService(watcher, {

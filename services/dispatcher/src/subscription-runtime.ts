@@ -1,9 +1,8 @@
 import { type Subscription, durationToMillis } from '@herald/api';
 import type { HeraldError } from '@herald/errors';
 import { parseFilter } from '@herald/filter';
-import type { KafkaNames, TopicAdmin } from '@herald/kafka';
+import type { KafkaClient, KafkaNames, TopicAdmin } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
-import type { Kafka } from 'kafkajs';
 import type { AckIds } from './domain/ack-ids';
 import { DeliveryEngine, type DeliveryPolicy, type DeliverySink } from './domain/delivery-engine';
 import type { FlowLimits } from './domain/flow-control';
@@ -25,7 +24,7 @@ export interface RuntimeSettings {
 
 /** What a runtime needs from the dispatcher process. */
 export interface RuntimeDeps {
-  kafka: Kafka;
+  kafka: KafkaClient;
   admin: TopicAdmin;
   names: KafkaNames;
   logger: Logger;

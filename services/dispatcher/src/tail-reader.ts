@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { NotFoundError } from '@herald/errors';
 import type { Filter } from '@herald/filter';
-import { type KafkaNames, type PartitionOffset, type TopicAdmin, toHeraldError } from '@herald/kafka';
+import { type KafkaClient, type KafkaNames, type PartitionOffset, type TopicAdmin, toHeraldError } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
-import type { Kafka } from 'kafkajs';
 import type { InboundMessage } from './domain/inbound-message';
-import { toInboundMessage } from './kafka/inbound-record';
+import { toInboundMessages } from './kafka/inbound-record';
 
 /** Where a tail starts. */
 export type TailStart = { kind: 'latest' } | { kind: 'earliest' } | { kind: 'time'; timeMillis: number };
@@ -22,15 +20,15 @@ export interface TailSink {
 
 /** What a tail needs from the dispatcher process. */
 export interface TailDeps {
-  kafka: Kafka;
+  kafka: KafkaClient;
   admin: TopicAdmin;
   names: KafkaNames;
   logger: Logger;
 }
 
 /**
- * An ephemeral read of a topic: a consumer group of its own that commits
- * nothing, removed when the caller goes away. Slow callers pause the fetch
+ * An ephemeral read of a topic from given offsets: no consumer group, nothing
+ * committed, gone when the caller goes away. Slow callers pause the fetch
  * instead of growing memory.
  */
 export async function tailTopic(
@@ -43,46 +41,29 @@ export async function tailTopic(
   const kafkaTopic = deps.names.topic(topic);
   if ((await deps.admin.partitionCount(kafkaTopic)) === undefined) throw new NotFoundError('topic', topic);
   const starts = await startOffsets(deps.admin, kafkaTopic, start);
-  const groupId = `${deps.names.prefix}tail.${randomBytes(6).toString('hex')}`;
-  const consumer = deps.kafka.consumer({ groupId, maxWaitTimeInMs: 50, allowAutoTopicCreation: false });
-  const positioned = new Set<number>();
   let paused = false;
+  const reader = deps.kafka.partitionReader({
+    topic: kafkaTopic,
+    start: starts.map(({ partition, offset }) => ({ partition, offset: Number(offset) })),
+    records: (_partition, records) => {
+      const messages = toInboundMessages(records, deps.logger).filter((message) => filter.matches(message.attributes));
+      if (messages.length > 0 && !sink.write(messages) && !paused) {
+        paused = true;
+        reader.pause();
+        void sink.drained().then(() => {
+          paused = false;
+          reader.resume();
+        });
+      }
+    },
+  });
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topic: kafkaTopic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, isStale, resolveOffset }) => {
-        if (isStale()) return;
-        const target = Number(starts.find((s) => s.partition === batch.partition)?.offset ?? 0);
-        if (!positioned.has(batch.partition)) {
-          positioned.add(batch.partition);
-          if (Number(batch.firstOffset() ?? target) !== target) {
-            consumer.seek({ topic: kafkaTopic, partition: batch.partition, offset: String(target) });
-            return;
-          }
-        }
-        const messages = batch.messages
-          .filter((record) => Number(record.offset) >= target)
-          .map((record) => toInboundMessage(batch.partition, record))
-          .filter((message) => filter.matches(message.attributes));
-        resolveOffset(batch.lastOffset());
-        if (messages.length > 0 && !sink.write(messages) && !paused) {
-          paused = true;
-          consumer.pause([{ topic: kafkaTopic }]);
-          void sink.drained().then(() => {
-            paused = false;
-            consumer.resume([{ topic: kafkaTopic }]);
-          });
-        }
-      },
-    });
+    await reader.start();
     await sink.closed;
   } catch (error) {
     throw toHeraldError(error, `tailing ${topic}`);
   } finally {
-    await consumer.disconnect().catch(() => undefined);
-    await deps.admin.deleteGroup(groupId);
+    await reader.stop();
   }
 }
 

@@ -1,6 +1,6 @@
 import { PublisherServiceService } from '@herald/api';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
-import { DurableProducer, KafkaNames, createKafka } from '@herald/kafka';
+import { type KafkaClientKind, KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { RegistryWatcher } from '@herald/registry-watch';
 import { readPublisherConfig } from './config';
@@ -14,20 +14,26 @@ runMain('publisher', async () => {
   const config = readPublisherConfig();
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'publisher', level: config.LOG_LEVEL, instance: instanceId });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `herald-publisher-${instanceId}`, logger });
-  const producer = new DurableProducer(kafka, logger, {
+  const kafka = createKafkaClient({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `herald-publisher-${instanceId}`,
+    logger,
+    kind: config.HERALD_KAFKA_CLIENT as KafkaClientKind,
+  });
+  const producer = kafka.durableProducer({
     lingerMillis: config.PUBLISHER_LINGER_MS,
     lanes: config.PUBLISHER_KAFKA_PRODUCERS,
     sendTimeoutMillis: config.PUBLISHER_ACK_TIMEOUT_MS,
   });
+  const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
   const watcher = new RegistryWatcher({ addresses: config.REGISTRY_ADDRESSES, logger });
   watcher.on('change', (change) => {
-    if (change.kind === 'topic-deleted') producer.renew();
+    if (change.kind === 'topic-deleted') producer.topicDeleted(names.topic(change.name));
   });
   const publisher = new PublishService({
     producer,
     topics: new TopicDirectory(watcher),
-    names: new KafkaNames(config.HERALD_TOPIC_PREFIX),
+    names,
     budget: new InflightBudget(config.PUBLISHER_MAX_INFLIGHT_BYTES),
     ids: new MessageIdGenerator(),
     limits: {

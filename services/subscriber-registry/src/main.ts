@@ -1,6 +1,6 @@
 import { SubscriberRegistryServiceService } from '@herald/api';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
-import { KafkaNames, TopicAdmin, createKafka } from '@herald/kafka';
+import { type KafkaClientKind, KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { readRegistryConfig } from './config';
 import { registryHandlers } from './grpc/registry-handlers';
@@ -11,15 +11,19 @@ runMain('subscriber-registry', async () => {
   const config = readRegistryConfig();
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'subscriber-registry', level: config.LOG_LEVEL, instance: instanceId });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `herald-registry-${instanceId}`, logger });
+  const kafka = createKafkaClient({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `herald-registry-${instanceId}`,
+    logger,
+    kind: config.HERALD_KAFKA_CLIENT as KafkaClientKind,
+  });
   const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
-  const admin = new TopicAdmin(kafka, logger);
+  const admin = kafka.topicAdmin();
   const log = new RegistryLog({
     kafka,
     admin,
     names,
     logger,
-    instanceId,
     replicationFactor: config.REGISTRY_REPLICATION_FACTOR,
   });
   const registry = new RegistryService({

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { NotFoundError } from '@herald/errors';
-import { type DurableProducer, type KafkaNames, type OutgoingRecord, ReservedHeader } from '@herald/kafka';
+import { type DurableProducer, type KafkaNames, encodeHeraldRecord } from '@herald/kafka';
 import type { InboundMessage } from '../domain/inbound-message';
 
 /**
@@ -26,23 +26,21 @@ export class DeadLetterPublisher {
     message: InboundMessage,
     attempts: number,
   ): Promise<void> {
-    const headers: Record<string, string> = {
-      ...message.attributes,
-      [ReservedHeader.messageId]: `${this.token}-${(this.next++).toString(36)}`,
-      [ReservedHeader.publisher]: `dispatcher-${this.token}`,
-      [ReservedHeader.deadLetterSubscription]: subscription,
-      [ReservedHeader.deadLetterAttempts]: String(attempts),
-      [ReservedHeader.deadLetterMessageId]: message.messageId,
-      [ReservedHeader.deadLetterPublishTime]: new Date(message.publishTimeMillis).toISOString(),
-    };
-    if (message.orderingKey) headers[ReservedHeader.orderingKey] = message.orderingKey;
-    if (message.idempotencyKey) headers[ReservedHeader.idempotencyKey] = message.idempotencyKey;
-    const record: OutgoingRecord = {
-      key: message.orderingKey || message.idempotencyKey || null,
-      value: message.data,
-      headers,
-      timestamp: Date.now(),
-    };
+    const record = encodeHeraldRecord({
+      messageId: `${this.token}-${(this.next++).toString(36)}`,
+      data: message.data,
+      attributes: message.attributes,
+      orderingKey: message.orderingKey,
+      idempotencyKey: message.idempotencyKey,
+      publishTimeMillis: Date.now(),
+      publisher: `dispatcher-${this.token}`,
+      deadLetter: {
+        subscription,
+        attempts,
+        messageId: message.messageId,
+        publishTimeMillis: message.publishTimeMillis,
+      },
+    });
     const partitions = await this.partitionsOf(deadLetterTopic);
     // Until the topic exists again the message stays unsettled; the engine retries the publish.
     if (partitions === undefined)

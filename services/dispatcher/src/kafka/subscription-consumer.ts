@@ -1,8 +1,16 @@
-import { type KafkaNames, type PartitionOffset, type TopicAdmin, toHeraldError } from '@herald/kafka';
+import type {
+  CommittedOffset,
+  ConsumedRecord,
+  GroupConsumer,
+  KafkaClient,
+  KafkaNames,
+  OffsetCommit,
+  PartitionOffset,
+  TopicAdmin,
+} from '@herald/kafka';
 import type { Logger } from '@herald/logging';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { DeliveryEngine } from '../domain/delivery-engine';
-import { toInboundMessage } from './inbound-record';
+import { toInboundMessages } from './inbound-record';
 
 /** Where a subscription starts, from the registry: what a partition without a usable commit uses. */
 export interface StartInfo {
@@ -14,7 +22,7 @@ export interface StartInfo {
 
 /** Options of {@link SubscriptionConsumer}. */
 export interface SubscriptionConsumerOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   admin: TopicAdmin;
   names: KafkaNames;
   logger: Logger;
@@ -51,7 +59,7 @@ interface CommitMetadata {
  * and commits what the engine has settled.
  */
 export class SubscriptionConsumer {
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private readonly kafkaTopic: string;
   private readonly phases = new Map<number, Phase>();
   private readonly lastCommitted = new Map<number, number>();
@@ -64,49 +72,34 @@ export class SubscriptionConsumer {
 
   constructor(private readonly options: SubscriptionConsumerOptions) {
     this.kafkaTopic = options.names.topic(options.topic);
-    this.consumer = options.kafka.consumer({
+    this.consumer = options.kafka.groupConsumer({
       groupId: options.names.subscriptionGroup(options.subscription),
-      sessionTimeout: options.sessionTimeoutMillis,
-      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMillis / 5)),
-      rebalanceTimeout: Math.max(options.sessionTimeoutMillis * 2, 20_000),
-      maxWaitTimeInMs: 50,
-      allowAutoTopicCreation: false,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 3_000 },
+      topic: this.kafkaTopic,
+      sessionTimeoutMillis: options.sessionTimeoutMillis,
+      handlers: {
+        assigned: (partitions) => this.onAssignment(partitions),
+        // Hand-over: commit what is settled before the partitions move.
+        revoking: () => this.commit(),
+        records: (partition, records) => this.onRecords(partition, records),
+      },
     });
   }
 
   async start(): Promise<void> {
-    const { events } = this.consumer;
-    this.consumer.on(events.GROUP_JOIN, ({ payload }) =>
-      this.onAssignment(payload.memberAssignment[this.kafkaTopic] ?? []),
-    );
-    // Hand-over: commit what is settled before the partitions move.
-    this.consumer.on(events.REBALANCING, () => void this.commit());
-    this.consumer.on(events.CRASH, ({ payload }) =>
-      this.options.logger.warn({ err: payload.error, restart: payload.restart }, 'subscription consumer crashed'),
-    );
+    this.running = true;
     try {
-      await this.consumer.connect();
-      await this.consumer.subscribe({ topic: this.kafkaTopic, fromBeginning: true });
-      this.running = true;
-      await this.consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 4,
-        eachBatch: (payload) => this.onBatch(payload),
-      });
+      await this.consumer.start();
     } catch (error) {
-      await this.consumer.disconnect().catch(() => undefined);
-      throw toHeraldError(error, `starting the consumer of ${this.options.subscription}`);
+      this.running = false;
+      throw error;
     }
   }
 
   /** Commits what is settled, then leaves the group so the partitions move to other dispatchers. */
   async stop(): Promise<void> {
     if (!this.running) return;
-    await this.commit();
+    await this.consumer.stop(); // commits through `revoking` first
     this.running = false;
-    await this.consumer.disconnect().catch(() => undefined);
   }
 
   /** Called on the engine's timer: resumes partitions that drained. */
@@ -116,7 +109,7 @@ export class SubscriptionConsumer {
       const engine = this.options.engine;
       if (engine.held(partition) < maxHeldPerPartition / 2 && engine.held() < maxHeldTotal / 2) {
         this.paused.delete(partition);
-        this.consumer.resume([{ topic: this.kafkaTopic, partitions: [partition] }]);
+        this.consumer.resume([partition]);
       }
     }
   }
@@ -146,8 +139,8 @@ export class SubscriptionConsumer {
       this.phases.set(partition, { kind: 'seeking', target, deliverFrom: target });
       this.seekRevisions.set(partition, seek.revision);
       this.lastCommitted.delete(partition);
-      this.consumer.seek({ topic: this.kafkaTopic, partition, offset: String(target) });
-      if (this.paused.delete(partition)) this.consumer.resume([{ topic: this.kafkaTopic, partitions: [partition] }]);
+      this.consumer.seek(partition, target);
+      if (this.paused.delete(partition)) this.consumer.resume([partition]);
     }
     this.options.logger.info({ revision: seek.revision, partitions: [...this.phases.keys()] }, 'applied seek');
     await this.commit();
@@ -164,15 +157,14 @@ export class SubscriptionConsumer {
     }
     for (const partition of assigned)
       if (!this.phases.has(partition)) this.phases.set(partition, { kind: 'resolving' });
-    // kafkajs forgets pauses across a rebalance; batches re-apply them.
+    // A new assignment starts unpaused; the next batches pause again what is still full.
     this.paused.clear();
     this.generationFacts = undefined;
     this.options.logger.info({ partitions: [...assigned].sort((a, b) => a - b) }, 'partitions assigned');
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (!isRunning() || isStale()) return;
-    const partition = batch.partition;
+  private async onRecords(partition: number, records: ConsumedRecord[]): Promise<void> {
+    if (!this.running || records.length === 0) return;
     let phase = this.phases.get(partition);
     if (!phase) {
       phase = { kind: 'resolving' };
@@ -185,34 +177,30 @@ export class SubscriptionConsumer {
       this.options.engine.assignPartition(partition, deliverFrom);
       this.seekRevisions.set(partition, seekRevision);
       this.phases.set(partition, { kind: 'seeking', target: historyFrom, deliverFrom });
-      this.consumer.seek({ topic: this.kafkaTopic, partition, offset: String(historyFrom) });
+      this.consumer.seek(partition, historyFrom);
       return;
     }
     if (phase.kind === 'seeking') {
-      const first = Number(batch.firstOffset() ?? batch.lastOffset());
-      if (first < phase.target) return; // fetched before the seek took effect
+      if (records[0]!.offset < phase.target) return; // fetched before the seek took effect
       phase = { kind: 'live', deliverFrom: phase.deliverFrom };
       this.phases.set(partition, phase);
     }
     const deliverFrom = phase.deliverFrom;
     const history = [];
     const live = [];
-    for (const record of batch.messages) {
-      const message = toInboundMessage(partition, record);
+    for (const message of toInboundMessages(records, this.options.logger)) {
       if (message.offset < deliverFrom) history.push(message);
       else live.push(message);
     }
     if (history.length > 0) this.options.engine.observeHistory(history);
     if (live.length > 0) this.options.engine.receive(live);
-    resolveOffset(batch.lastOffset());
     const engine = this.options.engine;
     if (engine.held(partition) >= this.options.maxHeldPerPartition || engine.held() >= this.options.maxHeldTotal) {
       if (!this.paused.has(partition)) {
         this.paused.add(partition);
-        this.consumer.pause([{ topic: this.kafkaTopic, partitions: [partition] }]);
+        this.consumer.pause([partition]);
       }
     }
-    await heartbeat();
   }
 
   private async resolveStart(
@@ -273,16 +261,16 @@ export class SubscriptionConsumer {
 
   private async commitOnce(): Promise<void> {
     const createRevision = this.options.startInfo().createRevision;
-    const offsets = [];
+    const offsets: OffsetCommit[] = [];
     for (const [partition, offset] of this.options.engine.commitPoints()) {
       if (this.lastCommitted.get(partition) === offset) continue;
       const metadata: CommitMetadata = { c: createRevision, s: this.seekRevisions.get(partition) ?? '-1' };
-      offsets.push({ topic: this.kafkaTopic, partition, offset: String(offset), metadata: JSON.stringify(metadata) });
+      offsets.push({ partition, offset, metadata: JSON.stringify(metadata) });
     }
     if (offsets.length === 0) return;
     try {
-      await this.consumer.commitOffsets(offsets);
-      for (const { partition, offset } of offsets) this.lastCommitted.set(partition, Number(offset));
+      await this.consumer.commit(offsets);
+      for (const { partition, offset } of offsets) this.lastCommitted.set(partition, offset);
     } catch (error) {
       // A rebalance in progress or a moving coordinator: the next tick commits again.
       this.options.logger.debug({ err: error }, 'commit failed; will retry');
@@ -291,7 +279,7 @@ export class SubscriptionConsumer {
 }
 
 interface GenerationFacts {
-  committed: Map<number, PartitionOffset & { metadata: string | null }>;
+  committed: Map<number, CommittedOffset>;
   earliest: PartitionOffset[];
   windowStart: PartitionOffset[] | undefined;
 }

@@ -1,8 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { UnavailableError } from '@herald/errors';
-import { type KafkaNames, type TopicAdmin, toHeraldError } from '@herald/kafka';
+import type {
+  ConsumedRecord,
+  KafkaClient,
+  KafkaNames,
+  PartitionReader,
+  TopicAdmin,
+  TransactionalWriter,
+} from '@herald/kafka';
 import type { Logger } from '@herald/logging';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { decodeEvent, encodeEvent, type LogRecord } from '../domain/registry-events';
 
 /** One record as read back, with where and when it was written. */
@@ -16,11 +21,10 @@ export interface ReadRecord {
 
 /** Options of {@link RegistryLog}. */
 export interface RegistryLogOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   admin: TopicAdmin;
   names: KafkaNames;
   logger: Logger;
-  instanceId: string;
   /** Replication factor of the log topic; 0 means min(3, brokers). */
   replicationFactor: number;
 }
@@ -40,24 +44,14 @@ const commandIdHeader = 'herald-command-id';
  */
 export class RegistryLog {
   private readonly topic: string;
-  private readonly consumer: Consumer;
-  private producer: Producer | undefined;
+  private reader: PartitionReader | undefined;
+  private writer: TransactionalWriter | undefined;
   /** Next offset the consumer will read. */
   private position = 0n;
   private readonly positionWaiters: Array<{ offset: bigint; resolve: () => void }> = [];
-  private running = false;
 
   constructor(private readonly options: RegistryLogOptions) {
     this.topic = options.names.registryLog();
-    // A group of its own, never committed: each instance reads the whole log, from the start, every time.
-    this.consumer = options.kafka.consumer({
-      groupId: `${options.names.prefix}registry-reader.${options.instanceId}.${randomBytes(4).toString('hex')}`,
-      readUncommitted: false,
-      sessionTimeout: 30_000,
-      // A fetch returns as soon as a record arrives; this only bounds how often an idle log is polled.
-      maxWaitTimeInMs: 500,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 },
-    });
   }
 
   get logTopic(): string {
@@ -83,38 +77,27 @@ export class RegistryLog {
         'unclean.leader.election.enable': 'false',
       },
     });
-    const { events } = this.consumer;
-    this.consumer.on(events.END_BATCH_PROCESS, ({ payload }) => {
-      // Includes batches of only transaction markers, which never reach eachBatch.
-      this.advance(BigInt(payload.lastOffset) + 1n);
-    });
-    this.consumer.on(events.CRASH, ({ payload }) => {
-      this.options.logger.error({ err: payload.error }, 'registry log reader crashed; kafkajs restarts it');
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    this.running = true;
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          const header = message.headers?.[commandIdHeader];
-          apply({
-            record: { key: message.key?.toString('utf8') ?? '', event: decodeEvent(message.value) },
-            offset: message.offset,
-            timeMillis: Number(message.timestamp),
-            commandId: header === undefined ? undefined : header.toString(),
-          });
-          this.advance(BigInt(message.offset) + 1n);
+    // Each instance reads the whole log, from the start, every time: no group, nothing committed.
+    this.reader = this.options.kafka.partitionReader({
+      topic: this.topic,
+      start: [{ partition: 0, offset: 0 }],
+      readCommitted: true,
+      records: (_partition, records) => {
+        for (const record of records) {
+          this.applyRecord(record, apply);
+          this.advance(BigInt(record.offset) + 1n);
         }
       },
+      // Also past transaction markers, which reach no `records`.
+      caughtUp: (_partition, offset) => this.advance(BigInt(offset)),
     });
+    await this.reader.start();
     await this.catchUp(120_000);
   }
 
   /** Resolves once every record committed before the call has been applied. */
   async catchUp(timeoutMillis = 10_000): Promise<void> {
-    const [end] = await this.options.admin.latestOffsets(this.topic);
+    const [end] = await this.options.admin.latestOffsets(this.topic, { committedOnly: true });
     await this.waitApplied(BigInt(end?.offset ?? '0') - 1n, timeoutMillis);
   }
 
@@ -139,26 +122,13 @@ export class RegistryLog {
    * wrote in between.
    */
   async acquireWriter(): Promise<void> {
-    if (!this.producer) {
-      const producer = this.options.kafka.producer({
+    if (!this.writer) {
+      const writer = this.options.kafka.transactionalWriter({
         transactionalId: `${this.options.names.prefix}registry-writer`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        transactionTimeout: 30_000,
-        allowAutoTopicCreation: false,
-        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000 },
+        topic: this.topic,
       });
-      try {
-        await producer.connect();
-        // kafkajs sends the transactional InitProducerId (the call that fences the other instances) only
-        // when the first transaction begins. It must happen before catching up, so begin one here.
-        const fence = await producer.transaction();
-        await fence.abort();
-      } catch (error) {
-        await producer.disconnect().catch(() => undefined);
-        throw toHeraldError(error, 'starting the registry writer');
-      }
-      this.producer = producer;
+      await writer.start();
+      this.writer = writer;
     }
     await this.catchUp();
   }
@@ -171,40 +141,49 @@ export class RegistryLog {
    * records made it (by `commandId`) before trying again.
    */
   async commit(records: LogRecord[], commandId: string): Promise<bigint> {
-    const producer = this.producer;
-    if (!producer) throw new UnavailableError('registry writer not acquired');
+    const writer = this.writer;
+    if (!writer) throw new UnavailableError('registry writer not acquired');
     try {
-      const transaction = await producer.transaction();
-      try {
-        const written = await transaction.send({
-          topic: this.topic,
-          acks: -1,
-          messages: records.map((record) => ({
-            key: record.key,
-            value: record.event ? encodeEvent(record.event) : null,
-            headers: { [commandIdHeader]: commandId },
-          })),
-        });
-        await transaction.commit();
-        const base = BigInt(written[0]?.baseOffset ?? '-1');
-        return base + BigInt(records.length - 1);
-      } catch (error) {
-        await transaction.abort().catch(() => undefined);
-        throw error;
-      }
+      return await writer.commit(
+        records.map((record) => ({
+          key: record.key,
+          value: record.event ? encodeEvent(record.event) : null,
+          headers: { [commandIdHeader]: commandId },
+          timestamp: Date.now(),
+        })),
+      );
     } catch (error) {
-      this.producer = undefined;
-      await producer.disconnect().catch(() => undefined);
       // Fenced by another instance, or Kafka trouble: either way the writer retries from acquireWriter.
+      this.writer = undefined;
       throw new UnavailableError(`registry log write failed: ${(error as Error).message}`, { cause: error });
     }
   }
 
   async stop(): Promise<void> {
-    if (this.running) await this.consumer.disconnect().catch(() => undefined);
-    this.running = false;
-    await this.producer?.disconnect().catch(() => undefined);
-    this.producer = undefined;
+    await this.reader?.stop();
+    this.reader = undefined;
+    await this.writer?.stop();
+    this.writer = undefined;
+  }
+
+  /** A record the log cannot read (another format, or corrupt) is skipped and logged, never a crash loop. */
+  private applyRecord(record: ConsumedRecord, apply: (record: ReadRecord) => void): void {
+    let event;
+    try {
+      event = decodeEvent(record.value);
+    } catch (error) {
+      this.options.logger.error(
+        { offset: record.offset, err: error },
+        'registry log record skipped: not an event this build can read',
+      );
+      return;
+    }
+    apply({
+      record: { key: record.key?.toString('utf8') ?? '', event },
+      offset: String(record.offset),
+      timeMillis: record.timestampMillis,
+      commandId: record.headers[commandIdHeader]?.toString(),
+    });
   }
 
   private advance(next: bigint): void {

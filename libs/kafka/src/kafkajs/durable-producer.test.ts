@@ -3,7 +3,8 @@ import { InternalError, UnavailableError } from '@herald/errors';
 import { silentLogger } from '@herald/logging';
 import type { Kafka, ProducerBatch, ProducerConfig } from 'kafkajs';
 import sinon from 'sinon';
-import { DurableProducer, type DurableProducerOptions, type OutgoingRecord } from './durable-producer';
+import type { OutgoingRecord } from '../consumed-record';
+import { KafkajsDurableProducer, type KafkajsDurableProducerOptions } from './durable-producer';
 
 /** How a fake producer answers one sendBatch. */
 type SendBehaviour = (batch: ProducerBatch, producer: FakeProducer) => Promise<unknown>;
@@ -127,8 +128,11 @@ async function until(condition: () => boolean, description: string): Promise<voi
   }
 }
 
-async function connected(kafka: FakeKafka, options: DurableProducerOptions = {}): Promise<DurableProducer> {
-  const producer = new DurableProducer(kafka.asKafka(), silentLogger(), options);
+async function connected(
+  kafka: FakeKafka,
+  options: KafkajsDurableProducerOptions = {},
+): Promise<KafkajsDurableProducer> {
+  const producer = new KafkajsDurableProducer(kafka.asKafka(), silentLogger(), options);
   await producer.connect();
   return producer;
 }
@@ -140,7 +144,7 @@ function connectionError(): Error {
   });
 }
 
-describe('DurableProducer', () => {
+describe('KafkajsDurableProducer', () => {
   describe('connect', () => {
     it('creates one idempotent producer per lane, one request in flight each, no topic auto-creation', async () => {
       const kafka = new FakeKafka();

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '@herald/logging';
+import { Kafka, type LogEntry, logLevel } from 'kafkajs';
+import type { DurableProducer, DurableProducerOptions } from '../durable-producer';
+import type { GroupConsumer, GroupConsumerOptions } from '../group-consumer';
+import type { KafkaClient, KafkaClientOptions } from '../kafka-client';
+import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
+import type { TopicAdmin } from '../topic-admin';
+import type { TransactionalWriter, TransactionalWriterOptions } from '../transactional-log';
+import { KafkajsDurableProducer } from './durable-producer';
+import { KafkajsGroupConsumer } from './group-consumer';
+import { KafkajsPartitionReader } from './partition-reader';
+import { KafkajsTopicAdmin } from './topic-admin';
+import { KafkajsTransactionalWriter } from './transactional-writer';
+
+// kafkajs warns at every producer creation about a partitioner change from 2019; Herald chose its partitioner.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+/**
+ * Herald's Kafka access on kafkajs: one kafkajs `Kafka` with Herald's
+ * timeouts, retries and logging, shared by every producer, consumer and admin
+ * this client hands out.
+ */
+export class KafkajsClient implements KafkaClient {
+  readonly kind = 'kafkajs';
+  private readonly kafka: Kafka;
+  private readonly logger: Logger;
+  private admin: KafkajsTopicAdmin | undefined;
+
+  constructor(private readonly options: KafkaClientOptions) {
+    this.logger = options.logger;
+    this.kafka = createKafka(options);
+  }
+
+  /** The client's one admin, created at first use. */
+  topicAdmin(): TopicAdmin {
+    this.admin ??= new KafkajsTopicAdmin(this.kafka, this.logger);
+    return this.admin;
+  }
+
+  durableProducer(options: DurableProducerOptions = {}): DurableProducer {
+    return new KafkajsDurableProducer(this.kafka, this.logger, options);
+  }
+
+  groupConsumer(options: GroupConsumerOptions): GroupConsumer {
+    return new KafkajsGroupConsumer(this.kafka, this.logger, options);
+  }
+
+  partitionReader(options: PartitionReaderOptions): PartitionReader {
+    // kafkajs reads only through consumer groups: each reader gets a throwaway one of its own.
+    const groupId = `herald-reader.${this.options.clientId}.${randomBytes(6).toString('hex')}`;
+    return new KafkajsPartitionReader(this.kafka, this.logger, groupId, options);
+  }
+
+  transactionalWriter(options: TransactionalWriterOptions): TransactionalWriter {
+    return new KafkajsTransactionalWriter(this.kafka, options);
+  }
+}
+
+function createKafka(options: KafkaClientOptions): Kafka {
+  const log = options.logger.child({ component: 'kafka' });
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    // Bounded retries: a dead cluster must surface as UNAVAILABLE, not as a hang.
+    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...fields } = entry.log;
+      const line = { namespace: entry.namespace, ...fields };
+      if (entry.level <= logLevel.ERROR) log.warn(line, message);
+      else if (entry.level === logLevel.WARN) log.info(line, message);
+      else log.debug(line, message);
+    },
+  });
+}

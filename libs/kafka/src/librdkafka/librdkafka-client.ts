@@ -1,0 +1,111 @@
+import type { GlobalConfig, LibrdKafkaError } from '@confluentinc/kafka-javascript';
+import type { Logger } from '@herald/logging';
+import type { DurableProducer, DurableProducerOptions } from '../durable-producer';
+import type { GroupConsumer, GroupConsumerOptions } from '../group-consumer';
+import type { KafkaClient, KafkaClientOptions } from '../kafka-client';
+import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
+import type { TopicAdmin } from '../topic-admin';
+import type { TransactionalWriter, TransactionalWriterOptions } from '../transactional-log';
+import { LibrdkafkaDurableProducer } from './durable-producer';
+import { LibrdkafkaGroupConsumer } from './group-consumer';
+import { LibrdkafkaPartitionReader } from './partition-reader';
+import { LibrdkafkaTopicAdmin } from './topic-admin';
+import { LibrdkafkaTransactionalWriter } from './transactional-writer';
+
+/** What every librdkafka-backed part needs: the shared settings and where its lines go. */
+export interface LibrdkafkaContext {
+  config: GlobalConfig;
+  logger: Logger;
+  /** Routes a client's log and error events to the logger. */
+  watch(client: { on(event: string, listener: (...args: never[]) => void): unknown }, role: string): void;
+}
+
+/**
+ * Herald's Kafka access on librdkafka (`@confluentinc/kafka-javascript`, its
+ * native API): real linger and up to five requests in flight per broker with
+ * idempotence, batching and checksums off the event loop, manual assignment.
+ */
+export class LibrdkafkaClient implements KafkaClient {
+  readonly kind = 'librdkafka';
+  private admin: LibrdkafkaTopicAdmin | undefined;
+  private readonly context: LibrdkafkaContext;
+
+  constructor(options: KafkaClientOptions) {
+    const logger = options.logger.child({ component: 'kafka' });
+    this.context = {
+      logger,
+      config: {
+        'bootstrap.servers': options.brokers.join(','),
+        'client.id': options.clientId,
+        'socket.connection.setup.timeout.ms': 3_000,
+        'reconnect.backoff.ms': 100,
+        'reconnect.backoff.max.ms': 2_000,
+        // Records up to the 64 MiB batches Herald's topics accept (messages up to the publisher's limit).
+        'message.max.bytes': 64 * 1024 * 1024 + 65_536,
+        'receive.message.max.bytes': 128 * 1024 * 1024,
+        'allow.auto.create.topics': false,
+        log_level: 4,
+        event_cb: true,
+      },
+      watch: (client, role) => watchClient(client, role, logger),
+    };
+  }
+
+  topicAdmin(): TopicAdmin {
+    this.admin ??= new LibrdkafkaTopicAdmin(this.context);
+    return this.admin;
+  }
+
+  durableProducer(options: DurableProducerOptions = {}): DurableProducer {
+    return new LibrdkafkaDurableProducer(this.context, options);
+  }
+
+  groupConsumer(options: GroupConsumerOptions): GroupConsumer {
+    return new LibrdkafkaGroupConsumer(this.context, options);
+  }
+
+  partitionReader(options: PartitionReaderOptions): PartitionReader {
+    return new LibrdkafkaPartitionReader(this.context, options);
+  }
+
+  transactionalWriter(options: TransactionalWriterOptions): TransactionalWriter {
+    return new LibrdkafkaTransactionalWriter(this.context, options);
+  }
+}
+
+/**
+ * librdkafka reports each connection failure again on every retry; while the
+ * cluster stays away, one line per client per 30 s is what an operator needs.
+ */
+function watchClient(
+  client: { on(event: string, listener: (...args: never[]) => void): unknown },
+  role: string,
+  logger: Logger,
+): void {
+  let lastErrorLine = 0;
+  let suppressed = 0;
+  client.on('event.error', (error: LibrdKafkaError) => {
+    const now = Date.now();
+    if (now - lastErrorLine < 30_000 && !error.isFatal) {
+      suppressed++;
+      return;
+    }
+    lastErrorLine = now;
+    logger.warn({ role, code: error.code, fatal: error.isFatal, suppressed }, `Kafka client: ${error.message}`);
+    suppressed = 0;
+  });
+  client.on('event.log', (entry: { severity: number; fac: string; message: string }) => {
+    const fields = { role, facility: entry.fac };
+    if (entry.severity <= 3) logger.warn(fields, entry.message);
+    else logger.debug(fields, entry.message);
+  });
+}
+
+/** A callback-style librdkafka call as a promise. */
+export function promised<T = unknown>(
+  call: (done: (error: LibrdKafkaError | null | undefined, value?: T) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    call((error, value) => (error ? reject(error) : resolve(value as T)));
+  });
+}

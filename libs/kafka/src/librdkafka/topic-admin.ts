@@ -1,0 +1,227 @@
+import {
+  AdminClient,
+  type GroupResults,
+  type IAdminClient,
+  IsolationLevel,
+  type LibrdKafkaError,
+  OffsetSpec,
+  Producer,
+} from '@confluentinc/kafka-javascript';
+import { UnavailableError } from '@herald/errors';
+import type { PartitionOffset } from '../consumed-record';
+import { isTopicExistsError, toHeraldError } from '../kafka-errors';
+import type { CommittedOffset, TopicAdmin, TopicSpec } from '../topic-admin';
+import { connectProducer } from './durable-producer';
+import { type LibrdkafkaContext, promised } from './librdkafka-client';
+
+const requestTimeoutMillis = 10_000;
+const unknownTopic = 3; // UNKNOWN_TOPIC_OR_PART
+
+/**
+ * Topic administration on librdkafka's admin client. Cluster metadata (the
+ * broker count) comes from a producer handle that never produces: the admin
+ * client has no call for it.
+ */
+export class LibrdkafkaTopicAdmin implements TopicAdmin {
+  private admin: IAdminClient | undefined;
+  private metadataClient: Promise<Producer> | undefined;
+
+  constructor(private readonly context: LibrdkafkaContext) {}
+
+  async brokerCount(): Promise<number> {
+    this.metadataClient ??= (async () => {
+      const producer = new Producer({ ...this.context.config });
+      this.context.watch(producer, 'metadata');
+      await connectProducer(producer, 'reading cluster metadata');
+      return producer;
+    })().catch((error: unknown) => {
+      this.metadataClient = undefined;
+      throw error;
+    });
+    const producer = await this.metadataClient;
+    try {
+      const metadata = await promised<{ brokers: unknown[] }>((done) =>
+        producer.getMetadata({ timeout: requestTimeoutMillis }, done),
+      );
+      return metadata.brokers.length;
+    } catch (error) {
+      throw toHeraldError(error, 'describing the cluster');
+    }
+  }
+
+  async effectiveReplicationFactor(requested: number): Promise<number> {
+    return requested > 0 ? requested : Math.min(3, await this.brokerCount());
+  }
+
+  async createTopic(spec: TopicSpec): Promise<boolean> {
+    const replicationFactor = await this.effectiveReplicationFactor(spec.replicationFactor);
+    try {
+      await promised((done) =>
+        this.client().createTopic(
+          {
+            topic: spec.name,
+            num_partitions: spec.partitions,
+            replication_factor: replicationFactor,
+            config: spec.configs,
+          },
+          15_000,
+          done,
+        ),
+      );
+    } catch (error) {
+      if (isTopicExistsError(error)) return false;
+      throw toHeraldError(error, `creating topic ${spec.name}`);
+    }
+    await this.waitForLeaders(spec.name, spec.partitions, 30_000);
+    this.context.logger.info(
+      { topic: spec.name, partitions: spec.partitions, replicationFactor },
+      'created Kafka topic',
+    );
+    return true;
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    try {
+      await promised((done) => this.client().deleteTopic(name, 15_000, done));
+      this.context.logger.info({ topic: name }, 'deleted Kafka topic');
+    } catch (error) {
+      if ((error as LibrdKafkaError).code === unknownTopic) return;
+      throw toHeraldError(error, `deleting topic ${name}`);
+    }
+  }
+
+  async listTopics(): Promise<string[]> {
+    try {
+      return await promised<string[]>((done) => this.client().listTopics({ timeout: requestTimeoutMillis }, done));
+    } catch (error) {
+      throw toHeraldError(error, 'listing topics');
+    }
+  }
+
+  async partitionCount(name: string): Promise<number | undefined> {
+    return (await this.describe(name))?.partitions.length;
+  }
+
+  latestOffsets(topic: string, options: { committedOnly?: boolean } = {}): Promise<PartitionOffset[]> {
+    return this.listOffsets(topic, OffsetSpec.LATEST, 'the latest offsets', options.committedOnly);
+  }
+
+  earliestOffsets(topic: string): Promise<PartitionOffset[]> {
+    return this.listOffsets(topic, OffsetSpec.EARLIEST, 'the earliest offsets');
+  }
+
+  async offsetsForTime(topic: string, timeMillis: number): Promise<PartitionOffset[]> {
+    const [atTime, latest] = await Promise.all([
+      this.listOffsets(topic, new OffsetSpec(timeMillis), 'the offsets at a time'),
+      this.latestOffsets(topic),
+    ]);
+    // Kafka answers -1 where no record is that recent: the position is then the end.
+    return atTime.map((entry, i) => (Number(entry.offset) < 0 ? latest[i]! : entry));
+  }
+
+  async committedOffsets(groupId: string, topic: string): Promise<CommittedOffset[]> {
+    const described = await this.describe(topic);
+    if (!described) return [];
+    const partitions = described.partitions.map(({ partition }) => ({ topic, partition }));
+    try {
+      const [result] = await promised<GroupResults[]>((done) =>
+        this.client().listConsumerGroupOffsets([{ groupId, partitions }], { timeout: requestTimeoutMillis }, done),
+      );
+      if (result?.error) throw result.error;
+      return (result?.partitions ?? []).map(({ partition, offset, metadata }) => ({
+        partition,
+        offset: String(offset),
+        metadata: metadata ?? null,
+      }));
+    } catch (error) {
+      throw toHeraldError(error, `reading the committed offsets of ${groupId}`);
+    }
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    try {
+      await promised((done) => this.client().deleteGroups([groupId], { timeout: requestTimeoutMillis }, done));
+    } catch (error) {
+      this.context.logger.debug({ err: error, groupId }, 'consumer group not deleted');
+    }
+  }
+
+  topicDeleted(): void {
+    // librdkafka forgets a deleted topic's metadata by itself.
+  }
+
+  async close(): Promise<void> {
+    this.admin?.disconnect();
+    this.admin = undefined;
+    const metadataClient = this.metadataClient;
+    this.metadataClient = undefined;
+    const producer = await metadataClient?.catch(() => undefined);
+    if (producer) await promised((done) => producer.disconnect(2_000, done)).catch(() => undefined);
+  }
+
+  private client(): IAdminClient {
+    this.admin ??= AdminClient.create({ ...this.context.config });
+    return this.admin;
+  }
+
+  /** A topic's partitions and their leaders, or undefined when it does not exist. */
+  private async describe(
+    topic: string,
+  ): Promise<{ partitions: Array<{ partition: number; leader: unknown }> } | undefined> {
+    try {
+      const [description] = await promised<
+        Array<{ error?: LibrdKafkaError; partitions: Array<{ partition: number; leader: unknown }> }>
+      >((done) => this.client().describeTopics([topic], { timeout: requestTimeoutMillis }, done));
+      if (description?.error?.code === unknownTopic) return undefined;
+      if (description?.error) throw description.error;
+      return description;
+    } catch (error) {
+      if ((error as LibrdKafkaError).code === unknownTopic) return undefined;
+      throw toHeraldError(error, `describing topic ${topic}`);
+    }
+  }
+
+  private async listOffsets(
+    topic: string,
+    spec: OffsetSpec,
+    what: string,
+    committedOnly = false,
+  ): Promise<PartitionOffset[]> {
+    const described = await this.describe(topic);
+    if (!described)
+      throw toHeraldError(
+        Object.assign(new Error(`topic ${topic} does not exist`), { code: unknownTopic }),
+        `reading ${what} of ${topic}`,
+      );
+    const request = described.partitions.map(({ partition }) => ({ topic, partition, offset: spec }));
+    try {
+      const offsets = await promised<Array<{ partition: number; offset: number; error?: LibrdKafkaError }>>((done) =>
+        this.client().listOffsets(
+          request,
+          {
+            timeout: requestTimeoutMillis,
+            isolationLevel: committedOnly ? IsolationLevel.READ_COMMITTED : IsolationLevel.READ_UNCOMMITTED,
+          },
+          done,
+        ),
+      );
+      const failed = offsets.find((entry) => entry.error);
+      if (failed) throw failed.error;
+      return offsets
+        .map(({ partition, offset }) => ({ partition, offset: String(offset) }))
+        .sort((a, b) => a.partition - b.partition);
+    } catch (error) {
+      throw toHeraldError(error, `reading ${what} of ${topic}`);
+    }
+  }
+
+  private async waitForLeaders(topic: string, partitions: number, timeoutMillis: number): Promise<void> {
+    const deadline = Date.now() + timeoutMillis;
+    for (;;) {
+      const described = await this.describe(topic).catch(() => undefined);
+      if (described && described.partitions.filter((p) => p.leader).length === partitions) return;
+      if (Date.now() > deadline) throw new UnavailableError(`topic ${topic} has no leader for every partition yet`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
