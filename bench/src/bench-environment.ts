@@ -11,6 +11,8 @@ import { benchKafka, deleteRawTopics } from './raw-topics';
 export interface BenchEnvironmentOptions {
   /** Folder for the services' log files. */
   logDir: string;
+  /** Whether to start the Herald stack: runs of raw clients and Kafka tools only need none. */
+  heraldStack: boolean;
   /** Dispatcher instances. */
   dispatchers: number;
   /**
@@ -46,8 +48,9 @@ export interface ProfileFile {
 
 /**
  * Everything the scenarios run against: one Kafka (a local one-broker cluster,
- * or the one `KAFKA_BROKERS` names), the Kafka jars for the perf tools, and a
- * Herald stack of one registry, one publisher and `dispatchers` dispatchers.
+ * or the one `KAFKA_BROKERS` names), the Kafka jars for the perf tools, and,
+ * when a scenario of the run uses it, a Herald stack of one registry, one
+ * publisher and `dispatchers` dispatchers.
  */
 export class BenchEnvironment {
   private readonly heraldTopics: string[] = [];
@@ -60,13 +63,14 @@ export class BenchEnvironment {
     readonly localKafka: LocalKafkaCluster | undefined,
     readonly kafkaLibs: string,
     readonly kafkaVersion: string,
-    readonly stack: HeraldStack,
+    /** Undefined in runs whose scenarios all go without it. */
+    readonly stack: HeraldStack | undefined,
     readonly names: KafkaNames,
     readonly logDir: string,
     readonly profileDir: string | undefined,
   ) {}
 
-  /** Starts Kafka (unless `KAFKA_BROKERS` is set), then the Herald stack. Stops what it started if that fails. */
+  /** Starts Kafka (unless `KAFKA_BROKERS` is set), then the Herald stack if asked. Stops what it started if that fails. */
   static async start(options: BenchEnvironmentOptions): Promise<BenchEnvironment> {
     const { log } = options;
     const kafkaLibs = await ensureKafkaJars(log);
@@ -80,18 +84,8 @@ export class BenchEnvironment {
       brokers = localKafka.bootstrapServers;
     }
     try {
-      const profiled = options.profileDir ? profilingEnv(options.profileDir) : undefined;
-      const stack = await HeraldStack.start({
-        kafkaBrokers: brokers,
-        logDir: options.logDir,
-        instances: { 'subscriber-registry': 1, publisher: 1, dispatcher: options.dispatchers },
-        env: { HERALD_TOPIC_PREFIX: benchTopicPrefix },
-        serviceEnv: profiled && { publisher: profiled, dispatcher: profiled },
-      });
-      log(
-        `Herald stack up: registry ${stack.registries[0]!.address}, publisher ${stack.publishers[0]!.address}, ` +
-          `dispatcher ${stack.dispatchers.map((d) => d.address).join(', ')}`,
-      );
+      const stack = options.heraldStack ? await startStack(brokers, options) : undefined;
+      if (!stack) log('no Herald stack: no scenario of this run uses one');
       return new BenchEnvironment(
         brokers,
         localKafka,
@@ -108,16 +102,22 @@ export class BenchEnvironment {
     }
   }
 
+  /** The Herald stack; throws in a run started without it. */
+  get herald(): HeraldStack {
+    if (!this.stack) throw new Error('this run has no Herald stack: a scenario that needs it sets usesHeraldStack');
+    return this.stack;
+  }
+
   get publisher() {
-    return this.stack.publishers[0]!;
+    return this.herald.publishers[0]!;
   }
 
   get registry() {
-    return this.stack.registries[0]!;
+    return this.herald.registries[0]!;
   }
 
   get dispatchers() {
-    return this.stack.dispatchers;
+    return this.herald.dispatchers;
   }
 
   /** The pid of our own broker, for its CPU and memory; undefined for an outside Kafka. */
@@ -127,6 +127,7 @@ export class BenchEnvironment {
 
   /** Every Herald service process, by role: `registry`, `publisher`, `dispatcher` (numbered when there are several). */
   get services(): MeteredProcess[] {
+    if (!this.stack) return [];
     return [
       ...roles('registry', this.stack.registries),
       ...roles('publisher', this.stack.publishers),
@@ -173,16 +174,11 @@ export class BenchEnvironment {
 
   /** The services that run with the profiling hook in a `--profile` run. */
   private get profiled(): Array<{ role: string; process: ServiceProcess }> {
-    if (!this.profileDir) return [];
+    const stack = this.stack;
+    if (!this.profileDir || !stack) return [];
     return [
-      ...this.stack.publishers.map((process, i) => ({
-        role: roleName('publisher', i, this.stack.publishers),
-        process,
-      })),
-      ...this.stack.dispatchers.map((process, i) => ({
-        role: roleName('dispatcher', i, this.stack.dispatchers),
-        process,
-      })),
+      ...stack.publishers.map((process, i) => ({ role: roleName('publisher', i, stack.publishers), process })),
+      ...stack.dispatchers.map((process, i) => ({ role: roleName('dispatcher', i, stack.dispatchers), process })),
     ];
   }
 
@@ -220,7 +216,13 @@ export class BenchEnvironment {
       await deleteRawTopics(benchKafka(this.kafkaBrokers, 'herald-bench-cleanup'), [...this.keptRawTopics], log);
       this.keptRawTopics.clear();
     }
-    await Promise.all(this.stack.publishers.map((publisher) => publisher.stop()));
+    if (this.stack) await this.stopStack(this.stack, log);
+    await this.localKafka?.stop({ removeData: true });
+  }
+
+  /** Stops the publishers, deletes what the scenarios created through the registry, then stops the stack. */
+  private async stopStack(stack: HeraldStack, log: (line: string) => void): Promise<void> {
+    await Promise.all(stack.publishers.map((publisher) => publisher.stop()));
     if (this.registry.running) {
       const registry = new SubscriberRegistryServiceClient(this.registry.address, credentials.createInsecure());
       const failed = (what: string) => (error: unknown) => log(`could not delete ${what}: ${(error as Error).message}`);
@@ -236,9 +238,25 @@ export class BenchEnvironment {
       }
       registry.close();
     }
-    await this.stack.stop();
-    await this.localKafka?.stop({ removeData: true });
+    await stack.stop();
   }
+}
+
+/** Starts the Herald stack on `brokers`, its publishers and dispatchers with the profiling hook if asked. */
+async function startStack(brokers: string[], options: BenchEnvironmentOptions): Promise<HeraldStack> {
+  const profiled = options.profileDir ? profilingEnv(options.profileDir) : undefined;
+  const stack = await HeraldStack.start({
+    kafkaBrokers: brokers,
+    logDir: options.logDir,
+    instances: { 'subscriber-registry': 1, publisher: 1, dispatcher: options.dispatchers },
+    env: { HERALD_TOPIC_PREFIX: benchTopicPrefix },
+    serviceEnv: profiled && { publisher: profiled, dispatcher: profiled },
+  });
+  options.log(
+    `Herald stack up: registry ${stack.registries[0]!.address}, publisher ${stack.publishers[0]!.address}, ` +
+      `dispatcher ${stack.dispatchers.map((d) => d.address).join(', ')}`,
+  );
+  return stack;
 }
 
 /** The environment of a profiled service: the hook preloaded, and where it writes. */

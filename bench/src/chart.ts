@@ -3,23 +3,37 @@ import { type BenchReport, type ScenarioOutcome, rowLabel } from './report';
 import type { ThroughputRow } from './scenario';
 
 /** Scenarios whose latency is publish to delivery, drawn in the latency panel. */
-const deliveryLatencyScenarios = ['raw-kafkajs-end-to-end', 'herald-end-to-end', 'latency-at-fixed-rates'];
+const deliveryLatencyScenarios = [
+  'raw-kafkajs-end-to-end',
+  'raw-librdkafka-end-to-end',
+  'herald-end-to-end',
+  'latency-at-fixed-rates',
+];
 
 /**
  * The throughput panel's groups, each with its own scale: what a producer
  * alone, a whole pipeline and a consumer alone reach differ by orders of
- * magnitude, and ratios make sense within a group. `latency-at-fixed-rates`
- * is in none: its rates are set by its schedule.
+ * magnitude, and ratios make sense within a group. Rows at fixed rates
+ * (`latency-at-fixed-rates`, and the `N msg/s` row of `raw-librdkafka-end-to-end`)
+ * are in none: their rates are set by their schedule.
  */
 const throughputGroups: Array<{ title: string; rows: (scenario: string, variant: string) => boolean }> = [
   {
     title: 'publish / produce',
-    rows: (scenario) => ['raw-kafkajs-produce', 'herald-publish', 'kafka-perf-producer'].includes(scenario),
+    rows: (scenario) =>
+      [
+        'raw-kafkajs-produce',
+        'raw-librdkafka-produce',
+        'raw-platformatic-produce',
+        'herald-publish',
+        'kafka-perf-producer',
+      ].includes(scenario),
   },
   {
     title: 'end to end',
     rows: (scenario, variant) =>
-      (scenario === 'raw-kafkajs-end-to-end' && variant === '') || scenario === 'herald-end-to-end',
+      (['raw-kafkajs-end-to-end', 'raw-librdkafka-end-to-end'].includes(scenario) && variant === '') ||
+      scenario === 'herald-end-to-end',
   },
   {
     title: 'consume alone',

@@ -1,4 +1,5 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
+import type { RawProducerClient } from './raw-produce-measurement';
 
 /** How many times one batch is sent again on a new producer before its error stands. */
 const maxReplacementsPerBatch = 3;
@@ -12,7 +13,7 @@ const maxReplacementsPerBatch = 3;
  * publisher replaces such a producer; so does this class, sending the batch
  * again on the new one and counting it, so that the report can tell.
  */
-export class RawProducers {
+export class RawProducers implements RawProducerClient {
   /** Producers replaced after the broker rejected their sequence numbers. */
   replaced = 0;
 
@@ -27,18 +28,20 @@ export class RawProducers {
     try {
       for (let i = 0; i < count; i++) producers.producers.push(await producers.newProducer());
     } catch (error) {
-      await producers.disconnect();
+      await producers.close();
       throw error;
     }
     return producers;
   }
 
-  get count(): number {
+  /** One lane per producer. */
+  get lanes(): number {
     return this.producers.length;
   }
 
   /** Sends one batch to `topic` on producer `index` and resolves once every replica has it. */
-  async sendBatch(index: number, topic: string, messages: Message[]): Promise<void> {
+  async sendBatch(index: number, topic: string, values: Buffer[]): Promise<void> {
+    const messages = values.map((value) => ({ value }));
     for (let attempt = 0; ; attempt++) {
       try {
         await this.producers[index]!.sendBatch({ topicMessages: [{ topic, messages }], acks: -1, timeout: 30_000 });
@@ -57,7 +60,14 @@ export class RawProducers {
     }
   }
 
-  async disconnect(): Promise<void> {
+  /** A note for the report when producers had to be replaced. */
+  notes(): string[] {
+    return this.replaced > 0
+      ? [`${this.replaced} producer(s) replaced after OUT_OF_ORDER_SEQUENCE_NUMBER (kafkajs), their batch sent again`]
+      : [];
+  }
+
+  async close(): Promise<void> {
     await Promise.all(this.producers.map((producer) => producer.disconnect().catch(() => undefined)));
   }
 

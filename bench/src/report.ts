@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BenchPlan } from './bench-plan';
+import type { BenchPlan, LatencyTarget } from './bench-plan';
 import { renderChart } from './chart';
 import type { ProfileSummary, SelfTime } from './cpu-profile';
 import type { LatencySummary } from './latency-histogram';
@@ -12,7 +12,7 @@ import type { Baseline, ScenarioResult, StartupRow, ThroughputRow } from './scen
 export interface ScenarioOutcome {
   name: string;
   description: string;
-  baseline?: Baseline;
+  baselines?: Baseline[];
   result?: ScenarioResult;
   error?: string;
   skipped?: string;
@@ -59,7 +59,8 @@ export function renderMarkdown(report: BenchReport): string {
     ...report.setting.map((line) => `- ${line}`),
     '',
     'How to read it: msg/s and MB/s (MB = 2^20 bytes of payload) over the measured messages, after a warm-up; ' +
-      '"× base" is msg/s divided by that of the scenario named as its baseline, at the same size in this run. ' +
+      'each "× name" column is msg/s divided by that of the scenario it names (its main row, or the variant in ' +
+      'parentheses), at the same size in this run. ' +
       'Each process column is the CPU time (user + system, from /proc) the process used during the ' +
       'measurement divided by the messages, in µs per message, then its highest resident memory then, in MB. ' +
       '`client` is the benchmark process itself (or the Kafka tool), which generates the load on the same ' +
@@ -82,7 +83,6 @@ export function renderMarkdown(report: BenchReport): string {
     }
     if (!scenario.result) continue;
     if (scenario.result.kind === 'throughput') {
-      if (scenario.baseline) lines.push(`× base: compared with ${baselineLabel(scenario.baseline)}.`, '');
       lines.push(...throughputTable(scenario, scenario.result.rows, report.scenarios));
     } else {
       lines.push(...startupTable(scenario.result.rows));
@@ -99,6 +99,11 @@ export function renderMarkdown(report: BenchReport): string {
   return lines.join('\n');
 }
 
+/** The scenario's baselines, none for a baseline itself. */
+function baselinesOf(scenario: ScenarioOutcome): Baseline[] {
+  return scenario.baselines ?? [];
+}
+
 /** msg/s of a row of the baseline, at a size, in this run. */
 function baselineRate(baseline: Baseline, messageBytes: number, scenarios: ScenarioOutcome[]): number | undefined {
   const result = scenarios.find((s) => s.name === baseline.scenario)?.result;
@@ -107,38 +112,67 @@ function baselineRate(baseline: Baseline, messageBytes: number, scenarios: Scena
   return row && row.seconds > 0 ? row.messages / row.seconds : undefined;
 }
 
-function ratio(scenario: ScenarioOutcome, row: ThroughputRow, scenarios: ScenarioOutcome[]): number | undefined {
-  const base = scenario.baseline && baselineRate(scenario.baseline, row.messageBytes, scenarios);
+function ratio(baseline: Baseline, row: ThroughputRow, scenarios: ScenarioOutcome[]): number | undefined {
+  // A row at a target's fixed rate goes as fast as its schedule: no throughput to compare.
+  if (row.target) return undefined;
+  const base = baselineRate(baseline, row.messageBytes, scenarios);
   return base === undefined || row.seconds <= 0 ? undefined : row.messages / row.seconds / base;
 }
 
 function summary(scenarios: ScenarioOutcome[]): string[] {
   const lines: string[] = [];
   for (const scenario of scenarios) {
-    if (!scenario.baseline || scenario.result?.kind !== 'throughput') continue;
+    if (scenario.result?.kind !== 'throughput') continue;
     const { rows } = scenario.result;
-    for (const variant of unique(rows.map((row) => row.variant))) {
-      const ratios = rows
-        .filter((row) => row.variant === variant)
-        .map((row) => `${formatSize(row.messageBytes)} ${formatRatio(ratio(scenario, row, scenarios))}`);
-      lines.push(
-        `- \`${scenario.name}\`${variant ? ` (${variant})` : ''} vs ${baselineLabel(scenario.baseline)}: ` +
-          ratios.join(', '),
-      );
+    for (const baseline of baselinesOf(scenario)) {
+      for (const variant of unique(rows.filter((row) => !row.target).map((row) => row.variant))) {
+        const sized = rows.filter((row) => row.variant === variant);
+        // A baseline that did not run (skipped, failed, left out by --only) would only fill the summary with dashes.
+        if (sized.every((row) => ratio(baseline, row, scenarios) === undefined)) continue;
+        const ratios = sized.map(
+          (row) => `${formatSize(row.messageBytes)} ${formatRatio(ratio(baseline, row, scenarios))}`,
+        );
+        lines.push(
+          `- \`${scenario.name}\`${variant ? ` (${variant})` : ''} vs ${baselineLabel(baseline)}: ` + ratios.join(', '),
+        );
+      }
     }
   }
-  const fixedRates = scenarios.find((s) => s.name === 'latency-at-fixed-rates')?.result;
-  if (fixedRates?.kind === 'throughput') {
-    for (const row of fixedRates.rows) {
-      if (!row.latency) continue;
+  for (const scenario of scenarios) {
+    if (!endToEndScenarios.includes(scenario.name) || scenario.result?.kind !== 'throughput') continue;
+    const cpu = scenario.result.rows
+      .filter((row) => row.variant === '' && row.messages > 0)
+      .map((row) => `${formatSize(row.messageBytes)} ${cpuMicrosPerMessage(row).toFixed(1)} µs`);
+    if (cpu.length > 0) lines.push(`- CPU per message end to end of \`${scenario.name}\`: ${cpu.join(', ')}`);
+  }
+  for (const scenario of scenarios) {
+    if (scenario.result?.kind !== 'throughput') continue;
+    const fixedRates = scenario.name === 'latency-at-fixed-rates';
+    for (const row of scenario.result.rows) {
+      if (!row.latency || !(fixedRates || row.target)) continue;
       lines.push(
-        `- publish-to-delivery latency at ${row.variant}, ${formatSize(row.messageBytes)} ` +
+        `- publish-to-delivery latency of \`${scenario.name}\` at ${row.variant}, ${formatSize(row.messageBytes)} ` +
           `(${Math.round(row.messages / row.seconds).toLocaleString('en-US')} msg/s): p50 / p99 / p99.9 / max ` +
-          `${formatLatency(row)} ms`,
+          `${formatLatency(row)} ms` +
+          (row.target ? `; ${targetVerdict(row.latency, row.target)}` : ''),
       );
     }
   }
   return lines.length > 0 ? ['## Summary', '', ...lines, ''] : [];
+}
+
+/** The scenarios whose whole CPU per message the summary gives: the cost of a message from producer to consumer. */
+const endToEndScenarios = ['raw-kafkajs-end-to-end', 'raw-librdkafka-end-to-end', 'herald-end-to-end'];
+
+/** CPU time of every measured process together (idle Herald services included) per message. */
+function cpuMicrosPerMessage(row: ThroughputRow): number {
+  return (row.processes.reduce((sum, usage) => sum + usage.cpuSeconds, 0) * 1e6) / row.messages;
+}
+
+/** Whether a row's latency is within its target: `target p50 ≤ 8 ms, p99 ≤ 20 ms: met`. */
+function targetVerdict(latency: LatencySummary, target: LatencyTarget): string {
+  const met = latency.p50Millis <= target.p50Millis && latency.p99Millis <= target.p99Millis;
+  return `target p50 ≤ ${target.p50Millis} ms, p99 ≤ ${target.p99Millis} ms: ${met ? 'met' : '**missed**'}`;
 }
 
 /** Share of the machine beyond which other work is called out: it slows every figure it overlaps. */
@@ -168,7 +202,7 @@ function throughputTable(scenario: ScenarioOutcome, rows: ThroughputRow[], scena
     'seconds',
     'msg/s',
     'MB/s',
-    ...(scenario.baseline ? ['× base'] : []),
+    ...baselinesOf(scenario).map((baseline) => `× ${baselineLabel(baseline)}`),
     ...(withLatency ? ['latency p50 / p99 / p99.9 / max (ms)'] : []),
     ...roles.map((role) => `${role} µs/msg · MB`),
     'other load %',
@@ -182,7 +216,7 @@ function throughputTable(scenario: ScenarioOutcome, rows: ThroughputRow[], scena
       row.seconds.toFixed(2),
       Math.round(rate).toLocaleString('en-US'),
       ((rate * row.messageBytes) / 2 ** 20).toFixed(1),
-      ...(scenario.baseline ? [formatRatio(ratio(scenario, row, scenarios))] : []),
+      ...baselinesOf(scenario).map((baseline) => formatRatio(ratio(baseline, row, scenarios))),
       ...(withLatency ? [row.latency ? formatLatency(row) : '–'] : []),
       ...roles.map((role) => {
         const usage = row.processes.find((p) => p.role === role);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { LocalKafkaCluster } from '@herald/local-kafka';
 import { BenchEnvironment, benchKafkaDir, benchTopicPrefix } from './bench-environment';
 import { benchPlan, type BenchPlan } from './bench-plan';
+import { describeClients } from './client-versions';
 import { summarizeProfile } from './cpu-profile';
 import { type BenchReport, type ScenarioOutcome, type ScenarioProfiles, writeReport } from './report';
 import { parseRunOptions } from './run-options';
@@ -35,6 +36,7 @@ async function main(): Promise<number> {
   stopOnSignals();
   const env = await BenchEnvironment.start({
     logDir: path.join(resultsDir, 'logs'),
+    heraldStack: selected.some((s) => s.usesHeraldStack === true && s.skippedBy?.(plan) === undefined),
     dispatchers: plan.dispatchers,
     profileDir: options.profile ? path.join(resultsDir, 'profiles') : undefined,
     log: say,
@@ -54,7 +56,7 @@ async function main(): Promise<number> {
       const outcome: ScenarioOutcome = {
         name: scenario.name,
         description: scenario.description,
-        baseline: scenario.baseline,
+        baselines: scenario.baselines,
       };
       outcomes.push(outcome);
       outcome.skipped = scenario.skippedBy?.(plan);
@@ -100,8 +102,12 @@ function describeSetting(env: BenchEnvironment, plan: BenchPlan): string[] {
     `machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
       `${os.type()} ${os.release()}`,
     `Node.js ${process.version}; ${kafka}`,
-    `Herald: 1 registry, 1 publisher, ${plural(env.dispatchers.length, 'dispatcher')}, default settings, topic prefix ` +
-      `\`${benchTopicPrefix}\`; every topic has ${plan.partitions} partitions; \`herald-publish\`: ` +
+    describeClients(),
+    (env.stack
+      ? `Herald: 1 registry, 1 publisher, ${plural(env.dispatchers.length, 'dispatcher')}, default settings, ` +
+        `topic prefix \`${benchTopicPrefix}\``
+      : 'no Herald stack (no scenario of this run uses one)') +
+      `; every topic has ${plan.partitions} partitions; \`herald-publish\`: ` +
       `${plan.publishCallers} Publish callers over ${plan.publishChannels} connections; end to end: SDK Publisher ` +
       `with ${plan.endToEnd.publishCallers} concurrent callers and batches of up to ${plan.endToEnd.batchMessages}, ` +
       `SDK Subscriber with flow control ${plan.endToEnd.maxOutstandingMessages} messages` +

@@ -1,5 +1,5 @@
 import type { BenchEnvironment } from './bench-environment';
-import type { BenchPlan } from './bench-plan';
+import type { BenchPlan, LatencyTarget } from './bench-plan';
 import type { LatencySummary } from './latency-histogram';
 import type { MachineLoad, ProcessUsage } from './process-stats';
 
@@ -14,7 +14,7 @@ export interface ScenarioContext {
   resultOf: (scenario: string) => ScenarioResult | undefined;
 }
 
-/** What a scenario's throughput figures are divided by in the report's "× baseline" column. */
+/** What a scenario's throughput figures are divided by in one of the report's "× <baseline>" columns. */
 export interface Baseline {
   scenario: string;
   /** The baseline's row variant to compare with, at the same message size. @defaultValue '' */
@@ -36,6 +36,8 @@ export interface ThroughputRow {
   machine: MachineLoad;
   /** Facts worth a line in the report (settings, what a tool printed). */
   notes: string[];
+  /** The latency this row is held to, for rows measured at a target's fixed rate; the summary says if it is met. */
+  target?: LatencyTarget;
 }
 
 /** One measurement of a start-up. */
@@ -61,8 +63,10 @@ export interface Scenario {
   name: string;
   /** One sentence for the report: what is measured, and how. */
   description: string;
-  /** The scenario of this run its throughput is compared with; none for the baselines themselves. */
-  baseline?: Baseline;
+  /** The scenarios of this run its throughput is compared with, a "× <baseline>" column each; none for a baseline. */
+  baselines?: Baseline[];
+  /** Whether it runs on the Herald stack; runs of only other scenarios start none (see {@link BenchEnvironment}). */
+  usesHeraldStack?: boolean;
   /** Whether a `--profile` run profiles the publisher and dispatchers while this scenario runs. */
   profiled?: boolean;
   /** Why the plan leaves the scenario out, if it does (no JVM tools in a smoke run...). */

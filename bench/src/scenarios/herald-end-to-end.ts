@@ -8,7 +8,8 @@ import type { Scenario, ScenarioContext, ThroughputRow } from '../scenario';
 /** Herald end to end: SDK publisher → publisher service → Kafka → dispatcher → SDK subscriber, which acks. */
 export const heraldEndToEnd: Scenario = {
   name: 'herald-end-to-end',
-  baseline: { scenario: 'raw-kafkajs-end-to-end' },
+  baselines: [{ scenario: 'raw-kafkajs-end-to-end' }, { scenario: 'raw-librdkafka-end-to-end' }],
+  usesHeraldStack: true,
   profiled: true,
   description:
     "the SDK's Publisher (many concurrent callers, each awaiting its message before publishing the next; " +

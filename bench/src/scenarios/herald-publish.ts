@@ -18,7 +18,13 @@ const callTimeoutMillis = 30_000;
 /** Herald's publisher over gRPC: many concurrent callers of unary `Publish`, as applications call it. */
 export const heraldPublish: Scenario = {
   name: 'herald-publish',
-  baseline: { scenario: 'raw-kafkajs-produce' },
+  // kafkajs, on which Herald's publisher ran so far; librdkafka, to which it moves; Kafka's own Java producer.
+  baselines: [
+    { scenario: 'raw-kafkajs-produce' },
+    { scenario: 'raw-librdkafka-produce' },
+    { scenario: 'kafka-perf-producer' },
+  ],
+  usesHeraldStack: true,
   description:
     'the publisher service over gRPC from this process: concurrent callers of unary Publish, each waiting ' +
     'for its answer before the next call, spread over a few connections, with batches of 10, 100 and 1 ' +

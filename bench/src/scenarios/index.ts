@@ -6,17 +6,25 @@ import { kafkaPerfProducer } from './kafka-perf-producer';
 import { latencyAtFixedRates } from './latency-at-fixed-rates';
 import { rawKafkajsEndToEnd } from './raw-kafkajs-end-to-end';
 import { rawKafkajsProduce } from './raw-kafkajs-produce';
+import { rawLibrdkafkaEndToEnd } from './raw-librdkafka-end-to-end';
+import { rawLibrdkafkaProduce } from './raw-librdkafka-produce';
+import { rawPlatformaticProduce } from './raw-platformatic-produce';
 import { registryReplay } from './registry-replay';
 
 /**
- * Every scenario, in the order they run: each baseline before the scenarios
- * compared with it, and `herald-end-to-end` before `latency-at-fixed-rates`,
- * which publishes at shares of the maximum it measured.
+ * Every scenario, in the order they run: the raw clients before Herald on the
+ * same path, and `herald-end-to-end` before `latency-at-fixed-rates`, which
+ * publishes at shares of the maximum it measured. Ratios to baselines are
+ * worked out when the report is written, so Kafka's own tools, slow to start,
+ * can come last.
  */
 export const allScenarios: Scenario[] = [
   rawKafkajsProduce,
+  rawLibrdkafkaProduce,
+  rawPlatformaticProduce,
   heraldPublish,
   rawKafkajsEndToEnd,
+  rawLibrdkafkaEndToEnd,
   heraldEndToEnd,
   latencyAtFixedRates,
   kafkaPerfProducer,

@@ -21,7 +21,7 @@ export interface ConsumerPerfSummary {
 /** The consumer ceiling: Kafka's own Java consumer, as `kafka-consumer-perf-test` runs it, from the broker's jars. */
 export const kafkaPerfConsumer: Scenario = {
   name: 'kafka-perf-consumer',
-  baseline: { scenario: rawKafkajsEndToEnd.name, variant: consumeOnlyVariant },
+  baselines: [{ scenario: rawKafkajsEndToEnd.name, variant: consumeOnlyVariant }],
   skippedBy: (plan) => (plan.ceiling ? undefined : 'no JVM tools in this mode'),
   description:
     "Kafka's own org.apache.kafka.tools.ConsumerPerformance (kafka-consumer-perf-test) from the same jars, " +

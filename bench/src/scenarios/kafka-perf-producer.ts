@@ -18,7 +18,7 @@ export interface PerfSummary {
 /** The ceiling: Kafka's own Java producer, as `kafka-producer-perf-test` runs it, from the broker's jars. */
 export const kafkaPerfProducer: Scenario = {
   name: 'kafka-perf-producer',
-  baseline: { scenario: 'raw-kafkajs-produce' },
+  baselines: [{ scenario: 'raw-kafkajs-produce' }],
   skippedBy: (plan) => (plan.ceiling ? undefined : 'no JVM tools in this mode'),
   description:
     "Kafka's own org.apache.kafka.tools.ProducerPerformance (kafka-producer-perf-test) from the same jars, " +

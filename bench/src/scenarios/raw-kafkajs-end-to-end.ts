@@ -8,7 +8,7 @@ import { benchKafka, createRawTopics, deleteRawTopics, rawTopicPrefix } from '..
 import type { Scenario, ScenarioContext, ThroughputRow } from '../scenario';
 import { StampedPayloads } from '../stamped-payloads';
 import { RawProducers } from '../raw-producers';
-import { produce, rawProduceSettings, replacedNote } from './raw-kafkajs-produce';
+import { produce, rawProduceSettings } from '../closed-loop-produce';
 
 /** The variant of the row that reads a topic already written, for the consumer ceiling's ratio. */
 export const consumeOnlyVariant = 'consume only';
@@ -23,7 +23,7 @@ const consumerSettings = { maxWaitTimeInMs: 50, autoCommitInterval: 1_000 };
 export const rawKafkajsEndToEnd: Scenario = {
   name: 'raw-kafkajs-end-to-end',
   description:
-    `kafkajs in this process, producing as \`raw-kafkajs-produce\` does (${rawProduceSettings.producers} ` +
+    `kafkajs in this process, producing as \`raw-kafkajs-produce\` does (${rawProduceSettings.lanes} ` +
     'idempotent producers, acks=-1, one sendBatch each in flight) while one consumer of its own group reads ' +
     'the topic with eachBatch (maxWaitTimeInMs 50, offsets auto-committed every second). Throughput counts ' +
     'messages consumed, from the first measured send to the last measured message consumed; latency is from ' +
@@ -50,11 +50,11 @@ async function measureSize(context: ScenarioContext, kafka: Kafka, size: SizePla
     await startConsumer(kafka, consumers, `${topic}.e2e`, topic, plan.partitions, (value, now) =>
       tracker.record(value, now),
     );
-    const connected = await RawProducers.connect(kafka, rawProduceSettings.producers);
+    const connected = await RawProducers.connect(kafka, rawProduceSettings.lanes);
     producers = connected;
     const payloads = new StampedPayloads(size.messageBytes);
     const load = (first: number) => ({
-      producers: connected,
+      sender: connected,
       topic,
       messageBytes: size.messageBytes,
       valueOf: (index: number) => payloads.make(first + index, process.hrtime.bigint()),
@@ -77,7 +77,7 @@ async function measureSize(context: ScenarioContext, kafka: Kafka, size: SizePla
     const consumed = tracker.measuredDelivered;
     const seconds = Number(tracker.lastMeasuredNanos - startNanos) / 1e9;
     context.log(`  ${formatSize(size.messageBytes)}: ${Math.round(consumed / seconds)} msg/s end to end`);
-    const notes = [`${sent} measured messages sent, ${consumed} consumed`, ...replacedNote(connected)];
+    const notes = [`${sent} measured messages sent, ${consumed} consumed`, ...connected.notes()];
     if (!drained) notes.push(`${sent - consumed} sent messages not consumed within ${drainMillis} ms`);
     if (tracker.duplicates > 0) notes.push(`${tracker.duplicates} messages consumed twice`);
     const endToEnd: ThroughputRow = {
@@ -94,7 +94,7 @@ async function measureSize(context: ScenarioContext, kafka: Kafka, size: SizePla
     const reread = await consumeOnly(context, kafka, topic, consumers);
     return [endToEnd, { ...reread, messageBytes: size.messageBytes }];
   } finally {
-    await producers?.disconnect();
+    await producers?.close();
     await Promise.all(consumers.map((consumer) => consumer.disconnect().catch(() => undefined)));
     await deleteRawTopics(kafka, [topic], context.log);
   }

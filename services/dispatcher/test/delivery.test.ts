@@ -105,6 +105,36 @@ describe('dispatcher delivery (two instances, 3-broker Kafka)', function () {
     assert.ok(stream.deliveries.every((d) => d.message.attributes.kind === 'keep'));
   });
 
+  it('skips a record of an unknown format version, delivers those around it and commits past it', async () => {
+    await f.createTopic('versions', 1);
+    await f.createSubscription({ name: 'versions-sub', topic: 'versions' });
+    const stream = new PullStream(f.dispatchers[0]!, { subscription: 'versions-sub', maxOutstandingMessages: 10 });
+    const [before] = await f.publish('versions', 1);
+    // A record as a later Herald might write it, straight into Kafka.
+    const kafkaTopic = `${f.prefix}versions`;
+    const producer = new Kafka({
+      clientId: 'test-future',
+      brokers: testKafka().brokers,
+      logLevel: logLevel.NOTHING,
+    }).producer();
+    await producer.connect();
+    await producer.send({
+      topic: kafkaTopic,
+      messages: [{ value: 'from the future', headers: { 'herald-format': '99', 'herald-message-id': 'future-1' } }],
+    });
+    await producer.disconnect();
+    const [after] = await f.publish('versions', 1);
+    await waitFor(() => stream.acked.size >= 2, { timeoutMillis: 30_000, description: 'both known records acked' });
+    assert.deepEqual([...stream.messageIds].sort(), [before!, after!].sort());
+    const end = await latestOffsets(testKafka().brokers, kafkaTopic);
+    await waitFor(
+      async () =>
+        (await committedOffsets(testKafka().brokers, `${f.prefix}sub.versions-sub`, kafkaTopic)).get(0) === end.get(0),
+      { timeoutMillis: 30_000, description: 'committed past the unknown record' },
+    );
+    stream.close();
+  });
+
   it('refuses bad StreamingPull requests with the documented codes', async () => {
     const cases: Array<[string, Partial<StreamingPullRequest>, number]> = [
       ['unknown subscription', { subscription: 'no-such-sub' }, status.NOT_FOUND],

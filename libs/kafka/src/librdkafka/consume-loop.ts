@@ -21,8 +21,12 @@ export class ConsumeLoop {
   private running = false;
   private stopped: Promise<void> = Promise.resolve();
   private finish: (() => void) | undefined;
-  /** Partitions sought during the current batch: the rest of the batch has their records from before. */
-  private readonly sought = new Set<number>();
+  /**
+   * Partitions with a seek under way. Their records are dropped until a consume
+   * call that started after the seek settled: from then on librdkafka
+   * guarantees nothing fetched before the seek reaches the application.
+   */
+  private readonly seeking = new Map<number, { settled: boolean }>();
 
   constructor(
     private readonly consumer: KafkaConsumer,
@@ -42,11 +46,13 @@ export class ConsumeLoop {
   }
 
   /**
-   * Drops what the current batch still holds of a partition that was just sought
-   * (librdkafka itself discards what it fetched before a seek).
+   * Drops fetched records of `partition` from now until the seek settles;
+   * call the returned function when it has.
    */
-  discardFetched(partition: number): void {
-    this.sought.add(partition);
+  seekStarted(partition: number): () => void {
+    const seek = { settled: false };
+    this.seeking.set(partition, seek);
+    return () => (seek.settled = true);
   }
 
   /** Resolves once no consume call or handler is running any more. */
@@ -61,7 +67,11 @@ export class ConsumeLoop {
       this.finish?.();
       return;
     }
+    const settledBefore = [...this.seeking].filter(([, seek]) => seek.settled);
     this.consumer.consume(batchSize, (error: LibrdKafkaError, messages: Message[]) => {
+      for (const [partition, seek] of settledBefore) {
+        if (this.seeking.get(partition) === seek) this.seeking.delete(partition);
+      }
       if (error) {
         if (this.running) this.logger.debug({ code: error.code }, `consume failed: ${error.message}`);
         setTimeout(() => this.next(), 100);
@@ -78,13 +88,12 @@ export class ConsumeLoop {
   }
 
   private async dispatch(messages: Message[]): Promise<void> {
-    this.sought.clear();
     let start = 0;
     while (start < messages.length && this.running) {
       const partition = messages[start]!.partition;
       let end = start + 1;
       while (end < messages.length && messages[end]!.partition === partition) end++;
-      if (this.sought.has(partition)) {
+      if (this.seeking.has(partition)) {
         start = end;
         continue;
       }

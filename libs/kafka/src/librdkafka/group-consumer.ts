@@ -6,6 +6,8 @@ import { type LibrdkafkaContext, promised } from './librdkafka-client';
 
 /** How long a rebalance waits for the owner to commit what it settled before the partitions go. */
 const revokeCommitMillis = 5_000;
+/** How long a seek may take to reach the fetcher. */
+const seekTimeoutMillis = 5_000;
 
 /** The parts of ckjs's KafkaConsumer its typings omit. */
 interface ConsumerExtras {
@@ -68,8 +70,11 @@ export class LibrdkafkaGroupConsumer implements GroupConsumer {
   }
 
   seek(partition: number, offset: number): void {
-    this.loop.discardFetched(partition);
-    this.consumer.seek({ topic: this.options.topic, partition, offset }, 0, (error) => {
+    const settled = this.loop.seekStarted(partition);
+    // With a timeout (not 0), librdkafka settles the seek only once nothing fetched from before it can reach
+    // a later consume call; the loop drops the partition's records until then.
+    this.consumer.seek({ topic: this.options.topic, partition, offset }, seekTimeoutMillis, (error) => {
+      settled();
       if (error) this.context.logger.warn({ partition, offset, code: error.code }, `seek failed: ${error.message}`);
     });
   }
