@@ -144,6 +144,21 @@ describe('chaos checker', () => {
     assert.equal(inOrder.check().ok, true);
   });
 
+  it('fails when a message reaches a subscriber under another message id than its publisher gave', () => {
+    // A publish written twice (a resend the broker could not deduplicate): the publisher answered with the
+    // second copy's id, and the dispatcher delivered the first copy.
+    const world = new World().subscription('plain');
+    world.deliver('plain', world.publish(0, 100), 200);
+    world.history.deliveries[0]!.messageId = 'm-of-an-earlier-copy';
+    const verdict = world.check();
+    assert.equal(verdict.messageIdMismatches, 1);
+    assert.equal(verdict.lost, 0);
+    assert.equal(verdict.ok, false);
+    assert.deepEqual(verdict.failures, [
+      '1 acknowledged message(s) first delivered under another message id than the publisher gave',
+    ]);
+  });
+
   it('fails on a delivery that no publisher sent', () => {
     const world = new World().subscription('plain');
     world.deliver('plain', 'nobody:1', 200);

@@ -81,7 +81,10 @@ export interface Verdict {
   phantoms: number;
   /** Keys whose acknowledged messages sit in Kafka out of publish order. */
   kafkaReorderedKeys: number;
-  /** Acknowledged messages whose delivered message id differs from the acknowledged one (retried publishes). */
+  /**
+   * Acknowledged messages whose first delivery carries another message id than the publisher gave: a
+   * copy written by an earlier attempt (a resend the broker could not deduplicate) won. Fails the scenario.
+   */
   messageIdMismatches: number;
   subscriptions: SubscriptionVerdict[];
   /** Distinct acknowledged messages missing from Kafka or from at least one subscription that had to get them. */
@@ -157,6 +160,11 @@ export function check(history: History, audit: KafkaAudit, options: CheckOptions
   if (lostIds.size > 0) failures.push(`${lostIds.size} acknowledged message(s) lost, e.g. ${[...lostIds][0]}`);
   if (reorderedKeys > 0) failures.push(`${reorderedKeys} ordering key(s) out of order`);
   if (phantoms > 0) failures.push(`${phantoms} delivered message(s) no publisher sent`);
+  if (messageIdMismatches > 0) {
+    failures.push(
+      `${messageIdMismatches} acknowledged message(s) first delivered under another message id than the publisher gave`,
+    );
+  }
   if (options.enforceDuplicateBound && duplicates > duplicateBound) {
     failures.push(`${duplicates} duplicates exceed the ${duplicateBound} messages in flight at the faults`);
   }

@@ -55,7 +55,13 @@ export const publisherEnv = {
     default: 1,
     desc: 'How long a message waits for others to share its Kafka request',
   }),
-  PUBLISHER_KAFKA_PRODUCERS: int(1, 64)({ default: 2, desc: 'Idempotent producers sending in parallel' }),
+  PUBLISHER_KAFKA_PRODUCERS: int(
+    1,
+    64,
+  )({
+    default: 2,
+    desc: 'kafkajs only: idempotent producers sending in parallel (librdkafka keeps up to 5 requests in flight on one)',
+  }),
   PUBLISHER_ACK_TIMEOUT_MS: int(
     1_000,
     600_000,

@@ -4,8 +4,22 @@ import type { ConsumedRecord } from '../consumed-record';
 
 /** Records per consume call: one call, one hop from librdkafka's queue to the event loop. */
 const batchSize = 1000;
-/** How long a consume call waits for the first record: bounds an idle reader's wake-ups. */
-const idleWaitMillis = 500;
+/**
+ * An idle loop sleeps until librdkafka says its queue is no longer empty; this
+ * bounds the sleep should a wake-up ever be missed.
+ */
+const idleCheckMillis = 1_000;
+
+/** How long a seek may take to reach the fetcher. */
+const seekTimeoutMillis = 5_000;
+
+/** A seek as the loop follows it. */
+interface PendingSeek {
+  offset: number;
+  settled: boolean;
+  /** The consume call under way when it was issued, or -1. */
+  issuedDuringCall: number;
+}
 
 /** The parts of ckjs's KafkaConsumer its typings omit. */
 interface ConsumerExtras {
@@ -16,25 +30,34 @@ interface ConsumerExtras {
  * Pulls batches from a librdkafka consumer and hands them over partition by
  * partition, the next call only after the handler is done: a slow handler
  * slows the fetch instead of growing memory.
+ *
+ * A consume call takes only what librdkafka already fetched and never waits:
+ * a waiting call would hold one of libuv's four pool threads, and a few idle
+ * consumers would then starve every other (a dispatcher runs one per
+ * subscription). When the queue is empty the loop sleeps until the consumer's
+ * `queue_non_empty_cb` ({@link ConsumeLoop.wakeUp}) fires.
  */
 export class ConsumeLoop {
   private running = false;
   private stopped: Promise<void> = Promise.resolve();
   private finish: (() => void) | undefined;
-  /**
-   * Partitions with a seek under way. Their records are dropped until a consume
-   * call that started after the seek settled: from then on librdkafka
-   * guarantees nothing fetched before the seek reaches the application.
-   */
-  private readonly seeking = new Map<number, { settled: boolean }>();
+  /** Wake-ups so far: one that came while a call was under way means its empty answer is stale. */
+  private wakeUps = 0;
+  private sleeping: { resume: () => void; timer: NodeJS.Timeout } | undefined;
+  /** Whether a consume call or its handlers are under way (the loop is not sleeping or parked). */
+  private busy = false;
+  /** Consume calls started so far: tells a seek issued during a call from one issued before it. */
+  private calls = 0;
+  /** Seeks not yet known to be reflected in what consume calls return, by partition. */
+  private readonly seeks = new Map<number, PendingSeek>();
 
   constructor(
     private readonly consumer: KafkaConsumer,
+    private readonly topic: string,
     private readonly logger: Logger,
     private readonly handle: (partition: number, records: ConsumedRecord[]) => Promise<void> | void,
   ) {
-    consumer.setDefaultConsumeTimeout(idleWaitMillis);
-    // Return as soon as something arrived, with whatever else is already there.
+    consumer.setDefaultConsumeTimeout(0);
     (consumer as unknown as ConsumerExtras).setDefaultIsTimeoutOnlyForFirstMessage(true);
   }
 
@@ -46,38 +69,73 @@ export class ConsumeLoop {
   }
 
   /**
-   * Drops fetched records of `partition` from now until the seek settles;
-   * call the returned function when it has.
+   * Moves a partition's position. librdkafka settles a seek (with a timeout)
+   * only once nothing fetched before it can reach a later consume call, so no
+   * call starts while a seek is unsettled, and what a call that was already
+   * under way returns for the partition is dropped (and the seek made again
+   * should that call have ended after it settled: it may have taken records
+   * from the new position).
    */
-  seekStarted(partition: number): () => void {
-    const seek = { settled: false };
-    this.seeking.set(partition, seek);
-    return () => (seek.settled = true);
+  seek(partition: number, offset: number): void {
+    const seek: PendingSeek = { offset, settled: false, issuedDuringCall: this.busy ? this.calls : -1 };
+    this.seeks.set(partition, seek);
+    this.issue(partition, seek);
   }
 
   /** Resolves once no consume call or handler is running any more. */
   stop(): Promise<void> {
     if (!this.running) return this.stopped;
     this.running = false;
+    this.wakeUp();
     return this.stopped;
   }
 
+  /** librdkafka's queue has something (records, a rebalance, an error), or a seek settled: consume again. */
+  wakeUp(): void {
+    this.wakeUps++;
+    const sleeping = this.sleeping;
+    if (!sleeping) return;
+    this.sleeping = undefined;
+    clearTimeout(sleeping.timer);
+    sleeping.resume();
+  }
+
+  private issue(partition: number, seek: PendingSeek): void {
+    seek.settled = false;
+    this.consumer.seek({ topic: this.topic, partition, offset: seek.offset }, seekTimeoutMillis, (error) => {
+      seek.settled = true;
+      if (error) {
+        this.logger.warn({ partition, offset: seek.offset, code: error.code }, `seek failed: ${error.message}`);
+      }
+      this.wakeUp();
+    });
+  }
+
   private next(): void {
+    this.busy = false;
     if (!this.running) {
       this.finish?.();
       return;
     }
-    const settledBefore = [...this.seeking].filter(([, seek]) => seek.settled);
+    if ([...this.seeks.values()].some((seek) => !seek.settled)) {
+      this.sleep(); // a settling seek wakes the loop
+      return;
+    }
+    this.busy = true;
+    const call = ++this.calls;
+    const wakeUpsBefore = this.wakeUps;
     this.consumer.consume(batchSize, (error: LibrdKafkaError, messages: Message[]) => {
-      for (const [partition, seek] of settledBefore) {
-        if (this.seeking.get(partition) === seek) this.seeking.delete(partition);
-      }
+      const dropped = this.droppedBy(call);
       if (error) {
         if (this.running) this.logger.debug({ code: error.code }, `consume failed: ${error.message}`);
         setTimeout(() => this.next(), 100);
         return;
       }
-      this.dispatch(messages).then(
+      if (messages.length === 0 && this.wakeUps === wakeUpsBefore) {
+        this.sleep();
+        return;
+      }
+      this.dispatch(messages, dropped).then(
         () => this.next(),
         (failure: unknown) => {
           this.logger.error({ err: failure }, 'a handler of fetched records failed');
@@ -87,13 +145,42 @@ export class ConsumeLoop {
     });
   }
 
-  private async dispatch(messages: Message[]): Promise<void> {
+  /**
+   * Partitions whose records in the answer to consume call `call` predate a
+   * seek. Seeks settled before the call started are done with.
+   */
+  private droppedBy(call: number): Set<number> {
+    const dropped = new Set<number>();
+    for (const [partition, seek] of this.seeks) {
+      if (seek.issuedDuringCall !== call) {
+        if (seek.settled) this.seeks.delete(partition);
+        continue;
+      }
+      dropped.add(partition);
+      seek.issuedDuringCall = -1;
+      if (seek.settled) this.issue(partition, seek);
+    }
+    return dropped;
+  }
+
+  private sleep(): void {
+    const timer = setTimeout(() => this.wakeUp(), idleCheckMillis);
+    this.sleeping = { resume: () => this.next(), timer };
+  }
+
+  /**
+   * Hands records over run by run. Records of a partition sought meanwhile
+   * (by a handler, or before) are from the old position: left out.
+   */
+  private async dispatch(messages: Message[], dropped: Set<number>): Promise<void> {
+    const callOfThisBatch = this.calls;
     let start = 0;
     while (start < messages.length && this.running) {
       const partition = messages[start]!.partition;
       let end = start + 1;
       while (end < messages.length && messages[end]!.partition === partition) end++;
-      if (this.seeking.has(partition)) {
+      const seek = this.seeks.get(partition);
+      if (dropped.has(partition) || (seek && seek.issuedDuringCall === callOfThisBatch)) {
         start = end;
         continue;
       }
@@ -103,6 +190,11 @@ export class ConsumeLoop {
       start = end;
     }
   }
+}
+
+/** The consumer option through which librdkafka wakes a {@link ConsumeLoop} (ckjs's typings omit it). */
+export function wakeUpOption(wakeUp: () => void): object {
+  return { queue_non_empty_cb: wakeUp };
 }
 
 /** A librdkafka message in Herald's shape. */

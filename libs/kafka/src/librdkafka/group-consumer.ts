@@ -1,13 +1,11 @@
 import { type Assignment, CODES, KafkaConsumer, type LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import type { GroupConsumer, GroupConsumerOptions, OffsetCommit } from '../group-consumer';
 import { toHeraldError } from '../kafka-errors';
-import { ConsumeLoop } from './consume-loop';
+import { ConsumeLoop, wakeUpOption } from './consume-loop';
 import { type LibrdkafkaContext, promised } from './librdkafka-client';
 
 /** How long a rebalance waits for the owner to commit what it settled before the partitions go. */
 const revokeCommitMillis = 5_000;
-/** How long a seek may take to reach the fetcher. */
-const seekTimeoutMillis = 5_000;
 
 /** The parts of ckjs's KafkaConsumer its typings omit. */
 interface ConsumerExtras {
@@ -42,12 +40,13 @@ export class LibrdkafkaGroupConsumer implements GroupConsumer {
         // Prefetch per partition: enough for full batches, small enough for many subscriptions per process.
         'queued.max.messages.kbytes': 16_384,
         rebalance_cb: (error: LibrdKafkaError, assignment: Assignment[]) => this.onRebalance(error, assignment),
+        ...wakeUpOption(() => this.loop.wakeUp()),
       },
       // Where a partition with no commit starts; the owner seeks where it wants from there.
       { 'auto.offset.reset': 'earliest' },
     );
     context.watch(this.consumer, `consumer ${options.groupId}`);
-    this.loop = new ConsumeLoop(this.consumer, context.logger, options.handlers.records);
+    this.loop = new ConsumeLoop(this.consumer, options.topic, context.logger, options.handlers.records);
   }
 
   async start(): Promise<void> {
@@ -70,13 +69,7 @@ export class LibrdkafkaGroupConsumer implements GroupConsumer {
   }
 
   seek(partition: number, offset: number): void {
-    const settled = this.loop.seekStarted(partition);
-    // With a timeout (not 0), librdkafka settles the seek only once nothing fetched from before it can reach
-    // a later consume call; the loop drops the partition's records until then.
-    this.consumer.seek({ topic: this.options.topic, partition, offset }, seekTimeoutMillis, (error) => {
-      settled();
-      if (error) this.context.logger.warn({ partition, offset, code: error.code }, `seek failed: ${error.message}`);
-    });
+    this.loop.seek(partition, offset);
   }
 
   async commit(offsets: OffsetCommit[]): Promise<void> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { KafkaConsumer } from '@confluentinc/kafka-javascript';
 import { toHeraldError } from '../kafka-errors';
 import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
-import { ConsumeLoop } from './consume-loop';
+import { ConsumeLoop, wakeUpOption } from './consume-loop';
 import { type LibrdkafkaContext, promised } from './librdkafka-client';
 
 /**
@@ -31,6 +31,7 @@ export class LibrdkafkaPartitionReader implements PartitionReader {
         'enable.partition.eof': options.caughtUp !== undefined,
         'fetch.wait.max.ms': 500,
         'queued.max.messages.kbytes': 16_384,
+        ...wakeUpOption(() => this.loop.wakeUp()),
       },
       { 'auto.offset.reset': 'earliest' },
     );
@@ -41,7 +42,7 @@ export class LibrdkafkaPartitionReader implements PartitionReader {
         if (eof.topic === options.topic) caughtUp(eof.partition, eof.offset);
       });
     }
-    this.loop = new ConsumeLoop(this.consumer, context.logger, options.records);
+    this.loop = new ConsumeLoop(this.consumer, options.topic, context.logger, options.records);
   }
 
   async start(): Promise<void> {
