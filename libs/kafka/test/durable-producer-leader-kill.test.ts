@@ -97,11 +97,15 @@ describe('DurableProducer when the partition leader is killed', function () {
           replicationFactor: 3,
           configs: { 'min.insync.replicas': '2' },
         });
-        const leaderOf = async () => {
-          const metadata = await rawAdmin.fetchTopicMetadata({ topics: [topic] });
-          return metadata.topics[0]!.partitions[0]!.leader;
-        };
-        const leader = await leaderOf();
+        // A broker may not know the new topic yet when another has already answered createTopic: ask again.
+        const { leader } = await waitFor(
+          async () => {
+            const metadata = await rawAdmin.fetchTopicMetadata({ topics: [topic] });
+            const partition = metadata.topics[0]!.partitions[0]!;
+            return partition.leader >= 0 ? { leader: partition.leader } : undefined;
+          },
+          { description: `the leader of ${topic}` },
+        );
         await producer.connect();
 
         load = new SequenceLoad(producer, topic);
@@ -133,7 +137,8 @@ describe('DurableProducer when the partition leader is killed', function () {
         const { lost, extraCopies } = tally(load.acknowledged, offsetsBySequence);
         console.log(
           `      ${kind}: acknowledged ${load.acknowledged.length}, failed sends ${load.failedSends}, ` +
-            `records in Kafka ${written}, lost ${lost}, extra copies of acknowledged records ${extraCopies}`,
+            `producer resends ${producer.stats.resends}, records in Kafka ${written}, lost ${lost}, ` +
+            `extra copies of acknowledged records ${extraCopies}`,
         );
         assert.equal(lost, 0, 'acknowledged records missing from Kafka after the leader was killed');
         // librdkafka retries under the same producer id and sequence numbers, so the new leader drops a
