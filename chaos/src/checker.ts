@@ -11,14 +11,7 @@ export interface CheckOptions {
   inflightWindowMillis?: number;
   /** Fail when duplicates exceed the in-flight bound (rolling restart). @defaultValue false */
   enforceDuplicateBound?: boolean;
-  /**
-   * Publishers are killed or restarted: a client then retries a request the dead
-   * instance may already have written through another instance, which gives the
-   * message a new id (ids are per instance), so an earlier copy's id may reach
-   * subscribers. Those message id mismatches are counted, not failed.
-   * @defaultValue false
-   */
-  publishersRestarted?: boolean;
+
   /** End-to-end times above this count as a disturbance; the default is max(2 s, 3 x the pre-fault p99). */
   slowThresholdMillis?: number;
   /** When the load stopped (the last fault window ends there). @defaultValue the last publish */
@@ -168,7 +161,7 @@ export function check(history: History, audit: KafkaAudit, options: CheckOptions
   if (lostIds.size > 0) failures.push(`${lostIds.size} acknowledged message(s) lost, e.g. ${[...lostIds][0]}`);
   if (reorderedKeys > 0) failures.push(`${reorderedKeys} ordering key(s) out of order`);
   if (phantoms > 0) failures.push(`${phantoms} delivered message(s) no publisher sent`);
-  if (messageIdMismatches > 0 && !options.publishersRestarted) {
+  if (messageIdMismatches > 0) {
     failures.push(
       `${messageIdMismatches} acknowledged message(s) first delivered under another message id than the publisher gave`,
     );

@@ -8,7 +8,6 @@ import type { Scenario } from '../scenario';
  */
 export const processKill: Scenario = {
   name: 'process-kill',
-  checkOptions: { publishersRestarted: true },
   title: 'kill -9 a dispatcher holding leases, and a publisher in the middle of PublishStream',
   description:
     'Each subscription gets a third subscriber pinned to dispatcher-1 (the one on the unordered subscription acks ' +

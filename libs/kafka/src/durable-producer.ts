@@ -10,11 +10,14 @@ export interface DurableProducerOptions {
   sendTimeoutMillis?: number;
 }
 
-/** What a producer counts: requests and records sent, and resends. */
+/** What a producer counts, for tests and logs. */
 export interface ProducerStats {
+  /** Produce requests sent (kafkajs), or `send` calls (librdkafka, which batches them on its own). */
   requests: number;
   records: number;
+  /** Times records went again under a new producer id: kafkajs after a failure, librdkafka after a fatal error. */
   resends: number;
+  /** kafkajs: answers that confirmed only part of a batch. */
   unconfirmed: number;
 }
 

@@ -36,7 +36,7 @@ export class PublishService {
     this.options.budget.acquire(bytes);
     try {
       const publishTime = Date.now();
-      const ids = messages.map(() => this.options.ids.nextId());
+      const ids = messages.map((message) => this.options.ids.idFor(topic, message.idempotencyKey));
       const records = messages.map((message, i) =>
         toRecord(message, ids[i]!, this.options.ids.publisherToken, publishTime),
       );

@@ -42,4 +42,25 @@ describe('MessageIdGenerator', () => {
     const counters = Array.from({ length: 2_000 }, () => parseInt(ids.nextId().split('-')[1]!, 36));
     assert.ok(counters.every((counter, i) => counter === i));
   });
+
+  describe('idFor', () => {
+    it('counts up for messages without an idempotency key', () => {
+      const ids = new MessageIdGenerator('abc123');
+      assert.deepEqual([ids.idFor('t', ''), ids.idFor('t', '')], ['abc123-0', 'abc123-1']);
+    });
+
+    it('gives a retried key the same id on any instance, and other keys or topics other ids', () => {
+      const a = new MessageIdGenerator();
+      const b = new MessageIdGenerator();
+      assert.equal(a.idFor('orders', 'order-7'), b.idFor('orders', 'order-7'));
+      assert.notEqual(a.idFor('orders', 'order-7'), a.idFor('orders', 'order-8'));
+      assert.notEqual(a.idFor('orders', 'order-7'), a.idFor('invoices', 'order-7'));
+      assert.match(a.idFor('orders', 'order-7'), /^k[A-Za-z0-9_-]{22}$/);
+    });
+
+    it('keeps the topic and the key apart (no concatenation collisions)', () => {
+      const ids = new MessageIdGenerator();
+      assert.notEqual(ids.idFor('ab', 'c'), ids.idFor('a', 'bc'));
+    });
+  });
 });

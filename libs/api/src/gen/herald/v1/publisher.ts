@@ -35,7 +35,11 @@ export interface PublishRequest {
 
 /** The ids of a published batch. */
 export interface PublishResponse {
-  /** One id per message of the request, in the same order. Unique. */
+  /**
+   * One id per message of the request, in the same order. Unique, except that
+   * messages with the same idempotency key on a topic get the same id: a retry
+   * through any publisher instance is answered with the first attempt's id.
+   */
   messageIds: string[];
 }
 
@@ -53,7 +57,10 @@ export interface PublishStreamRequest {
 export interface PublishStreamResponse {
   /** The `request_id` of the request this answers. */
   requestId: string;
-  /** On success, one id per message of the request, in order. */
+  /**
+   * On success, one id per message of the request, in order (as in
+   * `PublishResponse.message_ids`).
+   */
   messageIds: string[];
   /** Set when the batch was rejected or failed; then `message_ids` is empty. */
   error?: Status | undefined;
