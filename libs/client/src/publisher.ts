@@ -17,13 +17,23 @@ export interface PublishMessage {
   idempotencyKey?: string;
 }
 
-/** When a batch is sent. */
+/**
+ * When a batch is sent. A message goes out at once (with whatever else was
+ * published in the same turn of the event loop) when no request of its queue
+ * is in flight; while one is, messages gather and go out together when it is
+ * answered. Batches grow with the load instead of every message waiting for a
+ * fixed delay at low rates.
+ */
 export interface BatchingOptions {
   /** Send once this many messages wait. @defaultValue 100 */
   maxMessages?: number;
   /** Send once this many bytes wait. @defaultValue 1 MiB */
   maxBytes?: number;
-  /** Send at the latest this long after the first message arrived. @defaultValue 5 ms */
+  /**
+   * While a request is in flight, send another in parallel at the latest this
+   * long after the first waiting message arrived (unordered messages only: an
+   * ordering key has one request in flight at a time). @defaultValue 5 ms
+   */
   maxDelayMillis?: number;
 }
 
@@ -53,16 +63,17 @@ interface Queue {
   orderingKey: string;
   items: Item[];
   bytes: number;
-  timer: NodeJS.Timeout | undefined;
-  /** Ordered queues send one batch at a time. */
-  sending: boolean;
+  /** A send planned for later: at the end of this turn, or after `maxDelayMillis`. */
+  planned: { cancel(): void } | undefined;
+  /** Requests in flight; ordered queues have at most one. */
+  sending: number;
   /** Set when an ordered key failed: its publishes fail until `resumePublishing`. */
   failure: HeraldClientError | undefined;
 }
 
 /**
- * Publishes messages to Herald, batching them by count, bytes and a short
- * delay, retrying retryable failures with backoff on every publisher endpoint
+ * Publishes messages to Herald, batching them while requests are in flight
+ * (see {@link BatchingOptions}), retrying retryable failures with backoff on every publisher endpoint
  * (with the same idempotency keys, so a retry is never a second message), and
  * keeping messages of one ordering key in order: one batch of a key in flight
  * at a time, and a key that failed stays failed until `resumePublishing`.
@@ -118,7 +129,7 @@ export class Publisher {
       queue.items.push({ message: proto, bytes, resolve, reject });
       queue.bytes += bytes;
       if (queue.items.length >= this.batching.maxMessages || queue.bytes >= this.batching.maxBytes) this.send(queue);
-      else queue.timer ??= setTimeout(() => this.send(queue), this.batching.maxDelayMillis);
+      else this.plan(queue);
     }).finally(() => {
       this.pending--;
       this.waitingForRoom.shift()?.();
@@ -155,16 +166,29 @@ export class Publisher {
     const id = `${topic}\0${orderingKey}`;
     let queue = this.queues.get(id);
     if (!queue) {
-      queue = { topic, orderingKey, items: [], bytes: 0, timer: undefined, sending: false, failure: undefined };
+      queue = { topic, orderingKey, items: [], bytes: 0, planned: undefined, sending: 0, failure: undefined };
       this.queues.set(id, queue);
     }
     return queue;
   }
 
+  /** Plans a send: at the end of this turn when nothing is in flight, else while it is, after `maxDelayMillis`. */
+  private plan(queue: Queue): void {
+    if (queue.planned) return;
+    if (queue.sending === 0) {
+      const immediate = setImmediate(() => this.send(queue));
+      queue.planned = { cancel: () => clearImmediate(immediate) };
+    } else if (!queue.orderingKey) {
+      const timer = setTimeout(() => this.send(queue), this.batching.maxDelayMillis);
+      queue.planned = { cancel: () => clearTimeout(timer) };
+    }
+    // An ordered queue sends its next batch when the one in flight is answered.
+  }
+
   private send(queue: Queue): void {
-    clearTimeout(queue.timer);
-    queue.timer = undefined;
-    if (queue.items.length === 0 || (queue.orderingKey && queue.sending)) return;
+    queue.planned?.cancel();
+    queue.planned = undefined;
+    if (queue.items.length === 0 || (queue.orderingKey && queue.sending > 0)) return;
     const batch: Item[] = [];
     let bytes = 0;
     while (queue.items.length > 0 && batch.length < this.batching.maxMessages) {
@@ -174,14 +198,12 @@ export class Publisher {
       bytes += next.bytes;
     }
     queue.bytes -= bytes;
-    queue.sending = true;
+    queue.sending++;
     const done = this.sendBatch(queue, batch).finally(() => {
-      queue.sending = false;
+      queue.sending--;
       this.inflight.delete(done);
-      if (queue.items.length > 0) {
-        if (queue.orderingKey || queue.items.length >= this.batching.maxMessages) this.send(queue);
-        else queue.timer ??= setTimeout(() => this.send(queue), this.batching.maxDelayMillis);
-      }
+      // What gathered during the round trip goes out now, as one batch.
+      if (queue.items.length > 0) this.send(queue);
     });
     this.inflight.add(done);
   }

@@ -74,6 +74,12 @@ describe('publisher (two instances, 3-broker Kafka)', function () {
     const plain = byId.get(messageIds[2]!)!;
     assert.equal(plain.key, null);
     assert.equal(plain.value?.toString(), 'plain');
+    // A client retrying through the other instance is answered with the first attempt's id.
+    const retried = await rpc(publishers[1]!, publishers[1]!.publish, {
+      topic: 'layout',
+      messages: [message({ data: Buffer.from('retry-safe'), idempotencyKey: 'payment-42' })],
+    });
+    assert.deepEqual(retried.messageIds, [messageIds[1]]);
   });
 
   it('gives unique message ids across 100,000 publishes through two instances, all readable in Kafka', async () => {
