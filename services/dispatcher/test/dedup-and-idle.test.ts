@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { waitFor } from '@herald/testkit';
+import { partitionOfKey } from '@herald/kafka';
 import { type DispatchFixture, startDispatchFixture } from './fixture';
 import { PullStream } from './pull-stream';
 
@@ -17,12 +18,17 @@ describe('dispatcher deduplication and consumer lifecycle (3-broker Kafka)', fun
     await f.createSubscription({ name: 'payments-sub', topic: 'payments' });
     const first = new PullStream(f.dispatchers[0]!, { subscription: 'payments-sub' });
     await f.waitForConsumers('payments-sub', 1);
+    const markerKeys = [0, 1].map((partition) => keyOnPartition(partition, 2));
     const keyed = (key: string, n: number) => ({ data: Buffer.from(`${key} try ${n}`), idempotencyKey: key });
     // A publisher retrying: the same keys twice, as separate publishes.
     const original = await f.publish('payments', 20, (i) => keyed(`payment-${i}`, 1));
     const retried = await f.publish('payments', 20, (i) => keyed(`payment-${i}`, 2));
-    const marker = await f.publish('payments', 1, () => ({ data: Buffer.from('marker') }));
-    await waitFor(() => first.acked.has(marker[0]!), { description: 'the marker delivered' });
+    // A marker behind the repeats on every partition: once all are acked, every repeat was read.
+    const markers = await f.publish('payments', 2, (i) => ({
+      data: Buffer.from('marker'),
+      orderingKey: markerKeys[i]!,
+    }));
+    await waitFor(() => markers.every((id) => first.acked.has(id)), { description: 'the markers delivered' });
     assert.deepEqual(retried, original, 'a repeated key is answered with the first id');
     assert.equal(original.filter((id) => first.acked.has(id)).length, 20);
     const tries = (stream: PullStream, n: number) =>
@@ -36,7 +42,13 @@ describe('dispatcher deduplication and consumer lifecycle (3-broker Kafka)', fun
     await f.waitForConsumers('payments-sub', 1);
     const afterMove = await f.publish('payments', 20, (i) => keyed(`payment-${i}`, 3));
     const fresh = await f.publish('payments', 5, (i) => keyed(`refund-${i}`, 1));
-    await waitFor(() => fresh.every((id) => second.acked.has(id)), { description: 'new keys delivered' });
+    const laterMarkers = await f.publish('payments', 2, (i) => ({
+      data: Buffer.from('marker'),
+      orderingKey: markerKeys[i]!,
+    }));
+    await waitFor(() => [...fresh, ...laterMarkers].every((id) => second.acked.has(id)), {
+      description: 'new keys and markers delivered',
+    });
     second.close();
     assert.deepEqual(afterMove, original);
     assert.equal(tries(second, 3), 0, 'repeats after the move were not delivered');
@@ -51,3 +63,10 @@ describe('dispatcher deduplication and consumer lifecycle (3-broker Kafka)', fun
     await f.waitForConsumers('idle-sub', 0);
   });
 });
+
+/** A key that Kafka's partitioner puts on `partition` of `partitions`. */
+function keyOnPartition(partition: number, partitions: number): string {
+  for (let i = 0; ; i++) {
+    if (partitionOfKey(Buffer.from(`marker-${i}`), partitions) === partition) return `marker-${i}`;
+  }
+}
