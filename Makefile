@@ -129,17 +129,20 @@ test-unit: build
 
 # Integration tests share one real Kafka (3 brokers unless KAFKA_BROKERS is set);
 # whatever happens, nothing of it is left running afterwards.
-test-integration: build $(if $(KAFKA_BROKERS),,kafka-jars) python-client $(if $(GO),go-client)
+# $(1): environment for the run; $(2): the test files. Whatever happens, no test Kafka is left running.
+define integration-run
 	@$(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR)
-	@status=0; $(MOCHA) --exit --timeout 240000 --require libs/testkit/dist/src/mocha-fixtures.js $(INTEGRATION_TESTS) || status=$$?; \
+	@status=0; $(1) $(MOCHA) --exit --timeout 240000 --require libs/testkit/dist/src/mocha-fixtures.js $(2) || status=$$?; \
 	  $(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR); exit $$status
+endef
+
+test-integration: build $(if $(KAFKA_BROKERS),,kafka-jars) python-client $(if $(GO),go-client)
+	$(call integration-run,,$(INTEGRATION_TESTS))
 
 # kafkajs stays behind the same seal as long as it passes the services' integration tests.
 SERVICE_TESTS := 'services/*/dist/test/**/*.test.js'
 test-integration-kafkajs: build $(if $(KAFKA_BROKERS),,kafka-jars)
-	@$(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR)
-	@status=0; HERALD_KAFKA_CLIENT=kafkajs $(MOCHA) --exit --timeout 240000 --require libs/testkit/dist/src/mocha-fixtures.js \
-	  $(SERVICE_TESTS) || status=$$?; $(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR); exit $$status
+	$(call integration-run,HERALD_KAFKA_CLIENT=kafkajs,$(SERVICE_TESTS))
 
 test: build proto-check lint kubernetes-check test-unit test-integration test-integration-kafkajs
 

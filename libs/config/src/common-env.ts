@@ -8,7 +8,7 @@ export const commonEnv = {
   }),
   HERALD_KAFKA_CLIENT: str({
     default: 'librdkafka',
-    choices: ['librdkafka', 'kafkajs'],
+    choices: ['librdkafka', 'kafkajs'] as const,
     desc: 'Kafka client library: librdkafka (native, the default) or kafkajs (pure JavaScript, no native build)',
   }),
   HERALD_TOPIC_PREFIX: str({

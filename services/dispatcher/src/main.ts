@@ -1,6 +1,6 @@
 import { DispatcherServiceService } from '@herald/api';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
-import { type KafkaClientKind, KafkaNames, createKafkaClient } from '@herald/kafka';
+import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { RegistryWatcher } from '@herald/registry-watch';
 import { readDispatcherConfig } from './config';
@@ -17,7 +17,7 @@ runMain('dispatcher', async () => {
     brokers: config.KAFKA_BROKERS,
     clientId: `herald-dispatcher-${instanceId}`,
     logger,
-    kind: config.HERALD_KAFKA_CLIENT as KafkaClientKind,
+    kind: config.HERALD_KAFKA_CLIENT,
   });
   const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
   const admin = kafka.topicAdmin();

@@ -1,6 +1,6 @@
 import { PublisherServiceService } from '@herald/api';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
-import { type KafkaClientKind, KafkaNames, createKafkaClient } from '@herald/kafka';
+import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { RegistryWatcher } from '@herald/registry-watch';
 import { readPublisherConfig } from './config';
@@ -18,7 +18,7 @@ runMain('publisher', async () => {
     brokers: config.KAFKA_BROKERS,
     clientId: `herald-publisher-${instanceId}`,
     logger,
-    kind: config.HERALD_KAFKA_CLIENT as KafkaClientKind,
+    kind: config.HERALD_KAFKA_CLIENT,
   });
   const producer = kafka.durableProducer({
     lingerMillis: config.PUBLISHER_LINGER_MS,

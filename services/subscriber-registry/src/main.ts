@@ -1,6 +1,6 @@
 import { SubscriberRegistryServiceService } from '@herald/api';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
-import { type KafkaClientKind, KafkaNames, createKafkaClient } from '@herald/kafka';
+import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { readRegistryConfig } from './config';
 import { registryHandlers } from './grpc/registry-handlers';
@@ -15,7 +15,7 @@ runMain('subscriber-registry', async () => {
     brokers: config.KAFKA_BROKERS,
     clientId: `herald-registry-${instanceId}`,
     logger,
-    kind: config.HERALD_KAFKA_CLIENT as KafkaClientKind,
+    kind: config.HERALD_KAFKA_CLIENT,
   });
   const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
   const admin = kafka.topicAdmin();

@@ -200,9 +200,22 @@ export class ConsumeLoop {
   }
 }
 
-/** The consumer option through which librdkafka wakes a {@link ConsumeLoop} (ckjs's typings omit it). */
-export function wakeUpOption(wakeUp: () => void): object {
-  return { queue_non_empty_cb: wakeUp };
+/**
+ * Settings every consumer a {@link ConsumeLoop} drives shares: nothing is
+ * committed or stored unless asked, a fetch returns as soon as a record
+ * arrives (500 ms only bounds how often an idle partition is asked), the
+ * prefetch per partition is enough for full batches yet small enough for many
+ * consumers per process, and librdkafka wakes the loop through
+ * `queue_non_empty_cb` (which ckjs's typings omit).
+ */
+export function loopConsumerSettings(wakeUp: () => void): object {
+  return {
+    'enable.auto.commit': false,
+    'enable.auto.offset.store': false,
+    'fetch.wait.max.ms': 500,
+    'queued.max.messages.kbytes': 16_384,
+    queue_non_empty_cb: wakeUp,
+  };
 }
 
 /** A librdkafka message in Herald's shape. */

@@ -126,7 +126,7 @@ function settle(pending: Pending, error?: Error): void {
 }
 
 /** Headers as librdkafka takes them: one single-entry object per header. */
-function headerList(headers: Record<string, string | Buffer>): Array<Record<string, string | Buffer>> {
+export function headerList(headers: Record<string, string | Buffer>): Array<Record<string, string | Buffer>> {
   const list = [];
   for (const name in headers) list.push({ [name]: headers[name]! });
   return list;

@@ -1,7 +1,7 @@
 import { type Assignment, CODES, KafkaConsumer, type LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import type { GroupConsumer, GroupConsumerOptions, OffsetCommit } from '../group-consumer';
 import { toHeraldError } from '../kafka-errors';
-import { ConsumeLoop, wakeUpOption } from './consume-loop';
+import { ConsumeLoop, loopConsumerSettings } from './consume-loop';
 import { type LibrdkafkaContext, promised } from './librdkafka-client';
 
 /** How long a rebalance waits for the owner to commit what it settled before the partitions go. */
@@ -31,16 +31,10 @@ export class LibrdkafkaGroupConsumer implements GroupConsumer {
       {
         ...context.config,
         'group.id': options.groupId,
-        'enable.auto.commit': false,
-        'enable.auto.offset.store': false,
+        ...loopConsumerSettings(() => this.loop.wakeUp()),
         'session.timeout.ms': session,
         'heartbeat.interval.ms': Math.max(500, Math.floor(session / 5)),
-        // A fetch returns as soon as a record arrives; this only bounds how often an idle partition is asked.
-        'fetch.wait.max.ms': 500,
-        // Prefetch per partition: enough for full batches, small enough for many subscriptions per process.
-        'queued.max.messages.kbytes': 16_384,
         rebalance_cb: (error: LibrdKafkaError, assignment: Assignment[]) => this.onRebalance(error, assignment),
-        ...wakeUpOption(() => this.loop.wakeUp()),
       },
       // Where a partition with no commit starts; the owner seeks where it wants from there.
       { 'auto.offset.reset': 'earliest' },

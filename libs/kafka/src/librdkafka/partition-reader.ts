@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { KafkaConsumer } from '@confluentinc/kafka-javascript';
 import { toHeraldError } from '../kafka-errors';
 import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
-import { ConsumeLoop, wakeUpOption } from './consume-loop';
+import { ConsumeLoop, loopConsumerSettings } from './consume-loop';
 import { type LibrdkafkaContext, promised } from './librdkafka-client';
 
 /**
@@ -23,15 +23,11 @@ export class LibrdkafkaPartitionReader implements PartitionReader {
       {
         ...context.config,
         'group.id': `herald-reader-${randomBytes(6).toString('hex')}`,
-        'enable.auto.commit': false,
-        'enable.auto.offset.store': false,
+        ...loopConsumerSettings(() => this.loop.wakeUp()),
         'isolation.level': options.readCommitted ? 'read_committed' : 'read_uncommitted',
         // The end of a partition is reported with its offset: how a reader knows it has read past
         // transaction markers, which are never delivered.
         'enable.partition.eof': options.caughtUp !== undefined,
-        'fetch.wait.max.ms': 500,
-        'queued.max.messages.kbytes': 16_384,
-        ...wakeUpOption(() => this.loop.wakeUp()),
       },
       { 'auto.offset.reset': 'earliest' },
     );

@@ -102,18 +102,21 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
     return (await this.describe(name))?.partitions.length;
   }
 
-  latestOffsets(topic: string, options: { committedOnly?: boolean } = {}): Promise<PartitionOffset[]> {
-    return this.listOffsets(topic, OffsetSpec.LATEST, 'the latest offsets', options.committedOnly);
+  async latestOffsets(topic: string, options: { committedOnly?: boolean } = {}): Promise<PartitionOffset[]> {
+    const partitions = await this.partitionsOf(topic, 'the latest offsets');
+    return this.listOffsets(topic, partitions, OffsetSpec.LATEST, 'the latest offsets', options.committedOnly);
   }
 
-  earliestOffsets(topic: string): Promise<PartitionOffset[]> {
-    return this.listOffsets(topic, OffsetSpec.EARLIEST, 'the earliest offsets');
+  async earliestOffsets(topic: string): Promise<PartitionOffset[]> {
+    const partitions = await this.partitionsOf(topic, 'the earliest offsets');
+    return this.listOffsets(topic, partitions, OffsetSpec.EARLIEST, 'the earliest offsets');
   }
 
   async offsetsForTime(topic: string, timeMillis: number): Promise<PartitionOffset[]> {
+    const partitions = await this.partitionsOf(topic, 'the offsets at a time');
     const [atTime, latest] = await Promise.all([
-      this.listOffsets(topic, new OffsetSpec(timeMillis), 'the offsets at a time'),
-      this.latestOffsets(topic),
+      this.listOffsets(topic, partitions, new OffsetSpec(timeMillis), 'the offsets at a time'),
+      this.listOffsets(topic, partitions, OffsetSpec.LATEST, 'the latest offsets'),
     ]);
     // Kafka answers -1 where no record is that recent: the position is then the end.
     return atTime.map((entry, i) => (Number(entry.offset) < 0 ? latest[i]! : entry));
@@ -181,19 +184,24 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
     }
   }
 
+  /** A topic's partition numbers. @throws a Herald error (INTERNAL) when the topic does not exist. */
+  private async partitionsOf(topic: string, what: string): Promise<number[]> {
+    const described = await this.describe(topic);
+    if (!described) {
+      const missing = Object.assign(new Error(`topic ${topic} does not exist`), { code: unknownTopic });
+      throw toHeraldError(missing, `reading ${what} of ${topic}`);
+    }
+    return described.partitions.map(({ partition }) => partition);
+  }
+
   private async listOffsets(
     topic: string,
+    partitions: number[],
     spec: OffsetSpec,
     what: string,
     committedOnly = false,
   ): Promise<PartitionOffset[]> {
-    const described = await this.describe(topic);
-    if (!described)
-      throw toHeraldError(
-        Object.assign(new Error(`topic ${topic} does not exist`), { code: unknownTopic }),
-        `reading ${what} of ${topic}`,
-      );
-    const request = described.partitions.map(({ partition }) => ({ topic, partition, offset: spec }));
+    const request = partitions.map((partition) => ({ topic, partition, offset: spec }));
     try {
       const offsets = await promised<Array<{ partition: number; offset: number; error?: LibrdKafkaError }>>((done) =>
         this.client().listOffsets(

@@ -2,7 +2,7 @@ import { type DeliveryReport, type LibrdKafkaError, Producer } from '@confluenti
 import { UnavailableError } from '@herald/errors';
 import type { OutgoingRecord } from '../consumed-record';
 import type { TransactionalWriter, TransactionalWriterOptions } from '../transactional-log';
-import { connectProducer } from './durable-producer';
+import { connectProducer, headerList } from './durable-producer';
 import { type LibrdkafkaContext, promised } from './librdkafka-client';
 
 const transactionTimeoutMillis = 30_000;
@@ -70,9 +70,15 @@ export class LibrdkafkaTransactionalWriter implements TransactionalWriter {
           done: () => resolve(state),
         };
         for (const record of records) {
-          this.producer.produce(this.options.topic, 0, record.value, record.key, record.timestamp, state, [
-            ...Object.entries(record.headers).map(([name, value]) => ({ [name]: value })),
-          ]);
+          this.producer.produce(
+            this.options.topic,
+            0,
+            record.value,
+            record.key,
+            record.timestamp,
+            state,
+            headerList(record.headers),
+          );
         }
       });
       if (written.failure) throw written.failure;
