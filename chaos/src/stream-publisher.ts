@@ -5,6 +5,7 @@ import {
   type PublishStreamRequest,
   type PublishStreamResponse,
 } from '@herald/api';
+import { backoffMillis } from '@herald/retry';
 
 /** Statuses after which the same request may succeed elsewhere or later. */
 const retryable = new Set<number>([
@@ -156,7 +157,7 @@ export class StreamPublishClient {
     this.stats.breakReasons[reason] = (this.stats.breakReasons[reason] ?? 0) + 1;
     this.failures++;
     this.index = (this.index + 1) % this.clients.length;
-    const wait = Math.min(2_000, 50 * 2 ** Math.min(this.failures, 6));
+    const wait = backoffMillis({ initialMillis: 100, maxMillis: 2_000 }, this.failures);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       const now = Date.now();

@@ -1,18 +1,8 @@
-/** How a client waits between attempts. */
-export interface BackoffOptions {
-  /** First wait. @defaultValue 100 ms */
-  initialMillis?: number;
-  /** Longest wait. @defaultValue 5 s */
-  maxMillis?: number;
-}
-
-/** Exponential backoff with full jitter: attempt 1 waits up to `initialMillis`, each next one up to twice that. */
-export function backoffMillis(options: BackoffOptions, attempt: number): number {
-  const initial = options.initialMillis ?? 100;
-  const max = options.maxMillis ?? 5_000;
-  const ceiling = Math.min(max, initial * 2 ** Math.min(attempt - 1, 20));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
+/**
+ * The SDK's waits come from Herald's one backoff helper (`@herald/retry`,
+ * shipped inside this package): exponential, full jitter, capped.
+ */
+export { backoffMillis, type BackoffOptions, type Clock, systemClock, Backoff, type Random } from '@herald/retry';
 
 export function sleep(millis: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, millis));

@@ -9,6 +9,7 @@ import {
 } from '@herald/api';
 import { UnavailableError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
+import { backoffMillis } from '@herald/retry';
 
 /** A change to the watched state, after it is applied locally. */
 export type WatchedChange =
@@ -163,7 +164,7 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange] }> {
       this.pendingSnapshot = undefined;
       this.failures++;
       this.current = (this.current + 1) % this.clients.length;
-      const delay = Math.min(100 * 2 ** Math.min(this.failures, 5), 2_000);
+      const delay = backoffMillis({ initialMillis: 200, maxMillis: 2_000 }, this.failures);
       this.options.logger.warn(
         { why, retryInMillis: delay, next: this.options.addresses[this.current] },
         'registry watch interrupted',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isRetryable, NotFoundError, UnavailableError } from '@herald/errors';
 import type { KafkaNames, PartitionOffset, TopicAdmin } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
+import { backoffMillis } from '@herald/retry';
 import { ChangeFeed } from './domain/change-feed';
 import {
   type CreateSubscriptionInput,
@@ -215,7 +216,7 @@ export class RegistryService {
         } catch (error) {
           if (!isRetryable(error) || Date.now() > deadline) throw error;
           this.options.logger.warn({ err: error, attempt }, 'registry write failed; retrying');
-          await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1_000)));
+          await new Promise((resolve) => setTimeout(resolve, backoffMillis({ initialMillis: 100, maxMillis: 1_000 }, attempt)));
         }
       }
     };

@@ -1,5 +1,6 @@
 import { UnavailableError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
+import { backoffMillis } from '@herald/retry';
 import type { Kafka, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { OutgoingRecord } from '../consumed-record';
 import type { DurableProducer, DurableProducerOptions, ProducerStats } from '../durable-producer';
@@ -254,7 +255,7 @@ export class KafkajsDurableProducer implements DurableProducer {
           failure = error;
           if (!isRetryableSendError(error)) throw error;
         }
-        const wait = Math.min(100 * 2 ** (attempt - 1), 2_000);
+        const wait = backoffMillis({ initialMillis: 100, maxMillis: 2_000 }, attempt);
         if (Date.now() + wait > deadline)
           throw failure ?? new UnavailableError('Kafka did not confirm every partition');
         // After a failure kafkajs's sequence numbers are in doubt: a new producer id starts clean.
