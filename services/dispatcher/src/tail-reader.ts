@@ -3,10 +3,8 @@ import type { Filter } from '@herald/filter';
 import { type KafkaClient, type KafkaNames, type PartitionOffset, type TopicAdmin, toHeraldError } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
 import type { InboundMessage } from './domain/inbound-message';
+import type { TailStart } from './domain/tail-start';
 import { toInboundMessages } from './kafka/inbound-record';
-
-/** Where a tail starts. */
-export type TailStart = { kind: 'latest' } | { kind: 'earliest' } | { kind: 'time'; timeMillis: number };
 
 /** Where tailed messages go. */
 export interface TailSink {

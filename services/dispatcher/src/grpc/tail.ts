@@ -3,7 +3,8 @@ import { Position, type TailRequest, type TailResponse } from '@herald/api';
 import { InvalidArgumentError } from '@herald/errors';
 import { parseFilter } from '@herald/filter';
 import { validateResourceName } from '@herald/resource-names';
-import { type TailDeps, type TailStart, tailTopic } from '../tail-reader';
+import { type TailStart, tailStartAtTime } from '../domain/tail-start';
+import { type TailDeps, tailTopic } from '../tail-reader';
 import { messageToProto } from './proto-mapping';
 
 /** Tail: read a topic from a position, no acks, nothing kept once the caller leaves. */
@@ -12,7 +13,7 @@ export async function tail(call: ServerWritableStream<TailRequest, TailResponse>
   validateResourceName('topic', request.topic);
   const filter = parseFilter(request.filter);
   let start: TailStart = { kind: 'latest' };
-  if (request.start?.$case === 'time') start = { kind: 'time', timeMillis: request.start.value.getTime() };
+  if (request.start?.$case === 'time') start = tailStartAtTime('time', request.start.value.getTime());
   else if (request.start?.$case === 'position') {
     if (request.start.value === Position.POSITION_EARLIEST) start = { kind: 'earliest' };
     else if (

@@ -580,13 +580,19 @@ describe('planCreateSubscription', () => {
       [{ kind: 'time', timeMillis: 0 }, true],
       [{ kind: 'time', timeMillis: -1 }, false],
       [{ kind: 'time', timeMillis: Number.NaN }, false],
+      // Year -271821 and year 275760: the ends of JavaScript's Date, which a Timestamp decodes to.
+      [{ kind: 'time', timeMillis: -8.64e15 }, false],
+      [{ kind: 'time', timeMillis: 8.64e15 }, false],
+      [{ kind: 'time', timeMillis: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }, true],
+      [{ kind: 'time', timeMillis: Date.UTC(10000, 0, 1) }, false],
     ];
     for (const [start, ok] of positions) {
       it(`${ok ? 'accepts' : 'refuses'} ${JSON.stringify(start)}`, () => {
         const registry = registryWithTopics('orders');
         const plan = () => planCreateSubscription(registry.state, subscriptionInput({ start }));
         if (ok) assert.deepEqual(plan().start, start);
-        else assertInvalidArgument(plan, 'subscription.start_time', /valid time/);
+        else
+          assertInvalidArgument(plan, 'subscription.start_time', /must be between 1970-01-01T00:00:00.000Z and 9999/);
       });
     }
   });
@@ -901,6 +907,14 @@ describe('planSeek', () => {
     assertInvalidArgument(
       () => planSeek(setUp().state, 'orders-sub', { kind: 'time', timeMillis: Number.NaN }),
       'time',
+    );
+  });
+
+  it('refuses a time past the end of year 9999 (year 275760 was accepted)', () => {
+    assertInvalidArgument(
+      () => planSeek(setUp().state, 'orders-sub', { kind: 'time', timeMillis: 8.64e15 }),
+      'time',
+      /must be between 1970-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z, not \+275760/,
     );
   });
 

@@ -10,7 +10,7 @@ import {
 import { RegistryLimits as L } from './registry-limits';
 import type { DeadLetterPolicy, PartitionOffset, Position, RetryPolicy, Subscription } from './registry-model';
 import type { RegistryState } from './registry-state';
-import { validateFilter, validateName, validateRange } from './validation';
+import { validateFilter, validateName, validateRange, validateTime } from './validation';
 
 /**
  * Commands turn a request and the current state into log records, or throw a
@@ -107,9 +107,7 @@ export function planCreateSubscription(state: RegistryState, input: CreateSubscr
   const retryPolicy = validateRetryPolicy(input.retryPolicy);
   const deadLetterPolicy = validateDeadLetterPolicy(state, input.deadLetterPolicy);
   validateFilter('subscription.filter', input.filter);
-  if (input.start.kind === 'time' && !(input.start.timeMillis >= 0)) {
-    throw new InvalidArgumentError('subscription.start_time', 'must be a valid time');
-  }
+  if (input.start.kind === 'time') validateTime('subscription.start_time', input.start.timeMillis);
   const topic = state.topic(input.topic);
   if (!topic) throw new NotFoundError('topic', input.topic, 'subscription.topic');
   if (state.subscription(input.name)) throw new AlreadyExistsError('subscription', input.name);
@@ -189,8 +187,7 @@ export function planDeleteSubscription(state: RegistryState, name: string): LogR
 export function planSeek(state: RegistryState, name: string, target: Position | undefined): Subscription {
   validateName('subscription', name);
   if (!target) throw new InvalidArgumentError('target', 'one of position or time is required');
-  if (target.kind === 'time' && !(target.timeMillis >= 0))
-    throw new InvalidArgumentError('time', 'must be a valid time');
+  if (target.kind === 'time') validateTime('time', target.timeMillis);
   const subscription = existingSubscription(state, name);
   if (subscription.detached) {
     throw new FailedPreconditionError(`subscription "${name}" is detached: its topic was deleted`);
