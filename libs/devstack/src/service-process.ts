@@ -29,6 +29,23 @@ const portVariable: Record<ServiceName, string> = {
 const running = new Set<ServiceProcess>();
 
 /**
+ * A service that exited, or never answered SERVING, while starting. The
+ * message carries the end of its log (for test output); `summary` says it in
+ * one line, for people (`make run`).
+ */
+export class ServiceStartError extends Error {
+  constructor(
+    message: string,
+    /** One line: the service, and the last error its log recorded. */
+    readonly summary: string,
+    readonly logFile: string,
+  ) {
+    super(message);
+    this.name = 'ServiceStartError';
+  }
+}
+
+/**
  * One Herald service running as its own Node.js process, from its built entry
  * point. Every instance is remembered, so that a test run can kill what a
  * failed test left behind ({@link ServiceProcess.killAll}).
@@ -96,14 +113,20 @@ export class ServiceProcess {
     let status = '';
     while (Date.now() < deadline) {
       if (this.exitCode !== undefined) {
-        throw new Error(`${this.options.service} exited with code ${this.exitCode}:\n${this.logTail()}`);
+        throw new ServiceStartError(
+          `${this.options.service} exited with code ${this.exitCode}:\n${this.logTail()}`,
+          `${this.options.service} did not start: ${this.lastLoggedError() ?? `exited with code ${this.exitCode}`}`,
+          this.options.logFile,
+        );
       }
       status = await checkHealth(this.address);
       if (status === 'SERVING') return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(
+    throw new ServiceStartError(
       `${this.options.service} not SERVING after ${timeoutMillis} ms (last: ${status}):\n${this.logTail()}`,
+      `${this.options.service} not SERVING after ${timeoutMillis / 1000} s: ${this.lastLoggedError() ?? status}`,
+      this.options.logFile,
     );
   }
 
@@ -136,6 +159,28 @@ export class ServiceProcess {
   async waitExit(timeoutMillis: number): Promise<number | null | undefined> {
     await waitForExit(this.pid, timeoutMillis);
     return this.exitCode;
+  }
+
+  /**
+   * The message of the last error or fatal line of the service's log (JSON
+   * lines, as libs/logging writes them), with its error's message if any.
+   */
+  lastLoggedError(): string | undefined {
+    const lines = this.logTail(200).split('\n').reverse();
+    for (const line of lines) {
+      let entry: { level?: unknown; msg?: unknown; err?: { message?: unknown } };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        continue;
+      }
+      if (entry.level !== 'error' && entry.level !== 'fatal' && entry.level !== 50 && entry.level !== 60) continue;
+      const cause = typeof entry.err?.message === 'string' ? entry.err.message : undefined;
+      const message = typeof entry.msg === 'string' ? entry.msg : undefined;
+      if (message && cause && !message.includes(cause)) return `${message}: ${cause}`;
+      return message ?? cause;
+    }
+    return undefined;
   }
 
   /** The last lines of the service's log, for error messages. */
