@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { freePort, heraldHome, isAlive, repoRoot, signal, waitForExit } from '@herald/local-kafka';
+import { waitFor } from '@herald/testkit';
+import { checkHealth } from '../src';
+import { canBind } from '../src/preflight';
+
+const runLocal = path.join(repoRoot, 'libs', 'devstack', 'dist', 'src', 'run-local.js');
+
+/** One `make run` (run-local.js) as a child process, its output collected. */
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Ports and a run folder of its own, so that the test never meets a developer's `make run`. */
+interface RunSetup {
+  runDir: string;
+  env: NodeJS.ProcessEnv;
+  ports: { publisher: number; registry: number; dispatcher: number; kafka: number };
+}
+
+/** A free port whose successor is free too (the local Kafka's controller listens one above). */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port < 65535 && (await canBind(port + 1, '127.0.0.1'))) return port;
+  }
+}
+
+describe('make run (run-local.js)', function () {
+  this.timeout(240_000);
+  const started: Run[] = [];
+
+  async function setup(): Promise<RunSetup> {
+    mkdirSync(path.join(heraldHome, 'test'), { recursive: true });
+    const runDir = mkdtempSync(path.join(heraldHome, 'test', 'run-local-'));
+    const ports = {
+      publisher: await freePort(),
+      registry: await freePort(),
+      dispatcher: await freePort(),
+      kafka: await freePortPair(),
+    };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HERALD_RUN_DIR: runDir,
+      PUBLISHER_PORT: String(ports.publisher),
+      REGISTRY_PORT: String(ports.registry),
+      DISPATCHER_PORT: String(ports.dispatcher),
+      HERALD_KAFKA_PORT: String(ports.kafka),
+    };
+    // The test runner's own Kafka is not this run's: each test says which Kafka it wants.
+    delete env.KAFKA_BROKERS;
+    return { runDir, env, ports };
+  }
+
+  function start(env: NodeJS.ProcessEnv): Run {
+    const child = spawn(process.execPath, [runLocal], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const run = { child, output: () => output, exited };
+    started.push(run);
+    return run;
+  }
+
+  /** The pid of the local Kafka a run started, from its state file. */
+  function kafkaPid(runDir: string): number {
+    const state = JSON.parse(readFileSync(path.join(runDir, 'kafka', 'cluster.json'), 'utf8')) as {
+      nodes: Array<{ pid: number }>;
+    };
+    return state.nodes[0]!.pid;
+  }
+
+  afterEach(async () => {
+    // SIGTERM lets a run stop its services and its Kafka; whatever outlives it is killed by pid.
+    for (const run of started.splice(0)) {
+      if (run.child.exitCode !== null || run.child.pid === undefined) continue;
+      signal(run.child.pid, 'SIGTERM');
+      if (!(await waitForExit(run.child.pid, 60_000))) signal(run.child.pid, 'SIGKILL');
+    }
+  });
+
+  it('a second run in the same checkout says Herald is already running and leaves the first one alone', async () => {
+    const { runDir, env, ports } = await setup();
+    const first = start(env);
+    await waitFor(() => first.output().includes('Ctrl-C stops everything'), {
+      timeoutMillis: 180_000,
+      description: `the first run to be up; its output:\n${first.output()}`,
+    });
+    const kafka = kafkaPid(runDir);
+    assert.match(first.output(), new RegExp(`publisher +127\\.0\\.0\\.1:${ports.publisher}`));
+
+    const second = start(env);
+    const code = await second.exited;
+    assert.equal(code, 1, second.output());
+    assert.match(second.output(), new RegExp(`Herald is already running here \\(pid ${first.child.pid}\\)`));
+    assert.doesNotMatch(second.output(), /listening|127\.0\.0\.1:\d+\s*$/m);
+
+    // The first stack is untouched: its Kafka, its services, and no complaint from it.
+    assert.equal(isAlive(kafka), true, 'the first run’s Kafka was killed');
+    for (const port of [ports.publisher, ports.registry, ports.dispatcher]) {
+      assert.equal(await checkHealth(`127.0.0.1:${port}`), 'SERVING');
+    }
+    assert.equal(first.child.exitCode, null);
+    assert.doesNotMatch(first.output(), /exited unexpectedly/);
+  });
+
+  it('says so when its Kafka dies, and stops the services', async () => {
+    const { runDir, env } = await setup();
+    const run = start(env);
+    await waitFor(() => run.output().includes('Ctrl-C stops everything'), {
+      timeoutMillis: 180_000,
+      description: `the run to be up; its output:\n${run.output()}`,
+    });
+    const kafka = kafkaPid(runDir);
+    signal(kafka, 'SIGKILL');
+    const code = await run.exited;
+    assert.equal(code, 1, run.output());
+    assert.match(run.output(), new RegExp(`Kafka \\(pid ${kafka}\\) exited unexpectedly`));
+  });
+
+  it('fails at once, in one line, when a port is in use, before starting Kafka', async () => {
+    const { runDir, env, ports } = await setup();
+    const squatter: Server = createServer();
+    await new Promise<void>((resolve) => squatter.listen(ports.dispatcher, '127.0.0.1', resolve));
+    try {
+      const begin = Date.now();
+      const run = start(env);
+      assert.equal(await run.exited, 1, run.output());
+      assert.ok(Date.now() - begin < 5_000, `took ${Date.now() - begin} ms`);
+      assert.deepEqual(run.output().trim().split('\n'), [
+        `[herald] port ${ports.dispatcher} (DISPATCHER_PORT) is already in use on 127.0.0.1: stop what listens there, or set DISPATCHER_PORT`,
+      ]);
+      assert.equal(existsSync(path.join(runDir, 'kafka')), false, 'Kafka was started');
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('fails at once, in one line, when no broker of KAFKA_BROKERS answers', async () => {
+    const { env } = await setup();
+    const nobody = await freePort();
+    const begin = Date.now();
+    const run = start({ ...env, KAFKA_BROKERS: `127.0.0.1:${nobody}` });
+    assert.equal(await run.exited, 1, run.output());
+    assert.ok(Date.now() - begin < 8_000, `took ${Date.now() - begin} ms`);
+    assert.deepEqual(run.output().trim().split('\n'), [
+      `[herald] no Kafka broker accepts connections at 127.0.0.1:${nobody} (KAFKA_BROKERS): start it, or unset KAFKA_BROKERS to get a local one`,
+    ]);
+  });
+});
