@@ -39,6 +39,13 @@ export const dispatcherEnv = {
   }),
   DISPATCHER_COMMIT_INTERVAL_MS: int(50, 60_000)({ default: 1_000, desc: 'How often settled offsets are committed' }),
   DISPATCHER_MAX_BATCH_MESSAGES: int(1, 10_000)({ default: 500, desc: 'Most messages in one StreamingPull response' }),
+  DISPATCHER_MAX_STREAMS: int(
+    1,
+    1_000_000,
+  )({
+    default: 1_000,
+    desc: 'Open StreamingPull and Tail streams one dispatcher serves; past it a new stream gets RESOURCE_EXHAUSTED',
+  }),
   DISPATCHER_IDLE_GRACE_MS: int(
     0,
     600_000,

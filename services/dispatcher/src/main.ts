@@ -6,6 +6,7 @@ import { RegistryWatcher } from '@herald/registry-watch';
 import { readDispatcherConfig } from './config';
 import { DispatcherService } from './dispatcher-service';
 import { AckIds } from './domain/ack-ids';
+import { StreamSlots } from './domain/stream-slots';
 import { dispatcherHandlers } from './grpc/dispatcher-handlers';
 import { DeadLetterPublisher } from './kafka/dead-letter';
 
@@ -57,7 +58,12 @@ runMain('dispatcher', async () => {
       bindService(
         'herald.v1.DispatcherService',
         DispatcherServiceService,
-        dispatcherHandlers(dispatcher, { kafka, admin, names, logger }, logger),
+        dispatcherHandlers(
+          dispatcher,
+          { kafka, admin, names, logger },
+          new StreamSlots(config.DISPATCHER_MAX_STREAMS),
+          logger,
+        ),
       ),
     ],
   });

@@ -2,18 +2,33 @@ import type { DispatcherServiceService } from '@herald/api';
 import type { AsyncService } from '@herald/grpc-server';
 import type { Logger } from '@herald/logging';
 import type { DispatcherService } from '../dispatcher-service';
+import type { StreamSlots } from '../domain/stream-slots';
 import type { TailDeps } from '../tail-reader';
 import { streamingPull } from './streaming-pull';
 import { tail } from './tail';
 
-/** The DispatcherService rpcs. */
+/**
+ * The DispatcherService rpcs. Every stream holds one of `slots` while it is
+ * open; a stream past the limit is refused with RESOURCE_EXHAUSTED before it
+ * touches Kafka.
+ */
 export function dispatcherHandlers(
   dispatcher: DispatcherService,
   tailDeps: TailDeps,
+  slots: StreamSlots,
   logger: Logger,
 ): AsyncService<typeof DispatcherServiceService> {
   return {
-    streamingPull: (call) => streamingPull(call, dispatcher, logger),
-    tail: (call) => tail(call, tailDeps),
+    streamingPull: (call) => holdingSlot(slots, () => streamingPull(call, dispatcher, logger)),
+    tail: (call) => holdingSlot(slots, () => tail(call, tailDeps)),
   };
+}
+
+async function holdingSlot(slots: StreamSlots, run: () => Promise<void>): Promise<void> {
+  const release = slots.acquire();
+  try {
+    await run();
+  } finally {
+    release();
+  }
 }
