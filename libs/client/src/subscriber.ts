@@ -1,10 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { type ClientDuplexStream, status } from '@grpc/grpc-js';
 import { DispatcherServiceClient, StreamingPullRequest, type StreamingPullResponse } from '@herald/api';
-import { backoffMillis, type BackoffOptions } from './backoff';
-import { HeraldClientError } from './client-error';
+import type { BackoffOptions } from './backoff';
+import type { HeraldClientError } from './client-error';
 import { type ConnectionOptions, EndpointPool } from './endpoints';
 import { ReceivedMessage, type Settler } from './received-message';
+import { AckQueue } from './subscriber/ack-queue';
+import { LeaseManager } from './subscriber/lease-manager';
+import { MessageStream, type PullCall } from './subscriber/message-stream';
+import { systemTimers, type Timers } from './timers';
 
 /** How many unacknowledged messages a subscriber holds at once. */
 export interface FlowControlOptions {
@@ -23,21 +26,11 @@ export interface SubscriberOptions extends ConnectionOptions {
   ackDeadlineSeconds?: number;
   /** Stop extending a message's lease after this long. 0 turns extension off. @defaultValue 60 minutes */
   maxLeaseExtensionMillis?: number;
-  /** Waits between reconnection attempts. @defaultValue 100 ms to 5 s */
+  /** Waits between reconnection attempts (full jitter). @defaultValue 100 ms to 5 s */
   reconnect?: BackoffOptions;
   /** `close()` waits this long for held messages to be settled before giving them back. @defaultValue 10 s */
   closeTimeoutMillis?: number;
 }
-
-/** Statuses that no reconnection can cure. */
-const fatalCodes = new Set<number>([
-  status.NOT_FOUND,
-  status.FAILED_PRECONDITION,
-  status.INVALID_ARGUMENT,
-  status.PERMISSION_DENIED,
-  status.UNAUTHENTICATED,
-  status.UNIMPLEMENTED,
-]);
 
 type Events = { message: [ReceivedMessage]; error: [HeraldClientError]; close: [] };
 
@@ -48,6 +41,12 @@ type Events = { message: [ReceivedMessage]; error: [HeraldClientError]; close: [
  * a broken stream is reopened with backoff on the next dispatcher endpoint
  * (messages of the broken stream come again). Fatal errors (the subscription
  * does not exist, is detached...) are emitted as `error` and end it.
+ *
+ * Made of three parts, each tested alone on a fake clock: a
+ * {@link MessageStream} (the stream, its reconnection and generations), a
+ * {@link LeaseManager} (held messages, lease extension) and an
+ * {@link AckQueue} (acks, nacks and deadline changes, batched). This class
+ * wires them together and hands messages to listeners or iterators.
  *
  * @example
  * ```ts
@@ -62,18 +61,11 @@ type Events = { message: [ReceivedMessage]; error: [HeraldClientError]; close: [
  */
 export class Subscriber extends EventEmitter<Events> implements AsyncIterable<ReceivedMessage> {
   private readonly pool: EndpointPool<DispatcherServiceClient>;
-  private call: ClientDuplexStream<StreamingPullRequest, StreamingPullResponse> | undefined;
-  private generation = 0;
+  private readonly stream: MessageStream;
+  private readonly leases: LeaseManager;
+  private readonly acks: AckQueue;
   private started = false;
   private closing = false;
-  private failures = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private readonly held = new Map<string, ReceivedMessage>();
-  private pendingAcks: string[] = [];
-  private pendingNacks: string[] = [];
-  private pendingDeadlines: Array<[string, number]> = [];
-  private flushTimer: NodeJS.Timeout | undefined;
-  private extensionTimer: NodeJS.Timeout | undefined;
   private readonly buffered: ReceivedMessage[] = [];
   private readonly waiters: Array<{
     resolve: (result: IteratorResult<ReceivedMessage>) => void;
@@ -81,12 +73,42 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
   }> = [];
   private readonly deadlineSeconds: number;
   private failure: HeraldClientError | undefined;
-  private endedGeneration = 0;
 
   constructor(private readonly options: SubscriberOptions) {
     super();
     this.pool = new EndpointPool(DispatcherServiceClient, options);
     this.deadlineSeconds = options.ackDeadlineSeconds ?? 30;
+    const timers = this.timers;
+    this.stream = new MessageStream(
+      (failover) => this.openStream(failover),
+      () =>
+        StreamingPullRequest.fromPartial({
+          subscription: options.subscription,
+          maxOutstandingMessages: String(options.flowControl?.maxOutstandingMessages ?? 1000),
+          maxOutstandingBytes: String(options.flowControl?.maxOutstandingBytes ?? 100 * 1024 * 1024),
+          streamAckDeadlineSeconds: this.deadlineSeconds,
+        }),
+      {
+        onResponse: (response, generation) => this.onResponse(response, generation),
+        onBreak: (generation) => {
+          // Deliveries of the broken stream cannot be settled any more: the server delivers them again.
+          this.leases.removeGeneration(generation);
+          this.acks.clear();
+        },
+        onFatal: (error) => this.fail(error),
+      },
+      timers,
+      options.reconnect,
+    );
+    this.leases = new LeaseManager(
+      { deadlineSeconds: this.deadlineSeconds, maxExtensionMillis: options.maxLeaseExtensionMillis ?? 3_600_000 },
+      (ackIds, seconds) => {
+        this.acks.modifyDeadline(ackIds, seconds);
+        void this.acks.flush();
+      },
+      timers,
+    );
+    this.acks = new AckQueue((request) => this.stream.write(request), timers);
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
       if (event === 'message') queueMicrotask(() => this.start());
     });
@@ -96,17 +118,13 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
   start(): void {
     if (this.started || this.closing) return;
     this.started = true;
-    this.connect();
-    const maxExtension = this.options.maxLeaseExtensionMillis ?? 3_600_000;
-    if (maxExtension > 0) {
-      this.extensionTimer = setInterval(() => this.extendLeases(maxExtension), (this.deadlineSeconds * 1000) / 3);
-      this.extensionTimer.unref();
-    }
+    this.stream.start();
+    this.leases.start();
   }
 
   /** Messages held (received, not yet acked or nacked). */
   get heldCount(): number {
-    return this.held.size;
+    return this.leases.size;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
@@ -135,50 +153,34 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    clearTimeout(this.reconnectTimer);
-    clearInterval(this.extensionTimer);
+    this.leases.stop();
     for (const waiter of this.waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
-    for (const message of this.buffered.splice(0)) this.held.delete(message.ackId);
-    const deadline = Date.now() + (this.options.closeTimeoutMillis ?? 10_000);
-    while (this.held.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    await this.flush();
-    const call = this.call;
-    this.call = undefined;
-    if (call) {
-      call.end();
-      // Let the last acks leave before the stream is torn down.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      call.cancel();
-    }
+    for (const message of this.buffered.splice(0)) this.leases.remove(message.ackId);
+    await this.leases.waitUntilEmpty(this.options.closeTimeoutMillis ?? 10_000);
+    await this.acks.flush();
+    await this.stream.close();
     this.pool.close();
     this.emit('close');
   }
 
-  private connect(): void {
+  /** Time for the parts; tests give a fake clock. */
+  protected get timers(): Timers {
+    return systemTimers;
+  }
+
+  /** Opens a StreamingPull on the current dispatcher endpoint (the next one after a failure). */
+  protected openStream(failover: boolean): PullCall {
+    return (failover ? this.pool.next() : this.pool.current).streamingPull();
+  }
+
+  private onResponse(response: StreamingPullResponse, generation: number): void {
+    // While closing, new deliveries are left unseen: the dispatcher gives them back when the stream ends.
     if (this.closing) return;
-    const generation = ++this.generation;
-    const call = this.pool.current.streamingPull();
-    this.call = call;
-    call.on('data', (response: StreamingPullResponse) => {
-      this.failures = 0;
-      // While closing, new deliveries are left unseen: the dispatcher gives them back when the stream ends.
-      if (this.closing) return;
-      for (const proto of response.receivedMessages) {
-        const message = new ReceivedMessage(proto, this.settler, generation);
-        this.held.set(message.ackId, message);
-        this.deliver(message);
-      }
-    });
-    call.on('error', (error) => this.onStreamEnd(generation, HeraldClientError.from(error)));
-    call.on('end', () => this.onStreamEnd(generation, undefined));
-    call.write(
-      StreamingPullRequest.fromPartial({
-        subscription: this.options.subscription,
-        maxOutstandingMessages: String(this.options.flowControl?.maxOutstandingMessages ?? 1000),
-        maxOutstandingBytes: String(this.options.flowControl?.maxOutstandingBytes ?? 100 * 1024 * 1024),
-        streamAckDeadlineSeconds: this.deadlineSeconds,
-      }),
-    );
+    for (const proto of response.receivedMessages) {
+      const message = new ReceivedMessage(proto, this.settler, generation);
+      this.leases.add(message.ackId, generation);
+      this.deliver(message);
+    }
   }
 
   private deliver(message: ReceivedMessage): void {
@@ -188,77 +190,28 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
     else this.buffered.push(message);
   }
 
-  private onStreamEnd(generation: number, error: HeraldClientError | undefined): void {
-    // grpc-js may report one broken stream twice ('error', then 'end'): handle it once.
-    if (generation !== this.generation || generation === this.endedGeneration || this.closing) return;
-    this.endedGeneration = generation;
-    this.call = undefined;
-    // Deliveries of the broken stream cannot be acked any more: the server delivers them again.
-    for (const [ackId, message] of this.held) if (message.streamGeneration === generation) this.held.delete(ackId);
-    if (error && fatalCodes.has(error.code)) {
-      // Iterators see it as a rejected next(); listeners as an `error` event.
-      this.failure = error;
-      if (this.listenerCount('error') > 0) this.emit('error', error);
-      for (const waiter of this.waiters.splice(0)) waiter.reject(error);
-      void this.close();
-      return;
-    }
-    this.failures++;
-    this.pool.next();
-    this.reconnectTimer = setTimeout(() => this.connect(), backoffMillis(this.options.reconnect ?? {}, this.failures));
+  private fail(error: HeraldClientError): void {
+    // Iterators see it as a rejected next(); listeners as an `error` event.
+    this.failure = error;
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+    void this.close();
   }
 
   private readonly settler: Settler = {
-    ack: (message) => this.settle(message, () => this.pendingAcks.push(message.ackId)),
-    nack: (message) => this.settle(message, () => this.pendingNacks.push(message.ackId)),
+    ack: (message) => this.settle(message, () => this.acks.ack(message.ackId)),
+    nack: (message) => this.settle(message, () => this.acks.nack(message.ackId)),
     modifyAckDeadline: (message, seconds) => {
-      if (message.streamGeneration !== this.generation) return;
-      if (seconds === 0) this.held.delete(message.ackId);
-      this.pendingDeadlines.push([message.ackId, seconds]);
-      this.scheduleFlush();
+      if (message.streamGeneration !== this.stream.generation) return;
+      if (seconds === 0) this.leases.remove(message.ackId);
+      this.acks.modifyDeadline([message.ackId], seconds);
     },
   };
 
   private settle(message: ReceivedMessage, record: () => void): void {
-    this.held.delete(message.ackId);
-    if (message.streamGeneration !== this.generation) return;
+    this.leases.remove(message.ackId);
+    // An ack id of an older stream means nothing to the current one: the message comes again anyway.
+    if (message.streamGeneration !== this.stream.generation) return;
     record();
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    const queued = this.pendingAcks.length + this.pendingNacks.length + this.pendingDeadlines.length;
-    if (queued >= 1000) void this.flush();
-    else this.flushTimer ??= setTimeout(() => void this.flush(), 10);
-  }
-
-  /** Sends the queued acks, nacks and deadline changes in one request. */
-  private flush(): Promise<void> {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const call = this.call;
-    if (!call || this.pendingAcks.length + this.pendingNacks.length + this.pendingDeadlines.length === 0) {
-      return Promise.resolve();
-    }
-    const request = StreamingPullRequest.fromPartial({
-      ackIds: this.pendingAcks,
-      nackIds: this.pendingNacks,
-      modifyDeadlineAckIds: this.pendingDeadlines.map(([ackId]) => ackId),
-      modifyDeadlineSeconds: this.pendingDeadlines.map(([, seconds]) => seconds),
-    });
-    this.pendingAcks = [];
-    this.pendingNacks = [];
-    this.pendingDeadlines = [];
-    return new Promise((resolve) => call.write(request, () => resolve()));
-  }
-
-  private extendLeases(maxExtensionMillis: number): void {
-    const now = Date.now();
-    for (const message of this.held.values()) {
-      if (message.streamGeneration !== this.generation) continue;
-      if (now - message.receivedAtMillis > maxExtensionMillis) continue;
-      this.pendingDeadlines.push([message.ackId, this.deadlineSeconds]);
-    }
-    if (this.pendingDeadlines.length > 0) void this.flush();
   }
 }

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { status } from '@grpc/grpc-js';
+import type { ReceivedMessage } from './received-message';
+import { Subscriber, type SubscriberOptions } from './subscriber';
+import type { PullCall } from './subscriber/message-stream';
+import { FakePullCall } from './testing/fake-pull-call';
+import { fakeTimers } from './testing/fake-timers';
+import type { Timers } from './timers';
+
+/** A Subscriber on fake streams and a fake clock: the wiring of its parts, without a server. */
+function fakeSubscriber(options: Partial<SubscriberOptions> = {}) {
+  const { clock, timers } = fakeTimers();
+  const calls: FakePullCall[] = [];
+  class TestSubscriber extends Subscriber {
+    protected override get timers(): Timers {
+      return timers;
+    }
+    protected override openStream(): PullCall {
+      const call = new FakePullCall();
+      calls.push(call);
+      return call;
+    }
+  }
+  const subscriber = new TestSubscriber({
+    endpoints: ['127.0.0.1:1'],
+    subscription: 'sub',
+    reconnect: { initialMillis: 100, maxMillis: 100 },
+    ...options,
+  });
+  const received: ReceivedMessage[] = [];
+  subscriber.on('message', (message) => received.push(message));
+  subscriber.start();
+  return { clock, subscriber, calls, received };
+}
+
+describe('Subscriber (its parts wired together, on a fake clock)', () => {
+  it('batches acks and nacks of the current stream onto it', async () => {
+    const { clock, calls, received, subscriber } = fakeSubscriber();
+    calls[0]!.deliver('a', 'b', 'c');
+    assert.equal(subscriber.heldCount, 3);
+    received[0]!.ack();
+    received[1]!.nack();
+    assert.equal(subscriber.heldCount, 1);
+    clock.tick(10);
+    assert.deepEqual(calls[0]!.settled().acks, ['a']);
+    assert.deepEqual(calls[0]!.settled().nacks, ['b']);
+    assert.equal(calls[0]!.written.length, 2, 'the initial request, then one with both');
+    received[2]!.ack();
+    const closing = subscriber.close();
+    await clock.tickAsync(100);
+    await closing;
+  });
+
+  it('drops acks of a broken stream: its messages come again on the next one', async () => {
+    const { clock, calls, received, subscriber } = fakeSubscriber();
+    calls[0]!.deliver('a');
+    calls[0]!.fail(status.UNAVAILABLE);
+    assert.equal(subscriber.heldCount, 0, 'what the broken stream delivered is no longer held');
+    await clock.tickAsync(100);
+    assert.equal(calls.length, 2);
+    received[0]!.ack();
+    calls[1]!.deliver('a2');
+    received[1]!.ack();
+    await clock.tickAsync(10);
+    assert.deepEqual(calls[1]!.settled().acks, ['a2'], 'the old ack id is not sent on the new stream');
+    assert.deepEqual(calls[0]!.settled().acks, []);
+    const closing = subscriber.close();
+    await clock.tickAsync(100);
+    await closing;
+  });
+
+  it('extends the lease of held messages on the stream', async () => {
+    const { clock, calls, subscriber } = fakeSubscriber({ ackDeadlineSeconds: 10 });
+    calls[0]!.deliver('a');
+    await clock.tickAsync(8_000);
+    assert.deepEqual(calls[0]!.settled().deadlines, [['a', 10]]);
+    const closing = subscriber.close();
+    await clock.tickAsync(10_100);
+    await closing;
+  });
+
+  it('close waits for held messages to be settled, sends the acks, then ends the stream', async () => {
+    const { clock, calls, received, subscriber } = fakeSubscriber({ closeTimeoutMillis: 5_000 });
+    calls[0]!.deliver('a');
+    let closed = false;
+    const closing = subscriber.close().then(() => (closed = true));
+    await clock.tickAsync(1_000);
+    assert.equal(closed, false, 'waits for the held message');
+    assert.equal(calls[0]!.ended, false);
+    received[0]!.ack();
+    await clock.tickAsync(0);
+    assert.deepEqual(calls[0]!.settled().acks, ['a'], 'the ack leaves before the stream ends');
+    assert.equal(calls[0]!.ended, true);
+    await clock.tickAsync(50);
+    await closing;
+    assert.equal(closed, true);
+    assert.equal(calls[0]!.cancelled, true);
+  });
+
+  it('close gives up waiting after closeTimeoutMillis', async () => {
+    const { clock, calls, subscriber } = fakeSubscriber({ closeTimeoutMillis: 5_000 });
+    calls[0]!.deliver('a');
+    const closing = subscriber.close();
+    await clock.tickAsync(4_999);
+    assert.equal(calls[0]!.ended, false);
+    await clock.tickAsync(51);
+    await closing;
+    assert.equal(calls[0]!.cancelled, true);
+  });
+
+  it('a fatal status rejects the iterator and reconnects no more', async () => {
+    const { clock, calls, subscriber } = fakeSubscriber();
+    const iterator = subscriber[Symbol.asyncIterator]();
+    const next = iterator.next();
+    calls[0]!.fail(status.NOT_FOUND, 'no such subscription');
+    await assert.rejects(next, /NOT_FOUND: no such subscription/);
+    await clock.tickAsync(60_000);
+    assert.equal(calls.length, 1);
+  });
+});

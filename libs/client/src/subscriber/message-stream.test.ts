@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { status } from '@grpc/grpc-js';
+import { StreamingPullRequest } from '@herald/api';
+import type { HeraldClientError } from '../client-error';
+import { FakePullCall } from '../testing/fake-pull-call';
+import { fakeTimers } from '../testing/fake-timers';
+import { MessageStream } from './message-stream';
+
+describe('MessageStream', () => {
+  function setup() {
+    const { clock, timers } = fakeTimers();
+    const calls: FakePullCall[] = [];
+    const failovers: boolean[] = [];
+    const seen: Array<{ ackIds: string[]; generation: number }> = [];
+    const breaks: number[] = [];
+    const fatal: HeraldClientError[] = [];
+    const stream = new MessageStream(
+      (failover) => {
+        failovers.push(failover);
+        const call = new FakePullCall();
+        calls.push(call);
+        return call;
+      },
+      () => StreamingPullRequest.fromPartial({ subscription: 'sub', streamAckDeadlineSeconds: 30 }),
+      {
+        onResponse: (response, generation) =>
+          seen.push({ ackIds: response.receivedMessages.map((m) => m.ackId), generation }),
+        onBreak: (generation) => breaks.push(generation),
+        onFatal: (error) => fatal.push(error),
+      },
+      timers,
+      { initialMillis: 100, maxMillis: 1_000 },
+      () => 0.5,
+    );
+    return { clock, stream, calls, failovers, seen, breaks, fatal };
+  }
+
+  it('opens a stream with the initial request', () => {
+    const { stream, calls } = setup();
+    stream.start();
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]!.written[0]!.subscription, 'sub');
+    assert.equal(stream.generation, 1);
+  });
+
+  it('reopens a broken stream on the next endpoint after a growing, jittered backoff, as a new generation', () => {
+    const { clock, stream, calls, failovers, seen, breaks } = setup();
+    stream.start();
+    calls[0]!.deliver('a');
+    calls[0]!.fail(status.UNAVAILABLE);
+    assert.deepEqual(breaks, [1]);
+    clock.tick(49);
+    assert.equal(calls.length, 1, 'waits: full jitter at 0.5 of 100 ms');
+    clock.tick(1);
+    assert.equal(calls.length, 2);
+    assert.deepEqual(failovers, [false, true]);
+    calls[1]!.fail(status.UNAVAILABLE);
+    clock.tick(99);
+    assert.equal(calls.length, 2, 'second wait: 0.5 of 200 ms');
+    clock.tick(1);
+    assert.equal(calls.length, 3);
+    calls[2]!.deliver('b');
+    assert.deepEqual(seen, [
+      { ackIds: ['a'], generation: 1 },
+      { ackIds: ['b'], generation: 3 },
+    ]);
+    // A response resets the backoff.
+    calls[2]!.fail(status.UNAVAILABLE);
+    clock.tick(50);
+    assert.equal(calls.length, 4);
+  });
+
+  it('ignores late events of an old generation, and one break reported twice', () => {
+    const { clock, stream, calls, seen, breaks } = setup();
+    stream.start();
+    calls[0]!.fail(status.UNAVAILABLE);
+    calls[0]!.emit('end');
+    clock.tick(1_000);
+    calls[0]!.deliver('late');
+    calls[0]!.fail(status.UNAVAILABLE);
+    assert.deepEqual(breaks, [1]);
+    assert.deepEqual(seen, []);
+    assert.equal(calls.length, 2);
+  });
+
+  it('stops for good on a status no reconnection cures', () => {
+    const { clock, stream, calls, fatal, breaks } = setup();
+    stream.start();
+    calls[0]!.fail(status.NOT_FOUND, 'subscription not found');
+    clock.tick(60_000);
+    assert.equal(calls.length, 1);
+    assert.deepEqual(breaks, []);
+    assert.equal(fatal[0]!.codeName, 'NOT_FOUND');
+  });
+
+  it('close half-closes, lets the last writes leave, then cancels; no reconnection after', async () => {
+    const { clock, stream, calls } = setup();
+    stream.start();
+    const closing = stream.close();
+    assert.equal(calls[0]!.ended, true);
+    assert.equal(calls[0]!.cancelled, false);
+    await clock.tickAsync(50);
+    await closing;
+    assert.equal(calls[0]!.cancelled, true);
+    calls[0]!.fail(status.UNAVAILABLE);
+    clock.tick(60_000);
+    assert.equal(calls.length, 1);
+  });
+
+  it('close during a reconnection wait opens nothing more', async () => {
+    const { clock, stream, calls } = setup();
+    stream.start();
+    calls[0]!.fail(status.UNAVAILABLE);
+    await stream.close();
+    clock.tick(60_000);
+    assert.equal(calls.length, 1);
+  });
+});

@@ -1,0 +1,130 @@
+import { status } from '@grpc/grpc-js';
+import type { StreamingPullRequest, StreamingPullResponse } from '@herald/api';
+import { Backoff, type BackoffOptions, type Random } from '@herald/retry';
+import { HeraldClientError } from '../client-error';
+import { delay, type Timers } from '../timers';
+
+/** The part of a grpc-js duplex call the stream uses (a fake one in tests). */
+export interface PullCall {
+  write(request: StreamingPullRequest, callback?: () => void): unknown;
+  end(): void;
+  cancel(): void;
+  on(event: 'data', listener: (response: StreamingPullResponse) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+}
+
+/** Statuses that no reconnection can cure. */
+const fatalCodes = new Set<number>([
+  status.NOT_FOUND,
+  status.FAILED_PRECONDITION,
+  status.INVALID_ARGUMENT,
+  status.PERMISSION_DENIED,
+  status.UNAUTHENTICATED,
+  status.UNIMPLEMENTED,
+]);
+
+/** What the stream tells its owner. */
+export interface MessageStreamEvents {
+  /** Deliveries of stream number `generation`. */
+  onResponse(response: StreamingPullResponse, generation: number): void;
+  /** Stream number `generation` broke and will be reopened: its ack ids are void. */
+  onBreak(generation: number, error: HeraldClientError | undefined): void;
+  /** An error no reconnection can cure: the stream stays closed. */
+  onFatal(error: HeraldClientError): void;
+}
+
+/**
+ * One StreamingPull at a time, reopened with backoff (on the next endpoint)
+ * when it breaks. Each opening is a generation: ack ids belong to the
+ * generation they came on, and a late event of an old generation is ignored.
+ */
+export class MessageStream {
+  private call: PullCall | undefined;
+  private currentGeneration = 0;
+  private endedGeneration = 0;
+  private closed = false;
+  private reconnectTimer: unknown;
+  private readonly backoff: Backoff;
+
+  constructor(
+    /** Opens a stream; `failover` asks for the next endpoint first. */
+    private readonly open: (failover: boolean) => PullCall,
+    /** The first request of every stream. */
+    private readonly initialRequest: () => StreamingPullRequest,
+    private readonly events: MessageStreamEvents,
+    private readonly timers: Timers,
+    reconnect: BackoffOptions = {},
+    random?: Random,
+  ) {
+    this.backoff = new Backoff(reconnect, random);
+  }
+
+  /** The generation of the open stream (0 before the first). */
+  get generation(): number {
+    return this.currentGeneration;
+  }
+
+  /** Whether a stream is open now. */
+  get isOpen(): boolean {
+    return this.call !== undefined;
+  }
+
+  start(): void {
+    if (this.closed || this.call || this.reconnectTimer) return;
+    this.connect(false);
+  }
+
+  /** Writes on the open stream; resolves once written, or at once when no stream is open (nothing to ack on). */
+  write(request: StreamingPullRequest): Promise<void> {
+    const call = this.call;
+    if (!call) return Promise.resolve();
+    return new Promise((resolve) => call.write(request, () => resolve()));
+  }
+
+  /** Half-closes the stream, lets what was written leave, then tears it down. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.timers.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    const call = this.call;
+    this.call = undefined;
+    if (call) {
+      call.end();
+      // Let the last acks leave before the stream is torn down.
+      await delay(this.timers, 50);
+      call.cancel();
+    }
+  }
+
+  private connect(failover: boolean): void {
+    this.reconnectTimer = undefined;
+    if (this.closed) return;
+    const generation = ++this.currentGeneration;
+    const call = this.open(failover);
+    this.call = call;
+    call.on('data', (response) => {
+      if (generation !== this.currentGeneration || this.closed) return;
+      this.backoff.reset();
+      this.events.onResponse(response, generation);
+    });
+    call.on('error', (error) => this.onEnd(generation, HeraldClientError.from(error)));
+    call.on('end', () => this.onEnd(generation, undefined));
+    call.write(this.initialRequest());
+  }
+
+  private onEnd(generation: number, error: HeraldClientError | undefined): void {
+    // grpc-js may report one broken stream twice ('error', then 'end'): handle it once.
+    if (generation !== this.currentGeneration || generation === this.endedGeneration || this.closed) return;
+    this.endedGeneration = generation;
+    this.call = undefined;
+    if (error && fatalCodes.has(error.code)) {
+      this.closed = true;
+      this.events.onFatal(error);
+      return;
+    }
+    this.events.onBreak(generation, error);
+    this.reconnectTimer = this.timers.setTimeout(() => this.connect(true), this.backoff.next());
+  }
+}
