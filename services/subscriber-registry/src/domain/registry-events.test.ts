@@ -7,6 +7,7 @@ import {
   recordVersion,
   subscriptionKey,
   topicKey,
+  UnreadableRecordError,
 } from './registry-events';
 
 describe('registry keys', () => {
@@ -71,6 +72,35 @@ describe('encodeEvent / decodeEvent', () => {
   for (const event of events) {
     it(`round-trips a ${event.type} record`, () => {
       assert.deepEqual(decodeEvent(encodeEvent(event)), event);
+    });
+  }
+
+  const unreadable: Array<[string, string, RegExp]> = [
+    ['corrupt bytes', '\u0000\u00ff{garbage', /^not JSON/],
+    ['a later format version', JSON.stringify({ ...events[0], v: 2 }), /^format version 2; this build reads 1$/],
+    ['a record without a version', JSON.stringify({ type: 'topic' }), /^format version undefined/],
+    ['an unknown record type', JSON.stringify({ v: 1, type: 'queue' }), /^unknown record type "queue"$/],
+    [
+      'a topic record without its topic',
+      JSON.stringify({ v: 1, type: 'topic', change: 'created' }),
+      /^topic is not an object$/,
+    ],
+    [
+      'a subscription record with a broken field',
+      JSON.stringify({
+        ...events[1],
+        subscription: { ...(events[1] as { subscription: object }).subscription, startOffsets: 'x' },
+      }),
+      /^subscription.startOffsets is not a list$/,
+    ],
+    ['a JSON value that is not an object', '42', /^record is not an object$/],
+  ];
+  for (const [title, value, reason] of unreadable) {
+    it(`refuses ${title} with UnreadableRecordError`, () => {
+      assert.throws(
+        () => decodeEvent(Buffer.from(value)),
+        (error: unknown) => error instanceof UnreadableRecordError && reason.test(error.message),
+      );
     });
   }
 

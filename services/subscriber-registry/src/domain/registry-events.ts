@@ -72,7 +72,98 @@ export function encodeEvent(event: RegistryEvent): Buffer {
   return Buffer.from(JSON.stringify(event));
 }
 
+/** A log record this build cannot read: another format version, or corrupt. The log skips it. */
+export class UnreadableRecordError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'UnreadableRecordError';
+  }
+}
+
+/**
+ * Reads a record's value; undefined for a tombstone. Every field the state
+ * reads is checked here, so that a record of another format version or a
+ * corrupt one fails on its own (and is skipped) instead of throwing later,
+ * inside the replay, on every instance.
+ *
+ * @throws UnreadableRecordError saying what is wrong.
+ */
 export function decodeEvent(value: Buffer | null): RegistryEvent | undefined {
   if (value === null || value.length === 0) return undefined;
-  return JSON.parse(value.toString('utf8')) as RegistryEvent;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch (error) {
+    throw new UnreadableRecordError(`not JSON: ${(error as Error).message}`);
+  }
+  const event = object('record', parsed);
+  if (event.v !== recordVersion) {
+    throw new UnreadableRecordError(`format version ${JSON.stringify(event.v)}; this build reads ${recordVersion}`);
+  }
+  if (event.type === 'topic') {
+    if (event.change !== 'created')
+      throw new UnreadableRecordError(`unknown topic change ${JSON.stringify(event.change)}`);
+    const topic = object('topic', event.topic);
+    string('topic.name', topic.name);
+    for (const field of ['partitions', 'retentionMillis', 'replicationFactor', 'createTimeMillis'] as const) {
+      number(`topic.${field}`, topic[field]);
+    }
+  } else if (event.type === 'subscription') {
+    if (!subscriptionChanges.includes(event.change as SubscriptionChange)) {
+      throw new UnreadableRecordError(`unknown subscription change ${JSON.stringify(event.change)}`);
+    }
+    const subscription = object('subscription', event.subscription);
+    for (const field of ['name', 'topic', 'filter', 'createRevision'] as const) {
+      string(`subscription.${field}`, subscription[field]);
+    }
+    number('subscription.ackDeadlineSeconds', subscription.ackDeadlineSeconds);
+    number('subscription.createTimeMillis', subscription.createTimeMillis);
+    const retry = object('subscription.retryPolicy', subscription.retryPolicy);
+    number('subscription.retryPolicy.minimumBackoffMillis', retry.minimumBackoffMillis);
+    number('subscription.retryPolicy.maximumBackoffMillis', retry.maximumBackoffMillis);
+    if (subscription.deadLetterPolicy !== null) {
+      const deadLetter = object('subscription.deadLetterPolicy', subscription.deadLetterPolicy);
+      string('subscription.deadLetterPolicy.deadLetterTopic', deadLetter.deadLetterTopic);
+      number('subscription.deadLetterPolicy.maxDeliveryAttempts', deadLetter.maxDeliveryAttempts);
+    }
+    boolean('subscription.enableMessageOrdering', subscription.enableMessageOrdering);
+    boolean('subscription.detached', subscription.detached);
+    offsets('subscription.startOffsets', subscription.startOffsets);
+    if (subscription.lastSeek !== null) {
+      const seek = object('subscription.lastSeek', subscription.lastSeek);
+      string('subscription.lastSeek.revision', seek.revision);
+      number('subscription.lastSeek.timeMillis', seek.timeMillis);
+      offsets('subscription.lastSeek.offsets', seek.offsets);
+    }
+  } else {
+    throw new UnreadableRecordError(`unknown record type ${JSON.stringify(event.type)}`);
+  }
+  return parsed as RegistryEvent;
+}
+
+const subscriptionChanges: SubscriptionChange[] = ['created', 'updated', 'seeked', 'detached'];
+
+// Shape checks of the decoder: a handful of fields, so no schema library is pulled in for them.
+function object(field: string, value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UnreadableRecordError(`${field} is not an object`);
+  }
+  return value as Record<string, unknown>;
+}
+function string(field: string, value: unknown): void {
+  if (typeof value !== 'string') throw new UnreadableRecordError(`${field} is not a string`);
+}
+function number(field: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new UnreadableRecordError(`${field} is not a number`);
+}
+function boolean(field: string, value: unknown): void {
+  if (typeof value !== 'boolean') throw new UnreadableRecordError(`${field} is not a boolean`);
+}
+function offsets(field: string, value: unknown): void {
+  if (!Array.isArray(value)) throw new UnreadableRecordError(`${field} is not a list`);
+  value.forEach((entry, i) => {
+    const offset = object(`${field}[${i}]`, entry);
+    number(`${field}[${i}].partition`, offset.partition);
+    string(`${field}[${i}].offset`, offset.offset);
+  });
 }

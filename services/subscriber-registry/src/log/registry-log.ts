@@ -48,6 +48,7 @@ export class RegistryLog {
   private writer: TransactionalWriter | undefined;
   /** Next offset the consumer will read. */
   private position = 0n;
+  private skipped = 0;
   private readonly positionWaiters: Array<{ offset: bigint; resolve: () => void }> = [];
 
   constructor(private readonly options: RegistryLogOptions) {
@@ -93,6 +94,10 @@ export class RegistryLog {
     });
     await this.reader.start();
     await this.catchUp(120_000);
+    this.options.logger.info(
+      { topic: this.topic, position: String(this.position), skippedRecords: this.skipped },
+      'registry log replayed',
+    );
   }
 
   /** Resolves once every record committed before the call has been applied. */
@@ -166,24 +171,36 @@ export class RegistryLog {
     this.writer = undefined;
   }
 
-  /** A record the log cannot read (another format, or corrupt) is skipped and logged, never a crash loop. */
+  /**
+   * Records skipped since start because this build cannot read them (another
+   * format version, or corrupt). Logged with every skip and in the replay summary.
+   */
+  get skippedRecords(): number {
+    return this.skipped;
+  }
+
+  /**
+   * A record the log cannot read (another format, or corrupt) is skipped,
+   * logged and counted, never a crash loop: every instance replays the same
+   * log, so a record that threw would stop them all, on every restart.
+   */
   private applyRecord(record: ConsumedRecord, apply: (record: ReadRecord) => void): void {
-    let event;
+    const key = record.key?.toString('utf8') ?? '';
     try {
-      event = decodeEvent(record.value);
+      const event = decodeEvent(record.value);
+      apply({
+        record: { key, event },
+        offset: String(record.offset),
+        timeMillis: record.timestampMillis,
+        commandId: record.headers[commandIdHeader]?.toString(),
+      });
     } catch (error) {
+      this.skipped++;
       this.options.logger.error(
-        { offset: record.offset, err: error },
+        { offset: String(record.offset), key, err: error, skippedRecords: this.skipped },
         'registry log record skipped: not an event this build can read',
       );
-      return;
     }
-    apply({
-      record: { key: record.key?.toString('utf8') ?? '', event },
-      offset: String(record.offset),
-      timeMillis: record.timestampMillis,
-      commandId: record.headers[commandIdHeader]?.toString(),
-    });
   }
 
   private advance(next: bigint): void {
