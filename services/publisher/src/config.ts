@@ -1,4 +1,4 @@
-import { commonEnv, hostPorts, int, port, readEnv, str } from '@herald/config';
+import { ConfigError, commonEnv, hostPorts, int, port, readEnv, str } from '@herald/config';
 import { defaultPublishLimits as d } from './domain/publish-limits';
 
 const MiB = 1024 * 1024;
@@ -24,6 +24,16 @@ export const publisherEnv = {
     1,
     100 * MiB,
   )({ default: d.maxBatchBytes, desc: 'Largest request, all messages together' }),
+  PUBLISHER_MAX_RECEIVE_BYTES: int(
+    MiB,
+    1024 * MiB,
+  )({
+    default: 64 * MiB,
+    desc:
+      'Largest gRPC request read at all: one larger gets RESOURCE_EXHAUSTED from gRPC before it is read. ' +
+      'At least PUBLISHER_MAX_BATCH_BYTES + 1 MiB, so that a request over the publish limits is read and ' +
+      'answered INVALID_ARGUMENT naming the limit',
+  }),
   PUBLISHER_MAX_ATTRIBUTES: int(0, 10_000)({ default: d.maxAttributes, desc: 'Most attributes per message' }),
   PUBLISHER_MAX_ATTRIBUTE_KEY_BYTES: int(1, 65_536)({ default: d.maxAttributeKeyBytes, desc: 'Longest attribute key' }),
   PUBLISHER_MAX_ATTRIBUTE_VALUE_BYTES: int(
@@ -71,7 +81,22 @@ export const publisherEnv = {
   }),
 };
 
-/** The publisher's configuration, read once at start-up. */
+/** Protobuf framing a batch at the byte limit may carry on top of its counted bytes (tags, lengths, map entries). */
+export const requestFramingBytes = MiB;
+
+/**
+ * The publisher's configuration, read once at start-up.
+ *
+ * @throws ConfigError when the gRPC receive limit leaves no room for a batch at the publish limit: every
+ * request over the publish limits must reach the validation that names them.
+ */
 export function readPublisherConfig(env: NodeJS.ProcessEnv = process.env) {
-  return readEnv(publisherEnv, env);
+  const config = readEnv(publisherEnv, env);
+  const least = config.PUBLISHER_MAX_BATCH_BYTES + requestFramingBytes;
+  if (config.PUBLISHER_MAX_RECEIVE_BYTES < least) {
+    throw new ConfigError({
+      PUBLISHER_MAX_RECEIVE_BYTES: `is ${config.PUBLISHER_MAX_RECEIVE_BYTES}: must be at least PUBLISHER_MAX_BATCH_BYTES + 1 MiB (${least})`,
+    });
+  }
+  return config;
 }

@@ -49,18 +49,33 @@ runMain('publisher', async () => {
   });
   const server = new HeraldServer({
     logger,
-    // Room for a maximal batch plus protobuf framing.
-    maxReceiveMessageBytes: config.PUBLISHER_MAX_BATCH_BYTES + 1024 * 1024,
+    // Well above the publish limits, so that an oversize request is read and answered INVALID_ARGUMENT by
+    // validateBatch, naming the limit; gRPC refuses only what is past this (RESOURCE_EXHAUSTED, at once).
+    maxReceiveMessageBytes: config.PUBLISHER_MAX_RECEIVE_BYTES,
     services: [
-      bindService('herald.v1.PublisherService', PublisherServiceService, publisherHandlers(publisher, logger)),
+      bindService('herald.v1.PublisherService', PublisherServiceService, publisherHandlers(publisher, logger), {
+        publish: ['kafka'],
+        publishStream: ['kafka'],
+      }),
     ],
   });
   await server.listen(config.PUBLISHER_HOST, config.PUBLISHER_PORT);
   await Promise.all([producer.connect(), watcher.start()]);
+  // Readiness follows Kafka (and the registry); the rpcs that need Kafka fail at once without it.
+  const connectivity = kafka.connectivity();
+  connectivity.on('change', (reachable) =>
+    reachable ? server.readiness.setUp('kafka') : server.readiness.setDown('kafka', () => connectivity.reason),
+  );
+  watcher.on('reachable', (reachable) =>
+    reachable
+      ? server.readiness.setUp('registry')
+      : server.readiness.setDown('registry', () => watcher.unreachableReason),
+  );
   server.setServing(true);
   stopOnSignals(logger, async () => {
     await server.stop();
     await producer.close();
     watcher.stop();
+    await connectivity.stop();
   });
 });
