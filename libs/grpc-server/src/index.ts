@@ -1,3 +1,4 @@
 export * from './error-middleware';
 export * from './server';
 export * from './lifecycle';
+export * from './readiness';

@@ -4,7 +4,15 @@ import { fileDescriptorProtos } from '@herald/api';
 import type { Logger } from '@herald/logging';
 import { HealthImplementation } from 'grpc-health-check';
 import type { PackageDefinition } from '@grpc/proto-loader';
-import { type AsyncService, withErrorHandling } from './error-middleware';
+import { type AsyncService, type MethodNeeds, withErrorHandling } from './error-middleware';
+import { Readiness } from './readiness';
+
+/**
+ * The health service name a liveness probe asks: SERVING while the process
+ * runs its event loop, whatever its dependencies do. Readiness is the empty
+ * name and each served service's full name.
+ */
+export const livenessServiceName = 'liveness';
 
 /** One gRPC service to serve: its generated definition, its full name and its handlers. */
 export interface ServiceBinding<D extends grpc.ServiceDefinition = grpc.ServiceDefinition> {
@@ -12,15 +20,18 @@ export interface ServiceBinding<D extends grpc.ServiceDefinition = grpc.ServiceD
   name: string;
   definition: D;
   handlers: AsyncService<D>;
+  /** The dependencies each method needs: while one is down, calls fail at once with UNAVAILABLE. */
+  needs?: MethodNeeds<D>;
 }
 
-/** Binds a definition to its handlers with the types checked. */
+/** Binds a definition to its handlers (and what each method needs) with the types checked. */
 export function bindService<D extends grpc.ServiceDefinition>(
   name: string,
   definition: D,
   handlers: AsyncService<D>,
+  needs?: MethodNeeds<D>,
 ): ServiceBinding {
-  return { name, definition, handlers } as unknown as ServiceBinding;
+  return { name, definition, handlers, needs } as unknown as ServiceBinding;
 }
 
 /** Options of {@link HeraldServer}. */
@@ -33,14 +44,23 @@ export interface HeraldServerOptions {
 
 /**
  * The frame every Herald service runs in: its gRPC services wrapped with the
- * error middleware, the standard `grpc.health.v1.Health` service (NOT_SERVING
- * until {@link HeraldServer.setServing} is called) and server reflection.
+ * error middleware, the standard `grpc.health.v1.Health` service and server
+ * reflection.
+ *
+ * Health answers two questions. Readiness (the empty service name and each
+ * service's full name) is SERVING only once {@link HeraldServer.setServing}
+ * was called, while every dependency in {@link HeraldServer.readiness} is
+ * up, and until stopping. Liveness ({@link livenessServiceName}) is SERVING
+ * from `listen` until stopping: an outage of Kafka is no reason to restart.
  */
 export class HeraldServer {
+  /** The service's dependencies; marking one down turns readiness NOT_SERVING and fails the rpcs that need it. */
+  readonly readiness = new Readiness();
   private readonly server: grpc.Server;
   private readonly health: HealthImplementation;
   private readonly serviceNames: string[];
   private readonly logger: Logger;
+  private started = false;
 
   constructor(options: HeraldServerOptions) {
     this.logger = options.logger;
@@ -55,8 +75,12 @@ export class HeraldServer {
     });
     this.serviceNames = options.services.map((service) => service.name);
     this.health = new HealthImplementation(
-      Object.fromEntries(['', ...this.serviceNames].map((name) => [name, 'NOT_SERVING'])),
+      Object.fromEntries(['', livenessServiceName, ...this.serviceNames].map((name) => [name, 'NOT_SERVING'])),
     );
+    this.readiness.on('change', (dependency, up) => {
+      this.logger.info({ dependency, up, ready: this.readiness.allUp }, up ? 'dependency back' : 'dependency down');
+      this.publishReadiness();
+    });
     this.health.addToServer(this.server);
     // Reflection reads only `fileDescriptorProtos`; buf's descriptors keep real file names and imports,
     // which proto-loader's synthetic ones lack (grpcurl then fails to resolve google.protobuf types).
@@ -65,7 +89,13 @@ export class HeraldServer {
       this.server,
     );
     for (const service of options.services) {
-      this.server.addService(service.definition, withErrorHandling(service.definition, service.handlers, this.logger));
+      this.server.addService(
+        service.definition,
+        withErrorHandling(service.definition, service.handlers, this.logger, {
+          readiness: this.readiness,
+          needs: (service.needs ?? {}) as Record<string, readonly string[]>,
+        }),
+      );
     }
   }
 
@@ -75,14 +105,25 @@ export class HeraldServer {
       this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
         if (error) return reject(error);
         this.logger.info({ host, port: boundPort, services: this.serviceNames }, 'listening');
+        this.health.setStatus(livenessServiceName, 'SERVING');
         resolve(boundPort);
       });
     });
   }
 
-  /** Flips every health status: SERVING once ready, NOT_SERVING while stopping. */
+  /**
+   * Start-up is done (true), or stopping has begun (false: liveness too turns
+   * NOT_SERVING). Readiness is SERVING while this is true and every
+   * dependency is up.
+   */
   setServing(serving: boolean): void {
-    const status = serving ? 'SERVING' : 'NOT_SERVING';
+    this.started = serving;
+    if (!serving) this.health.setStatus(livenessServiceName, 'NOT_SERVING');
+    this.publishReadiness();
+  }
+
+  private publishReadiness(): void {
+    const status = this.started && this.readiness.allUp ? 'SERVING' : 'NOT_SERVING';
     for (const name of ['', ...this.serviceNames]) this.health.setStatus(name, status);
   }
 

@@ -3,6 +3,7 @@ export * from './durable-producer';
 export * from './group-consumer';
 export * from './headers';
 export * from './kafka-client';
+export * from './kafka-connectivity';
 export * from './kafka-errors';
 export * from './key-partitioner';
 export * from './names';

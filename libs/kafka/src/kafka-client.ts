@@ -1,6 +1,7 @@
 import type { Logger } from '@herald/logging';
 import type { DurableProducer, DurableProducerOptions } from './durable-producer';
 import type { GroupConsumer, GroupConsumerOptions } from './group-consumer';
+import type { KafkaConnectivity } from './kafka-connectivity';
 import { KafkajsClient } from './kafkajs/kafkajs-client';
 import { LibrdkafkaClient } from './librdkafka/librdkafka-client';
 import type { PartitionReader, PartitionReaderOptions } from './partition-reader';
@@ -29,6 +30,11 @@ export interface KafkaClientOptions {
  */
 export interface KafkaClient {
   readonly kind: KafkaClientKind;
+  /**
+   * Whether Kafka is reachable now, probed in the background from the first
+   * call on: for readiness, and to fail requests at once while it is not.
+   */
+  connectivity(): KafkaConnectivity;
   topicAdmin(): TopicAdmin;
   durableProducer(options?: DurableProducerOptions): DurableProducer;
   groupConsumer(options: GroupConsumerOptions): GroupConsumer;

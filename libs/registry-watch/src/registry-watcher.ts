@@ -25,15 +25,23 @@ export interface RegistryWatcherOptions {
   logger: Logger;
   /** Deadline of the unary calls made on a miss. @defaultValue 5 s */
   callTimeoutMillis?: number;
+  /**
+   * How long the Watch stream may stay broken before `reachable` turns false:
+   * failing over to another instance, or a registry's restart, is not an outage.
+   * @defaultValue 3 s
+   */
+  unreachableAfterMillis?: number;
 }
 
 /**
  * A live local copy of the registry's topics and subscriptions, from its Watch
  * stream: a snapshot, then each change. On a broken stream it reconnects (to
  * the next instance), resuming after the last revision it holds. Emits
- * `change` with a {@link WatchedChange} for every difference it applies.
+ * `change` with a {@link WatchedChange} for every difference it applies, and
+ * `reachable` when no registry instance could be reached for a while (false)
+ * and when one is again (true).
  */
-export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange] }> {
+export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; reachable: [reachable: boolean] }> {
   private topicsByName = new Map<string, Topic>();
   private subscriptionsByName = new Map<string, Subscription>();
   private pendingSnapshot: { topics: Map<string, Topic>; subscriptions: Map<string, Subscription> } | undefined;
@@ -46,6 +54,9 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange] }> {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private readyWaiters: Array<() => void> = [];
+  private reachableNow = true;
+  private brokenSince = 0;
+  private unreachableTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RegistryWatcherOptions) {
     super();
@@ -84,6 +95,17 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange] }> {
         resolve();
       });
     });
+  }
+
+  /** Whether a registry instance is reachable (false once the Watch stream stayed broken for a while). */
+  get reachable(): boolean {
+    return this.reachableNow;
+  }
+
+  /** Why no registry counts as reachable, for a caller's error message. */
+  get unreachableReason(): string {
+    const seconds = Math.round((Date.now() - this.brokenSince) / 1000);
+    return `no subscriber-registry instance reachable for ${seconds} s (${this.options.addresses.join(', ')}); retry later`;
   }
 
   /** The revision of the registry log the local copy reflects. */
@@ -125,6 +147,7 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange] }> {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.unreachableTimer);
     this.stream?.cancel();
     for (const client of this.clients) client.close();
   }
@@ -154,25 +177,52 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange] }> {
     const client = this.clients[this.current]!;
     const stream = client.watch({ afterRevision: this.complete ? this.revisionHeld : '0' });
     this.stream = stream;
+    // A resumed Watch sends nothing until something changes: a ready channel is what says "reachable".
+    client.waitForReady(Date.now() + 3_600_000, (error) => {
+      if (!error && this.stream === stream) this.markReachable();
+    });
     stream.on('data', (response: WatchResponse) => {
       this.failures = 0;
+      this.markReachable();
       this.onResponse(response);
     });
     const retry = (why: string) => {
       if (this.stream !== stream || this.stopped) return;
+      this.markBroken();
       this.stream = undefined;
       this.pendingSnapshot = undefined;
       this.failures++;
       this.current = (this.current + 1) % this.clients.length;
       const delay = backoffMillis({ initialMillis: 200, maxMillis: 2_000 }, this.failures);
-      this.options.logger.warn(
-        { why, retryInMillis: delay, next: this.options.addresses[this.current] },
-        'registry watch interrupted',
-      );
+      // The first break is worth a line; the retries of an outage are counted by "no registry instance reachable".
+      const line = { why, retryInMillis: delay, next: this.options.addresses[this.current], failures: this.failures };
+      if (this.failures === 1) this.options.logger.warn(line, 'registry watch interrupted');
+      else this.options.logger.debug(line, 'registry watch interrupted');
       this.reconnectTimer = setTimeout(() => this.connect(), delay);
     };
     stream.on('error', (error: Error) => retry(error.message));
     stream.on('end', () => retry('stream ended'));
+  }
+
+  private markReachable(): void {
+    clearTimeout(this.unreachableTimer);
+    this.unreachableTimer = undefined;
+    this.brokenSince = 0;
+    if (this.reachableNow) return;
+    this.reachableNow = true;
+    this.options.logger.info('registry reachable again');
+    this.emit('reachable', true);
+  }
+
+  private markBroken(): void {
+    if (this.brokenSince > 0) return;
+    this.brokenSince = Date.now();
+    this.unreachableTimer = setTimeout(() => {
+      if (this.stopped || !this.reachableNow) return;
+      this.reachableNow = false;
+      this.options.logger.warn({ addresses: this.options.addresses }, 'no registry instance reachable');
+      this.emit('reachable', false);
+    }, this.options.unreachableAfterMillis ?? 3_000);
   }
 
   private onResponse(response: WatchResponse): void {

@@ -8,6 +8,7 @@ import { DispatcherService } from './dispatcher-service';
 import { AckIds } from './domain/ack-ids';
 import { StreamSlots } from './domain/stream-slots';
 import { dispatcherHandlers } from './grpc/dispatcher-handlers';
+import { StreamLimits } from './grpc/streaming-pull';
 import { DeadLetterPublisher } from './kafka/dead-letter';
 
 runMain('dispatcher', async () => {
@@ -54,6 +55,7 @@ runMain('dispatcher', async () => {
   });
   const server = new HeraldServer({
     logger,
+    maxReceiveMessageBytes: StreamLimits.maxRequestBytes,
     services: [
       bindService(
         'herald.v1.DispatcherService',
@@ -64,11 +66,22 @@ runMain('dispatcher', async () => {
           new StreamSlots(config.DISPATCHER_MAX_STREAMS),
           logger,
         ),
+        { streamingPull: ['kafka'], tail: ['kafka'] },
       ),
     ],
   });
   await server.listen(config.DISPATCHER_HOST, config.DISPATCHER_PORT);
   await Promise.all([producer.connect(), watcher.start()]);
+  // Readiness follows Kafka and the registry; the rpcs that need Kafka fail at once without it.
+  const connectivity = kafka.connectivity();
+  connectivity.on('change', (reachable) =>
+    reachable ? server.readiness.setUp('kafka') : server.readiness.setDown('kafka', () => connectivity.reason),
+  );
+  watcher.on('reachable', (reachable) =>
+    reachable
+      ? server.readiness.setUp('registry')
+      : server.readiness.setDown('registry', () => watcher.unreachableReason),
+  );
   server.setServing(true);
   stopOnSignals(logger, async () => {
     server.setServing(false);
@@ -78,5 +91,6 @@ runMain('dispatcher', async () => {
     await producer.close();
     watcher.stop();
     await admin.close();
+    await connectivity.stop();
   });
 });

@@ -45,16 +45,30 @@ runMain('subscriber-registry', async () => {
         'herald.v1.SubscriberRegistryService',
         SubscriberRegistryServiceService,
         registryHandlers(registry, logger),
+        {
+          createTopic: ['kafka'],
+          deleteTopic: ['kafka'],
+          createSubscription: ['kafka'],
+          updateSubscription: ['kafka'],
+          deleteSubscription: ['kafka'],
+          seek: ['kafka'],
+        },
       ),
     ],
   });
   // Listen first (health answers NOT_SERVING during replay), serve once the state is current.
   await server.listen(config.REGISTRY_HOST, config.REGISTRY_PORT);
   await registry.start();
+  // Readiness follows Kafka; the writes fail at once without it (reads are served from the state held).
+  const connectivity = kafka.connectivity();
+  connectivity.on('change', (reachable) =>
+    reachable ? server.readiness.setUp('kafka') : server.readiness.setDown('kafka', () => connectivity.reason),
+  );
   server.setServing(true);
   stopOnSignals(logger, async () => {
     await server.stop();
     await log.stop();
     await admin.close();
+    await connectivity.stop();
   });
 });

@@ -4,9 +4,11 @@ import { Kafka, type LogEntry, logLevel } from 'kafkajs';
 import type { DurableProducer, DurableProducerOptions } from '../durable-producer';
 import type { GroupConsumer, GroupConsumerOptions } from '../group-consumer';
 import type { KafkaClient, KafkaClientOptions } from '../kafka-client';
+import { KafkaConnectivity } from '../kafka-connectivity';
 import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
 import type { TopicAdmin } from '../topic-admin';
 import type { TransactionalWriter, TransactionalWriterOptions } from '../transactional-log';
+import { kafkajsConnectivityProbe } from './connectivity-probe';
 import { KafkajsDurableProducer } from './durable-producer';
 import { KafkajsGroupConsumer } from './group-consumer';
 import { KafkajsPartitionReader } from './partition-reader';
@@ -26,10 +28,26 @@ export class KafkajsClient implements KafkaClient {
   private readonly kafka: Kafka;
   private readonly logger: Logger;
   private admin: KafkajsTopicAdmin | undefined;
+  private monitor: KafkaConnectivity | undefined;
 
   constructor(private readonly options: KafkaClientOptions) {
     this.logger = options.logger;
     this.kafka = createKafka(options);
+  }
+
+  connectivity(): KafkaConnectivity {
+    if (!this.monitor) {
+      const probeTimeoutMillis = 2_500;
+      const probe = kafkajsConnectivityProbe(this.options, probeTimeoutMillis);
+      this.monitor = new KafkaConnectivity({
+        logger: this.logger.child({ component: 'kafka' }),
+        probe: () => probe.probe(),
+        close: () => probe.close(),
+        probeTimeoutMillis,
+      });
+      this.monitor.start();
+    }
+    return this.monitor;
   }
 
   /** The client's one admin, created at first use. */
@@ -57,6 +75,10 @@ export class KafkajsClient implements KafkaClient {
   }
 }
 
+/** kafkajs's words for "cannot reach the cluster". */
+const connectionTrouble =
+  /connection error|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|connection timeout|request timed out|Closed connection|retries exceeded|failed to connect|broker not connected|no brokers available/i;
+
 function createKafka(options: KafkaClientOptions): Kafka {
   const log = options.logger.child({ component: 'kafka' });
   return new Kafka({
@@ -67,12 +89,15 @@ function createKafka(options: KafkaClientOptions): Kafka {
     // Bounded retries: a dead cluster must surface as UNAVAILABLE, not as a hang.
     retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
     logLevel: logLevel.WARN,
+    // kafkajs logs every failed connection and retry as an error with its stack. While the cluster
+    // is away those go to debug: the connectivity monitor logs "unreachable" and "reachable again" once.
     logCreator: () => (entry: LogEntry) => {
-      const { message, ...fields } = entry.log;
+      const { message, stack, ...fields } = entry.log as LogEntry['log'] & { stack?: string; error?: string };
       const line = { namespace: entry.namespace, ...fields };
-      if (entry.level <= logLevel.ERROR) log.warn(line, message);
-      else if (entry.level === logLevel.WARN) log.info(line, message);
-      else log.debug(line, message);
+      if (entry.level > logLevel.WARN || connectionTrouble.test(`${message} ${String(fields.error ?? '')}`)) {
+        log.debug({ ...line, stack }, message);
+      } else if (entry.level <= logLevel.ERROR) log.warn(line, message);
+      else log.info(line, message);
     },
   });
 }

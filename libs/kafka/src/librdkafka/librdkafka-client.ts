@@ -3,9 +3,11 @@ import type { Logger } from '@herald/logging';
 import type { DurableProducer, DurableProducerOptions } from '../durable-producer';
 import type { GroupConsumer, GroupConsumerOptions } from '../group-consumer';
 import type { KafkaClient, KafkaClientOptions } from '../kafka-client';
+import { KafkaConnectivity } from '../kafka-connectivity';
 import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
 import type { TopicAdmin } from '../topic-admin';
 import type { TransactionalWriter, TransactionalWriterOptions } from '../transactional-log';
+import { librdkafkaConnectivityProbe } from './connectivity-probe';
 import { LibrdkafkaDurableProducer } from './durable-producer';
 import { LibrdkafkaGroupConsumer } from './group-consumer';
 import { LibrdkafkaPartitionReader } from './partition-reader';
@@ -16,6 +18,8 @@ import { LibrdkafkaTransactionalWriter } from './transactional-writer';
 export interface LibrdkafkaContext {
   config: GlobalConfig;
   logger: Logger;
+  /** Whether Kafka is reachable; librdkafka's "all brokers down" marks a loss at once. */
+  connectivity: KafkaConnectivity;
   /** Routes a client's log and error events to the logger. */
   watch(client: { on(event: string, listener: (...args: never[]) => void): unknown }, role: string): void;
 }
@@ -29,11 +33,19 @@ export class LibrdkafkaClient implements KafkaClient {
   readonly kind = 'librdkafka';
   private admin: LibrdkafkaTopicAdmin | undefined;
   private readonly context: LibrdkafkaContext;
+  /** Made from the context, so after it; used from the first probe on. */
+  private readonly probe: ReturnType<typeof librdkafkaConnectivityProbe>;
 
   constructor(options: KafkaClientOptions) {
     const logger = options.logger.child({ component: 'kafka' });
+    const connectivity = new KafkaConnectivity({
+      logger,
+      probe: (timeoutMillis) => this.probe.probe(timeoutMillis),
+      close: () => this.probe.close(),
+    });
     this.context = {
       logger,
+      connectivity,
       config: {
         'bootstrap.servers': options.brokers.join(','),
         'client.id': options.clientId,
@@ -47,8 +59,14 @@ export class LibrdkafkaClient implements KafkaClient {
         log_level: 4,
         event_cb: true,
       },
-      watch: (client, role) => watchClient(client, role, logger),
+      watch: (client, role) => watchClient(client, role, logger, connectivity),
     };
+    this.probe = librdkafkaConnectivityProbe(this.context);
+  }
+
+  connectivity(): KafkaConnectivity {
+    this.context.connectivity.start();
+    return this.context.connectivity;
   }
 
   topicAdmin(): TopicAdmin {
@@ -73,18 +91,31 @@ export class LibrdkafkaClient implements KafkaClient {
   }
 }
 
+/** librdkafka's words for "cannot reach the cluster" in error events and FAIL log lines. */
+const connectionTrouble =
+  /all broker connections are down|broker transport failure|connect to .* failed|failed to resolve|disconnected|timed out/i;
+
 /**
- * librdkafka reports each connection failure again on every retry; while the
- * cluster stays away, one line per client per 30 s is what an operator needs.
+ * Routes a librdkafka client's error and log events to the logger. While the
+ * cluster is away librdkafka reports each connection failure again on every
+ * retry, per broker and per client: those lines go to debug, and the
+ * connectivity monitor says "unreachable", "still unreachable" and "reachable
+ * again" once each. Other errors keep one line per client per 30 s.
  */
 function watchClient(
   client: { on(event: string, listener: (...args: never[]) => void): unknown },
   role: string,
   logger: Logger,
+  connectivity: KafkaConnectivity,
 ): void {
   let lastErrorLine = 0;
   let suppressed = 0;
   client.on('event.error', (error: LibrdKafkaError) => {
+    if (/all broker connections are down/i.test(error.message)) connectivity.reportDown(error.message);
+    if (!error.isFatal && connectionTrouble.test(error.message)) {
+      logger.debug({ role, code: error.code }, `Kafka client: ${error.message}`);
+      return;
+    }
     const now = Date.now();
     if (now - lastErrorLine < 30_000 && !error.isFatal) {
       suppressed++;
@@ -96,7 +127,7 @@ function watchClient(
   });
   client.on('event.log', (entry: { severity: number; fac: string; message: string }) => {
     const fields = { role, facility: entry.fac };
-    if (entry.severity <= 3) logger.warn(fields, entry.message);
+    if (entry.severity <= 3 && !connectionTrouble.test(entry.message)) logger.warn(fields, entry.message);
     else logger.debug(fields, entry.message);
   });
 }

@@ -1,0 +1,38 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * What a service needs to do its work (Kafka, a registry), each up or down
+ * with the reason. The server reports readiness from it, and fails the rpcs
+ * that need a dependency that is down at once, with UNAVAILABLE and the reason.
+ *
+ * Emits `change` with the dependency's name and whether it is up.
+ */
+export class Readiness extends EventEmitter<{ change: [dependency: string, up: boolean] }> {
+  private readonly down = new Map<string, () => string>();
+
+  /** Marks a dependency down; `reason` is asked when a caller is told why (it may count seconds). */
+  setDown(dependency: string, reason: () => string): void {
+    const wasDown = this.down.has(dependency);
+    this.down.set(dependency, reason);
+    if (!wasDown) this.emit('change', dependency, false);
+  }
+
+  /** Marks a dependency up again. */
+  setUp(dependency: string): void {
+    if (this.down.delete(dependency)) this.emit('change', dependency, true);
+  }
+
+  /** Whether every dependency is up. */
+  get allUp(): boolean {
+    return this.down.size === 0;
+  }
+
+  /** Why the first of `dependencies` that is down is down, or undefined when all are up. */
+  reasonDown(dependencies: readonly string[]): string | undefined {
+    for (const dependency of dependencies) {
+      const reason = this.down.get(dependency);
+      if (reason) return reason();
+    }
+    return undefined;
+  }
+}
