@@ -91,6 +91,27 @@ describe('dispatcher limits (3-broker Kafka)', function () {
     pull.close();
   });
 
+  it('reads a request settling 100,000 messages at once (about 5 MB), and the stream goes on', async () => {
+    await f.createTopic('bulk-acks', 1);
+    await f.createSubscription({ name: 'bulk-acks-sub', topic: 'bulk-acks' });
+    const pull = new PullStream(f.dispatchers[1]!, { subscription: 'bulk-acks-sub' });
+    const [first] = await f.publish('bulk-acks', 1);
+    await waitFor(() => pull.messageIds.has(first!), { description: 'the stream is attached' });
+    // Ack ids this dispatcher never issued are ignored; only the request's size matters here.
+    const ackIds = Array.from({ length: 100_000 }, (_, i) => `${i.toString(36)}.AAAAAAAAAAAAAAAA`);
+    pull.send({
+      ackIds,
+      modifyDeadlineAckIds: ackIds,
+      modifyDeadlineSeconds: ackIds.map(() => 30),
+    });
+    const [second] = await f.publish('bulk-acks', 1);
+    await waitFor(() => pull.messageIds.has(second!) || pull.error !== undefined, {
+      description: 'the next message, or the end of the stream',
+    });
+    assert.equal(pull.error, undefined, pull.error?.details);
+    pull.close();
+  });
+
   it('refuses a Tail from year -271821 with INVALID_ARGUMENT, not UNAVAILABLE', async () => {
     await f.createTopic('tail-times', 1);
     for (const millis of [-8.64e15, 8.64e15]) {

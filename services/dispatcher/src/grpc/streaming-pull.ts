@@ -12,6 +12,12 @@ export const StreamLimits = {
   maxOutstandingMessages: 100_000,
   defaultMaxOutstandingBytes: 100 * 1024 * 1024,
   maxOutstandingBytes: 1024 * 1024 * 1024,
+  /**
+   * Largest request gRPC reads. A stream may hold `maxOutstandingMessages` deliveries, and one request
+   * may settle them all: 100,000 ack ids (about 20 bytes each) and as many deadline changes come to
+   * about 5 MB, past gRPC's 4 MiB default, which ended the stream with RESOURCE_EXHAUSTED.
+   */
+  maxRequestBytes: 16 * 1024 * 1024,
 } as const;
 
 /**
