@@ -356,6 +356,24 @@ const rows: Row[] = [
     details: /^position: unknown position 7/,
   },
   {
+    title: 'Seek to year 275760',
+    call: (r) => rpcStatus(r, r.seek, { subscription, target: { $case: 'time', value: new Date(8.64e15) } }),
+    code: status.INVALID_ARGUMENT,
+    details: /^time: must be between 1970-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z, not \+275760-09-13/,
+  },
+  {
+    title: 'Seek to year -271821',
+    call: (r) => rpcStatus(r, r.seek, { subscription, target: { $case: 'time', value: new Date(-8.64e15) } }),
+    code: status.INVALID_ARGUMENT,
+    details: /^time: must be between 1970-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z/,
+  },
+  {
+    title: 'CreateSubscription starting in year 275760',
+    call: createSubscription({ name: 'far-future', topic, start: { $case: 'startTime', value: new Date(8.64e15) } }),
+    code: status.INVALID_ARGUMENT,
+    details: /^subscription\.start_time: must be between 1970-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z/,
+  },
+  {
     title: 'Seek of a detached subscription',
     call: (r) =>
       rpcStatus(r, r.seek, {
