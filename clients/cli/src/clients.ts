@@ -1,7 +1,8 @@
 import { credentials } from '@grpc/grpc-js';
 import { DispatcherServiceClient, type TailRequest, type TailResponse } from '@herald/api';
 import { Admin, Publisher, Subscriber, type SubscriberOptions, heraldChannelOptions } from '@herald/client';
-import type { Endpoints } from './endpoints';
+import { type Endpoints, type ServiceKind, endpointVariables } from './endpoints';
+import { healthStatus, unreachableReason } from './reachability';
 
 /** The Admin calls the CLI makes. */
 export type AdminApi = Pick<
@@ -41,8 +42,13 @@ export interface HeraldClients {
   tail(request: TailRequest, attempt: number): TailCall;
   /** How many dispatcher endpoints there are. */
   readonly dispatcherCount: number;
-  /** Whether any dispatcher endpoint accepts a connection within the time. */
-  dispatcherReachable(timeoutMillis: number): Promise<boolean>;
+  /**
+   * Undefined when an endpoint of `kind` accepts a connection within the
+   * time; else one line saying which addresses could not be reached and why.
+   */
+  unreachable(kind: ServiceKind, timeoutMillis: number): Promise<string | undefined>;
+  /** Undefined when a dispatcher's health check answers SERVING; else each dispatcher's address and status. */
+  dispatchersNotServing(timeoutMillis: number): Promise<string | undefined>;
   /** Flushes what the publisher holds and closes every connection. */
   close(): Promise<void>;
 }
@@ -71,17 +77,11 @@ export function connectClients(endpoints: Endpoints, options: ConnectOptions): H
     subscriber: (subscriberOptions) => new Subscriber({ ...subscriberOptions, endpoints: endpoints.dispatcher }),
     tail: (request, attempt) => dispatcher(attempt).tail(request),
     dispatcherCount: endpoints.dispatcher.length,
-    async dispatcherReachable(timeoutMillis) {
-      const probes = endpoints.dispatcher.map((_, i) => dispatcher(i));
-      const deadline = Date.now() + timeoutMillis;
-      const ready = probes.map(
-        (client) => new Promise<boolean>((resolve) => client.waitForReady(deadline, (error) => resolve(!error))),
-      );
-      // The first endpoint that answers wins; false only once every one gave up.
-      return new Promise<boolean>((resolve) => {
-        for (const probe of ready) void probe.then((ok) => ok && resolve(true));
-        void Promise.all(ready).then((results) => resolve(results.some(Boolean)));
-      });
+    unreachable: (kind, timeoutMillis) => unreachableLine(kind, endpoints[kind], timeoutMillis),
+    async dispatchersNotServing(timeoutMillis) {
+      const statuses = await Promise.all(endpoints.dispatcher.map((address) => healthStatus(address, timeoutMillis)));
+      if (statuses.includes('SERVING')) return undefined;
+      return endpoints.dispatcher.map((address, i) => `${address} (${statuses[i]})`).join(', ');
     },
     async close() {
       admin?.close();
@@ -89,4 +89,31 @@ export function connectClients(endpoints: Endpoints, options: ConnectOptions): H
       for (const client of dispatchers) client.close();
     },
   };
+}
+
+const serviceNames: Record<ServiceKind, string> = {
+  registry: 'subscriber registry',
+  publisher: 'publisher',
+  dispatcher: 'dispatcher',
+};
+
+/**
+ * Probes every address of a service at once: undefined as soon as one
+ * accepts a connection, else one line such as
+ * "cannot reach the publisher at 127.0.0.1:1 (connection refused); check --publisher or HERALD_PUBLISHER".
+ */
+export async function unreachableLine(
+  kind: ServiceKind,
+  addresses: readonly string[],
+  timeoutMillis: number,
+): Promise<string | undefined> {
+  const probes = addresses.map((address) => unreachableReason(address, timeoutMillis));
+  const reachable = await new Promise<boolean>((resolve) => {
+    for (const probe of probes) void probe.then((reason) => reason === undefined && resolve(true));
+    void Promise.all(probes).then((reasons) => resolve(reasons.includes(undefined)));
+  });
+  if (reachable) return undefined;
+  const reasons = await Promise.all(probes);
+  const where = addresses.map((address, i) => `${address} (${reasons[i]})`).join(', ');
+  return `cannot reach the ${serviceNames[kind]} at ${where}; check --${kind} or ${endpointVariables[kind]}`;
 }

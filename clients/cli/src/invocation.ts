@@ -1,6 +1,8 @@
+import { status } from '@grpc/grpc-js';
+import { HeraldClientError } from '@herald/client';
 import type { Command } from 'commander';
 import { connectClients, type ConnectOptions, type HeraldClients } from './clients';
-import { type Endpoints, resolveEndpoints } from './endpoints';
+import { type Endpoints, type ServiceKind, resolveEndpoints } from './endpoints';
 import { Output } from './output';
 import type { Terminal } from './terminal';
 
@@ -28,13 +30,19 @@ export interface Invocation {
   terminal: Terminal;
 }
 
+/** How long the first connection to the service a command needs may take before the command fails. */
+export const connectTimeoutMillis = 3_000;
+
 /**
  * A commander action that resolves endpoints from flags and environment,
- * connects, runs `handler` with the command's parsed arguments and options,
- * and closes every connection afterwards, whatever happened.
+ * connects, checks that the service it `needs` accepts connections (else it
+ * fails at once with UNAVAILABLE, naming the addresses), runs `handler` with
+ * the command's parsed arguments and options, and closes every connection
+ * afterwards, whatever happened.
  */
 export function withClients<Options>(
   dependencies: CliDependencies,
+  needs: ServiceKind,
   handler: (invocation: Invocation, args: unknown[], options: Options) => Promise<void>,
 ): (...params: unknown[]) => Promise<void> {
   return async (...params) => {
@@ -47,6 +55,8 @@ export function withClients<Options>(
     });
     const out = new Output(terminal.stdout, globals.json === true);
     try {
+      const unreachable = await clients.unreachable(needs, connectTimeoutMillis);
+      if (unreachable !== undefined) throw new HeraldClientError(status.UNAVAILABLE, unreachable);
       await handler({ out, clients, terminal }, command.processedArgs, command.opts() as Options);
     } finally {
       await clients.close();

@@ -21,9 +21,11 @@ export { processTerminal } from './terminal';
 
 const exitCodesHelp = `
 Exit codes: 0 success; 2 a usage error (or a failure with no gRPC status);
-otherwise the gRPC status code of the failed call: 3 INVALID_ARGUMENT,
-5 NOT_FOUND, 6 ALREADY_EXISTS, 9 FAILED_PRECONDITION, 8 RESOURCE_EXHAUSTED,
-14 UNAVAILABLE, 4 DEADLINE_EXCEEDED...`;
+130 stopped by Ctrl-C before the end (publish); otherwise the gRPC status
+code of the failed call: 3 INVALID_ARGUMENT, 5 NOT_FOUND, 6 ALREADY_EXISTS,
+9 FAILED_PRECONDITION, 8 RESOURCE_EXHAUSTED, 4 DEADLINE_EXCEEDED, and
+14 UNAVAILABLE: a Herald service cannot be reached (within 3 s), or it cannot
+reach Kafka; pull exits 14 too when no dispatcher is serving.`;
 
 /** Builds the `herald` program; nothing runs until it parses arguments. */
 export function buildProgram(dependencies: CliDependencies): Command {

@@ -1,4 +1,4 @@
-import { SingleBar } from 'cli-progress';
+import { Format, type Options, SingleBar } from 'cli-progress';
 
 /** Options of {@link Progress}. */
 export interface ProgressOptions {
@@ -71,7 +71,18 @@ export class Progress {
       hideCursor: true,
       barsize: 30,
       etaBuffer: 30,
+      formatTime: formatEta,
     });
     this.bar.start(this.total ?? 0, this.value);
   }
+}
+
+/**
+ * cli-progress's time format, but `--` for an ETA it cannot estimate yet
+ * (nothing counted so far): it passes `INF` or `NULL` then, which its own
+ * format pads into `NFs`.
+ */
+export function formatEta(time: number, options: Options, roundTo: number): string {
+  // Typed as a number, but cli-progress passes its ETA's 'INF' and 'NULL' strings as they are.
+  return typeof time === 'number' && Number.isFinite(time) ? Format.TimeFormat(time, options, roundTo) : '--';
 }

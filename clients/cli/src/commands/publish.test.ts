@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { HeraldClientError } from '@herald/client';
-import { FakeClients, runCli } from '../testing/fake-cli';
+import { FakeClients, runCli, until } from '../testing/fake-cli';
 
 describe('herald publish', () => {
   const published = (clients: FakeClients) =>
@@ -102,5 +103,34 @@ describe('herald publish', () => {
     const result = await runCli(['publish', 'orders', 'x', '-a', 'region'], new FakeClients());
     assert.equal(result.code, 2);
     assert.match(result.stderr, /expected key=value/);
+  });
+
+  it("names no input line for a failure that is not the message's own (NOT_FOUND: the topic)", async () => {
+    const clients = new FakeClients({}, async () => {
+      throw new HeraldClientError(5, 'topic "orders" not found');
+    });
+    const result = await runCli(['publish', 'orders', 'hello'], clients);
+    assert.equal(result.code, 5);
+    assert.equal(result.stderr, 'herald: NOT_FOUND: topic "orders" not found\n');
+  });
+
+  it('says how many were published when Ctrl-C stops a publish from an open pipe, and exits 130', async () => {
+    const clients = new FakeClients();
+    const pipe = new PassThrough();
+    const result = await runCli(['publish', 'orders'], clients, {
+      stdin: pipe,
+      whileRunning: async ({ interrupt }) => {
+        pipe.write('one\ntwo\nthree\n');
+        await until(() => clients.calls.length === 3);
+        interrupt();
+      },
+    });
+    assert.equal(result.code, 130);
+    assert.match(result.stdout, /Published 3 messages to "orders"/);
+    assert.equal(
+      result.stderr,
+      'herald: interrupted: published 3 messages to "orders"; the rest of stdin was not read\n',
+    );
+    assert.equal(pipe.destroyed, true);
   });
 });

@@ -85,11 +85,60 @@ describe('herald pull', () => {
     assert.match(result.stderr, /NOT_FOUND: subscription "missing" not found/);
   });
 
-  it('exits 14 when no dispatcher accepts a connection', async () => {
+  it('exits 14 when no dispatcher accepts a connection, in one line naming the address', async () => {
     const clients = new FakeClients();
-    clients.reachable = false;
+    clients.unreachableLines.dispatcher = 'cannot reach the dispatcher at 127.0.0.1:1 (connection refused)';
     const result = await runCli(['pull', 'audit'], clients);
     assert.equal(result.code, 14);
+    assert.equal(
+      result.stderr,
+      'herald: UNAVAILABLE: cannot reach the dispatcher at 127.0.0.1:1 (connection refused)\n',
+    );
     assert.equal(clients.subscribers.length, 0);
+  });
+
+  it('exits 14 rather than 0 with "No messages" when no dispatcher is serving (an outage)', async () => {
+    const clients = new FakeClients();
+    clients.notServing = '127.0.0.1:50053 (NOT_SERVING)';
+    const result = await runCli(['pull', 'audit', '--timeout', '100ms'], clients);
+    assert.equal(result.code, 14);
+    assert.equal(result.stdout, '');
+    assert.match(
+      result.stderr,
+      /^herald: UNAVAILABLE: no dispatcher is serving: 127\.0\.0\.1:50053 \(NOT_SERVING\)[^\n]*\n$/,
+    );
+  });
+
+  it('shows what came before an outage, then exits 14', async () => {
+    const clients = new FakeClients();
+    clients.notServing = '127.0.0.1:50053 (NOT_SERVING)';
+    const result = await runCli(['pull', 'audit', '-n', '5', '--timeout', '100ms'], clients, {
+      whileRunning: async () => {
+        await until(() => clients.subscribers.length === 1);
+        clients.subscribers[0]!.deliver(messageProto('m-1', 'one'));
+      },
+    });
+    assert.equal(result.code, 14);
+    assert.match(result.stdout, /m-1/);
+    assert.match(result.stderr, /UNAVAILABLE: no dispatcher is serving/);
+  });
+
+  it('shows the first 20 messages of a big pull in the table, and how many were left out', async () => {
+    const clients = new FakeClients();
+    const result = await runCli(['pull', 'audit', '-n', '1500'], clients, {
+      whileRunning: async () => {
+        await until(() => clients.subscribers.length === 1);
+        clients.subscribers[0]!.deliver(
+          ...Array.from({ length: 1500 }, (_, i) => messageProto(`m-${i + 1}`, `data ${i}`)),
+        );
+      },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /│ 20 │ m-20 /);
+    assert.doesNotMatch(result.stdout, /m-21 /);
+    assert.match(
+      result.stdout,
+      /\.\.\. and 1,480 more not shown \(--json prints every message\)\.\n1500 messages, not acknowledged/,
+    );
   });
 });

@@ -46,7 +46,7 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
     .option('--filter <expression>', 'only messages whose attributes match, e.g. \'attributes.region = "eu"\'')
     .option('--start <position>', 'where it starts: earliest, latest or a time', parseStartAt, 'latest' as StartAt)
     .action(
-      withClients<CreateOptions>(dependencies, async ({ out, clients }, [name], options) => {
+      withClients<CreateOptions>(dependencies, 'registry', async ({ out, clients }, [name], options) => {
         const subscription = await clients.admin().createSubscription({
           name: name as string,
           topic: options.topic,
@@ -66,7 +66,7 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
     .description("show a subscription's settings and where it starts")
     .argument('<name>', 'subscription name')
     .action(
-      withClients(dependencies, async ({ out, clients }, [name]) => {
+      withClients(dependencies, 'registry', async ({ out, clients }, [name]) => {
         const subscription = await clients.admin().getSubscription(name as string);
         out.item(subscriptionJson(subscription), () => subscriptionDetails(subscription));
       }),
@@ -78,7 +78,7 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
     .description('list subscriptions, by name')
     .option('-t, --topic <topic>', 'only those of this topic')
     .action(
-      withClients<{ topic?: string }>(dependencies, async ({ out, clients }, _args, options) => {
+      withClients<{ topic?: string }>(dependencies, 'registry', async ({ out, clients }, _args, options) => {
         const all = [];
         for await (const subscription of clients.admin().listSubscriptions(options.topic)) all.push(subscription);
         out.list(all, subscriptionJson, subscriptionsTable);
@@ -91,7 +91,7 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
       .description("change a subscription's ack deadline, retry backoff or dead-letter policy")
       .argument('<name>', 'subscription name'),
   ).action(
-    withClients<PolicyOptions>(dependencies, async ({ out, clients }, [name], options) => {
+    withClients<PolicyOptions>(dependencies, 'registry', async ({ out, clients }, [name], options) => {
       const changes = await subscriptionChanges(clients.admin(), name as string, options);
       const subscription = await clients.admin().updateSubscription(name as string, changes);
       out.item(subscriptionJson(subscription), () => subscriptionDetails(subscription));
@@ -104,7 +104,7 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
     .description('delete a subscription')
     .argument('<name>', 'subscription name')
     .action(
-      withClients(dependencies, async ({ out, clients }, [name]) => {
+      withClients(dependencies, 'registry', async ({ out, clients }, [name]) => {
         await clients.admin().deleteSubscription(name as string);
         out.item({ name, deleted: true }, () => `Deleted subscription "${name as string}".`);
       }),
@@ -116,7 +116,7 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
     .argument('<name>', 'subscription name')
     .argument('<position>', 'earliest, latest or a time such as 2026-05-01T10:00:00Z', parseStartAt)
     .action(
-      withClients(dependencies, async ({ out, clients }, [name, position]) => {
+      withClients(dependencies, 'registry', async ({ out, clients }, [name, position]) => {
         const subscription = await clients.admin().seek(name as string, position as StartAt);
         const where = position instanceof Date ? formatTime(position) : (position as string);
         out.item(subscriptionJson(subscription), () => `Moved subscription "${subscription.name}" to ${where}.`);

@@ -29,7 +29,7 @@ export function registerTailCommand(program: Command, dependencies: CliDependenc
     .option('-t, --timeout <duration>', 'stop after this long, e.g. 30s', parseDuration)
     .option('--base64', 'show data as base64 (for binary payloads)')
     .action(
-      withClients<TailOptions>(dependencies, async (invocation, [topic], options) => {
+      withClients<TailOptions>(dependencies, 'dispatcher', async (invocation, [topic], options) => {
         const from = options.from;
         const request = TailRequest.fromPartial({
           topic: topic as string,

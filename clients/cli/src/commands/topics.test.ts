@@ -56,4 +56,16 @@ describe('herald topics', () => {
     const json = await runCli(['--json', 'topics', 'delete', 'orders'], clients);
     assert.deepEqual(json.json(), [{ name: 'orders', deleted: true }]);
   });
+
+  it('fails at once with 14 and one line when the registry cannot be reached, calling nothing', async () => {
+    const clients = new FakeClients();
+    clients.unreachableLines.registry = 'cannot reach the subscriber registry at 127.0.0.1:1 (connection refused)';
+    const result = await runCli(['topics', 'create', 'orders'], clients);
+    assert.equal(result.code, 14);
+    assert.equal(
+      result.stderr,
+      'herald: UNAVAILABLE: cannot reach the subscriber registry at 127.0.0.1:1 (connection refused)\n',
+    );
+    assert.deepEqual(clients.calls, []);
+  });
 });

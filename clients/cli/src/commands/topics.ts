@@ -24,7 +24,7 @@ export function registerTopicCommands(program: Command, dependencies: CliDepende
       parseDuration,
     )
     .action(
-      withClients<CreateOptions>(dependencies, async ({ out, clients }, [name], options) => {
+      withClients<CreateOptions>(dependencies, 'registry', async ({ out, clients }, [name], options) => {
         const topic = await clients.admin().createTopic({
           name: name as string,
           partitions: options.partitions,
@@ -39,7 +39,7 @@ export function registerTopicCommands(program: Command, dependencies: CliDepende
     .description("show a topic's settings")
     .argument('<name>', 'topic name')
     .action(
-      withClients(dependencies, async ({ out, clients }, [name]) => {
+      withClients(dependencies, 'registry', async ({ out, clients }, [name]) => {
         const topic = await clients.admin().getTopic(name as string);
         out.item(topicJson(topic), () => topicDetails(topic));
       }),
@@ -50,7 +50,7 @@ export function registerTopicCommands(program: Command, dependencies: CliDepende
     .alias('ls')
     .description('list every topic, by name')
     .action(
-      withClients(dependencies, async ({ out, clients }) => {
+      withClients(dependencies, 'registry', async ({ out, clients }) => {
         const all = [];
         for await (const topic of clients.admin().listTopics()) all.push(topic);
         out.list(all, topicJson, topicsTable);
@@ -63,7 +63,7 @@ export function registerTopicCommands(program: Command, dependencies: CliDepende
     .description('delete a topic and its messages (its subscriptions stay, detached, until deleted)')
     .argument('<name>', 'topic name')
     .action(
-      withClients(dependencies, async ({ out, clients }, [name]) => {
+      withClients(dependencies, 'registry', async ({ out, clients }, [name]) => {
         await clients.admin().deleteTopic(name as string);
         out.item({ name, deleted: true }, () => `Deleted topic "${name as string}".`);
       }),

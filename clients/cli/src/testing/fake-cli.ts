@@ -7,7 +7,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { type ReceivedMessage as ReceivedMessageProto, Subscription, type TailRequest, Topic } from '@herald/api';
 import { ReceivedMessage } from '@herald/client';
 import type { AdminApi, HeraldClients, PublisherApi, SubscriberApi, TailCall } from '../clients';
-import type { Endpoints } from '../endpoints';
+import type { Endpoints, ServiceKind } from '../endpoints';
 import { run } from '../program';
 import type { Terminal } from '../terminal';
 
@@ -112,7 +112,10 @@ export class FakeClients implements HeraldClients {
   readonly subscribers: FakeSubscriber[] = [];
   readonly tails: Array<{ request: TailRequest; call: FakeTailCall }> = [];
   dispatcherCount = 1;
-  reachable = true;
+  /** What {@link FakeClients.unreachable} answers, by service. */
+  readonly unreachableLines: Partial<Record<ServiceKind, string>> = {};
+  /** What {@link FakeClients.dispatchersNotServing} answers. */
+  notServing: string | undefined;
   closed = false;
 
   constructor(
@@ -166,8 +169,12 @@ export class FakeClients implements HeraldClients {
     return call;
   }
 
-  async dispatcherReachable(): Promise<boolean> {
-    return this.reachable;
+  async unreachable(kind: ServiceKind): Promise<string | undefined> {
+    return this.unreachableLines[kind];
+  }
+
+  async dispatchersNotServing(): Promise<string | undefined> {
+    return this.notServing;
   }
 
   async close(): Promise<void> {
@@ -178,9 +185,10 @@ export class FakeClients implements HeraldClients {
 /** Options of {@link runCli}. */
 export interface RunCliOptions {
   env?: Record<string, string>;
-  stdin?: string;
-  /** Called once the command started (to emit messages on fakes, say). */
-  whileRunning?: () => Promise<void>;
+  /** Text on stdin, or a stream (one that never ends stands for an open pipe). */
+  stdin?: string | NodeJS.ReadableStream;
+  /** Called once the command started (to emit messages on fakes, say); `interrupt` is Ctrl-C. */
+  whileRunning?: (controls: { interrupt(): void }) => Promise<void>;
 }
 
 /** Runs the CLI with `argv` on a fake terminal and `clients`; records the endpoints it connected to. */
@@ -192,15 +200,24 @@ export async function runCli(
   let stdout = '';
   let stderr = '';
   let endpoints: Endpoints | undefined;
+  const interruptHandlers = new Set<() => void>();
   const terminal: Terminal = {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
-    stdin: options.stdin === undefined ? new PassThrough() : Readable.from([options.stdin]),
+    stdin:
+      options.stdin === undefined
+        ? new PassThrough()
+        : typeof options.stdin === 'string'
+          ? Readable.from([options.stdin])
+          : options.stdin,
     stdinIsTTY: false,
     stdoutIsTTY: false,
     progressStream: new PassThrough(),
     env: options.env ?? {},
-    onInterrupt: () => () => {},
+    onInterrupt: (handler) => {
+      interruptHandlers.add(handler);
+      return () => interruptHandlers.delete(handler);
+    },
   };
   const running = run(argv, {
     terminal,
@@ -209,7 +226,7 @@ export async function runCli(
       return clients;
     },
   });
-  await options.whileRunning?.();
+  await options.whileRunning?.({ interrupt: () => [...interruptHandlers].forEach((handler) => handler()) });
   const code = await running;
   return {
     code,
