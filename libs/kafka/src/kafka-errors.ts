@@ -12,7 +12,16 @@ interface KafkaErrorShape {
   /** librdkafka's error code (negative: raised by the client itself), or kafkajs's protocol code. */
   code?: number;
   originalError?: unknown;
+  cause?: unknown;
 }
+
+/**
+ * Text of a connection failure, whichever layer wrapped it: kafkajs's
+ * "Connection error: connect ECONNREFUSED", librdkafka's transport errors. A
+ * dead cluster is UNAVAILABLE (retry), never INTERNAL.
+ */
+const connectionFailureText =
+  /connection error|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|broker transport failure|all broker connections are down/i;
 
 /** librdkafka's codes for "the cluster is not reachable or not answering in time". */
 export const librdkafkaTransientCodes = new Set([
@@ -79,7 +88,8 @@ export function isTransientKafkaError(error: unknown): boolean {
     ) {
       return true;
     }
-    current = e.originalError;
+    if (typeof e.message === 'string' && connectionFailureText.test(e.message)) return true;
+    current = e.originalError ?? e.cause;
   }
   return false;
 }
