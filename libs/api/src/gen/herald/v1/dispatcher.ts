@@ -79,7 +79,10 @@ export interface TailRequest {
     /** Earliest retained message or latest. */
     { $case: "position"; value: Position }
     | //
-    /** The first message published at or after this time. */
+    /**
+     * The first message published at or after this time; 1970-01-01T00:00:00Z
+     * to 9999-12-31T23:59:59.999Z, else INVALID_ARGUMENT.
+     */
     { $case: "time"; value: Date }
     | undefined;
   /**
@@ -639,7 +642,9 @@ export const DispatcherServiceService = {
    * or extend messages, many at a time. Unacknowledged messages are delivered
    * again after their ack deadline. Errors: NOT_FOUND (no such subscription),
    * FAILED_PRECONDITION (subscription detached), INVALID_ARGUMENT (bad first
-   * request), UNAVAILABLE (instance shutting down or Kafka unreachable: reconnect).
+   * request), RESOURCE_EXHAUSTED (the instance serves `DISPATCHER_MAX_STREAMS`
+   * streams already: retry later or on another instance), UNAVAILABLE
+   * (instance shutting down or Kafka unreachable: reconnect).
    */
   streamingPull: {
     path: "/herald.v1.DispatcherService/StreamingPull" as const,
@@ -653,7 +658,9 @@ export const DispatcherServiceService = {
   },
   /**
    * Streams a topic's messages without a subscription: no acks, no stored
-   * position, nothing left behind when the caller goes away.
+   * position, nothing left behind when the caller goes away. Errors:
+   * INVALID_ARGUMENT (bad topic name, filter or start time), NOT_FOUND (no such
+   * topic), RESOURCE_EXHAUSTED (as for StreamingPull).
    */
   tail: {
     path: "/herald.v1.DispatcherService/Tail" as const,
@@ -675,12 +682,16 @@ export interface DispatcherServiceServer extends UntypedServiceImplementation {
    * or extend messages, many at a time. Unacknowledged messages are delivered
    * again after their ack deadline. Errors: NOT_FOUND (no such subscription),
    * FAILED_PRECONDITION (subscription detached), INVALID_ARGUMENT (bad first
-   * request), UNAVAILABLE (instance shutting down or Kafka unreachable: reconnect).
+   * request), RESOURCE_EXHAUSTED (the instance serves `DISPATCHER_MAX_STREAMS`
+   * streams already: retry later or on another instance), UNAVAILABLE
+   * (instance shutting down or Kafka unreachable: reconnect).
    */
   streamingPull: handleBidiStreamingCall<StreamingPullRequest, StreamingPullResponse>;
   /**
    * Streams a topic's messages without a subscription: no acks, no stored
-   * position, nothing left behind when the caller goes away.
+   * position, nothing left behind when the caller goes away. Errors:
+   * INVALID_ARGUMENT (bad topic name, filter or start time), NOT_FOUND (no such
+   * topic), RESOURCE_EXHAUSTED (as for StreamingPull).
    */
   tail: handleServerStreamingCall<TailRequest, TailResponse>;
 }
@@ -694,7 +705,9 @@ export interface DispatcherServiceClient extends Client {
    * or extend messages, many at a time. Unacknowledged messages are delivered
    * again after their ack deadline. Errors: NOT_FOUND (no such subscription),
    * FAILED_PRECONDITION (subscription detached), INVALID_ARGUMENT (bad first
-   * request), UNAVAILABLE (instance shutting down or Kafka unreachable: reconnect).
+   * request), RESOURCE_EXHAUSTED (the instance serves `DISPATCHER_MAX_STREAMS`
+   * streams already: retry later or on another instance), UNAVAILABLE
+   * (instance shutting down or Kafka unreachable: reconnect).
    */
   streamingPull(): ClientDuplexStream<StreamingPullRequest, StreamingPullResponse>;
   streamingPull(options: Partial<CallOptions>): ClientDuplexStream<StreamingPullRequest, StreamingPullResponse>;
@@ -704,7 +717,9 @@ export interface DispatcherServiceClient extends Client {
   ): ClientDuplexStream<StreamingPullRequest, StreamingPullResponse>;
   /**
    * Streams a topic's messages without a subscription: no acks, no stored
-   * position, nothing left behind when the caller goes away.
+   * position, nothing left behind when the caller goes away. Errors:
+   * INVALID_ARGUMENT (bad topic name, filter or start time), NOT_FOUND (no such
+   * topic), RESOURCE_EXHAUSTED (as for StreamingPull).
    */
   tail(request: TailRequest, options?: Partial<CallOptions>): ClientReadableStream<TailResponse>;
   tail(request: TailRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<TailResponse>;

@@ -447,8 +447,10 @@ export const PublishStreamResponse: MessageFns<PublishStreamResponse> = {
  *
  * Errors: INVALID_ARGUMENT (a bad message or batch: the message names the field
  * and limit; nothing of the batch was written), NOT_FOUND (unknown topic),
- * RESOURCE_EXHAUSTED (too many messages in flight), UNAVAILABLE (Kafka
- * unreachable: safe to retry with the same idempotency keys).
+ * RESOURCE_EXHAUSTED (too many messages in flight: retry later; or, from gRPC
+ * itself as "Received message larger than max", a request past
+ * `PUBLISHER_MAX_RECEIVE_BYTES`, 64 MiB by default: never worth retrying),
+ * UNAVAILABLE (Kafka unreachable: safe to retry with the same idempotency keys).
  */
 export type PublisherServiceService = typeof PublisherServiceService;
 export const PublisherServiceService = {

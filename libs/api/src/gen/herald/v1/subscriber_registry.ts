@@ -161,7 +161,10 @@ export interface SeekRequest {
     /** Earliest retained message, or latest (skip everything published so far). */
     { $case: "position"; value: Position }
     | //
-    /** The first message published at or after this time. */
+    /**
+     * The first message published at or after this time; 1970-01-01T00:00:00Z
+     * to 9999-12-31T23:59:59.999Z, else INVALID_ARGUMENT.
+     */
     { $case: "time"; value: Date }
     | undefined;
 }
@@ -177,7 +180,12 @@ export interface WatchRequest {
   /**
    * Zero for a full snapshot first. A revision this watcher already holds to
    * resume after it: the server sends only later changes if it still has them,
-   * or else a full snapshot (`snapshot.reset` true).
+   * or else a full snapshot (`snapshot.reset` true). Revisions are registry
+   * log offsets, so 0 is also the revision of the first change of a fresh log
+   * (always the creation of its first topic); a watcher holding only that
+   * revision gets a snapshot, which is correct, just not minimal. They are kept
+   * as offsets, not shifted to start at 1, because dispatchers record them
+   * beside their committed Kafka offsets. An empty registry is at -1.
    */
   afterRevision: string;
 }

@@ -82,7 +82,10 @@ export interface Topic {
   createTime?:
     | Date
     | undefined;
-  /** Output only. The registry log revision of the topic's latest change. */
+  /**
+   * Output only. The registry log revision of the topic's latest change (an
+   * offset of the log: 0 for the first topic of a fresh registry).
+   */
   revision: string;
 }
 
@@ -186,7 +189,10 @@ export interface Subscription {
     /** A named position. Unset (and no `start_time`) means latest. */
     { $case: "startPosition"; value: Position }
     | //
-    /** The first message published at or after this time. */
+    /**
+     * The first message published at or after this time; 1970-01-01T00:00:00Z
+     * to 9999-12-31T23:59:59.999Z, else INVALID_ARGUMENT.
+     */
     { $case: "startTime"; value: Date }
     | undefined;
   /**
