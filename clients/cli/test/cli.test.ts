@@ -178,4 +178,41 @@ describe('herald CLI against the real services (3-broker Kafka)', function () {
     assert.equal(ended.code, 0, ended.stderr);
     assert.equal(jsonLines(ended.stdout)[0]?.data, big);
   });
+
+  it('an unreachable service address fails within seconds, in one line naming it, with exit 14', async () => {
+    const started = Date.now();
+    const result = await herald(['--registry', '127.0.0.1:1', 'topics', 'create', uniqueName('cli-nowhere')]);
+    assert.equal(result.code, 14);
+    assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+    assert.equal(
+      result.stderr,
+      'herald: UNAVAILABLE: cannot reach the subscriber registry at 127.0.0.1:1 (connection refused); check --registry or HERALD_REGISTRY\n',
+    );
+  });
+
+  it('an empty pull from a serving dispatcher says so and exits 0', async () => {
+    const topic = uniqueName('cli-empty');
+    assert.equal((await herald(['topics', 'create', topic])).code, 0);
+    assert.equal((await herald(['subs', 'create', `${topic}-log`, '-t', topic])).code, 0);
+    const pulled = await herald(['pull', `${topic}-log`, '-t', '1s']);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.equal(pulled.stdout, `No messages on "${topic}-log" within 1s.\n`);
+  });
+
+  it('Ctrl-C during a publish from an open pipe says how many were published, and exits 130', async () => {
+    const topic = uniqueName('cli-interrupt');
+    assert.equal((await herald(['topics', 'create', topic])).code, 0);
+    const publish = start(['publish', topic, '--json']);
+    publish.child.stdin!.write('one\ntwo\nthree\n');
+    await waitFor(() => jsonLines(publish.output.stdout).length === 3, {
+      description: 'the three messages to be published',
+    });
+    publish.child.kill('SIGINT');
+    const ended = await publish.exited;
+    assert.equal(ended.code, 130, ended.stderr);
+    assert.equal(
+      ended.stderr,
+      `herald: interrupted: published 3 messages to "${topic}"; the rest of stdin was not read\n`,
+    );
+  });
 });
