@@ -31,7 +31,8 @@ GO_GEN := clients/go/gen
 .PHONY: help install build proto proto-check lint fmt kafka-jars env-docs kubernetes-check run test test-unit test-integration test-integration-kafkajs python-client go-client clean bench bench-quick bench-profile chaos
 
 help:
-	@echo "make run     start a local Kafka and the three services (Ctrl-C stops all)"
+	@echo "make run     start a local Kafka and the three services (Ctrl-C stops all); variables:"
+	@echo "             PUBLISHER_PORT REGISTRY_PORT DISPATCHER_PORT HERALD_KAFKA_PORT HERALD_RUN_DIR KAFKA_BROKERS"
 	@echo "make test    lint, unit tests, then integration tests against a real 3-broker Kafka"
 	@echo "make build | proto | proto-check | lint | fmt | kafka-jars | clean"
 
@@ -84,6 +85,8 @@ env-docs: build
 kafka-jars: build
 	$(LOCAL_KAFKA) fetch
 
+# Ports, the run folder and KAFKA_BROKERS come from the environment or make's command line
+# (`make run PUBLISHER_PORT=60051`): see run-local.ts and README.md.
 run: build
 	node libs/devstack/dist/src/run-local.js
 
