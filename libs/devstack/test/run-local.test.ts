@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { freePort, heraldHome, isAlive, repoRoot, signal, waitForExit } from '@herald/local-kafka';
-import { waitFor } from '@herald/testkit';
+import { testKafka, uniqueName, waitFor } from '@herald/testkit';
 import { checkHealth } from '../src';
 import { canBind } from '../src/preflight';
 
@@ -35,10 +35,12 @@ async function freePortPair(): Promise<number> {
 describe('make run (run-local.js)', function () {
   this.timeout(240_000);
   const started: Run[] = [];
+  const runDirs: string[] = [];
 
   async function setup(): Promise<RunSetup> {
     mkdirSync(path.join(heraldHome, 'test'), { recursive: true });
     const runDir = mkdtempSync(path.join(heraldHome, 'test', 'run-local-'));
+    runDirs.push(runDir);
     const ports = {
       publisher: await freePort(),
       registry: await freePort(),
@@ -77,6 +79,22 @@ describe('make run (run-local.js)', function () {
     return state.nodes[0]!.pid;
   }
 
+  /** The pid of the child of `parent` whose command line runs `service`'s entry point. */
+  function childPid(parent: number, service: string): number {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        if (ppid === parent && command.includes(path.join('services', service, 'dist'))) return Number(entry);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    throw new Error(`no ${service} process under pid ${parent}`);
+  }
+
   afterEach(async () => {
     // SIGTERM lets a run stop its services and its Kafka; whatever outlives it is killed by pid.
     for (const run of started.splice(0)) {
@@ -84,6 +102,10 @@ describe('make run (run-local.js)', function () {
       signal(run.child.pid, 'SIGTERM');
       if (!(await waitForExit(run.child.pid, 60_000))) signal(run.child.pid, 'SIGKILL');
     }
+  });
+
+  after(() => {
+    for (const dir of runDirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('a second run in the same checkout says Herald is already running and leaves the first one alone', async () => {
@@ -153,5 +175,30 @@ describe('make run (run-local.js)', function () {
     assert.deepEqual(run.output().trim().split('\n'), [
       `[herald] no Kafka broker accepts connections at 127.0.0.1:${nobody} (KAFKA_BROKERS): start it, or unset KAFKA_BROKERS to get a local one`,
     ]);
+  });
+
+  it('logs each run in a folder of its own, and says so when a service dies', async () => {
+    const { runDir, env } = await setup();
+    // The test Kafka, under a topic prefix of this test's own: no JVM to start.
+    const runEnv = {
+      ...env,
+      KAFKA_BROKERS: testKafka().brokers.join(','),
+      HERALD_TOPIC_PREFIX: `${uniqueName('run')}.`,
+    };
+    const run = start(runEnv);
+    await waitFor(() => run.output().includes('Ctrl-C stops everything'), {
+      timeoutMillis: 120_000,
+      description: `the run to be up; its output:\n${run.output()}`,
+    });
+    const logDir = /logs in (\S+);/.exec(run.output())![1]!;
+    assert.equal(path.dirname(logDir), path.join(runDir, 'logs'));
+    assert.ok(existsSync(path.join(logDir, 'dispatcher-1.log')));
+    const dispatcher = childPid(run.child.pid!, 'dispatcher');
+    signal(dispatcher, 'SIGKILL');
+    assert.equal(await run.exited, 1, run.output());
+    assert.match(
+      run.output(),
+      new RegExp(`dispatcher \\(pid ${dispatcher}\\) exited unexpectedly.* \\(log: ${logDir}/dispatcher-1\\.log\\)`),
+    );
   });
 });
