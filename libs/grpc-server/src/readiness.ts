@@ -29,6 +29,7 @@ export class Readiness extends EventEmitter<{ change: [dependency: string, up: b
 
   /** Why the first of `dependencies` that is down is down, or undefined when all are up. */
   reasonDown(dependencies: readonly string[]): string | undefined {
+    if (this.down.size === 0) return undefined; // asked on every call: keep the usual answer cheap
     for (const dependency of dependencies) {
       const reason = this.down.get(dependency);
       if (reason) return reason();
