@@ -79,7 +79,7 @@ export class Admin {
   private readonly pool: EndpointPool<SubscriberRegistryServiceClient>;
 
   constructor(private readonly options: AdminOptions) {
-    this.pool = new EndpointPool(SubscriberRegistryServiceClient, options);
+    this.pool = new EndpointPool(SubscriberRegistryServiceClient, options, 'subscriber-registry');
   }
 
   async createTopic(spec: TopicSpec): Promise<Topic> {

@@ -8,6 +8,9 @@ const retryableCodes = new Set<number>([
   status.ABORTED,
 ]);
 
+/** How grpc-js words a message over a channel's size limit, on either side. */
+const tooLarge = /message larger than max/i;
+
 /**
  * An error from a Herald call: the gRPC status code (as a number and a name)
  * and the server's explanation, which names the field or limit at fault.
@@ -42,6 +45,8 @@ export class HeraldClientError extends Error {
 
   /** Whether the call may succeed if made again (Herald's clients retry these by themselves). */
   get retryable(): boolean {
+    // gRPC's own size limit answers RESOURCE_EXHAUSTED too, but the same message is as large the next time.
+    if (this.code === status.RESOURCE_EXHAUSTED && tooLarge.test(this.details)) return false;
     return retryableCodes.has(this.code);
   }
 }

@@ -11,8 +11,8 @@ export interface ConnectionOptions {
 }
 
 /**
- * Options every Herald channel gets: room for 10 MB messages, and keepalive for
- * long streams. For generated clients made without the SDK (as the CLI's Tail).
+ * Options every Herald channel gets: room for 10 MB messages, keepalive for
+ * long streams, and reconnection at most 5 s apart. For generated clients made without the SDK (as the CLI's Tail).
  */
 export const heraldChannelOptions: ChannelOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
@@ -20,6 +20,10 @@ export const heraldChannelOptions: ChannelOptions = {
   'grpc.keepalive_time_ms': 30_000,
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.keepalive_permit_without_calls': 1,
+  // grpc-js waits up to 120 s between reconnections by default: an endpoint back after an outage would
+  // stay unused for minutes. The SDK's own retries back off to 5 s; the channel keeps the same pace.
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 5_000,
 };
 
 /**
@@ -28,18 +32,32 @@ export const heraldChannelOptions: ChannelOptions = {
  */
 export class EndpointPool<C extends Client> {
   private readonly clients: C[];
+  private readonly addresses: string[];
   private index = 0;
 
   constructor(
     make: new (address: string, creds: ChannelCredentials, options: ChannelOptions) => C,
     options: ConnectionOptions,
+    /** What the endpoints are, for error messages: `publisher`, `subscriber-registry`... */
+    readonly service = 'Herald',
   ) {
     if (options.endpoints.length === 0) throw new Error('at least one endpoint is required');
     const creds = options.credentials ?? credentials.createInsecure();
     const channelOptions = { ...heraldChannelOptions, ...options.channelOptions };
     // Start at a random instance so that many clients spread over the service.
     this.index = Math.floor(Math.random() * options.endpoints.length);
+    this.addresses = [...options.endpoints];
     this.clients = options.endpoints.map((endpoint) => new make(endpoint, creds, channelOptions));
+  }
+
+  /** The address of the current endpoint. */
+  get currentAddress(): string {
+    return this.addresses[this.index]!;
+  }
+
+  /** Every endpoint's address. */
+  get allAddresses(): readonly string[] {
+    return this.addresses;
   }
 
   get current(): C {

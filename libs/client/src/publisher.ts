@@ -40,8 +40,19 @@ export interface BatchingOptions {
 /** Options of {@link Publisher}. */
 export interface PublisherOptions extends ConnectionOptions {
   batching?: BatchingOptions;
-  /** Retries of retryable failures, across endpoints. @defaultValue 60 s in all, backoff 100 ms to 5 s */
+  /**
+   * Retries of retryable failures, across endpoints. @defaultValue 60 s in all, backoff 100 ms to 5 s,
+   * 40 s per attempt: longer than the publisher's Kafka acknowledgement timeout (PUBLISHER_ACK_TIMEOUT_MS,
+   * 30 s), so that a batch still in Kafka is waited for, not sent a second time.
+   */
   retry?: RetryOptions;
+  /**
+   * Largest message (data, attribute keys and values, ordering and idempotency
+   * keys), checked before sending: a larger one fails at once with
+   * INVALID_ARGUMENT and is never sent or retried. Match it to the publishers'
+   * PUBLISHER_MAX_MESSAGE_BYTES. @defaultValue 10 MiB (the publisher's default)
+   */
+  maxMessageBytes?: number;
   /**
    * Give each message without an idempotency key a random one, so that a retry
    * after an uncertain failure is never delivered twice. @defaultValue true
@@ -95,7 +106,7 @@ export class Publisher {
   private readonly batching: Required<BatchingOptions>;
 
   constructor(private readonly options: PublisherOptions) {
-    this.pool = new EndpointPool(PublisherServiceClient, options);
+    this.pool = new EndpointPool(PublisherServiceClient, options, 'publisher');
     this.batching = {
       maxMessages: options.batching?.maxMessages ?? 100,
       maxBytes: options.batching?.maxBytes ?? 1024 * 1024,
@@ -122,8 +133,20 @@ export class Publisher {
       orderingKey,
       idempotencyKey: message.idempotencyKey ?? (this.options.autoIdempotencyKeys === false ? '' : randomUUID()),
     });
-    const bytes =
-      proto.data.length + Object.entries(proto.attributes).reduce((n, [k, v]) => n + k.length + v.length, 0) + 64;
+    const size = messageBytes(proto);
+    const maxMessageBytes = this.options.maxMessageBytes ?? 10 * 1024 * 1024;
+    if (size > maxMessageBytes) {
+      const failure = new HeraldClientError(
+        status.INVALID_ARGUMENT,
+        `message is ${size} bytes; the limit is ${maxMessageBytes} (maxMessageBytes; the publisher's PUBLISHER_MAX_MESSAGE_BYTES)`,
+      );
+      // Like a refusal by the server: later messages of the key must not overtake it.
+      if (orderingKey) queue.failure = failure;
+      this.evictIfDrained(queue);
+      throw failure;
+    }
+    // Room for the protobuf framing of each message, so that a batch stays under the request limit.
+    const bytes = size + 64;
     this.pending++;
     return new Promise<string>((resolve, reject) => {
       queue.items.push({ message: proto, bytes, resolve, reject });
@@ -152,7 +175,16 @@ export class Publisher {
 
   /** Lets an ordering key that failed publish again. */
   resumePublishing(orderingKey: string): void {
-    for (const queue of this.queues.values()) if (queue.orderingKey === orderingKey) queue.failure = undefined;
+    for (const queue of [...this.queues.values()]) {
+      if (queue.orderingKey !== orderingKey) continue;
+      queue.failure = undefined;
+      this.evictIfDrained(queue);
+    }
+  }
+
+  /** Queues held now (one per topic and ordering key with messages waiting or in flight, or failed). */
+  get queueCount(): number {
+    return this.queues.size;
   }
 
   /** Flushes, then closes the connections. Publishing afterwards fails. */
@@ -163,13 +195,24 @@ export class Publisher {
   }
 
   private queueFor(topic: string, orderingKey: string): Queue {
-    const id = `${topic}\0${orderingKey}`;
+    const id = queueId(topic, orderingKey);
     let queue = this.queues.get(id);
     if (!queue) {
       queue = { topic, orderingKey, items: [], bytes: 0, planned: undefined, sending: 0, failure: undefined };
       this.queues.set(id, queue);
     }
     return queue;
+  }
+
+  /**
+   * Forgets a queue with nothing waiting or in flight: with one queue per
+   * ordering key, keeping them all would grow memory with every key ever
+   * seen. A failed ordered key stays until `resumePublishing`.
+   */
+  private evictIfDrained(queue: Queue): void {
+    if (queue.items.length > 0 || queue.sending > 0 || queue.planned || queue.failure) return;
+    const id = queueId(queue.topic, queue.orderingKey);
+    if (this.queues.get(id) === queue) this.queues.delete(id);
   }
 
   /** Plans a send: at the end of this turn when nothing is in flight, else while it is, after `maxDelayMillis`. */
@@ -204,13 +247,17 @@ export class Publisher {
       this.inflight.delete(done);
       // What gathered during the round trip goes out now, as one batch.
       if (queue.items.length > 0) this.send(queue);
+      else this.evictIfDrained(queue);
     });
     this.inflight.add(done);
   }
 
   private async sendBatch(queue: Queue, batch: Item[]): Promise<void> {
     try {
-      const ids = await this.call(queue.topic, batch);
+      const ids = await this.publishBatch(
+        queue.topic,
+        batch.map((item) => item.message),
+      );
       batch.forEach((item, i) => item.resolve(ids[i]!));
     } catch (error) {
       const failure = HeraldClientError.from(error);
@@ -228,15 +275,28 @@ export class Publisher {
     }
   }
 
-  private async call(topic: string, batch: Item[]): Promise<string[]> {
+  /** Publishes one batch, with retries; resolves with the ids in order. (Tests replace it to run without a server.) */
+  protected async publishBatch(topic: string, messages: Message[]): Promise<string[]> {
     const response = await callWithRetry(
       this.pool,
       (client) => client.publish,
-      { topic, messages: batch.map((item) => item.message) },
-      { totalTimeoutMillis: 60_000, ...this.options.retry },
+      { topic, messages },
+      { totalTimeoutMillis: 60_000, attemptTimeoutMillis: 40_000, ...this.options.retry },
     );
     return response.messageIds;
   }
+}
+
+function queueId(topic: string, orderingKey: string): string {
+  return `${topic}\0${orderingKey}`;
+}
+
+/** A message's size as the publisher counts it against PUBLISHER_MAX_MESSAGE_BYTES. */
+function messageBytes(message: Message): number {
+  let size = message.data.length + Buffer.byteLength(message.orderingKey) + Buffer.byteLength(message.idempotencyKey);
+  for (const [key, value] of Object.entries(message.attributes))
+    size += Buffer.byteLength(key) + Buffer.byteLength(value);
+  return size;
 }
 
 function toBytes(data: PublishMessage['data']): Buffer {

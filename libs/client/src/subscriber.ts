@@ -76,7 +76,7 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
 
   constructor(private readonly options: SubscriberOptions) {
     super();
-    this.pool = new EndpointPool(DispatcherServiceClient, options);
+    this.pool = new EndpointPool(DispatcherServiceClient, options, 'dispatcher');
     this.deadlineSeconds = options.ackDeadlineSeconds ?? 30;
     const timers = this.timers;
     this.stream = new MessageStream(

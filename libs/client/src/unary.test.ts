@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
+import { Admin } from './admin';
+import { HeraldClientError } from './client-error';
+import { Publisher } from './publisher';
+
+/** How long `promise` takes to reject, and with what. */
+async function timedRejection(promise: Promise<unknown>): Promise<{ error: HeraldClientError; millis: number }> {
+  const started = Date.now();
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof HeraldClientError, String(error));
+    return { error, millis: Date.now() - started };
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('unary calls to a service that cannot be reached', function () {
+  this.timeout(30_000);
+
+  it('fail with one UNAVAILABLE line naming the service and its addresses, within the total timeout', async () => {
+    const admin = new Admin({ endpoints: ['127.0.0.1:1', '127.0.0.1:2'], retry: { totalTimeoutMillis: 3_000 } });
+    const { error, millis } = await timedRejection(admin.createTopic({ name: 'orders' }));
+    admin.close();
+    assert.equal(error.codeName, 'UNAVAILABLE');
+    assert.match(
+      error.message,
+      /^UNAVAILABLE: cannot reach the subscriber-registry at 127\.0\.0\.1:1, 127\.0\.0\.1:2 \(\d+ attempts in [\d.]+ s\)/,
+    );
+    assert.doesNotMatch(error.message, /LB pick|DEADLINE_EXCEEDED/);
+    assert.ok(millis < 4_000, `${millis} ms`);
+  });
+
+  it('a listener that never answers the handshake costs connectTimeoutMillis per attempt, not the attempt deadline', async () => {
+    // A TCP listener that accepts and says nothing: the HTTP/2 handshake never completes.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const publisher = new Publisher({
+      endpoints: [address],
+      retry: { totalTimeoutMillis: 4_000, connectTimeoutMillis: 1_000, attemptTimeoutMillis: 60_000 },
+    });
+    const { error, millis } = await timedRejection(publisher.publish('orders', { data: 'x' }));
+    await publisher.close();
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+    assert.equal(error.codeName, 'UNAVAILABLE');
+    assert.match(error.message, new RegExp(`cannot reach the publisher at ${address}`));
+    assert.ok(millis < 5_500, `${millis} ms`);
+  });
+});
