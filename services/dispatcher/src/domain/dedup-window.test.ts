@@ -172,4 +172,62 @@ describe('DedupWindow', () => {
       assert.equal(window.isRepeat('k', 2, 1_500), false, 'the window runs from the first copy');
     });
   });
+
+  describe('against a reference model', () => {
+    /** The window's rules written plainly, with a Map in arrival order. */
+    class ReferenceWindow {
+      private readonly seen = new Map<string, { offset: number; time: number }>();
+      constructor(private readonly windowMillis: number) {}
+      isRepeat(key: string, offset: number, time: number): boolean {
+        const first = this.seen.get(key);
+        if (first && first.offset !== offset && time - first.time <= this.windowMillis) return first.offset < offset;
+        this.seen.delete(key);
+        this.seen.set(key, { offset, time });
+        for (const [k, entry] of this.seen) {
+          if (entry.time >= time - this.windowMillis) break;
+          this.seen.delete(k);
+        }
+        return false;
+      }
+      get size(): number {
+        return this.seen.size;
+      }
+    }
+
+    /** A small deterministic generator, so a failure replays. */
+    function random(seed: number): () => number {
+      let state = seed;
+      return () => {
+        state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+        return state / 2 ** 32;
+      };
+    }
+
+    // The rate rises halfway (smaller time steps), so the ring also grows after it has wrapped around.
+    for (const { keys, windowMillis } of [
+      { keys: 50, windowMillis: 300 },
+      { keys: 5_000, windowMillis: 2_000 },
+      { keys: 100_000, windowMillis: 50_000 },
+    ]) {
+      it(`agrees on 60,000 messages over ${keys.toLocaleString('en-US')} keys (ring growth, wrap-around, eviction)`, () => {
+        const next = random(keys);
+        const window = new DedupWindow(windowMillis);
+        const reference = new ReferenceWindow(windowMillis);
+        let time = 0;
+        for (let offset = 0; offset < 60_000; offset++) {
+          time += Math.floor(next() * (offset < 30_000 ? 12 : 2));
+          // Mostly fresh offsets, sometimes a re-read of an earlier one, publish times a little out of order.
+          const readOffset = next() < 0.05 ? Math.floor(next() * offset) : offset;
+          const publishTime = time - Math.floor(next() * 20);
+          const key = `key-${Math.floor(next() * keys)}`;
+          assert.equal(
+            window.isRepeat(key, readOffset, publishTime),
+            reference.isRepeat(key, readOffset, publishTime),
+            `message ${offset}`,
+          );
+          assert.equal(window.size, reference.size, `size after message ${offset}`);
+        }
+      });
+    }
+  });
 });
