@@ -2,7 +2,7 @@ import { UnavailableError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { GroupConsumer, GroupConsumerOptions, OffsetCommit } from '../group-consumer';
-import { toHeraldError } from '../kafka-errors';
+import { isTransientKafkaError, toHeraldError } from '../kafka-errors';
 import { toConsumedRecord } from './to-consumed-record';
 
 /**
@@ -42,12 +42,13 @@ export class KafkajsGroupConsumer implements GroupConsumer {
         .revoking()
         .catch((error: unknown) => this.logger.warn({ err: error }, 'hand-over before a rebalance failed'));
     });
-    this.consumer.on(events.CRASH, ({ payload }) =>
-      this.logger.warn(
-        { err: payload.error, restart: payload.restart, groupId: this.options.groupId },
-        'group consumer crashed',
-      ),
-    );
+    // While Kafka is away kafkajs crashes and restarts its consumers again and again: the connectivity
+    // monitor reports the outage once, so crashes from connection failures go to debug.
+    this.consumer.on(events.CRASH, ({ payload }) => {
+      const fields = { err: payload.error, restart: payload.restart, groupId: this.options.groupId };
+      if (isTransientKafkaError(payload.error)) this.logger.debug(fields, 'group consumer crashed');
+      else this.logger.warn(fields, 'group consumer crashed');
+    });
     try {
       await this.consumer.connect();
       await this.consumer.subscribe({ topic, fromBeginning: true });

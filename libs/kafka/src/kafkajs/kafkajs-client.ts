@@ -77,7 +77,7 @@ export class KafkajsClient implements KafkaClient {
 
 /** kafkajs's words for "cannot reach the cluster". */
 const connectionTrouble =
-  /connection error|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|connection timeout|request timed out|Closed connection|retries exceeded|failed to connect|broker not connected|no brokers available/i;
+  /connection error|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|connection timeout|request timed out|Closed connection|retries exceeded|failed to connect|broker not connected|no brokers? available/i;
 
 function createKafka(options: KafkaClientOptions): Kafka {
   const log = options.logger.child({ component: 'kafka' });
@@ -96,6 +96,8 @@ function createKafka(options: KafkaClientOptions): Kafka {
       const line = { namespace: entry.namespace, ...fields };
       if (entry.level > logLevel.WARN || connectionTrouble.test(`${message} ${String(fields.error ?? '')}`)) {
         log.debug({ ...line, stack }, message);
+      } else if (message.startsWith('Restarting the consumer')) {
+        log.info(line, message); // the crash line before it says why
       } else if (entry.level <= logLevel.ERROR) log.warn(line, message);
       else log.info(line, message);
     },

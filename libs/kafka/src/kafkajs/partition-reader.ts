@@ -1,6 +1,6 @@
 import type { Logger } from '@herald/logging';
 import type { Consumer, ConsumerEndBatchProcessEvent, EachBatchPayload, Kafka } from 'kafkajs';
-import { toHeraldError } from '../kafka-errors';
+import { isTransientKafkaError, toHeraldError } from '../kafka-errors';
 import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
 import { toConsumedRecord } from './to-consumed-record';
 
@@ -38,12 +38,13 @@ export class KafkajsPartitionReader implements PartitionReader {
   async start(): Promise<void> {
     const { events } = this.consumer;
     this.consumer.on(events.END_BATCH_PROCESS, (event) => this.onBatchEnd(event));
-    this.consumer.on(events.CRASH, ({ payload }) =>
-      this.logger.warn(
-        { err: payload.error, restart: payload.restart, topic: this.options.topic },
-        'partition reader crashed',
-      ),
-    );
+    // While Kafka is away kafkajs crashes and restarts its consumers again and again: the connectivity
+    // monitor reports the outage once, so crashes from connection failures go to debug.
+    this.consumer.on(events.CRASH, ({ payload }) => {
+      const fields = { err: payload.error, restart: payload.restart, topic: this.options.topic };
+      if (isTransientKafkaError(payload.error)) this.logger.debug(fields, 'partition reader crashed');
+      else this.logger.warn(fields, 'partition reader crashed');
+    });
     try {
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
