@@ -161,26 +161,9 @@ export class ServiceProcess {
     return this.exitCode;
   }
 
-  /**
-   * The message of the last error or fatal line of the service's log (JSON
-   * lines, as libs/logging writes them), with its error's message if any.
-   */
+  /** The last error of the service's log, in one line ({@link lastErrorOfLog}). */
   lastLoggedError(): string | undefined {
-    const lines = this.logTail(200).split('\n').reverse();
-    for (const line of lines) {
-      let entry: { level?: unknown; msg?: unknown; err?: { message?: unknown } };
-      try {
-        entry = JSON.parse(line) as typeof entry;
-      } catch {
-        continue;
-      }
-      if (entry.level !== 'error' && entry.level !== 'fatal' && entry.level !== 50 && entry.level !== 60) continue;
-      const cause = typeof entry.err?.message === 'string' ? entry.err.message : undefined;
-      const message = typeof entry.msg === 'string' ? entry.msg : undefined;
-      if (message && cause && !message.includes(cause)) return `${message}: ${cause}`;
-      return message ?? cause;
-    }
-    return undefined;
+    return lastErrorOfLog(this.logTail(200));
   }
 
   /** The last lines of the service's log, for error messages. */
@@ -191,6 +174,31 @@ export class ServiceProcess {
       return '(no log)';
     }
   }
+}
+
+/**
+ * The last error a service's log records, in one line: the message of its
+ * last `error` or `fatal` JSON line (as libs/logging writes them) with its
+ * error's message, or Node.js's `Error: ...` line when the process died of an
+ * uncaught exception after it. Undefined when there is none.
+ */
+export function lastErrorOfLog(log: string): string | undefined {
+  for (const line of log.split('\n').reverse()) {
+    let entry: { level?: unknown; msg?: unknown; err?: { message?: unknown } };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      // Not a log line: Node.js's report of an uncaught exception prints `Error: ...` above its stack.
+      if (/^\w*Error(?: \[\w+\])?: /.test(line)) return line.trim();
+      continue;
+    }
+    if (entry.level !== 'error' && entry.level !== 'fatal' && entry.level !== 50 && entry.level !== 60) continue;
+    const cause = typeof entry.err?.message === 'string' ? entry.err.message : undefined;
+    const message = typeof entry.msg === 'string' ? entry.msg : undefined;
+    if (message && cause && !message.includes(cause)) return `${message}: ${cause}`;
+    return message ?? cause;
+  }
+  return undefined;
 }
 
 // A test runner that dies of an exception must not leave services behind.
