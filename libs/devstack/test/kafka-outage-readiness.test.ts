@@ -196,4 +196,18 @@ describe('readiness and UNAVAILABLE while Kafka is down (own one-broker Kafka)',
       description: 'a publish to succeed',
     });
   });
+
+  it('reports NOT_SERVING on publishers and dispatchers while no registry is reachable, and serves meanwhile', async () => {
+    const registryProcess = stack!.registries[0]!;
+    await registryProcess.stop();
+    const others = [...stack!.publishers, ...stack!.dispatchers];
+    const waited = await Promise.all(others.map((s) => waitHealth(s, 'NOT_SERVING', notServingWithinMillis)));
+    console.log(
+      `      registry stopped (SIGTERM, exited): readiness NOT_SERVING after ${others.map((s, i) => `${s.name} ${waited[i]} ms`).join(', ')}`,
+    );
+    // Not being ready is no reason to refuse what can be done: topics already known are still published to.
+    assert.equal((await publish()).codeName, 'OK');
+    await registryProcess.start();
+    await Promise.all(others.map((s) => waitHealth(s, 'SERVING', 30_000)));
+  });
 });
