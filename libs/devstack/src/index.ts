@@ -1,3 +1,4 @@
 export * from './health-probe';
 export * from './service-process';
 export * from './herald-stack';
+export * from './preflight';
