@@ -47,7 +47,9 @@ describe('KafkaConnectivity', () => {
     assert.equal(connectivity.reachable, true, 'one failed probe is not an outage');
     await clock.tickAsync(1_000);
     assert.equal(connectivity.reachable, false);
-    assert.match(connectivity.reason, /^Kafka unreachable .*Connection refused/);
+    assert.match(connectivity.reason, /^Kafka unreachable for 1 s \(Connection refused\); retry later$/);
+    await clock.tickAsync(5_000);
+    assert.match(connectivity.reason, /^Kafka unreachable for 6 s /, 'counted from the first failed probe');
     state.up = true;
     await clock.tickAsync(1_000);
     assert.equal(connectivity.reachable, true);

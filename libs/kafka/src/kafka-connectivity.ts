@@ -39,6 +39,8 @@ export class KafkaConnectivity extends EventEmitter<{ change: [reachable: boolea
   private failures = 0;
   private lastError = '';
   private lostAt = 0;
+  /** When the failures that lost Kafka began: an outage is counted from there. */
+  private firstFailureAt = 0;
   private lastStillLostLine = 0;
   private timer: NodeJS.Timeout | undefined;
   private probing = false;
@@ -63,7 +65,7 @@ export class KafkaConnectivity extends EventEmitter<{ change: [reachable: boolea
 
   /** Why Kafka counts as unreachable, for a caller's error message. */
   get reason(): string {
-    const seconds = Math.max(0, Math.round((Date.now() - this.lostAt) / 1000));
+    const seconds = Math.max(0, Math.round((Date.now() - this.outageStart()) / 1000));
     return `Kafka unreachable for ${seconds} s (${this.lastError || 'no broker answered'}); retry later`;
   }
 
@@ -90,6 +92,7 @@ export class KafkaConnectivity extends EventEmitter<{ change: [reachable: boolea
   reportDown(why: string): void {
     if (!this.timer || this.stopped) return;
     this.lastError = why;
+    if (this.failures === 0) this.firstFailureAt = Date.now();
     this.failures = Math.max(this.failures, this.failuresToLose - 1);
     void this.probeOnce();
   }
@@ -102,13 +105,14 @@ export class KafkaConnectivity extends EventEmitter<{ change: [reachable: boolea
       this.failures = 0;
       this.setReachable(true);
     } catch (error) {
+      if (this.failures === 0) this.firstFailureAt = Date.now();
       this.failures++;
       this.lastError = error instanceof Error ? error.message : String(error);
       if (this.failures >= this.failuresToLose) this.setReachable(false);
       if (!this.reachableNow && Date.now() - this.lastStillLostLine >= this.stillLostLogMillis) {
         this.lastStillLostLine = Date.now();
         this.options.logger.warn(
-          { outageMillis: Date.now() - this.lostAt, lastError: this.lastError },
+          { outageMillis: Date.now() - this.outageStart(), lastError: this.lastError },
           'Kafka still unreachable',
         );
       }
@@ -117,11 +121,15 @@ export class KafkaConnectivity extends EventEmitter<{ change: [reachable: boolea
     }
   }
 
+  private outageStart(): number {
+    return this.firstFailureAt || this.lostAt;
+  }
+
   private setReachable(reachable: boolean): void {
     if (reachable === this.reachableNow) return;
     this.reachableNow = reachable;
     if (reachable) {
-      this.options.logger.info({ outageMillis: Date.now() - this.lostAt }, 'Kafka reachable again');
+      this.options.logger.info({ outageMillis: Date.now() - this.outageStart() }, 'Kafka reachable again');
     } else {
       this.lostAt = Date.now();
       this.lastStillLostLine = this.lostAt;
@@ -134,7 +142,7 @@ export class KafkaConnectivity extends EventEmitter<{ change: [reachable: boolea
 function withTimeout<T>(promise: Promise<T>, millis: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${millis} ms`)), millis);
+    timer = setTimeout(() => reject(new Error(`no broker answered within ${millis} ms`)), millis);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
