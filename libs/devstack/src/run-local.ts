@@ -15,6 +15,7 @@
  */
 import path from 'node:path';
 import { LocalKafkaCluster, heraldHome } from '@herald/local-kafka';
+import { checkHealth } from './health-probe';
 import { HeraldStack } from './herald-stack';
 import { kafkaBrokersProblem, type PlannedPort, portsInUse } from './preflight';
 import { acquireRunLock } from './run-lock';
@@ -146,6 +147,31 @@ async function main(): Promise<void> {
       }
     }
   }, 1_000);
+
+  // A service that stays up but cannot work (Kafka or the registry out of its reach) answers NOT_SERVING:
+  // say so once, and again when it is ready again, rather than carry on without a word.
+  const ready = new Map<string, boolean>(stack.all.map((service) => [service.name, true]));
+  const readiness = setInterval(() => {
+    if (stopping) {
+      clearInterval(readiness);
+      return;
+    }
+    for (const service of stack?.all ?? []) {
+      void checkHealth(service.address, '', 2_000).then((status) => {
+        const serving = status === 'SERVING';
+        if (stopping || !service.running || ready.get(service.name) === serving) return;
+        ready.set(service.name, serving);
+        if (serving) say(`${service.name} is ready again`);
+        else {
+          const down = service.dependenciesDown();
+          const cause = down.length > 0 ? `: cannot reach ${down.join(' and ')}` : '';
+          say(
+            `${service.name} is not ready (${status})${cause}; it answers UNAVAILABLE until it is (log: ${service.options.logFile})`,
+          );
+        }
+      });
+    }
+  }, 2_000);
 }
 
 main().catch((error: unknown) => {

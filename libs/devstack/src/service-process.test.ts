@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { lastErrorOfLog } from './service-process';
+import { dependenciesDownInLog, lastErrorOfLog } from './service-process';
 
 describe('lastErrorOfLog', () => {
   it("gives the last error or fatal line's message, with its error's", () => {
@@ -35,5 +35,18 @@ describe('lastErrorOfLog', () => {
 
   it('is undefined for a log without errors', () => {
     assert.equal(lastErrorOfLog('{"level":"info","msg":"listening"}\n'), undefined);
+  });
+});
+
+describe('dependenciesDownInLog', () => {
+  it('lists what was reported down and not back since', () => {
+    const log = [
+      '{"level":"info","dependency":"kafka","up":false,"msg":"dependency down"}',
+      '{"level":"info","dependency":"registry","up":false,"msg":"dependency down"}',
+      '{"level":"info","dependency":"registry","up":true,"msg":"dependency back"}',
+      'not json',
+    ].join('\n');
+    assert.deepEqual(dependenciesDownInLog(log), ['kafka']);
+    assert.deepEqual(dependenciesDownInLog(''), []);
   });
 });

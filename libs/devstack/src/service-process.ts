@@ -166,6 +166,11 @@ export class ServiceProcess {
     return lastErrorOfLog(this.logTail(200));
   }
 
+  /** What the service's log says is out of its reach now ({@link dependenciesDownInLog}). */
+  dependenciesDown(): string[] {
+    return dependenciesDownInLog(this.logTail(2_000));
+  }
+
   /** The last lines of the service's log, for error messages. */
   logTail(lines = 30): string {
     try {
@@ -199,6 +204,26 @@ export function lastErrorOfLog(log: string): string | undefined {
     return message ?? cause;
   }
   return undefined;
+}
+
+/**
+ * The dependencies (`kafka`, `registry`) a service's log last reported down
+ * and not back since (its `dependency down` and `dependency back` lines).
+ */
+export function dependenciesDownInLog(log: string): string[] {
+  const down = new Set<string>();
+  for (const line of log.split('\n')) {
+    if (!line.includes('"dependency ')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: unknown; dependency?: unknown };
+      if (typeof entry.dependency !== 'string') continue;
+      if (entry.msg === 'dependency down') down.add(entry.dependency);
+      else if (entry.msg === 'dependency back') down.delete(entry.dependency);
+    } catch {
+      // not a log line
+    }
+  }
+  return [...down];
 }
 
 // A test runner that dies of an exception must not leave services behind.

@@ -133,7 +133,7 @@ describe('make run (run-local.js)', function () {
     assert.doesNotMatch(first.output(), /exited unexpectedly/);
   });
 
-  it('says so when its Kafka dies, and stops the services', async () => {
+  it('says when its services lose Kafka and get it back, and when Kafka dies, then stops the services', async () => {
     const { runDir, env } = await setup();
     const run = start(env);
     await waitFor(() => run.output().includes('Ctrl-C stops everything'), {
@@ -141,6 +141,21 @@ describe('make run (run-local.js)', function () {
       description: `the run to be up; its output:\n${run.output()}`,
     });
     const kafka = kafkaPid(runDir);
+    // Frozen, the broker is there but answers nothing: the services turn NOT_SERVING, make run says so.
+    signal(kafka, 'SIGSTOP');
+    try {
+      await waitFor(() => /publisher is not ready \(NOT_SERVING\): cannot reach kafka;/.test(run.output()), {
+        timeoutMillis: 60_000,
+        description: `make run to say the publisher lost Kafka; its output:\n${run.output()}`,
+      });
+    } finally {
+      signal(kafka, 'SIGCONT');
+    }
+    await waitFor(() => run.output().includes('publisher is ready again'), {
+      timeoutMillis: 90_000,
+      description: `make run to say the publisher is ready again; its output:\n${run.output()}`,
+    });
+
     signal(kafka, 'SIGKILL');
     const code = await run.exited;
     assert.equal(code, 1, run.output());
