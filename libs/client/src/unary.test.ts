@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { PublisherServiceService, type PublisherServiceServer } from '@herald/api';
 import { Admin } from './admin';
 import { HeraldClientError } from './client-error';
 import { Publisher } from './publisher';
@@ -49,5 +51,58 @@ describe('unary calls to a service that cannot be reached', function () {
     assert.equal(error.codeName, 'UNAVAILABLE');
     assert.match(error.message, new RegExp(`cannot reach the publisher at ${address}`));
     assert.ok(millis < 5_500, `${millis} ms`);
+  });
+});
+
+describe("publish attempts and the server's own timeout", function () {
+  this.timeout(60_000);
+
+  it('waits for a slow answer (Kafka takes up to PUBLISHER_ACK_TIMEOUT_MS, 30 s) instead of sending the batch again', async () => {
+    // A publisher that answers after 11 s, as one waiting for Kafka does; the SDK's attempts used to end at 10 s.
+    let calls = 0;
+    const server = new Server();
+    server.addService(PublisherServiceService, {
+      publish: (call, callback) => {
+        calls++;
+        setTimeout(() => callback(null, { messageIds: call.request.messages.map((_, i) => `id-${i}`) }), 11_000);
+      },
+    } as Partial<PublisherServiceServer> as PublisherServiceServer);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    const publisher = new Publisher({ endpoints: [`127.0.0.1:${port}`] });
+    try {
+      assert.equal(await publisher.publish('orders', { data: 'x' }), 'id-0');
+      assert.equal(calls, 1, 'one request: no second copy while the first was in progress');
+    } finally {
+      await publisher.close();
+      server.forceShutdown();
+    }
+  });
+
+  it("the service's own UNAVAILABLE keeps its words, and says where and for how long", async () => {
+    const server = new Server();
+    server.addService(PublisherServiceService, {
+      publish: (_call, callback) =>
+        callback({ code: status.UNAVAILABLE, details: 'Kafka at 127.0.0.1:9092 is unreachable' }),
+    } as Partial<PublisherServiceServer> as PublisherServiceServer);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    const publisher = new Publisher({ endpoints: [`127.0.0.1:${port}`], retry: { totalTimeoutMillis: 1_000 } });
+    try {
+      const { error } = await timedRejection(publisher.publish('orders', { data: 'x' }));
+      assert.match(
+        error.message,
+        /^UNAVAILABLE: Kafka at 127\.0\.0\.1:9092 is unreachable \(publisher, gave up after \d+ attempts in [\d.]+ s\)$/,
+      );
+    } finally {
+      await publisher.close();
+      server.forceShutdown();
+    }
   });
 });
