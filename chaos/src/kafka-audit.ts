@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { retry } from '@herald/retry';
 import { Kafka, logLevel } from 'kafkajs';
 import { ChaosAttribute } from './history';
 
@@ -119,15 +120,8 @@ export async function auditKafka(
 }
 
 /** Admin calls right after a broker restart may meet a broker that does not know a topic yet: try again. */
-async function retried<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
+function retried<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
+  return retry(call, { maxAttempts: attempts, initialMillis: 500, multiplier: 1, jitter: 'none' });
 }
 
 function header(headers: Record<string, unknown> | undefined, name: string): string | undefined {
