@@ -50,3 +50,14 @@ export class HeraldClientError extends Error {
     return retryableCodes.has(this.code);
   }
 }
+
+/** grpc-js's ways of saying that a call found no connection (rather than that the service answered). */
+export function isNoConnection(error: unknown): boolean {
+  const e = error as Partial<ServiceError>;
+  const details = e?.details ?? '';
+  return (
+    (e?.code === status.DEADLINE_EXCEEDED && /LB pick|waiting for (connection|name resolution)/i.test(details)) ||
+    (e?.code === status.UNAVAILABLE &&
+      /No connection established|connect ECONNREFUSED|Name resolution failed/i.test(details))
+  );
+}

@@ -117,4 +117,24 @@ describe('Subscriber (its parts wired together, on a fake clock)', () => {
     await clock.tickAsync(60_000);
     assert.equal(calls.length, 1);
   });
+
+  it('against real channels: an address nothing listens on ends in one UNAVAILABLE naming it, after maxUnreachableMillis', async function () {
+    this.timeout(15_000);
+    const subscriber = new Subscriber({
+      endpoints: ['127.0.0.1:1', '127.0.0.1:2'],
+      subscription: 'sub',
+      maxUnreachableMillis: 1_500,
+    });
+    const started = Date.now();
+    const error = await new Promise<Error>((resolve) => {
+      subscriber.on('error', resolve);
+      subscriber.on('message', () => undefined);
+    });
+    assert.match(
+      error.message,
+      /^UNAVAILABLE: cannot reach the dispatcher at 127\.0\.0\.1:1, 127\.0\.0\.1:2 for \d s \(last: No connection established\. Last error: .*ECONNREFUSED 127\.0\.0\.1:\d\)$/,
+    );
+    assert.ok(Date.now() - started < 8_000);
+    await subscriber.close();
+  });
 });

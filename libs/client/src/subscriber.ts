@@ -30,6 +30,13 @@ export interface SubscriberOptions extends ConnectionOptions {
   reconnect?: BackoffOptions;
   /** `close()` waits this long for held messages to be settled before giving them back. @defaultValue 10 s */
   closeTimeoutMillis?: number;
+  /**
+   * When no dispatcher endpoint could be connected to for this long, stop
+   * with a fatal UNAVAILABLE naming the addresses (an `error` event, or a
+   * rejected iterator) instead of retrying silently forever. A stream that
+   * connected and broke starts the count over. 0: never give up. @defaultValue 5 minutes
+   */
+  maxUnreachableMillis?: number;
 }
 
 type Events = { message: [ReceivedMessage]; error: [HeraldClientError]; close: [] };
@@ -98,7 +105,11 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
         onFatal: (error) => this.fail(error),
       },
       timers,
-      options.reconnect,
+      {
+        reconnect: options.reconnect,
+        maxUnreachableMillis: options.maxUnreachableMillis ?? 300_000,
+        where: options.endpoints.join(', '),
+      },
     );
     this.leases = new LeaseManager(
       { deadlineSeconds: this.deadlineSeconds, maxExtensionMillis: options.maxLeaseExtensionMillis ?? 3_600_000 },

@@ -8,10 +8,14 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
-/** The real clock. Timers are unref'd: a forgotten subscriber does not keep the process alive. */
+/**
+ * The real clock. Its timers keep the process alive, as an open subscriber
+ * should (a reconnection pending must not let the process exit); `close()`
+ * clears them all.
+ */
 export const systemTimers: Timers = {
   now: () => Date.now(),
-  setTimeout: (callback, millis) => setTimeout(callback, millis).unref(),
+  setTimeout: (callback, millis) => setTimeout(callback, millis),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 

@@ -1,6 +1,6 @@
 import { type CallOptions, type Client, connectivityState, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { Backoff, type BackoffOptions } from './backoff';
-import { HeraldClientError } from './client-error';
+import { HeraldClientError, isNoConnection } from './client-error';
 import type { EndpointPool } from './endpoints';
 
 /** How unary calls are retried. */
@@ -100,17 +100,6 @@ function connected(client: Client, deadline: number): Promise<void> {
     };
     check();
   });
-}
-
-/** grpc-js's ways of saying that a call found no connection (rather than that the service answered). */
-function isNoConnection(error: unknown): boolean {
-  const e = error as Partial<ServiceError>;
-  const details = e?.details ?? '';
-  return (
-    (e?.code === status.DEADLINE_EXCEEDED && /LB pick|waiting for (connection|name resolution)/i.test(details)) ||
-    (e?.code === status.UNAVAILABLE &&
-      /No connection established|connect ECONNREFUSED|Name resolution failed/i.test(details))
-  );
 }
 
 /**

@@ -29,8 +29,12 @@ describe('MessageStream', () => {
         onFatal: (error) => fatal.push(error),
       },
       timers,
-      { initialMillis: 100, maxMillis: 1_000 },
-      () => 0.5,
+      {
+        reconnect: { initialMillis: 100, maxMillis: 1_000 },
+        random: () => 0.5,
+        maxUnreachableMillis: 10_000,
+        where: '127.0.0.1:1, 127.0.0.1:2',
+      },
     );
     return { clock, stream, calls, failovers, seen, breaks, fatal };
   }
@@ -114,5 +118,43 @@ describe('MessageStream', () => {
     await stream.close();
     clock.tick(60_000);
     assert.equal(calls.length, 1);
+  });
+
+  it('gives up with UNAVAILABLE naming the endpoints once no connection could be made for maxUnreachableMillis', () => {
+    const { clock, stream, calls, fatal, breaks } = setup();
+    stream.start();
+    const refused = 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1';
+    while (fatal.length === 0 && clock.now - 1_000_000 < 60_000) {
+      calls.at(-1)!.fail(status.UNAVAILABLE, refused);
+      clock.tick(1_000);
+    }
+    assert.equal(fatal.length, 1);
+    assert.equal(fatal[0]!.codeName, 'UNAVAILABLE');
+    assert.match(
+      fatal[0]!.message,
+      /^UNAVAILABLE: cannot reach the dispatcher at 127\.0\.0\.1:1, 127\.0\.0\.1:2 for 1\d s \(last: No connection established/,
+    );
+    assert.ok(clock.now - 1_000_000 <= 12_000, 'within the limit and one wait');
+    const opened = calls.length;
+    clock.tick(60_000);
+    assert.equal(calls.length, opened, 'no reconnection after giving up');
+    assert.ok(breaks.length > 5);
+  });
+
+  it('a stream that was connected starts the count over', () => {
+    const { clock, stream, calls, fatal } = setup();
+    stream.start();
+    const refused = 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1';
+    for (let i = 0; i < 8; i++) {
+      calls.at(-1)!.fail(status.UNAVAILABLE, refused);
+      clock.tick(1_000);
+    }
+    calls.at(-1)!.fail(status.UNAVAILABLE, 'Connection dropped'); // it had connected
+    clock.tick(1_000);
+    for (let i = 0; i < 8; i++) {
+      calls.at(-1)!.fail(status.UNAVAILABLE, refused);
+      clock.tick(1_000);
+    }
+    assert.deepEqual(fatal, [], '8 s + 8 s of failed connections, not 10 s in a row');
   });
 });

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { StreamingPullRequest, StreamingPullResponse } from '@herald/api';
 import { Backoff, type BackoffOptions, type Random } from '@herald/retry';
-import { HeraldClientError } from '../client-error';
+import { HeraldClientError, isNoConnection } from '../client-error';
 import { delay, type Timers } from '../timers';
 
 /** The part of a grpc-js duplex call the stream uses (a fake one in tests). */
@@ -23,6 +23,19 @@ const fatalCodes = new Set<number>([
   status.UNAUTHENTICATED,
   status.UNIMPLEMENTED,
 ]);
+
+/** How the stream reconnects, and when it gives up. */
+export interface MessageStreamOptions {
+  reconnect?: BackoffOptions;
+  /**
+   * Give up (fatal UNAVAILABLE) when no connection could be made for this
+   * long; breaks of a connected stream start the count over. 0: never.
+   */
+  maxUnreachableMillis?: number;
+  /** The endpoints, for that error's message. */
+  where?: string;
+  random?: Random;
+}
 
 /** What the stream tells its owner. */
 export interface MessageStreamEvents {
@@ -46,6 +59,8 @@ export class MessageStream {
   private closed = false;
   private reconnectTimer: unknown;
   private readonly backoff: Backoff;
+  /** When the current run of failed connections began. */
+  private unreachableSince: number | undefined;
 
   constructor(
     /** Opens a stream; `failover` asks for the next endpoint first. */
@@ -54,10 +69,9 @@ export class MessageStream {
     private readonly initialRequest: () => StreamingPullRequest,
     private readonly events: MessageStreamEvents,
     private readonly timers: Timers,
-    reconnect: BackoffOptions = {},
-    random?: Random,
+    private readonly options: MessageStreamOptions = {},
   ) {
-    this.backoff = new Backoff(reconnect, random);
+    this.backoff = new Backoff(options.reconnect, options.random);
   }
 
   /** The generation of the open stream (0 before the first). */
@@ -114,6 +128,25 @@ export class MessageStream {
     call.write(this.initialRequest());
   }
 
+  /** The error to give up with, once connections have failed for `maxUnreachableMillis`. */
+  private unreachableFor(error: HeraldClientError | undefined): HeraldClientError | undefined {
+    if (!error || !isNoConnection(error)) {
+      // The stream was connected: whatever broke it, the endpoint is reachable.
+      this.unreachableSince = undefined;
+      return undefined;
+    }
+    const now = this.timers.now();
+    this.unreachableSince ??= now;
+    const limit = this.options.maxUnreachableMillis ?? 0;
+    if (limit <= 0 || now - this.unreachableSince < limit) return undefined;
+    const seconds = ((now - this.unreachableSince) / 1000).toFixed(0);
+    return new HeraldClientError(
+      status.UNAVAILABLE,
+      `cannot reach the dispatcher at ${this.options.where ?? 'its endpoints'} for ${seconds} s (last: ${error.details.replace(/\.? Resolution note:\s*$/, '')})`,
+      { cause: error },
+    );
+  }
+
   private onEnd(generation: number, error: HeraldClientError | undefined): void {
     // grpc-js may report one broken stream twice ('error', then 'end'): handle it once.
     if (generation !== this.currentGeneration || generation === this.endedGeneration || this.closed) return;
@@ -122,6 +155,12 @@ export class MessageStream {
     if (error && fatalCodes.has(error.code)) {
       this.closed = true;
       this.events.onFatal(error);
+      return;
+    }
+    const unreachable = this.unreachableFor(error);
+    if (unreachable) {
+      this.closed = true;
+      this.events.onFatal(unreachable);
       return;
     }
     this.events.onBreak(generation, error);
