@@ -25,12 +25,13 @@ export interface KafkaConnectivityOptions {
  * Whether this process can reach Kafka now, for readiness and for failing
  * requests at once (UNAVAILABLE) rather than after the client's own timeouts.
  *
- * A bounded metadata request every second decides (two failures in a row
- * lose it, one success brings it back); the client libraries' own "all
+ * A bounded probe every second decides (two failures in a row lose Kafka,
+ * one answer brings it back); the clients use `probeAnyBroker`, so one
+ * frozen broker among several is no outage. The client libraries' own "all
  * brokers down" signal ({@link KafkaConnectivity.reportDown}) only makes a
- * loss known sooner. Every state change is one log line, and an
- * outage adds one line every `stillLostLogMillis`: the client libraries'
- * per-retry lines go to debug.
+ * loss known sooner. Every state change is one log line, and an outage adds
+ * one line every `stillLostLogMillis`: the client libraries' per-retry lines
+ * go to debug.
  *
  * Emits `change` with `true` (reachable again) or `false` (lost).
  */

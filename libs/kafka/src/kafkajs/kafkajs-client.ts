@@ -3,12 +3,12 @@ import type { Logger } from '@herald/logging';
 import { Kafka, type LogEntry, logLevel } from 'kafkajs';
 import type { DurableProducer, DurableProducerOptions } from '../durable-producer';
 import type { GroupConsumer, GroupConsumerOptions } from '../group-consumer';
+import { probeAnyBroker } from '../broker-probe';
 import type { KafkaClient, KafkaClientOptions } from '../kafka-client';
 import { KafkaConnectivity } from '../kafka-connectivity';
 import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
 import type { TopicAdmin } from '../topic-admin';
 import type { TransactionalWriter, TransactionalWriterOptions } from '../transactional-log';
-import { kafkajsConnectivityProbe } from './connectivity-probe';
 import { KafkajsDurableProducer } from './durable-producer';
 import { KafkajsGroupConsumer } from './group-consumer';
 import { KafkajsPartitionReader } from './partition-reader';
@@ -37,13 +37,10 @@ export class KafkajsClient implements KafkaClient {
 
   connectivity(): KafkaConnectivity {
     if (!this.monitor) {
-      const probeTimeoutMillis = 2_500;
-      const probe = kafkajsConnectivityProbe(this.options, probeTimeoutMillis);
+      const brokers = this.options.brokers;
       this.monitor = new KafkaConnectivity({
         logger: this.logger.child({ component: 'kafka' }),
-        probe: () => probe.probe(),
-        close: () => probe.close(),
-        probeTimeoutMillis,
+        probe: (timeoutMillis) => probeAnyBroker(brokers, timeoutMillis),
       });
       this.monitor.start();
     }

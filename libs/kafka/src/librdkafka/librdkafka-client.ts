@@ -2,12 +2,12 @@ import type { GlobalConfig, LibrdKafkaError } from '@confluentinc/kafka-javascri
 import type { Logger } from '@herald/logging';
 import type { DurableProducer, DurableProducerOptions } from '../durable-producer';
 import type { GroupConsumer, GroupConsumerOptions } from '../group-consumer';
+import { probeAnyBroker } from '../broker-probe';
 import type { KafkaClient, KafkaClientOptions } from '../kafka-client';
 import { KafkaConnectivity } from '../kafka-connectivity';
 import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
 import type { TopicAdmin } from '../topic-admin';
 import type { TransactionalWriter, TransactionalWriterOptions } from '../transactional-log';
-import { librdkafkaConnectivityProbe } from './connectivity-probe';
 import { LibrdkafkaDurableProducer } from './durable-producer';
 import { LibrdkafkaGroupConsumer } from './group-consumer';
 import { LibrdkafkaPartitionReader } from './partition-reader';
@@ -33,15 +33,12 @@ export class LibrdkafkaClient implements KafkaClient {
   readonly kind = 'librdkafka';
   private admin: LibrdkafkaTopicAdmin | undefined;
   private readonly context: LibrdkafkaContext;
-  /** Made from the context, so after it; used from the first probe on. */
-  private readonly probe: ReturnType<typeof librdkafkaConnectivityProbe>;
 
   constructor(options: KafkaClientOptions) {
     const logger = options.logger.child({ component: 'kafka' });
     const connectivity = new KafkaConnectivity({
       logger,
-      probe: (timeoutMillis) => this.probe.probe(timeoutMillis),
-      close: () => this.probe.close(),
+      probe: (timeoutMillis) => probeAnyBroker(options.brokers, timeoutMillis),
     });
     this.context = {
       logger,
@@ -61,7 +58,6 @@ export class LibrdkafkaClient implements KafkaClient {
       },
       watch: (client, role) => watchClient(client, role, logger, connectivity),
     };
-    this.probe = librdkafkaConnectivityProbe(this.context);
   }
 
   connectivity(): KafkaConnectivity {
