@@ -82,6 +82,27 @@ describe("publish attempts and the server's own timeout", function () {
     }
   });
 
+  it('a short total timeout bounds an attempt too', async () => {
+    const server = new Server();
+    server.addService(PublisherServiceService, {
+      publish: (_call, callback) => setTimeout(() => callback(null, { messageIds: ['late'] }), 11_000),
+    } as Partial<PublisherServiceServer> as PublisherServiceServer);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    const publisher = new Publisher({ endpoints: [`127.0.0.1:${port}`], retry: { totalTimeoutMillis: 2_000 } });
+    try {
+      const { error, millis } = await timedRejection(publisher.publish('orders', { data: 'x' }));
+      assert.equal(error.codeName, 'DEADLINE_EXCEEDED');
+      assert.ok(millis < 3_000, `${millis} ms`);
+    } finally {
+      await publisher.close();
+      server.forceShutdown();
+    }
+  });
+
   it("the service's own UNAVAILABLE keeps its words, and says where and for how long", async () => {
     const server = new Server();
     server.addService(PublisherServiceService, {

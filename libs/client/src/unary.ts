@@ -11,7 +11,8 @@ export interface RetryOptions extends BackoffOptions {
    * Deadline of each attempt once connected. Longer than the server's own
    * timeout for the work (Kafka's acknowledgement, a registry write), so that a
    * slow answer is waited for rather than sent again while the first is still
-   * in progress. @defaultValue 20 s (the Publisher: 40 s)
+   * in progress. Never past the total timeout: nothing is resent after it
+   * anyway. @defaultValue 20 s (the Publisher: 40 s)
    */
   attemptTimeoutMillis?: number;
   /** How long an attempt waits for a connection to an endpoint before moving to the next. @defaultValue 5 s */
@@ -62,7 +63,7 @@ export async function callWithRetry<C extends Client, Req, Res>(
           client,
           request,
           new Metadata(),
-          { deadline: Date.now() + (retry.attemptTimeoutMillis ?? 20_000) },
+          { deadline: Math.min(deadline, Date.now() + (retry.attemptTimeoutMillis ?? 20_000)) },
           (error, response) => (error ? reject(error) : resolve(response)),
         );
       });
