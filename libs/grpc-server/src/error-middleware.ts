@@ -63,6 +63,8 @@ export function withErrorHandling<D extends ServiceDefinition>(
   handlers: AsyncService<D>,
   logger: Logger,
   gate?: DependencyGate,
+  /** Filled with the open server-streaming calls (not bidirectional ones), which never end by themselves. */
+  serverStreams?: Set<ServerWritableStream<unknown, unknown>>,
 ): UntypedServiceImplementation {
   const implementation: UntypedServiceImplementation = {};
   const openStreams = new Map<ServerWritableStream<unknown, unknown>, readonly string[]>();
@@ -103,13 +105,16 @@ export function withErrorHandling<D extends ServiceDefinition>(
         const refused = unavailable();
         if (refused) return void call.emit('error', fail(refused));
         if (needs.length > 0) openStreams.set(call, needs);
+        if (!spec.requestStream) serverStreams?.add(call);
         handler(call).then(
           () => {
             openStreams.delete(call);
+            serverStreams?.delete(call);
             if (!call.writableEnded) call.end();
           },
           (error: unknown) => {
             openStreams.delete(call);
+            serverStreams?.delete(call);
             if (call.cancelled || call.writableEnded) return;
             call.emit('error', fail(error));
           },

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { Message, PublisherServiceClient, PublisherServiceService, unaryCall } from '@herald/api';
+import {
+  Message,
+  PublisherServiceClient,
+  PublisherServiceService,
+  SubscriberRegistryServiceClient,
+  SubscriberRegistryServiceService,
+  unaryCall,
+} from '@herald/api';
 import { silentLogger } from '@herald/logging';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { HeraldServer, bindService, livenessServiceName } from './server';
@@ -111,5 +118,43 @@ describe('HeraldServer readiness', () => {
     const error = await ended;
     assert.equal(error.code, grpc.status.UNAVAILABLE);
     assert.match(error.details, /^Kafka unreachable/);
+  });
+});
+
+describe('HeraldServer stop', () => {
+  it('ends open server-streaming calls at once rather than after the grace period', async () => {
+    // Only Watch is called; every other rpc of the service would fail.
+    const handlers = new Proxy(
+      {
+        watch: (call: grpc.ServerWritableStream<unknown, unknown>) =>
+          new Promise<void>((resolve) => {
+            call.on('error', () => resolve());
+            call.on('cancelled', () => resolve());
+          }),
+      } as Record<string, unknown>,
+      { get: (target, name: string) => target[name] ?? (async () => Promise.reject(new Error(name))) },
+    );
+    const server = new HeraldServer({
+      logger: silentLogger(),
+      services: [
+        bindService('herald.v1.SubscriberRegistryService', SubscriberRegistryServiceService, handlers as never),
+      ],
+    });
+    const port = await server.listen('127.0.0.1', 0);
+    const registry = new SubscriberRegistryServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      const watch = registry.watch({ afterRevision: '0' });
+      const ended = new Promise<grpc.ServiceError>((resolve) => watch.on('error', resolve));
+      watch.on('data', () => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the stream reaches the server
+      const started = Date.now();
+      await server.stop(10_000);
+      const stopMillis = Date.now() - started;
+      const error = await ended;
+      assert.equal(error.code, grpc.status.UNAVAILABLE);
+      assert.ok(stopMillis < 2_000, `stop took ${stopMillis} ms`);
+    } finally {
+      registry.close();
+    }
   });
 });

@@ -61,6 +61,8 @@ export class HeraldServer {
   private readonly serviceNames: string[];
   private readonly logger: Logger;
   private started = false;
+  /** Open server-streaming calls (Watch, Tail): ended at stop, since they never end by themselves. */
+  private readonly serverStreams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
 
   constructor(options: HeraldServerOptions) {
     this.logger = options.logger;
@@ -91,10 +93,13 @@ export class HeraldServer {
     for (const service of options.services) {
       this.server.addService(
         service.definition,
-        withErrorHandling(service.definition, service.handlers, this.logger, {
-          readiness: this.readiness,
-          needs: (service.needs ?? {}) as Record<string, readonly string[]>,
-        }),
+        withErrorHandling(
+          service.definition,
+          service.handlers,
+          this.logger,
+          { readiness: this.readiness, needs: (service.needs ?? {}) as Record<string, readonly string[]> },
+          this.serverStreams,
+        ),
       );
     }
   }
@@ -129,7 +134,10 @@ export class HeraldServer {
 
   /**
    * Stops taking new calls and waits up to `graceMillis` for running ones to
-   * end, then cancels what is left.
+   * end, then cancels what is left. Server-streaming calls (Watch, Tail) are
+   * ended at once with UNAVAILABLE: they never end by themselves, so they
+   * would hold every stop for the whole grace period while their clients
+   * could already be reconnecting to another instance.
    */
   async stop(graceMillis = 10_000): Promise<void> {
     this.setServing(false);
@@ -143,6 +151,13 @@ export class HeraldServer {
         clearTimeout(timer);
         resolve();
       });
+      for (const call of this.serverStreams) {
+        if (call.cancelled || call.writableEnded) continue;
+        call.emit('error', {
+          code: grpc.status.UNAVAILABLE,
+          details: 'server stopping; reconnect to another instance',
+        });
+      }
     });
   }
 }
