@@ -45,6 +45,30 @@ describe('Publisher (batching and queues, without a server)', () => {
     await publisher.close();
   });
 
+  it('sends unordered messages at once while fewer than maxImmediateRequests are in flight, then gathers', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { publisher, batches } = fakePublisher(
+      async (_, messages) => {
+        await gate;
+        return messages.map((m) => m.data.toString());
+      },
+      { batching: { maxImmediateRequests: 2, maxDelayMillis: 1_000 } },
+    );
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const published = [publisher.publish('t', { data: 'a' })];
+    await turn();
+    published.push(publisher.publish('t', { data: 'b' }));
+    await turn();
+    published.push(...['c', 'd'].map((data) => publisher.publish('t', { data })));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(batches, [['a'], ['b']], 'two requests in flight, c and d wait');
+    release();
+    assert.deepEqual(await Promise.all(published), ['a', 'b', 'c', 'd']);
+    assert.deepEqual(batches, [['a'], ['b'], ['c', 'd']]);
+    await publisher.close();
+  });
+
   it('splits a batch the server refused with INVALID_ARGUMENT: only the bad message fails', async () => {
     const { publisher, batches } = fakePublisher(async (_, messages) => {
       if (messages.some((m) => m.data.toString() === 'bad')) throw refused('messages[1].data: bad');

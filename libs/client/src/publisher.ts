@@ -19,10 +19,10 @@ export interface PublishMessage {
 
 /**
  * When a batch is sent. A message goes out at once (with whatever else was
- * published in the same turn of the event loop) when no request of its queue
- * is in flight; while one is, messages gather and go out together when it is
- * answered. Batches grow with the load instead of every message waiting for a
- * fixed delay at low rates.
+ * published in the same turn of the event loop) while fewer than
+ * `maxImmediateRequests` requests of its queue are in flight; beyond that,
+ * messages gather and go out together when a request is answered. Batches grow
+ * with the load instead of every message waiting for a fixed delay at low rates.
  */
 export interface BatchingOptions {
   /** Send once this many messages wait. @defaultValue 100 */
@@ -35,6 +35,14 @@ export interface BatchingOptions {
    * ordering key has one request in flight at a time). @defaultValue 5 ms
    */
   maxDelayMillis?: number;
+  /**
+   * Requests of one queue sent at once, without waiting, before messages start
+   * to gather (unordered messages only; an ordering key has one request in
+   * flight at a time). Above one, a message published while a request is in
+   * flight does not wait for its answer: at 2,000 msg/s that wait was most of
+   * the publish latency. @defaultValue 4
+   */
+  maxImmediateRequests?: number;
 }
 
 /** Options of {@link Publisher}. */
@@ -111,6 +119,7 @@ export class Publisher {
       maxMessages: options.batching?.maxMessages ?? 100,
       maxBytes: options.batching?.maxBytes ?? 1024 * 1024,
       maxDelayMillis: options.batching?.maxDelayMillis ?? 5,
+      maxImmediateRequests: options.batching?.maxImmediateRequests ?? 4,
     };
   }
 
@@ -215,10 +224,10 @@ export class Publisher {
     if (this.queues.get(id) === queue) this.queues.delete(id);
   }
 
-  /** Plans a send: at the end of this turn when nothing is in flight, else while it is, after `maxDelayMillis`. */
+  /** Plans a send: at the end of this turn while few requests are in flight, else after `maxDelayMillis`. */
   private plan(queue: Queue): void {
     if (queue.planned) return;
-    if (queue.sending === 0) {
+    if (queue.sending < (queue.orderingKey ? 1 : this.batching.maxImmediateRequests)) {
       const immediate = setImmediate(() => this.send(queue));
       queue.planned = { cancel: () => clearImmediate(immediate) };
     } else if (!queue.orderingKey) {
