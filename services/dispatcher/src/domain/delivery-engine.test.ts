@@ -1443,6 +1443,22 @@ describe('DeliveryEngine', () => {
       assert.equal(h.engine.stats.delivered, 3, 'messages still go out');
     });
 
+    it('settles acks in constant time per ack, however many streams are open', () => {
+      // An ack looked its stream up among all of them: 40,000 acks over 40,000 streams took over 1 s.
+      const h = setup({ partitions: [0] });
+      const sinks = Array.from({ length: 40_000 }, (_, i) =>
+        h.stream(i + 1, { maxOutstandingMessages: 1, maxOutstandingBytes: 1_000_000 }),
+      );
+      h.engine.receive(messages(0, 39_999));
+      const ackIds = sinks.flatMap((sink) => ackIdsOf(sink.take()));
+      assert.equal(ackIds.length, 40_000);
+      const started = performance.now();
+      for (const ackId of ackIds) h.engine.ack([ackId]);
+      const millis = performance.now() - started;
+      assert.equal(h.engine.stats.acked, 40_000);
+      assert.ok(millis < 500, `40,000 acks over 40,000 streams took ${Math.round(millis)} ms`);
+    });
+
     it('removeStream delivers what the stream held to the other streams at once', () => {
       const h = setup({ maxBatchSize: 2 });
       const one = h.stream(1, { maxOutstandingMessages: 2, maxOutstandingBytes: 1_000 });

@@ -144,6 +144,8 @@ let nextEpoch = 1;
 export class DeliveryEngine {
   private readonly partitions = new Map<number, PartitionState>();
   private readonly streams: StreamState[] = [];
+  /** The same streams by id: acks and drains look their stream up, thousands of streams or not. */
+  private readonly streamsById = new Map<number, StreamState>();
   private readonly leases = new Map<number, Entry>();
   private readonly fresh = new EntryQueue();
   private readonly redeliveries = new EntryQueue();
@@ -295,14 +297,16 @@ export class DeliveryEngine {
   // Streams.
 
   addStream(id: number, sink: DeliverySink, limits: FlowLimits, ackDeadlineMillis?: number): void {
-    this.streams.push({
+    const stream: StreamState = {
       id,
       sink,
       flow: new FlowControl(limits),
       ackDeadlineMillis,
       writable: true,
       leases: new Set(),
-    });
+    };
+    this.streams.push(stream);
+    this.streamsById.set(id, stream);
     this.dispatch();
   }
 
@@ -311,6 +315,7 @@ export class DeliveryEngine {
     const index = this.streams.findIndex((stream) => stream.id === id);
     if (index < 0) return;
     const [stream] = this.streams.splice(index, 1);
+    this.streamsById.delete(id);
     for (const leaseId of [...stream!.leases]) {
       const entry = this.leases.get(leaseId);
       if (entry) {
@@ -327,13 +332,13 @@ export class DeliveryEngine {
 
   /** What a stream holds now (for tests and metrics). */
   outstanding(id: number): { messages: number; bytes: number } | undefined {
-    const stream = this.streams.find((s) => s.id === id);
+    const stream = this.streamsById.get(id);
     return stream && { messages: stream.flow.outstandingMessages, bytes: stream.flow.outstandingBytes };
   }
 
   /** The stream can take more after it was full. */
   streamDrained(id: number): void {
-    const stream = this.streams.find((s) => s.id === id);
+    const stream = this.streamsById.get(id);
     if (stream) stream.writable = true;
     this.dispatch();
   }
@@ -499,7 +504,7 @@ export class DeliveryEngine {
 
   private endLease(leaseId: number, entry: Entry): void {
     this.leases.delete(leaseId);
-    const stream = this.streams.find((s) => s.id === entry.streamId);
+    const stream = this.streamsById.get(entry.streamId);
     if (stream?.leases.delete(leaseId)) stream.flow.remove(entry.message.size);
   }
 
