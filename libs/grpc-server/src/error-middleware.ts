@@ -73,7 +73,8 @@ export function withErrorHandling<D extends ServiceDefinition>(
     for (const [call, needs] of openStreams) {
       if (!needs.includes(dependency) || call.cancelled || call.writableEnded) continue;
       const details = gate.readiness.reasonDown([dependency]) ?? `${dependency} unavailable`;
-      call.emit('error', { code: toStatus(new UnavailableError(details)).code, details });
+      const status = toStatus(new UnavailableError(details));
+      call.emit('error', { code: status.code, details: status.details });
     }
   });
   for (const [method, spec] of Object.entries(definition)) {
