@@ -216,7 +216,9 @@ export class RegistryService {
         } catch (error) {
           if (!isRetryable(error) || Date.now() > deadline) throw error;
           this.options.logger.warn({ err: error, attempt }, 'registry write failed; retrying');
-          await new Promise((resolve) => setTimeout(resolve, backoffMillis({ initialMillis: 100, maxMillis: 1_000 }, attempt)));
+          await new Promise((resolve) =>
+            setTimeout(resolve, backoffMillis({ initialMillis: 100, maxMillis: 1_000 }, attempt)),
+          );
         }
       }
     };
