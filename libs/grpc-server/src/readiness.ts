@@ -17,6 +17,14 @@ export class Readiness extends EventEmitter<{ change: [dependency: string, up: b
     if (!wasDown) this.emit('change', dependency, false);
   }
 
+  /**
+   * Follows a dependency's own up/down events: `subscribe` registers the
+   * listener with its source, `reason` says why it is down when asked.
+   */
+  follow(dependency: string, subscribe: (listener: (up: boolean) => void) => void, reason: () => string): void {
+    subscribe((up) => (up ? this.setUp(dependency) : this.setDown(dependency, reason)));
+  }
+
   /** Marks a dependency up again. */
   setUp(dependency: string): void {
     if (this.down.delete(dependency)) this.emit('change', dependency, true);

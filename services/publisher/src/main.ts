@@ -63,13 +63,15 @@ runMain('publisher', async () => {
   await Promise.all([producer.connect(), watcher.start()]);
   // Readiness follows Kafka (and the registry); the rpcs that need Kafka fail at once without it.
   const connectivity = kafka.connectivity();
-  connectivity.on('change', (reachable) =>
-    reachable ? server.readiness.setUp('kafka') : server.readiness.setDown('kafka', () => connectivity.reason),
+  server.readiness.follow(
+    'kafka',
+    (listener) => connectivity.on('change', listener),
+    () => connectivity.reason,
   );
-  watcher.on('reachable', (reachable) =>
-    reachable
-      ? server.readiness.setUp('registry')
-      : server.readiness.setDown('registry', () => watcher.unreachableReason),
+  server.readiness.follow(
+    'registry',
+    (listener) => watcher.on('reachable', listener),
+    () => watcher.unreachableReason,
   );
   server.setServing(true);
   stopOnSignals(logger, async () => {

@@ -61,8 +61,10 @@ runMain('subscriber-registry', async () => {
   await registry.start();
   // Readiness follows Kafka; the writes fail at once without it (reads are served from the state held).
   const connectivity = kafka.connectivity();
-  connectivity.on('change', (reachable) =>
-    reachable ? server.readiness.setUp('kafka') : server.readiness.setDown('kafka', () => connectivity.reason),
+  server.readiness.follow(
+    'kafka',
+    (listener) => connectivity.on('change', listener),
+    () => connectivity.reason,
   );
   server.setServing(true);
   stopOnSignals(logger, async () => {
