@@ -158,6 +158,16 @@ describe('DedupWindow', () => {
       assert.equal(window.isRepeat('b', 5, 1_400), false, 'b was forgotten');
     });
 
+    it('does not let a re-read key hold back the eviction of older keys', () => {
+      const window = new DedupWindow(1_000);
+      window.isRepeat('a', 0, 500);
+      window.isRepeat('b', 1, 400);
+      window.isRepeat('a', 0, 500); // the same record read again, after a failover
+      window.isRepeat('c', 2, 1_450); // cutoff 450: b goes, a (500) stays
+      assert.equal(window.size, 2);
+      assert.equal(window.isRepeat('b', 3, 1_400), false, 'b was forgotten');
+    });
+
     it('stays bounded by the window under a steady stream of distinct keys', () => {
       const window = new DedupWindow(1_000);
       for (let i = 0; i < 10_000; i++) window.isRepeat(`k${i}`, i, i * 10);
@@ -214,12 +224,18 @@ describe('DedupWindow', () => {
         const window = new DedupWindow(windowMillis);
         const reference = new ReferenceWindow(windowMillis);
         let time = 0;
+        const sent: Array<[string, number, number]> = [];
         for (let offset = 0; offset < 60_000; offset++) {
           time += Math.floor(next() * (offset < 30_000 ? 12 : 2));
-          // Mostly fresh offsets, sometimes a re-read of an earlier one, publish times a little out of order.
-          const readOffset = next() < 0.05 ? Math.floor(next() * offset) : offset;
-          const publishTime = time - Math.floor(next() * 20);
-          const key = `key-${Math.floor(next() * keys)}`;
+          // Mostly new messages, publish times a little out of order; sometimes an exact re-read of an
+          // earlier one (as after a failover), sometimes its key at an earlier offset.
+          const choice = next();
+          let message: [string, number, number];
+          if (choice < 0.04 && sent.length > 0) message = sent[Math.floor(next() * sent.length)]!;
+          else if (choice < 0.06) message = [`key-${Math.floor(next() * keys)}`, Math.floor(next() * offset), time];
+          else message = [`key-${Math.floor(next() * keys)}`, offset, time - Math.floor(next() * 20)];
+          sent.push(message);
+          const [key, readOffset, publishTime] = message;
           assert.equal(
             window.isRepeat(key, readOffset, publishTime),
             reference.isRepeat(key, readOffset, publishTime),

@@ -111,16 +111,20 @@ export class DedupWindow {
 
   /**
    * Drops entries from the front while they are older than the cutoff. Publish
-   * times only roughly follow arrival order, so this stops at the first entry
-   * inside the window, as the window is defined by arrival.
+   * times only roughly follow arrival order, so this stops at the first key
+   * inside the window, as the window is defined by arrival. An entry of a key
+   * recorded again since is passed over whatever its time: only a key's newest
+   * entry stands for it, so that a re-read does not hold back older keys.
    */
   private evictBefore(cutoffMillis: number): void {
     while (this.head < this.tail) {
       const position = this.head % this.capacity;
-      if (this.times[position]! >= cutoffMillis) break;
       const slot = this.find(this.fingerprints, position * fingerprintWords);
-      // An older entry of a key recorded again since is no longer indexed.
-      if (this.index[slot] === position + 1) this.remove(slot);
+      const current = this.index[slot] === position + 1;
+      if (current) {
+        if (this.times[position]! >= cutoffMillis) break;
+        this.remove(slot);
+      }
       this.head++;
     }
   }
