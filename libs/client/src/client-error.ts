@@ -58,6 +58,7 @@ export function isNoConnection(error: unknown): boolean {
   return (
     (e?.code === status.DEADLINE_EXCEEDED && /LB pick|waiting for (connection|name resolution)/i.test(details)) ||
     (e?.code === status.UNAVAILABLE &&
-      /No connection established|connect ECONNREFUSED|Name resolution failed/i.test(details))
+      // Anchored: a service's own UNAVAILABLE may quote a connection error of its own (Kafka's).
+      /^(No connection established|connect ECONNREFUSED|Name resolution failed)/i.test(details))
   );
 }

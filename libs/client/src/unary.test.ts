@@ -107,7 +107,10 @@ describe("publish attempts and the server's own timeout", function () {
     const server = new Server();
     server.addService(PublisherServiceService, {
       publish: (_call, callback) =>
-        callback({ code: status.UNAVAILABLE, details: 'Kafka at 127.0.0.1:9092 is unreachable' }),
+        callback({
+          code: status.UNAVAILABLE,
+          details: 'Kafka unreachable for 1 s (127.0.0.1:9092: connect ECONNREFUSED 127.0.0.1:9092); retry later',
+        }),
     } as Partial<PublisherServiceServer> as PublisherServiceServer);
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
@@ -119,7 +122,7 @@ describe("publish attempts and the server's own timeout", function () {
       const { error } = await timedRejection(publisher.publish('orders', { data: 'x' }));
       assert.match(
         error.message,
-        /^UNAVAILABLE: Kafka at 127\.0\.0\.1:9092 is unreachable \(publisher, gave up after \d+ attempts in [\d.]+ s\)$/,
+        /^UNAVAILABLE: Kafka unreachable for 1 s \(127\.0\.0\.1:9092: connect ECONNREFUSED 127\.0\.0\.1:9092\); retry later \(publisher, gave up after \d+ attempts in [\d.]+ s\)$/,
       );
     } finally {
       await publisher.close();
