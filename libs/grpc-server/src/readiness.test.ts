@@ -5,11 +5,12 @@ import { Readiness } from './readiness';
 describe('Readiness', () => {
   it("follows a dependency's own events, with its reason while down", () => {
     const readiness = new Readiness();
-    const kafka = new EventEmitter<{ change: [up: boolean] }>();
+    const kafka = Object.assign(new EventEmitter<{ change: [up: boolean] }>(), { reachable: true });
     const changes: Array<[string, boolean]> = [];
     readiness.on('change', (dependency, up) => changes.push([dependency, up]));
     readiness.follow(
       'kafka',
+      kafka,
       (listener) => kafka.on('change', listener),
       () => 'Kafka unreachable for 3 s',
     );
@@ -25,5 +26,19 @@ describe('Readiness', () => {
       ['kafka', false],
       ['kafka', true],
     ]);
+  });
+
+  it('starts from the state the dependency is in when followed', () => {
+    const readiness = new Readiness();
+    const registry = Object.assign(new EventEmitter<{ reachable: [up: boolean] }>(), { reachable: false });
+    readiness.follow(
+      'registry',
+      registry,
+      (listener) => registry.on('reachable', listener),
+      () => 'no registry',
+    );
+    assert.equal(readiness.allUp, false, 'down before any event');
+    registry.emit('reachable', true);
+    assert.equal(readiness.allUp, true);
   });
 });

@@ -18,11 +18,19 @@ export class Readiness extends EventEmitter<{ change: [dependency: string, up: b
   }
 
   /**
-   * Follows a dependency's own up/down events: `subscribe` registers the
-   * listener with its source, `reason` says why it is down when asked.
+   * Follows a dependency from its state now (`source.reachable`) and its own
+   * up/down events: `subscribe` registers the listener with it, `reason` says
+   * why it is down when asked.
    */
-  follow(dependency: string, subscribe: (listener: (up: boolean) => void) => void, reason: () => string): void {
-    subscribe((up) => (up ? this.setUp(dependency) : this.setDown(dependency, reason)));
+  follow(
+    dependency: string,
+    source: { readonly reachable: boolean },
+    subscribe: (listener: (up: boolean) => void) => void,
+    reason: () => string,
+  ): void {
+    const track = (up: boolean) => (up ? this.setUp(dependency) : this.setDown(dependency, reason));
+    subscribe(track);
+    track(source.reachable);
   }
 
   /** Marks a dependency up again. */

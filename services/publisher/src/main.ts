@@ -65,11 +65,13 @@ runMain('publisher', async () => {
   const connectivity = kafka.connectivity();
   server.readiness.follow(
     'kafka',
+    connectivity,
     (listener) => connectivity.on('change', listener),
     () => connectivity.reason,
   );
   server.readiness.follow(
     'registry',
+    watcher,
     (listener) => watcher.on('reachable', listener),
     () => watcher.unreachableReason,
   );

@@ -63,6 +63,7 @@ runMain('subscriber-registry', async () => {
   const connectivity = kafka.connectivity();
   server.readiness.follow(
     'kafka',
+    connectivity,
     (listener) => connectivity.on('change', listener),
     () => connectivity.reason,
   );

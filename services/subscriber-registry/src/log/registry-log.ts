@@ -8,7 +8,7 @@ import type {
   TransactionalWriter,
 } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
-import { decodeEvent, encodeEvent, type LogRecord } from '../domain/registry-events';
+import { decodeEvent, encodeEvent, type LogRecord, type RegistryEvent } from '../domain/registry-events';
 
 /** One record as read back, with where and when it was written. */
 export interface ReadRecord {
@@ -186,8 +186,14 @@ export class RegistryLog {
    */
   private applyRecord(record: ConsumedRecord, apply: (record: ReadRecord) => void): void {
     const key = record.key?.toString('utf8') ?? '';
+    let event: RegistryEvent | undefined;
     try {
-      const event = decodeEvent(record.value);
+      event = decodeEvent(record.value);
+    } catch (error) {
+      this.skip(record, key, error, 'registry log record skipped: not an event this build can read');
+      return;
+    }
+    try {
       apply({
         record: { key, event },
         offset: String(record.offset),
@@ -195,12 +201,18 @@ export class RegistryLog {
         commandId: record.headers[commandIdHeader]?.toString(),
       });
     } catch (error) {
-      this.skipped++;
-      this.options.logger.error(
-        { offset: String(record.offset), key, err: error, skippedRecords: this.skipped },
-        'registry log record skipped: not an event this build can read',
-      );
+      // A readable event the state refuses is a bug of this build, not of the log; it is skipped all the
+      // same (every instance would otherwise stop at it) but said apart, so it is not taken for corruption.
+      this.skip(record, key, error, 'registry log record skipped: applying a readable event failed');
     }
+  }
+
+  private skip(record: ConsumedRecord, key: string, error: unknown, message: string): void {
+    this.skipped++;
+    this.options.logger.error(
+      { offset: String(record.offset), key, err: error, skippedRecords: this.skipped },
+      message,
+    );
   }
 
   private advance(next: bigint): void {
