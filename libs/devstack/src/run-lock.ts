@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { isAlive } from '@herald/local-kafka';
 
@@ -40,16 +41,26 @@ export function acquireRunLock(dir: string, processMarker: string): RunLockResul
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
       continue;
     }
-    if (
-      owner !== undefined &&
-      owner !== process.pid &&
-      isAlive(owner) &&
-      commandLineOf(owner).includes(processMarker)
-    ) {
-      return { acquired: false, ownerPid: owner };
+    if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+      const commandLine = commandLineOf(owner);
+      // A command line that cannot be read counts as a run's: never take a live run's folder.
+      if (commandLine === undefined || commandLine.includes(processMarker)) return { acquired: false, ownerPid: owner };
     }
-    // Stale: its run is gone. Another starter may remove it at the same moment; the exclusive create decides.
-    rmSync(file, { force: true });
+    // Stale: its run is gone. Moved aside rather than removed, so that of two starters taking it over
+    // at once only one moves it, and a fresh pid file written meanwhile by a third is put back.
+    const aside = `${file}.stale-${process.pid}`;
+    try {
+      renameSync(file, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    const moved = ownerOf(aside);
+    if (moved !== owner && moved !== undefined && isAlive(moved)) {
+      renameSync(aside, file);
+      return { acquired: false, ownerPid: moved };
+    }
+    rmSync(aside, { force: true });
   }
 }
 
@@ -70,10 +81,16 @@ function modifiedAt(file: string): number {
   }
 }
 
-function commandLineOf(pid: number): string {
+/** The command line of a live process, or undefined when this system does not say (no /proc, no ps). */
+function commandLineOf(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
   } catch {
-    return '';
+    // macOS and the BSDs have no /proc.
+  }
+  try {
+    return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+  } catch {
+    return undefined;
   }
 }
