@@ -48,6 +48,7 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
   private revisionHeld = '0';
   private complete = false;
   private readonly clients: SubscriberRegistryServiceClient[];
+  private readonly waitingForReady = new Set<SubscriberRegistryServiceClient>();
   private current = 0;
   private stream: ClientReadableStream<WatchResponse> | undefined;
   private stopped = false;
@@ -178,9 +179,15 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
     const stream = client.watch({ afterRevision: this.complete ? this.revisionHeld : '0' });
     this.stream = stream;
     // A resumed Watch sends nothing until something changes: a ready channel is what says "reachable".
-    client.waitForReady(Date.now() + 3_600_000, (error) => {
-      if (!error && this.stream === stream) this.markReachable();
-    });
+    // One wait per client at a time: grpc-js keeps each until the channel is ready, and an outage
+    // reconnects every few seconds.
+    if (!this.waitingForReady.has(client)) {
+      this.waitingForReady.add(client);
+      client.waitForReady(Date.now() + 3_600_000, (error) => {
+        this.waitingForReady.delete(client);
+        if (!error && this.stream !== undefined && this.clients[this.current] === client) this.markReachable();
+      });
+    }
     stream.on('data', (response: WatchResponse) => {
       this.failures = 0;
       this.markReachable();
