@@ -56,7 +56,10 @@ export function isNoConnection(error: unknown): boolean {
   const e = error as Partial<ServiceError>;
   const details = e?.details ?? '';
   return (
-    (e?.code === status.DEADLINE_EXCEEDED && /LB pick|waiting for (connection|name resolution)/i.test(details)) ||
+    // grpc-js names the remote address once a call had a connection; without one, it only waited for it.
+    (e?.code === status.DEADLINE_EXCEEDED &&
+      /LB pick|waiting for (connection|name resolution)/i.test(details) &&
+      !/remote_addr=/.test(details)) ||
     (e?.code === status.UNAVAILABLE &&
       // Anchored: a service's own UNAVAILABLE may quote a connection error of its own (Kafka's).
       /^(No connection established|connect ECONNREFUSED|Name resolution failed)/i.test(details))
