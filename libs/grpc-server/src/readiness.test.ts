@@ -5,22 +5,20 @@ import { Readiness } from './readiness';
 describe('Readiness', () => {
   it("follows a dependency's own events, with its reason while down", () => {
     const readiness = new Readiness();
-    const kafka = Object.assign(new EventEmitter<{ change: [up: boolean] }>(), { reachable: true });
+    const kafka = Object.assign(new EventEmitter<{ reachable: [up: boolean] }>(), {
+      reachable: true,
+      unreachableReason: 'Kafka unreachable for 3 s',
+    });
     const changes: Array<[string, boolean]> = [];
     readiness.on('change', (dependency, up) => changes.push([dependency, up]));
-    readiness.follow(
-      'kafka',
-      kafka,
-      (listener) => kafka.on('change', listener),
-      () => 'Kafka unreachable for 3 s',
-    );
+    readiness.follow('kafka', kafka);
     assert.equal(readiness.allUp, true);
-    kafka.emit('change', false);
-    kafka.emit('change', false);
+    kafka.emit('reachable', false);
+    kafka.emit('reachable', false);
     assert.equal(readiness.allUp, false);
     assert.equal(readiness.reasonDown(['kafka']), 'Kafka unreachable for 3 s');
     assert.equal(readiness.reasonDown(['registry']), undefined);
-    kafka.emit('change', true);
+    kafka.emit('reachable', true);
     assert.equal(readiness.allUp, true);
     assert.deepEqual(changes, [
       ['kafka', false],
@@ -30,13 +28,11 @@ describe('Readiness', () => {
 
   it('starts from the state the dependency is in when followed', () => {
     const readiness = new Readiness();
-    const registry = Object.assign(new EventEmitter<{ reachable: [up: boolean] }>(), { reachable: false });
-    readiness.follow(
-      'registry',
-      registry,
-      (listener) => registry.on('reachable', listener),
-      () => 'no registry',
-    );
+    const registry = Object.assign(new EventEmitter<{ reachable: [up: boolean] }>(), {
+      reachable: false,
+      unreachableReason: 'no registry',
+    });
+    readiness.follow('registry', registry);
     assert.equal(readiness.allUp, false, 'down before any event');
     registry.emit('reachable', true);
     assert.equal(readiness.allUp, true);

@@ -1,5 +1,13 @@
 import { EventEmitter } from 'node:events';
 
+/** Something a service depends on that tells when it can be reached (Kafka, the registry). */
+export interface DependencySource {
+  readonly reachable: boolean;
+  /** Why it cannot be reached, for a caller's error message. */
+  readonly unreachableReason: string;
+  on(event: 'reachable', listener: (reachable: boolean) => void): unknown;
+}
+
 /**
  * What a service needs to do its work (Kafka, a registry), each up or down
  * with the reason. The server reports readiness from it, and fails the rpcs
@@ -17,19 +25,11 @@ export class Readiness extends EventEmitter<{ change: [dependency: string, up: b
     if (!wasDown) this.emit('change', dependency, false);
   }
 
-  /**
-   * Follows a dependency from its state now (`source.reachable`) and its own
-   * up/down events: `subscribe` registers the listener with it, `reason` says
-   * why it is down when asked.
-   */
-  follow(
-    dependency: string,
-    source: { readonly reachable: boolean },
-    subscribe: (listener: (up: boolean) => void) => void,
-    reason: () => string,
-  ): void {
-    const track = (up: boolean) => (up ? this.setUp(dependency) : this.setDown(dependency, reason));
-    subscribe(track);
+  /** Follows a dependency from its state now and its own `reachable` events. */
+  follow(dependency: string, source: DependencySource): void {
+    const track = (up: boolean) =>
+      up ? this.setUp(dependency) : this.setDown(dependency, () => source.unreachableReason);
+    source.on('reachable', track);
     track(source.reachable);
   }
 

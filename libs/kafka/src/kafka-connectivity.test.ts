@@ -33,7 +33,7 @@ describe('KafkaConnectivity', () => {
       stillLostLogMillis: 30_000,
     });
     const changes: boolean[] = [];
-    connectivity.on('change', (reachable) => changes.push(reachable));
+    connectivity.on('reachable', (reachable) => changes.push(reachable));
     connectivity.start();
     return { state, lines, changes, connectivity };
   }
@@ -47,9 +47,9 @@ describe('KafkaConnectivity', () => {
     assert.equal(connectivity.reachable, true, 'one failed probe is not an outage');
     await clock.tickAsync(1_000);
     assert.equal(connectivity.reachable, false);
-    assert.match(connectivity.reason, /^Kafka unreachable for 1 s \(Connection refused\); retry later$/);
+    assert.match(connectivity.unreachableReason, /^Kafka unreachable for 1 s \(Connection refused\); retry later$/);
     await clock.tickAsync(5_000);
-    assert.match(connectivity.reason, /^Kafka unreachable for 6 s /, 'counted from the first failed probe');
+    assert.match(connectivity.unreachableReason, /^Kafka unreachable for 6 s /, 'counted from the first failed probe');
     state.up = true;
     await clock.tickAsync(1_000);
     assert.equal(connectivity.reachable, true);

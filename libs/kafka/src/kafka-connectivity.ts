@@ -33,9 +33,9 @@ export interface KafkaConnectivityOptions {
  * one line every `stillLostLogMillis`: the client libraries' per-retry lines
  * go to debug.
  *
- * Emits `change` with `true` (reachable again) or `false` (lost).
+ * Emits `reachable` with `true` (reachable again) or `false` (lost).
  */
-export class KafkaConnectivity extends EventEmitter<{ change: [reachable: boolean] }> {
+export class KafkaConnectivity extends EventEmitter<{ reachable: [reachable: boolean] }> {
   private reachableNow = true;
   private failures = 0;
   private lastError = '';
@@ -65,7 +65,7 @@ export class KafkaConnectivity extends EventEmitter<{ change: [reachable: boolea
   }
 
   /** Why Kafka counts as unreachable, for a caller's error message. */
-  get reason(): string {
+  get unreachableReason(): string {
     const seconds = Math.max(0, Math.round((Date.now() - this.outageStart()) / 1000));
     return `Kafka unreachable for ${seconds} s (${this.lastError || 'no broker answered'}); retry later`;
   }
@@ -136,7 +136,7 @@ export class KafkaConnectivity extends EventEmitter<{ change: [reachable: boolea
       this.lastStillLostLine = this.lostAt;
       this.options.logger.warn({ lastError: this.lastError }, 'Kafka unreachable');
     }
-    this.emit('change', reachable);
+    this.emit('reachable', reachable);
   }
 }
 

@@ -74,18 +74,8 @@ runMain('dispatcher', async () => {
   await Promise.all([producer.connect(), watcher.start()]);
   // Readiness follows Kafka and the registry; the rpcs that need Kafka fail at once without it.
   const connectivity = kafka.connectivity();
-  server.readiness.follow(
-    'kafka',
-    connectivity,
-    (listener) => connectivity.on('change', listener),
-    () => connectivity.reason,
-  );
-  server.readiness.follow(
-    'registry',
-    watcher,
-    (listener) => watcher.on('reachable', listener),
-    () => watcher.unreachableReason,
-  );
+  server.readiness.follow('kafka', connectivity);
+  server.readiness.follow('registry', watcher);
   server.setServing(true);
   stopOnSignals(logger, async () => {
     server.setServing(false);

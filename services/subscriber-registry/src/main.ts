@@ -61,12 +61,7 @@ runMain('subscriber-registry', async () => {
   await registry.start();
   // Readiness follows Kafka; the writes fail at once without it (reads are served from the state held).
   const connectivity = kafka.connectivity();
-  server.readiness.follow(
-    'kafka',
-    connectivity,
-    (listener) => connectivity.on('change', listener),
-    () => connectivity.reason,
-  );
+  server.readiness.follow('kafka', connectivity);
   server.setServing(true);
   stopOnSignals(logger, async () => {
     await server.stop();
