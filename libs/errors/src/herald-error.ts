@@ -96,3 +96,20 @@ export class InternalError extends HeraldError {
 export function isRetryable(error: unknown): boolean {
   return error instanceof HeraldError && error.retryable;
 }
+
+/**
+ * An error another Herald instance answered with, passed on unchanged to the
+ * caller whose request was forwarded there (a dispatcher relaying a stream to
+ * the dispatcher that serves its subscription).
+ */
+export class RelayedError extends HeraldError {
+  override readonly retryable: boolean;
+
+  constructor(
+    readonly code: HeraldErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.retryable = code === 'UNAVAILABLE';
+  }
+}

@@ -1,5 +1,5 @@
 import type { HeraldErrorCode } from './herald-error';
-import { HeraldError } from './herald-error';
+import { HeraldError, RelayedError } from './herald-error';
 
 /**
  * gRPC status codes, as numbers (the values of `google.rpc.Code`). Kept here as
@@ -53,4 +53,12 @@ export function toStatus(error: unknown): StatusObject & { unexpected: boolean }
     return { code: codeByHeraldCode[error.code], details: error.message, unexpected: false };
   }
   return { code: GrpcCode.UNKNOWN, details: 'internal error', unexpected: true };
+}
+
+/** The Herald error for a status another Herald instance answered with; codes Herald never sends become UNAVAILABLE. */
+export function fromStatus(status: StatusObject): HeraldError {
+  const code = (Object.keys(codeByHeraldCode) as HeraldErrorCode[]).find(
+    (heraldCode) => codeByHeraldCode[heraldCode] === status.code,
+  );
+  return new RelayedError(code ?? 'UNAVAILABLE', status.details);
 }

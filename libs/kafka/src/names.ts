@@ -1,7 +1,8 @@
 /**
  * How Herald names its things in Kafka. A Herald topic `T` is the Kafka topic
- * `<prefix>T`; a subscription `S` consumes in group `<prefix>sub.S`; the
- * registry's log is `<prefix>_registry`.
+ * `<prefix>T`; the registry's log is `<prefix>_registry`; dispatchers share
+ * the subscriptions in group `<prefix>dispatchers` over `<prefix>_cursors`
+ * and say who serves what in `<prefix>_dispatchers`.
  */
 export class KafkaNames {
   constructor(readonly prefix: string) {}
@@ -18,9 +19,24 @@ export class KafkaNames {
     return name.startsWith('_') ? undefined : name;
   }
 
-  /** The consumer group of a subscription. */
+  /** The consumer group a subscription used before dispatchers shared one read per partition: read once, to upgrade. */
   subscriptionGroup(subscription: string): string {
     return `${this.prefix}sub.${subscription}`;
+  }
+
+  /** Subscriptions' positions, compacted, keyed by subscription: each partition is a slot of subscriptions. */
+  cursors(): string {
+    return `${this.prefix}_cursors`;
+  }
+
+  /** The group whose members share the slots of {@link KafkaNames.cursors}. */
+  dispatcherGroup(): string {
+    return `${this.prefix}dispatchers`;
+  }
+
+  /** Which dispatcher serves each slot, compacted, keyed by slot. */
+  dispatcherDirectory(): string {
+    return `${this.prefix}_dispatchers`;
   }
 
   /** The registry's compacted event log. */

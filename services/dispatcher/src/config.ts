@@ -5,6 +5,24 @@ export const dispatcherEnv = {
   ...commonEnv,
   DISPATCHER_HOST: str({ default: '127.0.0.1', desc: 'Address the gRPC server binds; 0.0.0.0 in containers' }),
   DISPATCHER_PORT: port({ default: 50053, desc: 'gRPC port' }),
+  DISPATCHER_ADVERTISED_ADDRESS: str({
+    default: '',
+    desc: 'host:port other dispatchers use to forward streams here; empty: DISPATCHER_HOST:DISPATCHER_PORT (the host name when bound to 0.0.0.0)',
+  }),
+  DISPATCHER_SLOTS: int(
+    1,
+    4_096,
+  )({
+    default: 32,
+    desc: 'Slots subscriptions are spread over among dispatchers (partitions of the cursor topic); read only when that topic is created',
+  }),
+  DISPATCHER_FEED_WINDOW_BYTES: int(
+    65_536,
+    1_073_741_824,
+  )({
+    default: 8 * 1024 * 1024,
+    desc: 'Recent message bytes kept per partition read, shared by the subscriptions reading it; one behind them reads from a catch-up feed',
+  }),
   REGISTRY_ADDRESSES: hostPorts({
     default: ['127.0.0.1:50052'],
     desc: 'Every subscriber-registry instance, comma-separated host:port',
@@ -35,9 +53,12 @@ export const dispatcherEnv = {
     300_000,
   )({
     default: 10_000,
-    desc: 'Kafka consumer session: how soon a dead dispatcher’s partitions move to the others',
+    desc: 'Membership session in the dispatchers’ group: how soon a dead dispatcher’s subscriptions move to the others',
   }),
-  DISPATCHER_COMMIT_INTERVAL_MS: int(50, 60_000)({ default: 1_000, desc: 'How often settled offsets are committed' }),
+  DISPATCHER_COMMIT_INTERVAL_MS: int(
+    50,
+    60_000,
+  )({ default: 1_000, desc: 'How often subscriptions’ settled positions are stored (one write for all)' }),
   DISPATCHER_MAX_BATCH_MESSAGES: int(1, 10_000)({ default: 500, desc: 'Most messages in one StreamingPull response' }),
   DISPATCHER_MAX_STREAMS: int(
     1,
@@ -51,7 +72,7 @@ export const dispatcherEnv = {
     600_000,
   )({
     default: 5_000,
-    desc: 'How long a subscription’s consumer outlives its last stream',
+    desc: 'How long a subscription stays served after its last stream left',
   }),
 };
 

@@ -1,8 +1,14 @@
 import type { Subscription } from '@herald/api';
 import { FailedPreconditionError, NotFoundError, UnavailableError } from '@herald/errors';
+import type { Logger } from '@herald/logging';
 import type { RegistryWatcher, WatchedChange } from '@herald/registry-watch';
 import { validateResourceName } from '@herald/resource-names';
+import type { CursorRecord } from './domain/cursor-record';
 import type { FlowLimits } from './domain/flow-control';
+import type { TopicSources } from './fanout/topic-sources';
+import type { CursorWriter } from './ownership/cursor-writer';
+import type { SlotDirectory } from './ownership/slot-directory';
+import type { SlotOwnership } from './ownership/slot-ownership';
 import { type RuntimeDeps, type StreamEndpoint, SubscriptionRuntime } from './subscription-runtime';
 
 /** A subscriber stream once attached to its subscription. */
@@ -16,26 +22,78 @@ export interface AttachedStream {
   detach(): void;
 }
 
+/** Where a stream is served: here, or by the dispatcher that serves its subscription. */
+export type Attachment = { kind: 'local'; stream: AttachedStream } | { kind: 'forward'; address: string };
+
+/** What the service is built from, besides the runtimes' own needs. */
+export interface DispatcherParts {
+  watcher: RegistryWatcher;
+  runtime: RuntimeDeps;
+  ownership: () => SlotOwnership;
+  directory: SlotDirectory;
+  cursors: CursorWriter;
+  sources: TopicSources;
+  /** The slot a subscription belongs to. */
+  slotOf: (subscription: string) => number;
+  kafkaTopicOf: (heraldTopic: string) => string;
+  logger: Logger;
+  tickMillis: number;
+  commitIntervalMillis: number;
+}
+
 /**
- * The subscriptions this dispatcher serves: a runtime per subscription with
- * connected streams, kept in step with the registry (updates, seeks,
- * deletions) through its Watch stream.
+ * The subscriptions this dispatcher serves: those in the slots it owns, each
+ * with a runtime while it has streams. A stream for a subscription served
+ * elsewhere is forwarded to its dispatcher. One timer ticks every runtime that
+ * holds messages and stores moved cursors, together, each interval.
  */
 export class DispatcherService {
   private readonly runtimes = new Map<string, Promise<SubscriptionRuntime>>();
+  /** The runtimes started and not retired: what the timer visits. */
+  private readonly started = new Set<SubscriptionRuntime>();
+  /** The stored cursor of every subscription in an owned slot, as loaded or last written. */
+  private readonly slotCursors = new Map<number, Map<string, CursorRecord>>();
   private nextStreamId = 1;
   private stopping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastStore = Date.now();
 
-  constructor(
-    private readonly watcher: RegistryWatcher,
-    private readonly deps: RuntimeDeps,
-  ) {
-    watcher.on('change', (change) => this.onRegistryChange(change));
+  constructor(private readonly parts: DispatcherParts) {
+    parts.watcher.on('change', (change) => this.onRegistryChange(change));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.onTimer(), this.parts.tickMillis);
+  }
+
+  /** A slot is ours: its subscriptions are served from their stored cursors; other dispatchers are told. */
+  slotGained(slot: number, cursors: Map<string, CursorRecord>): void {
+    this.slotCursors.set(slot, cursors);
+    this.parts.directory
+      .announce([slot])
+      .catch((error: unknown) => this.parts.logger.warn({ err: error, slot }, 'slot not announced'));
+  }
+
+  /** Every slot goes (a rebalance): streams end so their clients reconnect to the new owners; cursors are stored. */
+  async slotsLosing(): Promise<void> {
+    const runtimes = await this.allRuntimes();
+    this.runtimes.clear();
+    this.started.clear();
+    for (const runtime of runtimes) {
+      this.storeCursor(runtime);
+      runtime.terminate(new UnavailableError('the subscription moved to another dispatcher; reconnect'));
+    }
+    this.slotCursors.clear();
+    await this.parts.cursors.flush().catch((error: unknown) => {
+      this.parts.logger.warn({ err: error }, 'cursors not stored before the slots moved');
+    });
+    await this.parts.sources.stopAll();
   }
 
   /**
-   * Attaches a stream to a subscription, starting its consumer if this is the
-   * first stream here.
+   * Attaches a stream to a subscription served here, starting it if this is
+   * its first stream; or says where it is served. A forwarded stream is never
+   * forwarded again.
    *
    * @throws NotFoundError, FailedPreconditionError (detached), UnavailableError.
    */
@@ -44,54 +102,124 @@ export class DispatcherService {
     endpoint: StreamEndpoint,
     limits: FlowLimits,
     ackDeadlineMillis: number | undefined,
-  ): Promise<AttachedStream> {
+    forwarded: boolean,
+  ): Promise<Attachment> {
     validateResourceName('subscription', name);
     if (this.stopping) throw new UnavailableError('dispatcher is stopping; connect to another instance');
-    const subscription = this.watcher.subscription(name) ?? (await this.watcher.fetchSubscription(name));
+    const { watcher } = this.parts;
+    const subscription = watcher.subscription(name) ?? (await watcher.fetchSubscription(name));
     if (!subscription) throw new NotFoundError('subscription', name);
     if (subscription.detached) {
       throw new FailedPreconditionError(`subscription "${name}" is detached: its topic was deleted`);
     }
-    const runtime = await this.runtimeFor(subscription);
+    const slot = this.parts.slotOf(name);
+    if (!(await this.parts.ownership().owns(slot))) {
+      const address = this.parts.directory.owner(slot);
+      if (forwarded || !address || address === this.parts.directory.address) {
+        throw new UnavailableError(`no dispatcher serves subscription "${name}" at the moment; retry`);
+      }
+      return { kind: 'forward', address };
+    }
+    const runtime = await this.runtimeFor(subscription, slot);
     const id = this.nextStreamId++;
     runtime.addStream(id, endpoint, limits, ackDeadlineMillis);
     const engine = runtime.engine;
     return {
-      ack: (ackIds) => engine.ack(ackIds),
-      nack: (ackIds) => engine.nack(ackIds),
-      modifyDeadlines: (ackIds, seconds) => engine.modifyDeadlines(ackIds, seconds),
-      drained: () => engine.streamDrained(id),
-      detach: () => runtime.removeStream(id),
+      kind: 'local',
+      stream: {
+        ack: (ackIds) => (engine.ack(ackIds), runtime.settled()),
+        nack: (ackIds) => (engine.nack(ackIds), runtime.settled()),
+        modifyDeadlines: (ackIds, seconds) => (engine.modifyDeadlines(ackIds, seconds), runtime.settled()),
+        drained: () => engine.streamDrained(id),
+        detach: () => runtime.removeStream(id),
+      },
     };
   }
 
-  /** Ends every stream with UNAVAILABLE (clients reconnect elsewhere), commits, and leaves every group. */
+  /** Ends every stream with UNAVAILABLE (clients reconnect elsewhere) and stores every cursor. */
   async stop(): Promise<void> {
     this.stopping = true;
-    const runtimes = await Promise.allSettled([...this.runtimes.values()]);
-    await Promise.all(
-      runtimes.map((result) =>
-        result.status === 'fulfilled'
-          ? result.value.terminate(new UnavailableError('dispatcher is stopping; reconnect'))
-          : undefined,
-      ),
-    );
+    clearInterval(this.timer);
+    const runtimes = await this.allRuntimes();
+    this.runtimes.clear();
+    this.started.clear();
+    for (const runtime of runtimes) {
+      this.storeCursor(runtime);
+      runtime.terminate(new UnavailableError('dispatcher is stopping; reconnect'));
+    }
+    await this.parts.cursors.flush().catch((error: unknown) => {
+      this.parts.logger.warn({ err: error }, 'cursors not stored at stop');
+    });
+    await this.parts.sources.stopAll();
   }
 
-  private runtimeFor(subscription: Subscription): Promise<SubscriptionRuntime> {
+  /** Subscriptions served now (for logs and tests). */
+  get servedCount(): number {
+    return this.runtimes.size;
+  }
+
+  private runtimeFor(subscription: Subscription, slot: number): Promise<SubscriptionRuntime> {
     const existing = this.runtimes.get(subscription.name);
     if (existing) return existing;
-    const latest = this.watcher.subscription(subscription.name) ?? subscription;
-    const runtime = new SubscriptionRuntime(latest, this.deps, (idle) => this.onIdle(idle));
-    const starting = runtime.start().then(
-      () => runtime,
-      (error: unknown) => {
-        this.runtimes.delete(subscription.name);
-        throw error;
-      },
-    );
+    const starting = this.startRuntime(subscription, slot);
     this.runtimes.set(subscription.name, starting);
+    starting.catch(() => {
+      if (this.runtimes.get(subscription.name) === starting) this.runtimes.delete(subscription.name);
+    });
     return starting;
+  }
+
+  private async startRuntime(subscription: Subscription, slot: number): Promise<SubscriptionRuntime> {
+    const latest = this.parts.watcher.subscription(subscription.name) ?? subscription;
+    const topic = this.parts.watcher.topic(latest.topic) ?? (await this.parts.watcher.fetchTopic(latest.topic));
+    if (!topic) throw new FailedPreconditionError(`subscription "${latest.name}" is detached: its topic was deleted`);
+    const kafkaTopic = this.parts.kafkaTopicOf(latest.topic);
+    let stored = this.slotCursors.get(slot)?.get(latest.name);
+    if (!stored) stored = await this.parts.runtime.facts.legacyCursor(latest.name, kafkaTopic).catch(() => undefined);
+    const source = this.parts.sources.sourceFor(kafkaTopic, topic.partitions);
+    const runtime = new SubscriptionRuntime(latest, kafkaTopic, slot, stored, source, this.parts.runtime, (idle) =>
+      this.onIdle(idle),
+    );
+    try {
+      await runtime.start(topic.partitions);
+    } catch (error) {
+      runtime.stop();
+      this.parts.sources.release(kafkaTopic);
+      throw new UnavailableError(`subscription "${latest.name}" could not start: ${(error as Error).message}`);
+    }
+    // The slots may have moved while it started: then it is not ours to serve.
+    if (this.runtimes.get(latest.name) === undefined || !(await this.parts.ownership().owns(slot))) {
+      runtime.stop();
+      this.parts.sources.release(kafkaTopic);
+      throw new UnavailableError(`subscription "${latest.name}" moved to another dispatcher while starting; retry`);
+    }
+    this.started.add(runtime);
+    return runtime;
+  }
+
+  private onTimer(): void {
+    const now = Date.now();
+    const store = now - this.lastStore >= this.parts.commitIntervalMillis;
+    if (store) this.lastStore = now;
+    for (const runtime of this.started) {
+      runtime.tick();
+      if (store) this.storeCursor(runtime);
+    }
+    if (store) {
+      void Promise.resolve().then(() =>
+        this.parts.cursors.flush().catch((error: unknown) => {
+          this.parts.logger.debug({ err: error }, 'cursors not stored; will retry');
+        }),
+      );
+      this.parts.sources.retireIdle(now);
+    }
+  }
+
+  private storeCursor(runtime: SubscriptionRuntime): void {
+    const cursor = runtime.takeCursor();
+    if (!cursor) return;
+    this.slotCursors.get(runtime.slot)?.set(runtime.name, cursor);
+    this.parts.cursors.write(runtime.name, cursor);
   }
 
   private onIdle(runtime: SubscriptionRuntime): void {
@@ -120,6 +248,9 @@ export class DispatcherService {
       void this.withRuntime(change.name, (runtime) =>
         this.retire(change.name, runtime, () => runtime.terminate(new NotFoundError('subscription', change.name))),
       );
+      const slot = this.parts.slotOf(change.name);
+      const cursors = this.slotCursors.get(slot);
+      if (cursors?.delete(change.name)) this.parts.cursors.write(change.name, null);
     }
   }
 
@@ -128,9 +259,18 @@ export class DispatcherService {
     if (runtime) await act(runtime);
   }
 
-  private async retire(name: string, runtime: SubscriptionRuntime, stop: () => Promise<void>): Promise<void> {
+  private async retire(name: string, runtime: SubscriptionRuntime, stop: () => void): Promise<void> {
     const current = await this.runtimes.get(name)?.catch(() => undefined);
-    if (current === runtime) this.runtimes.delete(name);
-    await stop().catch((error: unknown) => this.deps.logger.warn({ err: error, subscription: name }, 'stop failed'));
+    if (current !== runtime) return;
+    this.runtimes.delete(name);
+    this.started.delete(runtime);
+    this.storeCursor(runtime);
+    stop();
+    this.parts.sources.release(runtime.kafkaTopic);
+  }
+
+  private async allRuntimes(): Promise<SubscriptionRuntime[]> {
+    const settled = await Promise.allSettled([...this.runtimes.values()]);
+    return settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   }
 }

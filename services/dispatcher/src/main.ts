@@ -1,15 +1,22 @@
+import { hostname } from 'node:os';
 import { DispatcherServiceService } from '@herald/api';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
-import { KafkaNames, createKafkaClient } from '@herald/kafka';
+import { KafkaNames, type TopicAdmin, createKafkaClient, partitionOfKey } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { RegistryWatcher } from '@herald/registry-watch';
 import { readDispatcherConfig } from './config';
 import { DispatcherService } from './dispatcher-service';
 import { AckIds } from './domain/ack-ids';
 import { StreamSlots } from './domain/stream-slots';
+import { TopicSources } from './fanout/topic-sources';
 import { dispatcherHandlers } from './grpc/dispatcher-handlers';
+import { StreamForwarder } from './grpc/stream-forwarder';
 import { StreamLimits } from './grpc/streaming-pull';
 import { DeadLetterPublisher } from './kafka/dead-letter';
+import { StartFacts } from './kafka/start-facts';
+import { CursorWriter } from './ownership/cursor-writer';
+import { SlotDirectory } from './ownership/slot-directory';
+import { SlotOwnership } from './ownership/slot-ownership';
 
 runMain('dispatcher', async () => {
   const config = readDispatcherConfig();
@@ -31,28 +38,69 @@ runMain('dispatcher', async () => {
       admin.topicDeleted(names.topic(change.name));
     }
   });
-  const dispatcher = new DispatcherService(watcher, {
+  const address =
+    config.DISPATCHER_ADVERTISED_ADDRESS ||
+    `${config.DISPATCHER_HOST === '0.0.0.0' ? hostname() : config.DISPATCHER_HOST}:${config.DISPATCHER_PORT}`;
+  const facts = new StartFacts(admin, names, config.DISPATCHER_DEDUP_WINDOW_MS);
+  const slots = await ensureInternalTopics(admin, names, config.DISPATCHER_SLOTS);
+  const cursors = new CursorWriter(producer, names.cursors(), slots);
+  const directory = new SlotDirectory({
+    kafka,
+    producer,
+    logger,
+    topic: names.dispatcherDirectory(),
+    address,
+    instance: instanceId,
+  });
+  const sources = new TopicSources({
+    kafka,
+    logger,
+    windowBytes: config.DISPATCHER_FEED_WINDOW_BYTES,
+    gatherMillis: 25,
+    catchUpIdleMillis: 30_000,
+    latestOffsets: (topic) => facts.latest(topic),
+  });
+  let ownership: SlotOwnership | undefined;
+  const dispatcher = new DispatcherService({
+    watcher,
+    runtime: {
+      logger,
+      ackIds: new AckIds(),
+      deadLetters: new DeadLetterPublisher(
+        producer,
+        names,
+        async (topic) => (watcher.topic(topic) ?? (await watcher.fetchTopic(topic)))?.partitions,
+      ),
+      facts,
+      settings: {
+        dedupWindowMillis: config.DISPATCHER_DEDUP_WINDOW_MS,
+        maxHeldPerPartition: config.DISPATCHER_MAX_HELD_PER_PARTITION,
+        maxHeldTotal: config.DISPATCHER_MAX_HELD_PER_SUBSCRIPTION,
+        maxBatchSize: config.DISPATCHER_MAX_BATCH_MESSAGES,
+        idleGraceMillis: config.DISPATCHER_IDLE_GRACE_MS,
+      },
+    },
+    ownership: () => ownership!,
+    directory,
+    cursors,
+    sources,
+    slotOf: (subscription) => partitionOfKey(Buffer.from(subscription), slots),
+    kafkaTopicOf: (topic) => names.topic(topic),
+    logger,
+    tickMillis: 50,
+    commitIntervalMillis: config.DISPATCHER_COMMIT_INTERVAL_MS,
+  });
+  ownership = new SlotOwnership({
     kafka,
     admin,
-    names,
     logger,
-    ackIds: new AckIds(),
-    deadLetters: new DeadLetterPublisher(
-      producer,
-      names,
-      async (topic) => (watcher.topic(topic) ?? (await watcher.fetchTopic(topic)))?.partitions,
-    ),
-    settings: {
-      dedupWindowMillis: config.DISPATCHER_DEDUP_WINDOW_MS,
-      maxHeldPerPartition: config.DISPATCHER_MAX_HELD_PER_PARTITION,
-      maxHeldTotal: config.DISPATCHER_MAX_HELD_PER_SUBSCRIPTION,
-      sessionTimeoutMillis: config.DISPATCHER_SESSION_TIMEOUT_MS,
-      tickMillis: 50,
-      commitIntervalMillis: config.DISPATCHER_COMMIT_INTERVAL_MS,
-      maxBatchSize: config.DISPATCHER_MAX_BATCH_MESSAGES,
-      idleGraceMillis: config.DISPATCHER_IDLE_GRACE_MS,
-    },
+    topic: names.cursors(),
+    groupId: names.dispatcherGroup(),
+    sessionTimeoutMillis: config.DISPATCHER_SESSION_TIMEOUT_MS,
+    gained: (slot, slotCursors) => dispatcher.slotGained(slot, slotCursors),
+    losing: () => dispatcher.slotsLosing(),
   });
+  const forwarder = new StreamForwarder(address);
   const server = new HeraldServer({
     logger,
     maxReceiveMessageBytes: StreamLimits.maxRequestBytes,
@@ -63,6 +111,7 @@ runMain('dispatcher', async () => {
         dispatcherHandlers(
           dispatcher,
           { kafka, admin, names, logger },
+          forwarder,
           new StreamSlots(config.DISPATCHER_MAX_STREAMS),
           logger,
         ),
@@ -71,7 +120,9 @@ runMain('dispatcher', async () => {
     ],
   });
   await server.listen(config.DISPATCHER_HOST, config.DISPATCHER_PORT);
-  await Promise.all([producer.connect(), watcher.start()]);
+  await Promise.all([producer.connect(), watcher.start(), directory.start()]);
+  dispatcher.start();
+  await ownership.start();
   // Readiness follows Kafka and the registry; the rpcs that need Kafka fail at once without it.
   const connectivity = kafka.connectivity();
   server.readiness.follow('kafka', connectivity);
@@ -79,12 +130,34 @@ runMain('dispatcher', async () => {
   server.setServing(true);
   stopOnSignals(logger, async () => {
     server.setServing(false);
-    // Streams end first (clients reconnect elsewhere), then the consumers commit and leave their groups.
+    // Streams end first (clients reconnect elsewhere) and cursors are stored; then the group is left.
     await dispatcher.stop();
+    await ownership!.stop();
     await server.stop(5_000);
+    forwarder.close();
+    await directory.stop();
     await producer.close();
     watcher.stop();
     await admin.close();
     await connectivity.stop();
   });
 });
+
+/**
+ * Creates the cursor and directory topics if they are missing; returns the
+ * number of slots, which is the cursor topic's partition count, whatever this
+ * instance's DISPATCHER_SLOTS says.
+ */
+async function ensureInternalTopics(admin: TopicAdmin, names: KafkaNames, slots: number): Promise<number> {
+  const replicationFactor = await admin.effectiveReplicationFactor(3);
+  const configs = {
+    'cleanup.policy': 'compact',
+    'min.insync.replicas': String(replicationFactor >= 3 ? 2 : 1),
+    'segment.ms': String(3600_000),
+    'min.cleanable.dirty.ratio': '0.1',
+    'unclean.leader.election.enable': 'false',
+  };
+  await admin.createTopic({ name: names.cursors(), partitions: slots, replicationFactor, configs });
+  await admin.createTopic({ name: names.dispatcherDirectory(), partitions: 1, replicationFactor, configs });
+  return (await admin.partitionCount(names.cursors())) ?? slots;
+}

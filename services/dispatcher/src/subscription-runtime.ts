@@ -1,35 +1,31 @@
 import { type Subscription, durationToMillis } from '@herald/api';
 import type { HeraldError } from '@herald/errors';
 import { parseFilter } from '@herald/filter';
-import type { KafkaClient, KafkaNames, TopicAdmin } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
 import type { AckIds } from './domain/ack-ids';
+import { type CursorRecord, type StartInfo, partitionStart } from './domain/cursor-record';
 import { DeliveryEngine, type DeliveryPolicy, type DeliverySink } from './domain/delivery-engine';
 import type { FlowLimits } from './domain/flow-control';
+import { type PartitionSource, SubscriptionCursor } from './domain/subscription-cursor';
 import type { DeadLetterPublisher } from './kafka/dead-letter';
-import { type StartInfo, SubscriptionConsumer } from './kafka/subscription-consumer';
+import type { StartFacts } from './kafka/start-facts';
 
 /** Tunables shared by every subscription on this dispatcher. */
 export interface RuntimeSettings {
   dedupWindowMillis: number;
   maxHeldPerPartition: number;
   maxHeldTotal: number;
-  sessionTimeoutMillis: number;
-  tickMillis: number;
-  commitIntervalMillis: number;
   maxBatchSize: number;
-  /** How long a consumer outlives its last stream, so a reconnecting subscriber keeps its partitions. */
+  /** How long a subscription stays served after its last stream left, so a reconnecting subscriber finds it. */
   idleGraceMillis: number;
 }
 
 /** What a runtime needs from the dispatcher process. */
 export interface RuntimeDeps {
-  kafka: KafkaClient;
-  admin: TopicAdmin;
-  names: KafkaNames;
   logger: Logger;
   ackIds: AckIds;
   deadLetters: DeadLetterPublisher;
+  facts: StartFacts;
   settings: RuntimeSettings;
 }
 
@@ -41,27 +37,37 @@ export interface StreamEndpoint {
 }
 
 /**
- * One subscription served by this dispatcher: its delivery engine, its Kafka
- * consumer and its connected streams. Started by the first stream, stopped a
- * grace period after the last one leaves.
+ * One subscription served by this dispatcher: its delivery engine, its cursor
+ * over the topic's shared read, and its connected streams. Started by the
+ * first stream, stopped a grace period after the last one leaves. Has no
+ * timer or Kafka consumer of its own: the dispatcher ticks it while it holds
+ * messages, and its cursor reads only when there is something to read.
  */
 export class SubscriptionRuntime {
   readonly engine: DeliveryEngine;
-  private readonly consumer: SubscriptionConsumer;
+  private readonly cursor: SubscriptionCursor;
   private readonly endpoints = new Map<number, StreamEndpoint>();
   private subscription: Subscription;
-  private ticker: NodeJS.Timeout | undefined;
+  /** The cursor as last stored (or read back), merged with what this runtime settles. */
+  private stored: CursorRecord;
+  /** Per partition, the seek its position follows. */
+  private readonly seekRevisions = new Map<number, string>();
+  private written = new Map<number, number>();
   private idleTimer: NodeJS.Timeout | undefined;
-  private lastCommit = 0;
   private stopped = false;
   private readonly logger: Logger;
 
   constructor(
     subscription: Subscription,
+    readonly kafkaTopic: string,
+    readonly slot: number,
+    stored: CursorRecord | undefined,
+    source: PartitionSource,
     private readonly deps: RuntimeDeps,
     private readonly onIdle: (runtime: SubscriptionRuntime) => void,
   ) {
     this.subscription = subscription;
+    this.stored = stored ?? { createRevision: subscription.createRevision, partitions: new Map() };
     this.logger = deps.logger.child({ subscription: subscription.name });
     const filter = parseFilter(subscription.filter);
     this.engine = new DeliveryEngine({
@@ -79,19 +85,11 @@ export class SubscriptionRuntime {
       },
       now: Date.now,
     });
-    this.consumer = new SubscriptionConsumer({
-      kafka: deps.kafka,
-      admin: deps.admin,
-      names: deps.names,
-      logger: this.logger,
-      subscription: subscription.name,
-      topic: subscription.topic,
-      engine: this.engine,
-      startInfo: () => startInfoOf(this.subscription),
-      dedupWindowMillis: deps.settings.dedupWindowMillis,
-      maxHeldPerPartition: deps.settings.maxHeldPerPartition,
-      maxHeldTotal: deps.settings.maxHeldTotal,
-      sessionTimeoutMillis: deps.settings.sessionTimeoutMillis,
+    const { maxHeldPerPartition, maxHeldTotal, maxBatchSize } = deps.settings;
+    this.cursor = new SubscriptionCursor(this.engine, source, {
+      maxHeldPerPartition,
+      maxHeldTotal,
+      maxRead: maxBatchSize,
     });
   }
 
@@ -103,10 +101,33 @@ export class SubscriptionRuntime {
     return this.subscription.createRevision;
   }
 
-  async start(): Promise<void> {
-    await this.consumer.start();
-    this.ticker = setInterval(() => this.tick(), this.deps.settings.tickMillis);
-    this.logger.info('subscription consumer started');
+  /**
+   * Resolves where each partition starts (the stored cursor, the latest seek,
+   * or the subscription's start) and begins reading there; when the start is
+   * a stored cursor, the dedup window before it is read again first, so a
+   * repeat published across a hand-over is still caught.
+   */
+  async start(partitions: number): Promise<void> {
+    const { facts } = this.deps;
+    const [earliest, windowStart] = await Promise.all([
+      facts.earliest(this.kafkaTopic),
+      facts.dedupWindowStart(this.kafkaTopic),
+    ]);
+    if (this.stopped) return;
+    const info = startInfoOf(this.subscription);
+    const sources: string[] = [];
+    for (let partition = 0; partition < partitions; partition++) {
+      const first = earliest.get(partition) ?? 0;
+      const start = partitionStart(partition, this.stored, info, first);
+      const readFrom =
+        start.source === 'cursor' && windowStart
+          ? Math.max(first, Math.min(start.deliverFrom, windowStart.get(partition) ?? start.deliverFrom))
+          : start.deliverFrom;
+      this.seekRevisions.set(partition, start.seekRevision);
+      this.cursor.start(partition, readFrom, start.deliverFrom);
+      sources.push(`${partition}:${start.source}@${start.deliverFrom}`);
+    }
+    this.logger.info({ partitions: sources }, 'subscription started');
   }
 
   addStream(id: number, endpoint: StreamEndpoint, limits: FlowLimits, ackDeadlineMillis: number | undefined): void {
@@ -128,47 +149,76 @@ export class SubscriptionRuntime {
     return this.endpoints.size;
   }
 
+  /** Acks, nacks and deadline changes may have made room: read on where the cursor had stopped. */
+  settled(): void {
+    this.cursor.resumeDrained();
+  }
+
+  /** Expires leases and releases backoffs; cheap to skip while nothing is held. */
+  tick(): void {
+    if (this.engine.held() === 0) return;
+    this.engine.tick();
+    this.cursor.resumeDrained();
+  }
+
   /** A newer version of the subscription from the registry: new policy, maybe a seek. */
   update(subscription: Subscription): void {
     const previousSeek = this.subscription.lastSeek?.revision ?? '-1';
     this.subscription = subscription;
     this.engine.setPolicy(policyOf(subscription));
     const seek = subscription.lastSeek;
-    if (seek && BigInt(seek.revision) > BigInt(previousSeek)) {
-      this.consumer
-        .seek({ revision: seek.revision, offsets: offsetsMap(seek.offsets) })
-        .catch((error: unknown) => this.logger.error({ err: error }, 'seek failed'));
-    }
+    if (!seek || BigInt(seek.revision) <= BigInt(previousSeek)) return;
+    this.deps.facts.earliest(this.kafkaTopic).then(
+      (earliest) => {
+        if (this.stopped || this.subscription.lastSeek?.revision !== seek.revision) return;
+        const offsets = offsetsMap(seek.offsets);
+        for (const partition of this.cursor.positions().keys()) {
+          const target = Math.max(offsets.get(partition) ?? 0, earliest.get(partition) ?? 0);
+          this.seekRevisions.set(partition, seek.revision);
+          this.written.delete(partition);
+          this.cursor.start(partition, target, target);
+        }
+        this.logger.info({ revision: seek.revision }, 'applied seek');
+      },
+      (error: unknown) => this.logger.error({ err: error }, 'seek failed'),
+    );
   }
 
-  /** Ends every stream with `error` and stops (the subscription is gone or detached, or the process stops). */
-  async terminate(error: HeraldError): Promise<void> {
+  /**
+   * The cursor to store when it moved since the last call: per partition the
+   * offset before which everything is settled, with the seek it follows.
+   */
+  takeCursor(): CursorRecord | undefined {
+    let moved = false;
+    const partitions = new Map(this.stored.partitions);
+    for (const [partition, offset] of this.engine.commitPoints()) {
+      if (this.written.get(partition) === offset) continue;
+      moved = true;
+      partitions.set(partition, { offset, seekRevision: this.seekRevisions.get(partition) ?? '-1' });
+    }
+    if (!moved) return undefined;
+    this.stored = { createRevision: this.subscription.createRevision, partitions };
+    this.written = new Map([...partitions].map(([partition, position]) => [partition, position.offset]));
+    return this.stored;
+  }
+
+  /** Ends every stream with `error` and stops. */
+  terminate(error: HeraldError): void {
     for (const [id, endpoint] of [...this.endpoints]) {
       this.endpoints.delete(id);
       this.engine.removeStream(id);
       endpoint.end(error);
     }
-    await this.stop();
+    this.stop();
   }
 
-  /** Commits what is settled and leaves the consumer group. */
-  async stop(): Promise<void> {
+  /** Stops reading; what the engine holds unsettled is delivered again by whoever serves the subscription next. */
+  stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.ticker);
     clearTimeout(this.idleTimer);
-    await this.consumer.stop();
-    this.logger.info({ ...this.engine.stats }, 'subscription consumer stopped');
-  }
-
-  private tick(): void {
-    this.engine.tick();
-    this.consumer.onTick();
-    const now = Date.now();
-    if (now - this.lastCommit >= this.deps.settings.commitIntervalMillis) {
-      this.lastCommit = now;
-      void this.consumer.commit();
-    }
+    this.cursor.stop();
+    this.logger.info({ ...this.engine.stats }, 'subscription stopped');
   }
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from '@herald/logging';
 import type { DispatcherService } from '../dispatcher-service';
 import type { StreamSlots } from '../domain/stream-slots';
 import type { TailDeps } from '../tail-reader';
+import type { StreamForwarder } from './stream-forwarder';
 import { streamingPull } from './streaming-pull';
 import { tail } from './tail';
 
@@ -15,11 +16,12 @@ import { tail } from './tail';
 export function dispatcherHandlers(
   dispatcher: DispatcherService,
   tailDeps: TailDeps,
+  forwarder: StreamForwarder,
   slots: StreamSlots,
   logger: Logger,
 ): AsyncService<typeof DispatcherServiceService> {
   return {
-    streamingPull: (call) => holdingSlot(slots, () => streamingPull(call, dispatcher, logger)),
+    streamingPull: (call) => holdingSlot(slots, () => streamingPull(call, dispatcher, forwarder, logger)),
     tail: (call) => holdingSlot(slots, () => tail(call, tailDeps)),
   };
 }

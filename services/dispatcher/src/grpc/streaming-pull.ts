@@ -5,6 +5,7 @@ import type { Logger } from '@herald/logging';
 import type { AttachedStream, DispatcherService } from '../dispatcher-service';
 import type { FlowLimits } from '../domain/flow-control';
 import { deliveryToProto } from './proto-mapping';
+import { type Relay, type StreamForwarder, forwardedByHeader } from './stream-forwarder';
 
 /** Bounds on what one stream may ask for, so that no client can make the server hold unbounded memory. */
 export const StreamLimits = {
@@ -23,27 +24,33 @@ export const StreamLimits = {
 /**
  * StreamingPull: the first request attaches the stream to its subscription;
  * later ones carry acks, nacks and deadline changes. Messages go out in
- * batches as flow control and the stream's write buffer allow.
+ * batches as flow control and the stream's write buffer allow. A stream for a
+ * subscription another dispatcher serves is relayed there whole.
  */
 export function streamingPull(
   call: ServerDuplexStream<StreamingPullRequest, StreamingPullResponse>,
   dispatcher: DispatcherService,
+  forwarder: StreamForwarder,
   logger: Logger,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let attached: AttachedStream | undefined;
+    let relay: Relay | undefined;
     let attaching = false;
     let finished = false;
     const early: StreamingPullRequest[] = [];
+    const forwarded = call.metadata.get(forwardedByHeader).length > 0;
 
     const finish = (error?: HeraldError) => {
       if (finished) return;
       finished = true;
       attached?.detach();
+      relay?.cancel();
       if (error) reject(error);
       else resolve();
     };
     const handle = (request: StreamingPullRequest) => {
+      if (relay) return relay.write(request);
       try {
         apply(attached!, request);
       } catch (error) {
@@ -52,7 +59,7 @@ export function streamingPull(
     };
 
     call.on('data', (request: StreamingPullRequest) => {
-      if (attached) return handle(request);
+      if (attached || relay) return handle(request);
       if (attaching) return void early.push(request);
       attaching = true;
       let limits: FlowLimits;
@@ -71,22 +78,28 @@ export function streamingPull(
           },
           limits,
           ackDeadlineMillis,
+          forwarded,
         )
         .then(
-          (stream) => {
-            attached = stream;
-            if (finished) return stream.detach();
+          (attachment) => {
+            if (attachment.kind === 'local') {
+              attached = attachment.stream;
+              if (finished) return attached.detach();
+            } else {
+              if (finished) return;
+              relay = forwarder.relay(call, attachment.address, finish);
+            }
             handle(request);
             for (const next of early.splice(0)) handle(next);
           },
           (error: HeraldError) => finish(error),
         );
     });
-    call.on('drain', () => attached?.drained());
+    call.on('drain', () => attached?.drained()); // a relay resumes its upstream on its own
     // A client that half-closes (grpcurl with -d, say) still receives until it cancels; it just
     // sends no more acks, so what it gets is delivered again after the ack deadline.
     call.on('end', () => {
-      if (!attached && !attaching)
+      if (!attached && !relay && !attaching)
         finish(new InvalidArgumentError('subscription', 'the stream closed before its first request'));
     });
     call.on('cancelled', () => finish());

@@ -1,0 +1,81 @@
+import {
+  type ClientDuplexStream,
+  Metadata,
+  type ServerDuplexStream,
+  type ServiceError,
+  credentials,
+} from '@grpc/grpc-js';
+import { DispatcherServiceClient, type StreamingPullRequest, type StreamingPullResponse } from '@herald/api';
+import { type HeraldError, fromStatus } from '@herald/errors';
+
+/** Marks a stream one dispatcher forwarded to another: it is served there or refused, never forwarded again. */
+export const forwardedByHeader = 'x-herald-forwarded-by';
+
+/** A subscriber stream relayed to the dispatcher that serves its subscription. */
+export interface Relay {
+  write(request: StreamingPullRequest): void;
+  /** The subscriber went away: the relayed stream is cancelled, so its leases come back. */
+  cancel(): void;
+}
+
+/**
+ * Relays StreamingPull streams to the dispatcher serving their subscription:
+ * requests go up and responses come down unchanged, so flow control, leases
+ * and ack ids stay the serving dispatcher's. Responses are read only as fast
+ * as the subscriber takes them. One channel per peer, shared by its streams.
+ */
+export class StreamForwarder {
+  private readonly clients = new Map<string, DispatcherServiceClient>();
+
+  constructor(private readonly self: string) {}
+
+  relay(
+    call: ServerDuplexStream<StreamingPullRequest, StreamingPullResponse>,
+    address: string,
+    finish: (error?: HeraldError) => void,
+  ): Relay {
+    const metadata = new Metadata();
+    metadata.set(forwardedByHeader, this.self);
+    const upstream: ClientDuplexStream<StreamingPullRequest, StreamingPullResponse> =
+      this.clientFor(address).streamingPull(metadata);
+    let cancelled = false;
+    upstream.on('data', (response: StreamingPullResponse) => {
+      if (!call.write(response)) upstream.pause();
+    });
+    call.on('drain', () => upstream.resume());
+    upstream.on('error', (error: ServiceError) => {
+      finish(cancelled ? undefined : fromStatus({ code: error.code, details: error.details || error.message }));
+    });
+    upstream.on('end', () => finish());
+    return {
+      write: (request) => {
+        if (!cancelled) upstream.write(request);
+      },
+      cancel: () => {
+        if (cancelled) return;
+        cancelled = true;
+        upstream.cancel();
+      },
+    };
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  private clientFor(address: string): DispatcherServiceClient {
+    let client = this.clients.get(address);
+    if (!client) {
+      client = new DispatcherServiceClient(address, credentials.createInsecure(), {
+        'grpc.keepalive_time_ms': 15_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+        'grpc.keepalive_permit_without_calls': 1,
+        // Responses carry batches of up to the serving dispatcher's limit, as they would to the subscriber.
+        'grpc.max_receive_message_length': -1,
+      });
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+}
