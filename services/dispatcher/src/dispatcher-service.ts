@@ -29,7 +29,7 @@ export type Attachment = { kind: 'local'; stream: AttachedStream } | { kind: 'fo
 export interface DispatcherParts {
   watcher: RegistryWatcher;
   runtime: RuntimeDeps;
-  ownership: () => SlotOwnership;
+  ownership: SlotOwnership;
   directory: SlotDirectory;
   cursors: CursorWriter;
   sources: TopicSources;
@@ -113,7 +113,7 @@ export class DispatcherService {
       throw new FailedPreconditionError(`subscription "${name}" is detached: its topic was deleted`);
     }
     const slot = this.parts.slotOf(name);
-    if (!(await this.parts.ownership().owns(slot))) {
+    if (!(await this.parts.ownership.owns(slot))) {
       const address = this.parts.directory.owner(slot);
       if (forwarded || !address || address === this.parts.directory.address) {
         throw new UnavailableError(`no dispatcher serves subscription "${name}" at the moment; retry`);
@@ -188,7 +188,7 @@ export class DispatcherService {
       throw new UnavailableError(`subscription "${latest.name}" could not start: ${(error as Error).message}`);
     }
     // The slots may have moved while it started: then it is not ours to serve.
-    if (this.runtimes.get(latest.name) === undefined || !(await this.parts.ownership().owns(slot))) {
+    if (this.runtimes.get(latest.name) === undefined || !(await this.parts.ownership.owns(slot))) {
       runtime.stop();
       this.parts.sources.release(kafkaTopic);
       throw new UnavailableError(`subscription "${latest.name}" moved to another dispatcher while starting; retry`);

@@ -60,7 +60,17 @@ runMain('dispatcher', async () => {
     catchUpIdleMillis: 30_000,
     latestOffsets: (topic) => facts.latest(topic),
   });
-  let ownership: SlotOwnership | undefined;
+  // Its callbacks run only once it has started, after the dispatcher below exists.
+  const ownership: SlotOwnership = new SlotOwnership({
+    kafka,
+    admin,
+    logger,
+    topic: names.cursors(),
+    groupId: names.dispatcherGroup(),
+    sessionTimeoutMillis: config.DISPATCHER_SESSION_TIMEOUT_MS,
+    gained: (slot, slotCursors) => dispatcher.slotGained(slot, slotCursors),
+    losing: () => dispatcher.slotsLosing(),
+  });
   const dispatcher = new DispatcherService({
     watcher,
     runtime: {
@@ -80,7 +90,7 @@ runMain('dispatcher', async () => {
         idleGraceMillis: config.DISPATCHER_IDLE_GRACE_MS,
       },
     },
-    ownership: () => ownership!,
+    ownership,
     directory,
     cursors,
     sources,
@@ -89,16 +99,6 @@ runMain('dispatcher', async () => {
     logger,
     tickMillis: 50,
     commitIntervalMillis: config.DISPATCHER_COMMIT_INTERVAL_MS,
-  });
-  ownership = new SlotOwnership({
-    kafka,
-    admin,
-    logger,
-    topic: names.cursors(),
-    groupId: names.dispatcherGroup(),
-    sessionTimeoutMillis: config.DISPATCHER_SESSION_TIMEOUT_MS,
-    gained: (slot, slotCursors) => dispatcher.slotGained(slot, slotCursors),
-    losing: () => dispatcher.slotsLosing(),
   });
   const forwarder = new StreamForwarder(address);
   const server = new HeraldServer({
@@ -132,7 +132,7 @@ runMain('dispatcher', async () => {
     server.setServing(false);
     // Streams end first (clients reconnect elsewhere) and cursors are stored; then the group is left.
     await dispatcher.stop();
-    await ownership!.stop();
+    await ownership.stop();
     await server.stop(5_000);
     forwarder.close();
     await directory.stop();

@@ -17,7 +17,7 @@ describe('dispatcher deduplication and consumer lifecycle (3-broker Kafka)', fun
     await f.createTopic('payments', 2);
     await f.createSubscription({ name: 'payments-sub', topic: 'payments' });
     const first = new PullStream(f.dispatchers[0]!, { subscription: 'payments-sub' });
-    await f.waitForConsumers('payments-sub', 1);
+    const owner = await f.servedBy('payments-sub');
     const markerKeys = [0, 1].map((partition) => keyOnPartition(partition, 2));
     const keyed = (key: string, n: number) => ({ data: Buffer.from(`${key} try ${n}`), idempotencyKey: key });
     // A publisher retrying: the same keys twice, as separate publishes.
@@ -36,10 +36,13 @@ describe('dispatcher deduplication and consumer lifecycle (3-broker Kafka)', fun
     assert.equal(tries(first, 1), 20);
     assert.equal(tries(first, 2), 0, 'repeats were not delivered');
 
-    // Hand the partitions to the other dispatcher: it rebuilds the window from the log before delivering.
+    // Hand the subscription to the other dispatcher (its owner stops): it rebuilds the window from
+    // the log before delivering.
     first.close();
-    const second = new PullStream(f.dispatchers[1]!, { subscription: 'payments-sub' });
-    await f.waitForConsumers('payments-sub', 1);
+    await f.stack.dispatchers[owner]!.stop();
+    const second = new PullStream(f.dispatchers[1 - owner]!, { subscription: 'payments-sub' });
+    await f.waitForServing('payments-sub', 'served');
+    assert.equal(await f.servedBy('payments-sub'), 1 - owner);
     const afterMove = await f.publish('payments', 20, (i) => keyed(`payment-${i}`, 3));
     const fresh = await f.publish('payments', 5, (i) => keyed(`refund-${i}`, 1));
     const laterMarkers = await f.publish('payments', 2, (i) => ({
@@ -50,6 +53,7 @@ describe('dispatcher deduplication and consumer lifecycle (3-broker Kafka)', fun
       description: 'new keys and markers delivered',
     });
     second.close();
+    await f.stack.dispatchers[owner]!.start();
     assert.deepEqual(afterMove, original);
     assert.equal(tries(second, 3), 0, 'repeats after the move were not delivered');
   });
@@ -58,9 +62,9 @@ describe('dispatcher deduplication and consumer lifecycle (3-broker Kafka)', fun
     await f.createTopic('idle', 1);
     await f.createSubscription({ name: 'idle-sub', topic: 'idle' });
     const stream = new PullStream(f.dispatchers[0]!, { subscription: 'idle-sub' });
-    await f.waitForConsumers('idle-sub', 1);
+    await f.waitForServing('idle-sub', 'served');
     stream.close();
-    await f.waitForConsumers('idle-sub', 0);
+    await f.waitForServing('idle-sub', 'idle');
   });
 });
 

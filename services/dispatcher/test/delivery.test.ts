@@ -6,17 +6,6 @@ import { Kafka, logLevel } from 'kafkajs';
 import { type DispatchFixture, startDispatchFixture } from './fixture';
 import { PullStream } from './pull-stream';
 
-async function committedOffsets(brokers: string[], group: string, topic: string): Promise<Map<number, bigint>> {
-  const admin = new Kafka({ clientId: 'test-committed', brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const [result] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return new Map(result!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 describe('dispatcher delivery (two instances, 3-broker Kafka)', function () {
   this.timeout(240_000);
   let f: DispatchFixture;
@@ -95,7 +84,7 @@ describe('dispatcher delivery (two instances, 3-broker Kafka)', function () {
     const end = await latestOffsets(testKafka().brokers, kafkaTopic);
     await waitFor(
       async () => {
-        const committed = await committedOffsets(testKafka().brokers, `${f.prefix}sub.filtered-sub`, kafkaTopic);
+        const committed = await f.storedCursor('filtered-sub');
         return [...end].every(([partition, offset]) => committed.get(partition) === offset);
       },
       { timeoutMillis: 30_000, description: 'committed offsets at the end of every partition' },
@@ -127,11 +116,10 @@ describe('dispatcher delivery (two instances, 3-broker Kafka)', function () {
     await waitFor(() => stream.acked.size >= 2, { timeoutMillis: 30_000, description: 'both known records acked' });
     assert.deepEqual([...stream.messageIds].sort(), [before!, after!].sort());
     const end = await latestOffsets(testKafka().brokers, kafkaTopic);
-    await waitFor(
-      async () =>
-        (await committedOffsets(testKafka().brokers, `${f.prefix}sub.versions-sub`, kafkaTopic)).get(0) === end.get(0),
-      { timeoutMillis: 30_000, description: 'committed past the unknown record' },
-    );
+    await waitFor(async () => (await f.storedCursor('versions-sub')).get(0) === end.get(0), {
+      timeoutMillis: 30_000,
+      description: 'committed past the unknown record',
+    });
     stream.close();
   });
 

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import {
@@ -9,9 +11,12 @@ import {
   Topic,
 } from '@herald/api';
 import { HeraldStack } from '@herald/devstack';
+import { createKafkaClient, partitionOfKey } from '@herald/kafka';
+import { createLogger } from '@herald/logging';
 import { heraldHome } from '@herald/local-kafka';
 import { rpc, testKafka, uniqueName, waitFor } from '@herald/testkit';
 import { Kafka, logLevel } from 'kafkajs';
+import { decodeCursor } from '../src/domain/cursor-record';
 
 /** A running Herald (one registry, one publisher, two dispatchers) and clients for it. */
 export interface DispatchFixture {
@@ -25,10 +30,18 @@ export interface DispatchFixture {
   /** Publishes `count` messages in batches; returns their ids in publish order. */
   publish(topic: string, count: number, make?: (i: number) => Partial<Message>, batchSize?: number): Promise<string[]>;
   /**
-   * Resolves once the subscription's consumer group is stable with `members`
-   * members (no rebalance pending), or, for 0, once it has none left.
+   * Resolves once the dispatchers' group is stable with every dispatcher of
+   * the fixture in it, and the dispatcher serving `subscription` has it
+   * started (`served`) or not (`idle`).
    */
-  waitForConsumers(subscription: string, members: number): Promise<void>;
+  waitForServing(subscription: string, state: 'served' | 'idle'): Promise<void>;
+  /**
+   * Which of `dispatchers` serves the subscription: a slot owner's address is
+   * what it announces in the directory topic; read back here from its logs.
+   */
+  servedBy(subscription: string): Promise<number>;
+  /** The subscription's stored cursor: per partition, the offset before which everything is settled. */
+  storedCursor(subscription: string): Promise<Map<number, bigint>>;
   close(): Promise<void>;
 }
 
@@ -50,7 +63,7 @@ export async function startDispatchFixture(name: string, env: Record<string, str
   const registry = new SubscriberRegistryServiceClient(stack.registries[0]!.address, insecure);
   const publisher = new PublisherServiceClient(stack.publishers[0]!.address, insecure);
   const dispatchers = stack.dispatchers.map((d) => new DispatcherServiceClient(d.address, insecure));
-  return {
+  const fixture: DispatchFixture = {
     prefix,
     stack,
     registry,
@@ -75,7 +88,7 @@ export async function startDispatchFixture(name: string, env: Record<string, str
       }
       return ids;
     },
-    async waitForConsumers(subscription, members) {
+    async waitForServing(subscription, state) {
       const admin = new Kafka({
         clientId: 'test-groups',
         brokers: testKafka().brokers,
@@ -85,17 +98,71 @@ export async function startDispatchFixture(name: string, env: Record<string, str
       try {
         await waitFor(
           async () => {
-            const { groups } = await admin.describeGroups([`${prefix}sub.${subscription}`]);
+            const { groups } = await admin.describeGroups([`${prefix}dispatchers`]);
             const group = groups[0];
-            // An empty group is not Stable but Empty (or Dead, once Kafka forgets it).
-            return members === 0
-              ? group?.members.length === 0
-              : group?.state === 'Stable' && group.members.length === members;
+            return (
+              group?.state === 'Stable' && group.members.length === stack.dispatchers.filter((d) => d.running).length
+            );
           },
-          { timeoutMillis: 60_000, description: `${members} stable consumers of ${subscription}` },
+          { timeoutMillis: 60_000, description: 'every dispatcher in a stable group' },
         );
       } finally {
         await admin.disconnect();
+      }
+      const wanted = state === 'served' ? 'started' : 'stopped';
+      await waitFor(
+        () =>
+          state === 'served'
+            ? stack.dispatchers.some((d) => d.running && lastSaid(d.options.logFile, subscription) === wanted)
+            : stack.dispatchers.every((d) => lastSaid(d.options.logFile, subscription) !== 'started'),
+        { timeoutMillis: 60_000, description: `${subscription} ${state}` },
+      );
+    },
+    async servedBy(subscription) {
+      await fixture.waitForServing(subscription, 'served');
+      const index = stack.dispatchers.findIndex(
+        (d) => d.running && lastSaid(d.options.logFile, subscription) === 'started',
+      );
+      assert.ok(index >= 0, `no dispatcher serves ${subscription}`);
+      return index;
+    },
+    async storedCursor(subscription) {
+      const kafka = createKafkaClient({
+        brokers: testKafka().brokers,
+        clientId: 'test-cursors',
+        logger: createLogger({ service: 'test', level: 'silent' }),
+      });
+      const topic = `${prefix}_cursors`;
+      const admin = kafka.topicAdmin();
+      try {
+        const partitions = (await admin.partitionCount(topic)) ?? 0;
+        const slot = partitionOfKey(Buffer.from(subscription), partitions);
+        const [end] = (await admin.latestOffsets(topic)).filter((o) => o.partition === slot);
+        const cursor = new Map<number, bigint>();
+        if (!end || Number(end.offset) === 0) return cursor;
+        let found: Map<number, bigint> | undefined;
+        await new Promise<void>((resolve, reject) => {
+          const reader = kafka.partitionReader({
+            topic,
+            start: [{ partition: slot, offset: 0 }],
+            records: (_partition, records) => {
+              for (const record of records) {
+                if (record.key?.toString() !== subscription) continue;
+                const decoded = record.value && decodeCursor(record.value);
+                found = decoded
+                  ? new Map([...decoded.partitions].map(([p, position]) => [p, BigInt(position.offset)]))
+                  : undefined;
+              }
+              if (records[records.length - 1]!.offset + 1 >= Number(end.offset)) {
+                void reader.stop().then(resolve, reject);
+              }
+            },
+          });
+          reader.start().catch(reject);
+        });
+        return found ?? cursor;
+      } finally {
+        await admin.close();
       }
     },
     async close() {
@@ -105,4 +172,15 @@ export async function startDispatchFixture(name: string, env: Record<string, str
       await stack.stop();
     },
   };
+  return fixture;
+}
+
+/** A dispatcher's own word on a subscription: the last of its log lines about it starting or stopping. */
+function lastSaid(logFile: string, subscription: string): string | undefined {
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes(`"subscription":"${subscription}"`))
+    .map((line) => /"msg":"subscription (started|stopped)"/.exec(line)?.[1])
+    .filter((said) => said !== undefined)
+    .pop();
 }

@@ -1,4 +1,4 @@
-import { type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { type ClientDuplexStream, type ServiceError, status } from '@grpc/grpc-js';
 import {
   type DispatcherServiceClient,
   type ReceivedMessage,
@@ -6,10 +6,15 @@ import {
   type StreamingPullResponse,
 } from '@herald/api';
 
+/** Orders deliveries across every stream of a test: two in the same millisecond still come in arrival order. */
+let arrivals = 0;
+
 /** One delivery as a test saw it. */
 export interface Seen {
   message: ReceivedMessage;
   atMillis: number;
+  /** Arrival order among every stream's deliveries in this process. */
+  arrival: number;
   /** What the test answered to this delivery. */
   decision?: Decision;
 }
@@ -30,7 +35,9 @@ export interface PullStreamOptions {
 
 /**
  * A raw StreamingPull stream for tests: records every delivery and answers it
- * as told, acks batched per response like a real client.
+ * as told, acks batched per response like a real client. Like the SDK, it
+ * opens the stream again when it ends with UNAVAILABLE (the subscription not
+ * served yet, or moving between dispatchers), counting those in `reconnects`.
  */
 export class PullStream {
   readonly deliveries: Seen[] = [];
@@ -39,15 +46,28 @@ export class PullStream {
   readonly responseSizes: number[] = [];
   error: ServiceError | undefined;
   ended = false;
-  private readonly call: ClientDuplexStream<StreamingPullRequest, StreamingPullResponse>;
+  reconnects = 0;
+  private call!: ClientDuplexStream<StreamingPullRequest, StreamingPullResponse>;
 
-  constructor(client: DispatcherServiceClient, options: PullStreamOptions) {
-    this.call = client.streamingPull();
+  constructor(
+    private readonly client: DispatcherServiceClient,
+    private readonly options: PullStreamOptions,
+  ) {
+    this.open();
+  }
+
+  private open(): void {
+    const { options } = this;
+    const call = this.client.streamingPull();
+    this.call = call;
+    let reconnecting = false;
     const decide = options.decide ?? (() => 'ack');
-    this.call.on('data', (response: StreamingPullResponse) => {
+    call.on('data', (response: StreamingPullResponse) => {
       const now = Date.now();
       this.responseSizes.push(response.receivedMessages.length);
-      const seen = response.receivedMessages.map((message) => ({ message, atMillis: now }) as Seen);
+      const seen = response.receivedMessages.map(
+        (message) => ({ message, atMillis: now, arrival: arrivals++ }) as Seen,
+      );
       this.deliveries.push(...seen);
       const answer = () => {
         const ackIds: string[] = [];
@@ -60,19 +80,29 @@ export class PullStream {
             this.acked.add(message.messageId);
           } else if (decision === 'nack') nackIds.push(message.ackId);
         }
-        if (!this.ended && (ackIds.length > 0 || nackIds.length > 0)) {
-          this.call.write(StreamingPullRequest.fromPartial({ ackIds, nackIds }));
+        if (!this.ended && this.call === call && (ackIds.length > 0 || nackIds.length > 0)) {
+          call.write(StreamingPullRequest.fromPartial({ ackIds, nackIds }));
         }
       };
       if (options.processingMillis) setTimeout(answer, options.processingMillis);
       else answer();
     });
-    this.call.on('error', (error: ServiceError) => {
+    call.on('error', (error: ServiceError) => {
+      if (error.code === status.UNAVAILABLE && !this.ended) {
+        reconnecting = true;
+        this.reconnects++;
+        setTimeout(() => {
+          if (!this.ended) this.open();
+        }, 200);
+        return;
+      }
       this.error = error;
       this.ended = true;
     });
-    this.call.on('end', () => (this.ended = true));
-    this.call.write(
+    call.on('end', () => {
+      if (!reconnecting) this.ended = true;
+    });
+    call.write(
       StreamingPullRequest.fromPartial({
         subscription: options.subscription,
         maxOutstandingMessages: String(options.maxOutstandingMessages ?? 1000),

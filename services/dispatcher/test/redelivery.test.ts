@@ -91,7 +91,7 @@ describe('dispatcher redelivery, dead letters and ordering (3-broker Kafka)', fu
       message.orderingKey === 'poison' ? 'nack' : message.deliveryAttempt < 3 && random() < 0.1 ? 'nack' : 'ack';
     const streams = f.dispatchers.map((d) => new PullStream(d, { subscription: 'ordered-sub', decide }));
     // Order is about nacks here; a rebalance while the second consumer joins would restart keys from their commit.
-    await f.waitForConsumers('ordered-sub', 2);
+    await f.waitForServing('ordered-sub', 'served');
     await f.publish(
       'ordered',
       keys.length * perKey,
@@ -114,7 +114,7 @@ describe('dispatcher redelivery, dead letters and ordering (3-broker Kafka)', fu
     // Per key, across both streams in time order: a message is either the previous one again
     // (a redelivery) or the next one, and the next only after the previous was acknowledged.
     const all = streams.flatMap((s) => s.deliveries);
-    all.sort((a, b) => a.atMillis - b.atMillis);
+    all.sort((a, b) => a.arrival - b.arrival);
     let violations = 0;
     for (const key of keys) {
       let previous: (typeof all)[number] | undefined;

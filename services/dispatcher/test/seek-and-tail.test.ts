@@ -17,7 +17,7 @@ describe('dispatcher seek and tail (3-broker Kafka)', function () {
     await f.createTopic('history', 3);
     await f.createSubscription({ name: 'history-sub', topic: 'history' });
     const stream = new PullStream(f.dispatchers[0]!, { subscription: 'history-sub' });
-    await f.waitForConsumers('history-sub', 1);
+    await f.waitForServing('history-sub', 'served');
     const early = await f.publish('history', 300, (i) => ({ data: Buffer.from(`early ${i}`) }));
     await waitFor(() => early.every((id) => stream.acked.has(id)), { description: 'early messages acknowledged' });
     const between = new Date();

@@ -91,14 +91,16 @@ export class SubscriptionCursor {
   private pump(partition: number, cursor: PartitionCursor): void {
     const { maxHeldPerPartition, maxHeldTotal, maxRead } = this.limits;
     while (this.partitions.get(partition) === cursor && !cursor.waiting) {
-      if (
-        cursor.position >= cursor.deliverFrom &&
-        (this.engine.held(partition) >= maxHeldPerPartition || this.engine.held() >= maxHeldTotal)
-      ) {
+      // Messages still before the delivery start only fill the dedup window: they take no room.
+      const room =
+        cursor.position < cursor.deliverFrom
+          ? maxRead
+          : Math.min(maxRead, maxHeldPerPartition - this.engine.held(partition), maxHeldTotal - this.engine.held());
+      if (room <= 0) {
         cursor.full = true;
         return;
       }
-      const read = this.source.read(partition, cursor.position, maxRead, () => {
+      const read = this.source.read(partition, cursor.position, room, () => {
         cursor.waiting = false;
         this.pump(partition, cursor);
       });

@@ -83,7 +83,10 @@ export class SlotOwnership {
     });
     if (slots.length === 0) return;
     const load = this.load(generation, slots).catch((error: unknown) => {
-      this.options.logger.error({ err: error, slots }, 'slot cursors not loaded; serving none until the next rebalance');
+      this.options.logger.error(
+        { err: error, slots },
+        'slot cursors not loaded; serving none until the next rebalance',
+      );
     });
     for (const slot of slots) this.loading.set(slot, load);
     this.options.logger.info({ slots: [...slots].sort((a, b) => a - b) }, 'slots assigned');
