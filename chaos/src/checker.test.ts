@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { check } from './checker';
-import { History, type PublishRecord } from './history';
+import { FanoutHistory, History, type PublishRecord } from './history';
 import type { AuditRecord, KafkaAudit } from './kafka-audit';
+import { undelivered } from './scenario';
 
 const topic = 'orders';
+const fanoutTopic = 'orders-fanout';
 
 /** A small world: what the load clients saw (`history`) and what Kafka holds (`kafka`). */
 class World {
@@ -41,13 +43,32 @@ class World {
     return this;
   }
 
+  /** The fan-out set: subscriptions `fan-0`... created at `createdAt`. */
+  fanout(subscriptions: number, createdAt = 0): FanoutHistory {
+    const fanout = (this.history.fanout = new FanoutHistory(fanoutTopic));
+    for (let i = 0; i < subscriptions; i++) {
+      fanout.addSubscription({ name: `fan-${i}`, createdAt, firstDispatcher: i % 2 });
+    }
+    return fanout;
+  }
+
+  /** A publish to the fan-out topic (chaos id `f:<seq>`). */
+  fanoutPublish(seq: number, sentAt: number, outcome: PublishRecord['outcome'] = 'acked', inKafka = true): string {
+    const id = `f:${seq}`;
+    this.history.sent({ id, publisher: 'f', seq, topic: fanoutTopic, orderingKey: '', via: 'stream', sentAt });
+    if (outcome === 'acked') this.history.acked(id, `fm${seq}`);
+    if (outcome === 'failed') this.history.failed(id, 'UNAVAILABLE');
+    if (inKafka) this.kafka.set(id, [this.record(id, `fm${seq}`, fanoutTopic)]);
+    return id;
+  }
+
   check(options: Parameters<typeof check>[2] = {}) {
-    const audit: KafkaAudit = { topics: [topic], records: this.offset, byId: this.kafka };
+    const audit: KafkaAudit = { topics: [topic, fanoutTopic], records: this.offset, byId: this.kafka };
     return check(this.history, audit, { slowThresholdMillis: 2_000, ...options });
   }
 
-  private record(id: string, messageId: string): AuditRecord {
-    return { topic, partition: 0, offset: this.offset++, key: null, chaosId: id, messageId };
+  private record(id: string, messageId: string, kafkaTopic = topic): AuditRecord {
+    return { topic: kafkaTopic, partition: 0, offset: this.offset++, key: null, chaosId: id, messageId };
   }
 }
 
@@ -165,5 +186,115 @@ describe('chaos checker', () => {
     const verdict = world.check();
     assert.equal(verdict.phantoms, 1);
     assert.equal(verdict.ok, false);
+  });
+
+  describe('the fan-out set', () => {
+    it('passes when every subscription got every acknowledged message, and counts duplicates per subscription apart', () => {
+      const world = new World().subscription('plain');
+      const fanout = world.fanout(3);
+      for (let seq = 0; seq < 4; seq++) {
+        const id = world.fanoutPublish(seq, 100 + seq);
+        for (let s = 0; s < 3; s++) fanout.received(s, id, 200 + seq + s);
+      }
+      fanout.received(1, 'f:0', 400);
+      fanout.received(2, 'f:0', 401);
+      fanout.received(2, 'f:1', 402);
+      const verdict = world.check();
+      assert.equal(verdict.ok, true, verdict.failures.join('; '));
+      const f = verdict.fanout!;
+      assert.deepEqual(
+        [f.subscriptions, f.acknowledged, f.expected, f.deliveries, f.lost, f.duplicates, f.maxDuplicates],
+        [3, 4, 12, 15, 0, 3, 2],
+      );
+      assert.equal(f.maxDuplicatesSubscription, 'fan-2');
+      assert.equal(f.subscriptionsWithDuplicates, 2);
+      assert.equal(verdict.duplicates, 0, "the fan-out set's duplicates are not the steady subscriptions'");
+      assert.deepEqual(f.firstDispatchers, [2, 1]);
+      // Sent at 100 + seq, the last subscription's first copy at 202 + seq.
+      assert.deepEqual(f.fanoutMillis, { p50: 102, p99: 102, max: 102, messages: 4 });
+    });
+
+    it('reports an acknowledged message one subscription never received as lost, and fails', () => {
+      const world = new World().subscription('plain');
+      const fanout = world.fanout(3);
+      for (let seq = 0; seq < 3; seq++) {
+        const id = world.fanoutPublish(seq, 100 + seq);
+        for (let s = 0; s < 3; s++) if (!(s === 1 && seq === 2)) fanout.received(s, id, 200 + seq);
+      }
+      assert.equal(undelivered(world.history), 1, 'the drain waits for it');
+      const verdict = world.check();
+      assert.equal(verdict.ok, false);
+      const f = verdict.fanout!;
+      assert.deepEqual([f.lost, f.lostPairs, f.subscriptionsWithLoss, f.notInKafka], [1, 1, 1, 0]);
+      assert.deepEqual(f.lostExamples, ['fan-1: f:2']);
+      assert.deepEqual(f.lostByVia, { stream: 1 });
+      assert.equal(verdict.lost, 1, 'a fan-out loss is a loss of the scenario');
+      assert.deepEqual(verdict.failures, [
+        '1 acknowledged message(s) lost, e.g. f:2',
+        'fan-out: 1 acknowledged message(s) never reached 1 of 3 subscriptions (1 deliveries missing), e.g. fan-1: f:2',
+      ]);
+      assert.equal(f.fanoutMillis.messages, 2, 'times only of messages every subscription got');
+    });
+
+    it('reports a message that reached no subscription, because Kafka lost it, on every subscription', () => {
+      const world = new World();
+      const fanout = world.fanout(2);
+      fanout.received(0, world.fanoutPublish(0, 100), 200);
+      fanout.received(1, 'f:0', 200);
+      world.fanoutPublish(1, 101, 'acked', false);
+      const f = world.check().fanout!;
+      assert.deepEqual([f.lost, f.lostPairs, f.subscriptionsWithLoss, f.notInKafka], [1, 2, 2, 1]);
+    });
+
+    it('expects nothing sent before a subscription existed, and no failed publish', () => {
+      const world = new World();
+      const fanout = world.fanout(2, 500);
+      world.fanoutPublish(0, 100);
+      world.fanoutPublish(1, 600, 'failed');
+      const delivered = world.fanoutPublish(2, 601, 'failed');
+      const id = world.fanoutPublish(3, 602);
+      for (const s of [0, 1]) {
+        fanout.received(s, id, 700);
+        fanout.received(s, delivered, 700);
+      }
+      const verdict = world.check();
+      assert.equal(verdict.ok, true, verdict.failures.join('; '));
+      assert.deepEqual([verdict.fanout!.expected, verdict.fanout!.uncertainDelivered], [2, 1]);
+      assert.equal(undelivered(world.history), 0);
+    });
+
+    it('fails on a delivery of a message never sent to the fan-out topic', () => {
+      const world = new World().subscription('plain');
+      const fanout = world.fanout(1);
+      world.deliver('plain', world.publish(0, 100), 200);
+      fanout.received(0, 'p:0', 210);
+      const verdict = world.check();
+      assert.equal(verdict.fanout!.phantoms, 1);
+      assert.equal(verdict.ok, false);
+    });
+
+    it('keeps its receipts compact in the history file: one count per message and subscription', () => {
+      const history = new History('unit');
+      const fanout = (history.fanout = new FanoutHistory(fanoutTopic));
+      fanout.addSubscription({ name: 'fan-0', createdAt: 0, firstDispatcher: 0 });
+      for (let seq = 0; seq < 3000; seq++) {
+        history.sent({
+          id: `f:${seq}`,
+          publisher: 'f',
+          seq,
+          topic: fanoutTopic,
+          orderingKey: '',
+          via: 'sdk',
+          sentAt: 1,
+        });
+        for (let copy = 0; copy < seq % 3; copy++) fanout.received(0, `f:${seq}`, 2);
+      }
+      for (let copy = 0; copy < 300; copy++) fanout.received(0, 'f:1', 3);
+      const json = fanout.toJSON() as { ids: string[]; subscriptions: Array<{ counts: string }> };
+      const counts = Buffer.from(json.subscriptions[0]!.counts, 'base64');
+      assert.equal(counts.length, 3000);
+      assert.deepEqual([...counts.subarray(0, 6)], [0, 255, 2, 0, 1, 2], 'counts saturate at 255');
+      assert.equal(json.ids[2999], 'f:2999');
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { DeliveryRecord, History, PublishRecord, SubscriptionRecord } from './history';
+import type { DeliveryRecord, FanoutHistory, FaultEvent, History, PublishRecord, SubscriptionRecord } from './history';
 import type { KafkaAudit } from './kafka-audit';
 
 /** Options of {@link check}. */
@@ -61,6 +61,44 @@ export interface FaultVerdict {
   inflight: number;
 }
 
+/** What the fan-out set received, judged against what each of its subscriptions had to receive. */
+export interface FanoutVerdict {
+  topic: string;
+  subscriptions: number;
+  /** Publishes to the fan-out topic the publisher answered with a message id. */
+  acknowledged: number;
+  /** (subscription, acknowledged message) pairs that had to be delivered. */
+  expected: number;
+  deliveries: number;
+  /** Distinct acknowledged messages that at least one subscription which had to receive them never received. */
+  lost: number;
+  /** (subscription, message) pairs never delivered. */
+  lostPairs: number;
+  subscriptionsWithLoss: number;
+  /** A few `subscription: chaos id` pairs never delivered. */
+  lostExamples: string[];
+  /** {@link FanoutVerdict.lost} by the way the messages were published. */
+  lostByVia: Record<string, number>;
+  /** Acknowledged fan-out messages Kafka does not hold. */
+  notInKafka: number;
+  /** Deliveries beyond the first of a message to a subscription, summed over the set. */
+  duplicates: number;
+  /** The most duplicates one subscription got, and which. */
+  maxDuplicates: number;
+  maxDuplicatesSubscription: string;
+  subscriptionsWithDuplicates: number;
+  /** Deliveries of chaos ids never sent to the fan-out topic: must be 0. */
+  phantoms: number;
+  /** Failed (or unanswered) fan-out publishes delivered to some subscription all the same. */
+  uncertainDelivered: number;
+  /** Send to first delivery on the last subscription to get it, over the messages every subscription got. */
+  fanoutMillis: { p50: number; p99: number; max: number; messages: number };
+  /** Subscription streams opened first on each dispatcher (index 0 is dispatcher-1). */
+  firstDispatchers: number[];
+  /** Where the streams were when each fault action began: per dispatcher, index 0 is dispatcher-1. */
+  streamsAtFaults: Array<{ action: string; streams: number[] }>;
+}
+
 /** The checker's whole judgement of one scenario. */
 export interface Verdict {
   scenario: string;
@@ -102,6 +140,8 @@ export interface Verdict {
   /** The longest heal time of any event. */
   healMillis: number;
   faults: FaultVerdict[];
+  /** The fan-out set, when the scenario ran one; its losses are in {@link Verdict.lost} too. */
+  fanout?: FanoutVerdict;
   failures: string[];
   ok: boolean;
 }
@@ -138,6 +178,8 @@ export function check(history: History, audit: KafkaAudit, options: CheckOptions
 
   const kafkaReorderedKeys = countKafkaReorders(acked, audit);
   const lostIds = new Set<string>(notInKafkaIds);
+  const fanout = history.fanout ? checkFanout(history.fanout, publishes, audit, history.faults) : undefined;
+  fanout?.lostIds.forEach((id) => lostIds.add(id));
   const subscriptions: SubscriptionVerdict[] = [];
   for (const subscription of [...history.subscriptions.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const verdict = judgeSubscription(
@@ -152,13 +194,30 @@ export function check(history: History, audit: KafkaAudit, options: CheckOptions
 
   const first = publishes.reduce((min, p) => Math.min(min, p.sentAt), Infinity);
   const last = options.loadStoppedAt ?? publishes.reduce((max, p) => Math.max(max, p.sentAt), 0);
-  const threshold = options.slowThresholdMillis ?? defaultThreshold(history, acked, byId);
+  // The fan-out set's deliveries are not in `byId`: its messages would look undelivered to the threshold.
+  const threshold =
+    options.slowThresholdMillis ??
+    defaultThreshold(
+      history,
+      acked.filter((p) => p.topic !== history.fanout?.topic),
+      byId,
+    );
   const faults = judgeFaults(history, acked, byId, first, last, threshold, options.inflightWindowMillis ?? 1_000);
   const duplicateBound = faults.reduce((sum, f) => sum + f.inflight, 0);
   const duplicates = subscriptions.reduce((sum, s) => sum + s.duplicates, 0);
   const reorderedKeys = subscriptions.reduce((sum, s) => sum + s.reorderedKeys, 0) + kafkaReorderedKeys;
 
   if (lostIds.size > 0) failures.push(`${lostIds.size} acknowledged message(s) lost, e.g. ${[...lostIds][0]}`);
+  if (fanout && fanout.verdict.lost > 0) {
+    const f = fanout.verdict;
+    failures.push(
+      `fan-out: ${f.lost} acknowledged message(s) never reached ${f.subscriptionsWithLoss} of ${f.subscriptions} ` +
+        `subscriptions (${f.lostPairs} deliveries missing), e.g. ${f.lostExamples[0]}`,
+    );
+  }
+  if (fanout && fanout.verdict.phantoms > 0) {
+    failures.push(`fan-out: ${fanout.verdict.phantoms} delivered message(s) never sent to the fan-out topic`);
+  }
   if (reorderedKeys > 0) failures.push(`${reorderedKeys} ordering key(s) out of order`);
   if (phantoms > 0) failures.push(`${phantoms} delivered message(s) no publisher sent`);
   if (messageIdMismatches > 0) {
@@ -197,9 +256,100 @@ export function check(history: History, audit: KafkaAudit, options: CheckOptions
     slowThresholdMillis: threshold,
     healMillis: faults.reduce((max, f) => Math.max(max, f.healMillis), 0),
     faults,
+    ...(fanout ? { fanout: fanout.verdict } : {}),
     failures,
     ok: failures.length === 0,
   };
+}
+
+/**
+ * The fan-out set, from its receipt counts: every acknowledged message sent to
+ * its topic at or after a subscription was created must have reached that
+ * subscription at least once; deliveries beyond the first are duplicates.
+ */
+export function checkFanout(
+  fanout: FanoutHistory,
+  publishes: PublishRecord[],
+  audit: KafkaAudit,
+  faults: FaultEvent[] = [],
+): { verdict: FanoutVerdict; lostIds: Set<string> } {
+  const sent = publishes.filter((p) => p.topic === fanout.topic);
+  const viaOf = new Map(sent.map((p) => [p.id, p.via]));
+  const acked = sent.filter((p) => p.outcome === 'acked');
+  const indexed = acked
+    .map((p) => ({ p, i: fanout.indexOf(p.id) }))
+    .filter((m): m is { p: PublishRecord; i: number } => m.i !== undefined);
+  const lostIds = new Set<string>();
+  const lostExamples: string[] = [];
+  let expected = 0;
+  let lostPairs = 0;
+  let subscriptionsWithLoss = 0;
+  let duplicates = 0;
+  let maxDuplicates = 0;
+  let maxDuplicatesSubscription = '';
+  let subscriptionsWithDuplicates = 0;
+  fanout.subscriptions.forEach((subscription, s) => {
+    const counts = fanout.countsOf(s);
+    let lost = 0;
+    for (const { p, i } of indexed) {
+      if (p.sentAt < subscription.createdAt) continue;
+      expected++;
+      if ((counts[i] ?? 0) === 0) {
+        lost++;
+        lostIds.add(p.id);
+        if (lostExamples.length < 10) lostExamples.push(`${subscription.name}: ${p.id}`);
+      }
+    }
+    let own = 0;
+    for (let i = 0; i < Math.min(counts.length, fanout.ids.length); i++) if (counts[i]! > 1) own += counts[i]! - 1;
+    lostPairs += lost;
+    if (lost > 0) subscriptionsWithLoss++;
+    duplicates += own;
+    if (own > 0) subscriptionsWithDuplicates++;
+    if (own > maxDuplicates) {
+      maxDuplicates = own;
+      maxDuplicatesSubscription = subscription.name;
+    }
+  });
+  const times: number[] = [];
+  for (const { p } of indexed) {
+    const mustReach = fanout.subscriptions.filter((s) => p.sentAt >= s.createdAt).length;
+    if (mustReach > 0 && fanout.reached(p.id) >= mustReach) times.push(fanout.lastFirstDelivery(p.id) - p.sentAt);
+  }
+  times.sort((a, b) => a - b);
+  const firstDispatchers: number[] = [];
+  for (const s of fanout.subscriptions)
+    firstDispatchers[s.firstDispatcher] = (firstDispatchers[s.firstDispatcher] ?? 0) + 1;
+  const verdict: FanoutVerdict = {
+    topic: fanout.topic,
+    subscriptions: fanout.subscriptions.length,
+    acknowledged: acked.length,
+    expected,
+    deliveries: fanout.deliveries,
+    lost: lostIds.size,
+    lostPairs,
+    subscriptionsWithLoss,
+    lostExamples,
+    lostByVia: countBy([...lostIds], (id) => viaOf.get(id) ?? 'unknown'),
+    notInKafka: acked.filter((p) => !audit.byId.has(p.id)).length,
+    duplicates,
+    maxDuplicates,
+    maxDuplicatesSubscription,
+    subscriptionsWithDuplicates,
+    phantoms: [...fanout.foreign.values()].reduce((sum, n) => sum + n, 0),
+    uncertainDelivered: sent.filter((p) => p.outcome !== 'acked' && fanout.reached(p.id) > 0).length,
+    fanoutMillis: {
+      p50: times[Math.floor(times.length * 0.5)] ?? 0,
+      p99: times[Math.floor(times.length * 0.99)] ?? 0,
+      max: times.at(-1) ?? 0,
+      messages: times.length,
+    },
+    firstDispatchers: Array.from(firstDispatchers, (n) => n ?? 0),
+    streamsAtFaults: faults
+      .filter((f) => f.fanoutStreams)
+      .map((f) => ({ action: `${f.kind === 'repair' ? 'repair: ' : ''}${f.action}`, streams: f.fanoutStreams! })),
+  };
+  return { verdict, lostIds };
 }
 
 /** Whether an acknowledged publish had to reach a subscription: sent after it existed, or after the time it was seeked to. */

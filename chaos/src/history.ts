@@ -73,6 +73,8 @@ export interface FaultEvent {
   at: number;
   /** When the action completed (a restart waits for SERVING). */
   doneAt: number;
+  /** Streams of the fan-out set on each dispatcher (index 0 is dispatcher-1) when the action began. */
+  fanoutStreams?: number[];
 }
 
 /** One call of the admin workload (registry scenario). */
@@ -83,6 +85,127 @@ export interface AdminOpRecord {
   doneAt: number;
   /** `ok`, or the status the call ended with. */
   outcome: string;
+}
+
+/** One subscription of the fan-out set. */
+export interface FanoutSubscriptionRecord {
+  name: string;
+  /** When `CreateSubscription` returned: every acknowledged message sent at or after it must reach it. */
+  createdAt: number;
+  /** The dispatcher its stream opened on first (index into the deployment's dispatchers). */
+  firstDispatcher: number;
+}
+
+/**
+ * What the fan-out set received: hundreds of subscriptions of one topic, each
+ * with one subscriber. A delivery per line would cost a JSON object per
+ * (subscription, message) pair, thousands a second; instead each message sent
+ * to the fan-out topic gets an index, and each subscription keeps one byte per
+ * message: how many times it received it (saturating at 255).
+ */
+export class FanoutHistory {
+  /** Chaos ids of every message sent to the fan-out topic; a message's index in the receipt counts. */
+  readonly ids: string[] = [];
+  readonly subscriptions: FanoutSubscriptionRecord[] = [];
+  /** Deliveries of chaos ids never sent to the fan-out topic, by subscription: phantoms. */
+  readonly foreign = new Map<string, number>();
+  /** Every delivery to the set. */
+  deliveries = 0;
+  latestDeliveryAt = 0;
+  private readonly index = new Map<string, number>();
+  private counts: Uint8Array[] = [];
+  /** Per message: subscriptions that received it at least once, and when the latest of those first receipts came. */
+  private reachedBy = new Uint16Array(1024);
+  private lastFirstAt = new Float64Array(1024);
+
+  constructor(
+    /** The Herald topic of the set. */
+    readonly topic: string,
+  ) {}
+
+  /** A message sent to the fan-out topic (History.sent calls it). */
+  register(id: string): void {
+    if (this.index.has(id)) return;
+    this.index.set(id, this.ids.length);
+    this.ids.push(id);
+  }
+
+  /** Adds a subscription; returns its number, for {@link FanoutHistory.received}. */
+  addSubscription(record: FanoutSubscriptionRecord): number {
+    this.subscriptions.push(record);
+    this.counts.push(new Uint8Array(1024));
+    return this.subscriptions.length - 1;
+  }
+
+  received(subscription: number, id: string, at: number): void {
+    this.deliveries++;
+    this.latestDeliveryAt = Math.max(this.latestDeliveryAt, at);
+    const i = this.index.get(id);
+    if (i === undefined) {
+      const name = this.subscriptions[subscription]!.name;
+      this.foreign.set(name, (this.foreign.get(name) ?? 0) + 1);
+      return;
+    }
+    let counts = this.counts[subscription]!;
+    if (i >= counts.length) counts = this.counts[subscription] = grown(counts, i);
+    if (counts[i] === 0) {
+      if (i >= this.reachedBy.length) {
+        this.reachedBy = grown(this.reachedBy, i);
+        this.lastFirstAt = grown(this.lastFirstAt, i);
+      }
+      this.reachedBy[i]!++;
+      this.lastFirstAt[i] = at;
+    }
+    if (counts[i]! < 255) counts[i]!++;
+  }
+
+  /** How many times subscription number `subscription` received message `id` (0 for an unknown id). */
+  count(subscription: number, id: string): number {
+    const i = this.index.get(id);
+    return i === undefined ? 0 : (this.counts[subscription]![i] ?? 0);
+  }
+
+  /** The receipt counts of subscription number `subscription`, by message index (shorter when the last ones never came). */
+  countsOf(subscription: number): Uint8Array {
+    return this.counts[subscription]!;
+  }
+
+  /** Subscriptions that received message `id` at least once. */
+  reached(id: string): number {
+    const i = this.index.get(id);
+    return i === undefined ? 0 : (this.reachedBy[i] ?? 0);
+  }
+
+  /** When the last subscription to receive message `id` got its first copy (0 if none did). */
+  lastFirstDelivery(id: string): number {
+    const i = this.index.get(id);
+    return i === undefined ? 0 : (this.lastFirstAt[i] ?? 0);
+  }
+
+  indexOf(id: string): number | undefined {
+    return this.index.get(id);
+  }
+
+  /** For the history file: the ids once, and per subscription its counts as base64, aligned with the ids. */
+  toJSON(): Record<string, unknown> {
+    return {
+      topic: this.topic,
+      deliveries: this.deliveries,
+      foreign: Object.fromEntries(this.foreign),
+      ids: this.ids,
+      subscriptions: this.subscriptions.map((record, i) => {
+        const counts = new Uint8Array(this.ids.length);
+        counts.set(this.counts[i]!.subarray(0, this.ids.length));
+        return { ...record, counts: Buffer.from(counts).toString('base64') };
+      }),
+    };
+  }
+}
+
+function grown<T extends Uint8Array | Uint16Array | Float64Array>(array: T, index: number): T {
+  const next = new (array.constructor as new (length: number) => T)(Math.max(array.length * 2, index + 1));
+  next.set(array);
+  return next;
 }
 
 /**
@@ -97,12 +220,15 @@ export class History {
   readonly adminOps: AdminOpRecord[] = [];
   /** Free-form counters the clients keep (stream resends, reconnects...). */
   readonly counters = new Map<string, number>();
+  /** The fan-out set's receipts, when the scenario runs one. */
+  fanout: FanoutHistory | undefined;
 
   constructor(readonly scenario: string) {}
 
   sent(record: Omit<PublishRecord, 'outcome'>): PublishRecord {
     const full: PublishRecord = { ...record, outcome: 'pending' };
     this.publishes.set(record.id, full);
+    if (this.fanout && record.topic === this.fanout.topic) this.fanout.register(record.id);
     return full;
   }
 
@@ -128,9 +254,9 @@ export class History {
     return record;
   }
 
-  /** Time of the latest delivery (0 before any). */
+  /** Time of the latest delivery (0 before any), the fan-out set's included. */
   get latestDeliveryAt(): number {
-    return this.deliveries.at(-1)?.at ?? 0;
+    return Math.max(this.deliveries.at(-1)?.at ?? 0, this.fanout?.latestDeliveryAt ?? 0);
   }
 
   subscriptionCreated(record: SubscriptionRecord): void {
@@ -151,7 +277,8 @@ export class History {
 
   /**
    * Writes the whole record as one JSON document, one publish or delivery per
-   * line so that it stays greppable.
+   * line so that it stays greppable; the fan-out set's receipts in one field
+   * (see {@link FanoutHistory.toJSON}).
    */
   save(file: string, extra: Record<string, unknown> = {}): void {
     const header = JSON.stringify({
@@ -164,9 +291,15 @@ export class History {
     });
     const publishes = [...this.publishes.values()].map((record) => JSON.stringify(record)).join(',\n');
     const deliveries = this.deliveries.map((record) => JSON.stringify(record)).join(',\n');
+    let fanout = '';
+    if (this.fanout) {
+      const { subscriptions, ...rest } = this.fanout.toJSON();
+      const lines = (subscriptions as unknown[]).map((record) => JSON.stringify(record)).join(',\n');
+      fanout = `,\n"fanout": ${JSON.stringify(rest).slice(0, -1)},\n"subscriptions": [\n${lines}\n]}`;
+    }
     writeFileSync(
       file,
-      `${header.slice(0, -1)},\n"publishes": [\n${publishes}\n],\n"deliveries": [\n${deliveries}\n]}\n`,
+      `${header.slice(0, -1)},\n"publishes": [\n${publishes}\n],\n"deliveries": [\n${deliveries}\n]${fanout}}\n`,
     );
   }
 }

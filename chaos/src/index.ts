@@ -15,3 +15,4 @@ export * from './scenario';
 export * from './report';
 export * from './process-sampler';
 export * from './scenarios';
+export * from './fanout';

@@ -1,3 +1,4 @@
+import type { FanoutVerdict } from './checker';
 import type { ScenarioResult } from './scenario';
 
 /** What the report says about the run as a whole. */
@@ -30,16 +31,18 @@ export function markdownReport(info: RunInfo, results: ScenarioResult[]): string
   );
   lines.push('');
   lines.push(
-    '| scenario | result | acknowledged | delivered | lost | duplicates | reordered keys | heal time (longest) |',
+    '| scenario | result | acknowledged | delivered | lost | duplicates | reordered keys | heal time (longest) | fan-out: subscriptions, acknowledged, lost, duplicates |',
   );
-  lines.push('| --- | --- | --: | --: | --: | --: | --: | --: |');
+  lines.push('| --- | --- | --: | --: | --: | --: | --: | --: | --: |');
   for (const r of results) {
     const v = r.verdict;
     const result = r.skipped ? 'skipped' : r.ok ? 'pass' : 'FAIL';
+    const f = v?.fanout;
+    const fanout = f ? `${f.subscriptions}, ${f.acknowledged}, ${f.lost}, ${f.duplicates}` : '';
     lines.push(
       v
-        ? `| ${r.name} | ${result} | ${v.acknowledged} | ${v.delivered} | ${v.lost} | ${v.duplicates} | ${v.reorderedKeys} | ${seconds(v.healMillis)} |`
-        : `| ${r.name} | ${result} | | | | | | |`,
+        ? `| ${r.name} | ${result} | ${v.acknowledged} | ${v.delivered} | ${v.lost} | ${v.duplicates} | ${v.reorderedKeys} | ${seconds(v.healMillis)} | ${fanout} |`
+        : `| ${r.name} | ${result} | | | | | | | |`,
     );
   }
   for (const r of results) lines.push('', ...scenarioSection(r));
@@ -95,6 +98,7 @@ function scenarioSection(r: ScenarioResult): string[] {
       ...s.reorderExamples.slice(0, 3).map((why) => `reordered on ${s.name}: ${why}`),
     ]);
     if (examples.length > 0) lines.push('', ...examples.map((e) => `- ${e}`));
+    if (v.fanout) lines.push('', ...fanoutSection(v.fanout));
     if (v.faults.length > 0) {
       lines.push('');
       lines.push(
@@ -121,5 +125,28 @@ function scenarioSection(r: ScenarioResult): string[] {
     lines.push('', `Client counters: ${counters.map(([name, count]) => `${name} ${count}`).join(', ')}.`);
   for (const note of r.notes) lines.push('', note);
   if (r.historyFile) lines.push('', `History: \`${r.historyFile}\``);
+  return lines;
+}
+
+/** The fan-out set: one line of figures, and where its streams were at each fault. */
+function fanoutSection(f: FanoutVerdict): string[] {
+  const dispatchers = (streams: number[]) => streams.map((n, i) => `dispatcher-${i + 1} ${n}`).join(', ');
+  const lines = [
+    `**Fan-out set** (topic \`${f.topic}\`): ${f.subscriptions} subscriptions, one streaming subscriber each, ` +
+      `first opened on ${dispatchers(f.firstDispatchers)}. ${f.acknowledged} messages acknowledged, ` +
+      `${f.expected} (subscription, message) deliveries expected, ${f.deliveries} deliveries received. ` +
+      `**Lost: ${f.lost}** (${f.lostPairs} deliveries missing on ${f.subscriptionsWithLoss} subscriptions; ` +
+      `by path ${JSON.stringify(f.lostByVia)}; ${f.notInKafka} acknowledged ones not in Kafka). ` +
+      `Duplicates: ${f.duplicates} in all on ${f.subscriptionsWithDuplicates} subscriptions, at most ${f.maxDuplicates}` +
+      `${f.maxDuplicatesSubscription ? ` (\`${f.maxDuplicatesSubscription}\`)` : ''}. ` +
+      `Phantom deliveries: ${f.phantoms}; failed publishes delivered all the same: ${f.uncertainDelivered}. ` +
+      `Time to the last subscription (${f.fanoutMillis.messages} messages every subscription got): ` +
+      `p50 ${seconds(f.fanoutMillis.p50)}, p99 ${seconds(f.fanoutMillis.p99)}, max ${seconds(f.fanoutMillis.max)}.`,
+  ];
+  if (f.lostExamples.length > 0) lines.push('', ...f.lostExamples.slice(0, 5).map((e) => `- fan-out lost on ${e}`));
+  if (f.streamsAtFaults.length > 0) {
+    lines.push('', 'Fan-out streams per dispatcher when each fault began:', '');
+    for (const { action, streams } of f.streamsAtFaults) lines.push(`- ${action}: ${dispatchers(streams)}`);
+  }
   return lines;
 }

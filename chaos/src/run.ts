@@ -9,8 +9,10 @@
  * in another (broker-network.ts), for the network partition.
  *
  * Options: `--only name,name` runs some scenarios; `--short` runs the short
- * versions; `--budget-minutes N` (default 19) skips scenarios that would not
- * fit.
+ * versions; `--budget-minutes N` (default 19, plus the time the fan-out sets
+ * take to create) skips scenarios that would not fit; `--fanout-subscriptions N`
+ * sizes the fan-out set (default `CHAOS_FANOUT_SUBSCRIPTIONS`, or 200; 20
+ * short; 0 runs none).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ import path from 'node:path';
 import { ServiceProcess } from '@herald/devstack';
 import { LocalKafkaCluster, ensureKafkaJars, heraldHome, repoRoot } from '@herald/local-kafka';
 import { BrokerNetwork, runInOwnNetworkNamespace } from './broker-network';
+import { fanoutRateSetting, fanoutSubscriptionsSetting } from './fanout';
 import { markdownReport } from './report';
 import { type ScenarioResult, emptyResult, runScenario } from './scenario';
 import { allScenarios } from './scenarios';
@@ -26,8 +29,17 @@ import { allScenarios } from './scenarios';
 export const chaosKafkaDir = path.join(heraldHome, 'chaos', 'kafka');
 export const chaosKafkaPort = 29492;
 
-/** A rough duration of each full scenario, to stay within the time budget. */
+/** A rough duration of each full scenario without its fan-out set, to stay within the time budget. */
 const estimateMillis = 150_000;
+
+/**
+ * What each subscription of the fan-out set adds to a scenario: the registry
+ * writes one command at a time and answers once it has read it back from its
+ * log, about 0.5 s per CreateSubscription however many are sent at once
+ * (measured 2026-12-02: 512 ms each, sequential or 8 or 32 at a time, through
+ * one registry or both).
+ */
+const fanoutMillisPerSubscription = 600;
 
 const runStarted = Date.now();
 const say = (line: string) =>
@@ -46,11 +58,24 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const only = valueOf(args, '--only')?.split(',');
   const short = args.includes('--short');
-  const budgetMillis = Number(valueOf(args, '--budget-minutes') ?? '19') * 60_000;
   const unknown = only?.filter((name) => !allScenarios.some((s) => s.name === name)) ?? [];
   if (unknown.length > 0)
     throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${allScenarios.map((s) => s.name).join(', ')}`);
   const selected = allScenarios.filter((s) => !only || only.includes(s.name));
+  const fanoutFlag = valueOf(args, '--fanout-subscriptions');
+  const fanoutSubscriptions = fanoutFlag === undefined ? fanoutSubscriptionsSetting(short) : Number(fanoutFlag);
+  if (!Number.isInteger(fanoutSubscriptions) || fanoutSubscriptions < 0) {
+    throw new Error(`--fanout-subscriptions ${fanoutFlag}: expected a whole number >= 0`);
+  }
+  const fanoutRate = fanoutRateSetting();
+  const scenarioEstimate =
+    (short ? estimateMillis / 2 : estimateMillis) + fanoutSubscriptions * fanoutMillisPerSubscription;
+  const budgetFlag = valueOf(args, '--budget-minutes');
+  // The default budget grows by the fan-out sets' creation, which the registry's write rate fixes, not the machine.
+  const budgetMillis =
+    budgetFlag !== undefined
+      ? Number(budgetFlag) * 60_000
+      : 19 * 60_000 + selected.length * fanoutSubscriptions * fanoutMillisPerSubscription;
   const startedAt = new Date(runStarted);
   const stamp = startedAt
     .toISOString()
@@ -61,6 +86,11 @@ async function main(): Promise<number> {
   mkdirSync(runDir, { recursive: true });
   const loadAverage = os.loadavg();
   say(`${selected.map((s) => s.name).join(', ')}${short ? ' (short)' : ''}; output in ${runDir}`);
+  say(
+    fanoutSubscriptions > 0
+      ? `fan-out set: ${fanoutSubscriptions} subscriptions at ${fanoutRate} msg/s; time budget ${(budgetMillis / 60_000).toFixed(1)} minutes`
+      : `fan-out set: off (0 subscriptions); time budget ${(budgetMillis / 60_000).toFixed(1)} minutes`,
+  );
   if (loadAverage[0]! > os.cpus().length) {
     say(`warning: load average ${loadAverage[0]!.toFixed(1)} on ${os.cpus().length} cores; timings will suffer`);
   }
@@ -98,8 +128,8 @@ async function main(): Promise<number> {
   try {
     for (const scenario of selected) {
       const elapsed = Date.now() - runStarted;
-      if (elapsed + (short ? estimateMillis / 2 : estimateMillis) > budgetMillis) {
-        const skipped = `time budget: ${(elapsed / 60_000).toFixed(1)} of ${budgetMillis / 60_000} minutes used`;
+      if (elapsed + scenarioEstimate > budgetMillis) {
+        const skipped = `time budget: ${(elapsed / 60_000).toFixed(1)} of ${(budgetMillis / 60_000).toFixed(1)} minutes used`;
         say(`[${scenario.name}] skipped: ${skipped}`);
         results.push({ ...emptyResult(scenario), skipped, ok: false, failures: [skipped] });
         continue;
@@ -114,6 +144,8 @@ async function main(): Promise<number> {
           logDir: path.join(runDir, 'logs'),
           outDir: runDir,
           short,
+          fanoutSubscriptions,
+          fanoutRate,
           log: say,
         }),
       );

@@ -5,6 +5,7 @@ import type { LocalKafkaCluster } from '@herald/local-kafka';
 import type { BrokerNetwork } from './broker-network';
 import { type CheckOptions, type Verdict, check, mustReceive } from './checker';
 import { ChaosDeployment } from './deployment';
+import { FanoutSet, fanoutRateSetting, fanoutSubscriptionsSetting } from './fanout';
 import { type FaultEvent, History } from './history';
 import { auditKafka } from './kafka-audit';
 import { PublishLoad, SubscribeLoad } from './load';
@@ -29,6 +30,10 @@ export interface ScenarioEnvironment {
   short: boolean;
   /** Messages per second of the steady load, all publishers together. @defaultValue 300 (150 short) */
   rate?: number;
+  /** Subscriptions of the fan-out set; 0 runs none. @defaultValue `CHAOS_FANOUT_SUBSCRIPTIONS`, or 200 (20 short) */
+  fanoutSubscriptions?: number;
+  /** Messages per second published to the fan-out topic. @defaultValue `CHAOS_FANOUT_RATE`, or 5 */
+  fanoutRate?: number;
   log: (line: string) => void;
 }
 
@@ -43,6 +48,8 @@ export interface ScenarioContext {
   kafkaTopic: string;
   publishers: PublishLoad[];
   subscribers: SubscribeLoad[];
+  /** The fan-out set (its own topic, hundreds of subscriptions), unless turned off. */
+  fanout: FanoutSet | undefined;
   short: boolean;
   log(line: string): void;
   /** `full` milliseconds, or `short` in the short suite. */
@@ -154,6 +161,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
   let sampler: ProcessSampler | undefined;
   let loadStoppedAt: number | undefined;
   let ctx: ScenarioContext | undefined;
+  let fanout: FanoutSet | undefined;
   try {
     if (!deployment) {
       log('starting Herald: 2 registries, 2 publishers, 2 dispatchers');
@@ -180,6 +188,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
       kafkaTopic: `${deployment.prefix}${topic}`,
       publishers,
       subscribers,
+      fanout: undefined,
       short: env.short,
       log,
       t: (full, short) => (env.short ? short : full),
@@ -187,10 +196,11 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
       fault: async (action, kind, act) => {
         const at = Date.now();
         log(`${kind}: ${action}`);
+        const fanoutStreams = fanout?.streamsByDispatcher();
         try {
           await act();
         } finally {
-          history.fault({ action, kind, at, doneAt: Date.now() });
+          history.fault({ action, kind, at, doneAt: Date.now(), ...(fanoutStreams ? { fanoutStreams } : {}) });
         }
       },
       onCleanup: (cleanup) => cleanups.push(cleanup),
@@ -223,6 +233,22 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
         );
       }
     }
+    const fanoutSubscriptions = env.fanoutSubscriptions ?? fanoutSubscriptionsSetting(env.short);
+    if (fanoutSubscriptions > 0) {
+      fanout = await FanoutSet.start({
+        admin,
+        history,
+        topic: `${topic}-fanout`,
+        subscriptions: fanoutSubscriptions,
+        rate: env.fanoutRate ?? fanoutRateSetting(),
+        publisherName: `${scenario.name}-fanout`,
+        publisherEndpoints: deployment.publisherEndpoints,
+        dispatcherEndpoints: deployment.dispatcherEndpoints,
+        log,
+      });
+      ctx.fanout = fanout;
+      publishers.push(fanout.publisher);
+    }
     const rate = env.rate ?? (env.short ? 150 : 300);
     for (const kind of ['sdk', 'stream'] as const) {
       publishers.push(
@@ -238,8 +264,21 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
     }
     publishers.forEach((p) => p.start());
     await waitUntil(() => everySubscriptionGot(history), 60_000, 'first deliveries on every subscription');
+    if (fanout) {
+      const set = fanout;
+      const waitStart = Date.now();
+      await waitUntil(
+        () => set.subscriptionsReceiving === fanoutSubscriptions,
+        120_000,
+        `first deliveries on every fan-out subscription (${set.subscriptionsReceiving} of ${fanoutSubscriptions} so far)`,
+      );
+      log(`fan-out: every subscription receiving after ${((Date.now() - waitStart) / 1000).toFixed(1)} s more`);
+    }
     await ctx.sleep(ctx.t(5_000, 2_000));
-    log(`load running: ${history.publishes.size} sent, ${history.deliveries.length} delivered`);
+    log(
+      `load running: ${history.publishes.size} sent, ${history.deliveries.length} delivered` +
+        (fanout ? `, ${fanout.record.deliveries} fan-out deliveries` : ''),
+    );
     await scenario.run(ctx);
     await ctx.sleep(ctx.t(8_000, 2_000));
     log('stopping the load');
@@ -266,6 +305,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
   } finally {
     await Promise.all(publishers.map((p) => p.stop().catch(() => undefined)));
     await Promise.all(subscribers.map((s) => s.close().catch(() => undefined)));
+    await fanout?.close();
     await Promise.all(publishers.map((p) => p.close()));
     for (const cleanup of cleanups.reverse()) {
       await Promise.resolve()
@@ -338,6 +378,17 @@ export function undelivered(history: History): number {
     for (const publish of history.publishes.values()) {
       if (publish.outcome !== 'acked' || publish.topic !== subscription.topic) continue;
       if (mustReceive(subscription, publish) && !got.has(publish.id)) missing++;
+    }
+  }
+  const fanout = history.fanout;
+  if (fanout) {
+    for (const publish of history.publishes.values()) {
+      if (publish.outcome !== 'acked' || publish.topic !== fanout.topic) continue;
+      // Most messages reached every subscription: only those that did not need a look at each one.
+      if (fanout.reached(publish.id) === fanout.subscriptions.length) continue;
+      fanout.subscriptions.forEach((subscription, s) => {
+        if (publish.sentAt >= subscription.createdAt && fanout.count(s, publish.id) === 0) missing++;
+      });
     }
   }
   return missing;
