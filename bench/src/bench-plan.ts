@@ -50,6 +50,60 @@ export interface FixedRatePlan {
   secondsPerRate: number;
 }
 
+/** What `fanout` measures: one topic, N subscriptions with a stream each, the same deliveries per second for every N. */
+export interface FanoutPlan {
+  /** The N measured, each on a fresh topic and a fresh dispatcher. */
+  subscriptionCounts: number[];
+  /** Partitions of the topic. */
+  partitions: number;
+  messageBytes: number;
+  /** Deliveries per second in all: messages are published at this divided by N (at least 1 msg/s). */
+  deliveriesPerSecond: number;
+  /** After every subscription received the probe message, before the idle phase starts. */
+  settleSeconds: number;
+  /** The idle phase: streams open, nothing published. */
+  idleSeconds: number;
+  /** The loaded phase: publishing on a fixed schedule. */
+  loadedSeconds: number;
+  /**
+   * Longest time for creating the subscriptions (those not created by then are left out and counted), for every
+   * stream to receive the probe (attach), and for the last deliveries after the loaded phase.
+   */
+  createTimeoutSeconds: number;
+  attachTimeoutSeconds: number;
+  drainTimeoutSeconds: number;
+  /** StreamingPull streams that share one gRPC channel in the benchmark process. */
+  streamsPerChannel: number;
+  targets: FanoutTargets;
+}
+
+/** What the fan-out issue asks of the dispatcher, at the largest N (against the smallest where relative). */
+export interface FanoutTargets {
+  /** Idle dispatcher CPU, as a share of one core, below this. */
+  idleCpuShare: number;
+  /** CPU per delivery at most this many times that of the smallest N. */
+  cpuPerDeliveryGrowth: number;
+  /** Publish-to-delivery p99 below this. */
+  p99Millis: number;
+  /** Memory per idle subscription (`fanout-scale`) below this. */
+  kilobytesPerIdleSubscription: number;
+}
+
+/** What `fanout-scale` measures: many subscriptions of one topic over a few dispatchers, one stream each. */
+export interface FanoutScalePlan {
+  subscriptions: number;
+  dispatchers: number;
+  partitions: number;
+  /** CreateSubscription requests in flight at once (the registry runs them one at a time: more only queue). */
+  createConcurrency: number;
+  /** Bounds of each phase: a phase that runs out reports what it got. */
+  createTimeoutSeconds: number;
+  attachTimeoutSeconds: number;
+  deliverTimeoutSeconds: number;
+  streamsPerChannel: number;
+  targets: FanoutTargets;
+}
+
 /** What one run measures. */
 export interface BenchPlan {
   mode: RunMode;
@@ -68,6 +122,8 @@ export interface BenchPlan {
   publishVariants: PublishVariant[];
   /** Subscription records in the log `registry-replay` starts from. */
   registrySubscriptions: number;
+  fanout: FanoutPlan;
+  fanoutScale: FanoutScalePlan;
   /** Whether to run Kafka's own perf tools (JVM starts per size). */
   ceiling: boolean;
   /**
@@ -104,6 +160,41 @@ const common = {
 
 const fixedRateShares = [0.1, 0.5, 0.8];
 
+/** From the fan-out issue: at N = 1,000 idle under 5% of a core, CPU/delivery at most 1.5× N = 10, p99 under 50 ms; under 20 KB per idle subscription. */
+const fanoutTargets: FanoutTargets = {
+  idleCpuShare: 0.05,
+  cpuPerDeliveryGrowth: 1.5,
+  p99Millis: 50,
+  kilobytesPerIdleSubscription: 20,
+};
+
+const fanout: FanoutPlan = {
+  subscriptionCounts: [10, 100, 1_000],
+  partitions: 3,
+  messageBytes: KB,
+  deliveriesPerSecond: 2_000,
+  settleSeconds: 3,
+  idleSeconds: 10,
+  loadedSeconds: 20,
+  createTimeoutSeconds: 60,
+  attachTimeoutSeconds: 60,
+  drainTimeoutSeconds: 10,
+  streamsPerChannel: 1_000,
+  targets: fanoutTargets,
+};
+
+const fanoutScale: FanoutScalePlan = {
+  subscriptions: 10_000,
+  dispatchers: 3,
+  partitions: 3,
+  createConcurrency: 16,
+  createTimeoutSeconds: 90,
+  attachTimeoutSeconds: 60,
+  deliverTimeoutSeconds: 30,
+  streamsPerChannel: 1_000,
+  targets: fanoutTargets,
+};
+
 /** What Herald on librdkafka is held to: at 2,000 msg/s of 1 KB, publish to delivery p50 ≤ 8 ms and p99 ≤ 20 ms. */
 const latencyTargets: LatencyTarget[] = [{ messageBytes: KB, messagesPerSecond: 2_000, p50Millis: 8, p99Millis: 20 }];
 
@@ -124,6 +215,8 @@ export function benchPlan(mode: RunMode): BenchPlan {
         ],
         fixedRates: { sizes: [100, KB, 10 * KB], shares: fixedRateShares, targets: latencyTargets, secondsPerRate: 20 },
         registrySubscriptions: 10_000,
+        fanout,
+        fanoutScale,
         ceiling: true,
         maxMeasureSeconds: 60,
       };
@@ -141,6 +234,17 @@ export function benchPlan(mode: RunMode): BenchPlan {
         publishVariants: common.publishVariants.filter((variant) => variant.batchMessages > 1),
         fixedRates: { sizes: [KB], shares: fixedRateShares, targets: latencyTargets, secondsPerRate: 4 },
         registrySubscriptions: 10_000,
+        fanout: {
+          ...fanout,
+          subscriptionCounts: [10, 100],
+          settleSeconds: 2,
+          idleSeconds: 5,
+          loadedSeconds: 8,
+          createTimeoutSeconds: 90,
+          attachTimeoutSeconds: 30,
+          drainTimeoutSeconds: 5,
+        },
+        fanoutScale: { ...fanoutScale, subscriptions: 1_000, createTimeoutSeconds: 60, attachTimeoutSeconds: 30 },
         ceiling: true,
         maxMeasureSeconds: 4,
       };
@@ -158,6 +262,19 @@ export function benchPlan(mode: RunMode): BenchPlan {
           secondsPerRate: 1,
         },
         registrySubscriptions: 200,
+        // Only the harness's path: a few subscriptions, short phases.
+        fanout: {
+          ...fanout,
+          subscriptionCounts: [3],
+          deliveriesPerSecond: 300,
+          settleSeconds: 1,
+          idleSeconds: 2,
+          loadedSeconds: 2,
+          createTimeoutSeconds: 30,
+          attachTimeoutSeconds: 30,
+          drainTimeoutSeconds: 5,
+        },
+        fanoutScale: { ...fanoutScale, subscriptions: 30, createTimeoutSeconds: 30, attachTimeoutSeconds: 30 },
         ceiling: false,
         maxMeasureSeconds: 20,
       };

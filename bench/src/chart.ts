@@ -1,6 +1,7 @@
+import { cpuMicrosPerDelivery, idleCpuShare, kilobytesPerSubscription } from './fanout-report';
 import { formatSize } from './payloads';
 import { type BenchReport, type ScenarioOutcome, rowLabel } from './report';
-import type { ThroughputRow } from './scenario';
+import type { FanoutRow, ThroughputRow } from './scenario';
 
 /** Scenarios whose latency is publish to delivery, drawn in the latency panel. */
 const deliveryLatencyScenarios = [
@@ -55,6 +56,8 @@ interface Bar {
   label: string;
   scenario: string;
   value: number;
+  /** The value as written beside the bar. @defaultValue rounded, with thousands separators */
+  text?: string;
 }
 
 interface LatencyLine {
@@ -78,10 +81,16 @@ export function renderChart(report: BenchReport): string {
     text(12, y, `Herald benchmark ${report.startedAt} (${report.plan.mode})`, 'font-size="16" font-weight="bold"'),
   );
   y += 28;
-  body.push(
-    text(12, y, 'Throughput, msg/s (higher is better; each size and group has its own scale)', 'font-size="14"'),
+  // A run of only scenarios without throughput rows (`--only fanout`) gets no empty throughput heading.
+  const anyThroughput = sizes(report).some((messageBytes) =>
+    throughputGroups.some((group) => throughputBars(report.scenarios, messageBytes, group.rows).length > 0),
   );
-  y += 10;
+  if (anyThroughput) {
+    body.push(
+      text(12, y, 'Throughput, msg/s (higher is better; each size and group has its own scale)', 'font-size="14"'),
+    );
+  }
+  y += anyThroughput ? 10 : -28;
   for (const messageBytes of sizes(report)) {
     const groups = throughputGroups
       .map((group) => ({ title: group.title, bars: throughputBars(report.scenarios, messageBytes, group.rows) }))
@@ -132,6 +141,7 @@ export function renderChart(report: BenchReport): string {
     }
     y += 20;
   }
+  y = drawFanout(body, report.scenarios, colours, y);
   const height = y + 20;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${font}>`,
@@ -142,17 +152,123 @@ export function renderChart(report: BenchReport): string {
   ].join('\n');
 }
 
+/**
+ * The fan-out panel: each figure of `fanout` by N (a block of bars each, its
+ * own scale), then what `fanout-scale` got. Returns the `y` below it.
+ */
+function drawFanout(body: string[], scenarios: ScenarioOutcome[], colours: Map<string, string>, top: number): number {
+  let y = top;
+  const fanout = scenarios.find((s) => s.result?.kind === 'fanout');
+  const rows = fanout?.result?.kind === 'fanout' ? fanout.result.rows : [];
+  const scale = scenarios.find((s) => s.result?.kind === 'fanout-scale');
+  const scaleRows = scale?.result?.kind === 'fanout-scale' ? scale.result.rows : [];
+  if (rows.length === 0 && scaleRows.length === 0) return y;
+  y += 34;
+  body.push(
+    text(12, y, 'Fan-out: one dispatcher, N subscriptions with a stream each, same deliveries/s', 'font-size="14"'),
+  );
+  y += 6;
+  const figures: Array<{ title: string; value: (row: FanoutRow) => number | undefined; digits: number }> = [
+    { title: 'idle dispatcher CPU, % of a core', value: (r) => percent(idleCpuShare(r)), digits: 1 },
+    { title: 'dispatcher CPU per delivery, µs (loaded)', value: cpuMicrosPerDelivery, digits: 1 },
+    {
+      title: "dispatcher's Kafka connections (highest of idle, loaded)",
+      value: (r) =>
+        r.idle || r.loaded ? Math.max(r.idle?.kafkaConnections ?? 0, r.loaded?.kafkaConnections ?? 0) : undefined,
+      digits: 0,
+    },
+    { title: 'broker fetch requests/s, idle', value: (r) => r.idle?.brokerFetchesPerSecond, digits: 1 },
+    { title: 'broker fetch requests/s, loaded', value: (r) => r.loaded?.brokerFetchesPerSecond, digits: 1 },
+    { title: 'dispatcher RSS MB, idle', value: (r) => r.idle && r.idle.dispatcherRssBytes / 2 ** 20, digits: 0 },
+    {
+      title: 'dispatcher RSS MB, loaded (peak)',
+      value: (r) => r.loaded && r.loaded.dispatcherPeakRssBytes / 2 ** 20,
+      digits: 0,
+    },
+    { title: 'publish-to-delivery p50, ms', value: (r) => r.loaded?.latency.p50Millis, digits: 1 },
+    { title: 'publish-to-delivery p99, ms', value: (r) => r.loaded?.latency.p99Millis, digits: 1 },
+  ];
+  for (const figure of figures) {
+    const bars = rows.flatMap((row): Bar[] => {
+      const value = figure.value(row);
+      return value === undefined
+        ? []
+        : [
+            {
+              label:
+                `N = ${row.subscriptions.toLocaleString('en-US')}` +
+                (row.attached < row.subscriptions ? ` (${row.attached.toLocaleString('en-US')} attached)` : ''),
+              scenario: 'fanout',
+              value,
+              text: value.toLocaleString('en-US', {
+                minimumFractionDigits: figure.digits,
+                maximumFractionDigits: figure.digits,
+              }),
+            },
+          ];
+    });
+    if (bars.length === 0) continue;
+    y += 16;
+    body.push(text(24, y, figure.title, 'font-size="12" font-style="italic" fill="#555"'));
+    y += 2;
+    y = drawBars(body, bars, colours, y);
+  }
+  for (const row of scaleRows) {
+    y += 16;
+    body.push(
+      text(
+        24,
+        y,
+        `fanout-scale: ${row.subscriptions.toLocaleString('en-US')} subscriptions over ${row.dispatchers.length} dispatchers`,
+        'font-size="12" font-style="italic" fill="#555"',
+      ),
+    );
+    y += 2;
+    y = drawBars(
+      body,
+      [
+        { label: 'created', scenario: 'fanout-scale', value: row.created },
+        { label: `attached (${row.attachSeconds.toFixed(1)} s)`, scenario: 'fanout-scale', value: row.attached },
+        {
+          label: `message received (${row.deliverSeconds.toFixed(1)} s)`,
+          scenario: 'fanout-scale',
+          value: row.delivered,
+        },
+      ],
+      colours,
+      y,
+    );
+    const memory = row.dispatchers.flatMap((d): Bar[] => {
+      const kb = kilobytesPerSubscription(d);
+      return kb === undefined
+        ? []
+        : [{ label: `${d.role} KB per idle subscription`, scenario: 'fanout-scale', value: kb, text: kb.toFixed(1) }];
+    });
+    if (memory.length > 0) y = drawBars(body, memory, colours, y + 4);
+  }
+  return y;
+}
+
+function percent(share: number | undefined): number | undefined {
+  return share === undefined ? undefined : share * 100;
+}
+
 /** Horizontal bars scaled to the largest of them, from `y` down; returns the `y` below them. */
 function drawBars(body: string[], bars: Bar[], colours: Map<string, string>, top: number): number {
   const max = Math.max(...bars.map((bar) => bar.value));
   let y = top;
   for (const bar of bars) {
-    const barWidth = max > 0 ? (bar.value / max) * plotWidth : 0;
+    const barWidth = max > 0 ? (Math.max(0, bar.value) / max) * plotWidth : 0;
     body.push(
       text(labelWidth, y + 13, bar.label, 'font-size="12" text-anchor="end"'),
       `<rect x="${plotLeft}" y="${y + 2}" width="${barWidth.toFixed(1)}" height="${rowHeight - 4}" ` +
         `fill="${colours.get(bar.scenario)}"/>`,
-      text(plotLeft + barWidth + 4, y + 13, Math.round(bar.value).toLocaleString('en-US'), 'font-size="11"'),
+      text(
+        plotLeft + barWidth + 4,
+        y + 13,
+        bar.text ?? Math.round(bar.value).toLocaleString('en-US'),
+        'font-size="11"',
+      ),
     );
     y += rowHeight;
   }

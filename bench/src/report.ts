@@ -6,6 +6,7 @@ import type { ProfileSummary, SelfTime } from './cpu-profile';
 import type { LatencySummary } from './latency-histogram';
 import { formatSize } from './payloads';
 import type { ProcessUsage } from './process-stats';
+import { fanoutScaleSummary, fanoutScaleTables, fanoutSummary, fanoutTable } from './fanout-report';
 import type { Baseline, ScenarioResult, StartupRow, ThroughputRow } from './scenario';
 
 /** One scenario's outcome: its result, why it failed, or why it did not run. */
@@ -69,7 +70,7 @@ export function renderMarkdown(report: BenchReport): string {
     ...loadWarning(report.scenarios),
     `![throughput and latency per scenario](${reportFiles.chart})`,
     '',
-    ...summary(report.scenarios),
+    ...summary(report.scenarios, report.plan),
   ];
   for (const scenario of report.scenarios) {
     lines.push(`## ${scenario.name}`, '', scenario.description, '');
@@ -82,21 +83,48 @@ export function renderMarkdown(report: BenchReport): string {
       continue;
     }
     if (!scenario.result) continue;
-    if (scenario.result.kind === 'throughput') {
-      lines.push(...throughputTable(scenario, scenario.result.rows, report.scenarios));
-    } else {
-      lines.push(...startupTable(scenario.result.rows));
-    }
-    const notes = unique(
-      scenario.result.kind === 'throughput'
-        ? scenario.result.rows.flatMap((row) => row.notes.map((note) => `${rowLabel(row)}: ${note}`))
-        : scenario.result.rows.flatMap((row) => row.notes),
-    );
+    lines.push(...resultTables(scenario, scenario.result, report.scenarios));
+    const notes = unique(resultNotes(scenario.result));
     if (notes.length > 0) lines.push('', ...notes.map((note) => `- ${note}`));
     lines.push('');
   }
   for (const profiles of report.profiles ?? []) lines.push(...profileSection(profiles));
   return lines.join('\n');
+}
+
+function resultTables(scenario: ScenarioOutcome, result: ScenarioResult, scenarios: ScenarioOutcome[]): string[] {
+  switch (result.kind) {
+    case 'throughput':
+      return throughputTable(scenario, result.rows, scenarios);
+    case 'startup':
+      return startupTable(result.rows);
+    case 'fanout':
+      return fanoutTable(result.rows);
+    case 'fanout-scale':
+      return result.rows.flatMap((row) => fanoutScaleTables(row));
+  }
+}
+
+function resultNotes(result: ScenarioResult): string[] {
+  switch (result.kind) {
+    case 'throughput':
+      return result.rows.flatMap((row) => row.notes.map((note) => `${rowLabel(row)}: ${note}`));
+    case 'startup':
+      return result.rows.flatMap((row) => row.notes);
+    case 'fanout':
+      return [
+        ...result.notes,
+        ...(result.backgroundFetchesPerSecond === undefined
+          ? []
+          : [
+              `broker fetch requests per second once the last dispatcher under test had stopped (other clients): ` +
+                result.backgroundFetchesPerSecond.toFixed(1),
+            ]),
+        ...result.rows.flatMap((row) => row.notes.map((note) => `N = ${row.subscriptions}: ${note}`)),
+      ];
+    case 'fanout-scale':
+      return result.rows.flatMap((row) => row.notes);
+  }
 }
 
 /** The scenario's baselines, none for a baseline itself. */
@@ -119,7 +147,7 @@ function ratio(baseline: Baseline, row: ThroughputRow, scenarios: ScenarioOutcom
   return base === undefined || row.seconds <= 0 ? undefined : row.messages / row.seconds / base;
 }
 
-function summary(scenarios: ScenarioOutcome[]): string[] {
+function summary(scenarios: ScenarioOutcome[], plan: BenchPlan): string[] {
   const lines: string[] = [];
   for (const scenario of scenarios) {
     if (scenario.result?.kind !== 'throughput') continue;
@@ -136,6 +164,12 @@ function summary(scenarios: ScenarioOutcome[]): string[] {
           `- \`${scenario.name}\`${variant ? ` (${variant})` : ''} vs ${baselineLabel(baseline)}: ` + ratios.join(', '),
         );
       }
+    }
+  }
+  for (const scenario of scenarios) {
+    if (scenario.result?.kind === 'fanout') lines.push(...fanoutSummary(scenario.result.rows, plan.fanout.targets));
+    if (scenario.result?.kind === 'fanout-scale') {
+      for (const row of scenario.result.rows) lines.push(...fanoutScaleSummary(row, plan.fanoutScale.targets));
     }
   }
   for (const scenario of scenarios) {
@@ -179,9 +213,13 @@ function targetVerdict(latency: LatencySummary, target: LatencyTarget): string {
 const noticeableOtherLoad = 0.1;
 
 function loadWarning(scenarios: ScenarioOutcome[]): string[] {
-  const shares = scenarios
-    .flatMap((s) => (s.result?.kind === 'throughput' ? s.result.rows : []))
-    .map((row) => row.machine.otherShare);
+  const shares = scenarios.flatMap((s) => {
+    if (s.result?.kind === 'throughput') return s.result.rows.map((row) => row.machine.otherShare);
+    if (s.result?.kind === 'fanout') {
+      return s.result.rows.flatMap((row) => [row.idle, row.loaded].flatMap((p) => (p ? [p.machine.otherShare] : [])));
+    }
+    return [];
+  });
   const worst = Math.max(0, ...shares);
   if (worst < noticeableOtherLoad) return [];
   return [

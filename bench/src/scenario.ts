@@ -55,7 +55,101 @@ export interface StartupRow {
   notes: string[];
 }
 
-export type ScenarioResult = { kind: 'throughput'; rows: ThroughputRow[] } | { kind: 'startup'; rows: StartupRow[] };
+/** One phase of a `fanout` measurement (idle or loaded), as the dispatcher under test lived it. */
+export interface FanoutPhase {
+  seconds: number;
+  /** CPU time (user + system) of the dispatcher during the phase. */
+  dispatcherCpuSeconds: number;
+  /** The dispatcher's resident memory at the end of the phase. */
+  dispatcherRssBytes: number;
+  /** Its highest resident memory during the phase. */
+  dispatcherPeakRssBytes: number;
+  /** Its established TCP connections to a broker port at the end of the phase; undefined if it could not be read. */
+  kafkaConnections: number | undefined;
+  /** Fetch requests per second all brokers handled during the phase (JMX); undefined where not measured. */
+  brokerFetchesPerSecond: number | undefined;
+  /** Every metered process over the phase. */
+  processes: ProcessUsage[];
+  machine: MachineLoad;
+}
+
+/** The loaded phase of a `fanout` measurement: publishing on a fixed schedule. */
+export interface FanoutLoadedPhase extends FanoutPhase {
+  published: number;
+  /** Distinct (subscription, message) deliveries of the messages published in the phase. */
+  deliveries: number;
+  /** Published messages times subscriptions. */
+  expectedDeliveries: number;
+  /** Publish (intended send time) to delivery, over every delivery. */
+  latency: LatencySummary;
+}
+
+/** One N of `fanout`: N subscriptions of one topic, a stream each, on one dispatcher. */
+export interface FanoutRow {
+  subscriptions: number;
+  /** Subscriptions the registry created (of `subscriptions`). */
+  created: number;
+  /** Subscriptions whose stream received the probe message: attached and delivering. */
+  attached: number;
+  messageBytes: number;
+  /** Messages published per second in the loaded phase. */
+  publishRate: number;
+  createSeconds: number;
+  /** From opening the streams until every subscription received the probe, or until the attach timeout. */
+  attachSeconds: number;
+  idle?: FanoutPhase;
+  loaded?: FanoutLoadedPhase;
+  notes: string[];
+}
+
+/** One dispatcher of `fanout-scale`. */
+export interface FanoutScaleDispatcher {
+  role: string;
+  pid: number;
+  /** Streams opened on it (round robin). */
+  streams: number;
+  /** Of those, subscriptions that received the attach probe. */
+  attached: number;
+  /** Resident memory once the subscriptions existed, before any stream; and once the attach phase ended. */
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  kafkaConnections: number | undefined;
+  threads: number;
+  /** Whether the process was still running at the end. */
+  running: boolean;
+}
+
+/** `fanout-scale`: many subscriptions of one topic spread over a few dispatchers, one stream each. */
+export interface FanoutScaleRow {
+  subscriptions: number;
+  created: number;
+  createSeconds: number;
+  /** Streams still open when the attach phase ended. */
+  openStreams: number;
+  /** Subscriptions that received the attach probe. */
+  attached: number;
+  /** Until every created subscription received the probe, or the timeout. */
+  attachSeconds: number;
+  /** Subscriptions that received the one message published after the attach phase. */
+  delivered: number;
+  /** Subscriptions that should have: those attached. */
+  deliverTarget: number;
+  deliverSeconds: number;
+  dispatchers: FanoutScaleDispatcher[];
+  notes: string[];
+}
+
+export type ScenarioResult =
+  | { kind: 'throughput'; rows: ThroughputRow[] }
+  | { kind: 'startup'; rows: StartupRow[] }
+  | {
+      kind: 'fanout';
+      rows: FanoutRow[];
+      /** Fetch requests per second the brokers handled once the last dispatcher under test had stopped: other clients. */
+      backgroundFetchesPerSecond?: number;
+      notes: string[];
+    }
+  | { kind: 'fanout-scale'; rows: FanoutScaleRow[] };
 
 /** A benchmark scenario: runs every measurement it holds, one after the other, and cleans up what it created. */
 export interface Scenario {

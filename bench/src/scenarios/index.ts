@@ -1,4 +1,6 @@
 import type { Scenario } from '../scenario';
+import { fanout } from './fanout';
+import { fanoutScale } from './fanout-scale';
 import { heraldEndToEnd } from './herald-end-to-end';
 import { heraldPublish } from './herald-publish';
 import { kafkaPerfConsumer } from './kafka-perf-consumer';
@@ -16,7 +18,8 @@ import { registryReplay } from './registry-replay';
  * same path, and `herald-end-to-end` before `latency-at-fixed-rates`, which
  * publishes at shares of the maximum it measured. Ratios to baselines are
  * worked out when the report is written, so Kafka's own tools, slow to start,
- * can come last.
+ * can come last. The fan-out scenarios run last of all: they start dispatchers
+ * of their own and leave the stack's as it was.
  */
 export const allScenarios: Scenario[] = [
   rawKafkajsProduce,
@@ -30,4 +33,6 @@ export const allScenarios: Scenario[] = [
   kafkaPerfProducer,
   kafkaPerfConsumer,
   registryReplay,
+  fanout,
+  fanoutScale,
 ];

@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { Admin } from '@herald/client';
+import { ServiceProcess } from '@herald/devstack';
+import { freePort } from '@herald/local-kafka';
+import { benchTopicPrefix } from './bench-environment';
+import type { ScenarioContext } from './scenario';
+
+/**
+ * Starts `count` dispatchers of their own for a fan-out scenario, beside the
+ * stack's: fresh processes, so that their memory and connections are those of
+ * the scenario alone, and with room for `maxStreams` streams each (the
+ * default limit, 1,000, would refuse what the scenario asks before any design
+ * limit shows).
+ */
+export async function startDispatchers(
+  context: ScenarioContext,
+  label: string,
+  count: number,
+  maxStreams: number,
+): Promise<ServiceProcess[]> {
+  const { env } = context;
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, async (_, i) =>
+      ServiceProcess.start({
+        service: 'dispatcher',
+        port: await freePort(),
+        logFile: path.join(env.logDir, `${label}-${i + 1}.log`),
+        env: {
+          KAFKA_BROKERS: env.kafkaBrokers.join(','),
+          HERALD_TOPIC_PREFIX: benchTopicPrefix,
+          HERALD_INSTANCE_ID: `${label}-${i + 1}`,
+          REGISTRY_ADDRESSES: env.herald.registries.map((registry) => registry.address).join(','),
+          DISPATCHER_MAX_STREAMS: String(maxStreams),
+        },
+      }),
+    ),
+  );
+  const dispatchers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) {
+    await stopAll(dispatchers);
+    throw failed.reason;
+  }
+  return dispatchers;
+}
+
+/** Stops dispatchers in parallel (SIGTERM, SIGKILL after `graceMillis`); never throws. */
+export async function stopAll(dispatchers: readonly ServiceProcess[], graceMillis = 15_000): Promise<void> {
+  await Promise.allSettled(dispatchers.map((dispatcher) => dispatcher.stop(graceMillis)));
+}
+
+/** What {@link runConcurrently} got done. */
+export interface ConcurrentOutcome {
+  /** Items whose call succeeded, in no particular order. */
+  done: string[];
+  /** Why calls failed, with how many. */
+  failures: Map<string, number>;
+  /** Items not tried because the time ran out. */
+  notTried: number;
+  seconds: number;
+}
+
+/**
+ * Calls `call` for each item, `concurrency` at a time, and stops starting new
+ * calls after `timeoutMillis` (calls under way finish).
+ */
+export async function runConcurrently(
+  items: readonly string[],
+  concurrency: number,
+  timeoutMillis: number,
+  call: (item: string) => Promise<unknown>,
+): Promise<ConcurrentOutcome> {
+  const started = Date.now();
+  const deadline = started + timeoutMillis;
+  const done: string[] = [];
+  const failures = new Map<string, number>();
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && Date.now() < deadline) {
+      const item = items[next++]!;
+      try {
+        await call(item);
+        done.push(item);
+      } catch (error) {
+        const why = failureKind(error);
+        failures.set(why, (failures.get(why) ?? 0) + 1);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return { done, failures, notTried: items.length - next, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * A failure as one kind among many alike: its gRPC status and its message up
+ * to the first detail that differs from call to call (grpc-js appends
+ * timings and addresses to DEADLINE_EXCEEDED).
+ */
+export function failureKind(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const name = typeof code === 'number' ? (status[code] ?? String(code)) : undefined;
+  const message = ((error as Error).message ?? String(error)).split(
+    / after \d|,remote_addr=|,metadata filters|,LB pick|,name resolution/,
+  )[0]!;
+  return `${name && !message.startsWith(name) ? `${name}: ` : ''}${message.slice(0, 160)}`;
+}
+
+/** `3 × UNAVAILABLE: ...; 1 × ...`: failures, most frequent first. */
+export function describeFailures(failures: Map<string, number>): string {
+  return [...failures.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([why, count]) => `${count} × ${why}`)
+    .join('; ');
+}
+
+/**
+ * Creates the subscriptions (`startAt` latest: the registry records each
+ * partition's end offset at creation, so a message published later reaches a
+ * subscription however late its stream attaches), `concurrency` requests in
+ * flight, for at most `timeoutMillis`.
+ */
+export async function createSubscriptions(
+  context: ScenarioContext,
+  topic: string,
+  names: readonly string[],
+  concurrency: number,
+  timeoutMillis: number,
+): Promise<ConcurrentOutcome> {
+  const admin = registryAdmin(context);
+  try {
+    return await runConcurrently(names, concurrency, timeoutMillis, async (name) => {
+      try {
+        await admin.createSubscription({ name, topic, startAt: 'latest' });
+      } catch (error) {
+        // A retry after an uncertain failure may find the very subscription it created: that is one created.
+        if ((error as { code?: unknown }).code !== status.ALREADY_EXISTS) throw error;
+      }
+    });
+  } finally {
+    admin.close();
+  }
+}
+
+/**
+ * Deletes the scenario's subscriptions (every name tried: a create that timed
+ * out may have happened all the same), many requests at once, on a Kafka
+ * that outlives the run; those not deleted in time are left to the
+ * environment's stop. On the run's own Kafka nothing is deleted: it goes
+ * with its data at the stop, and registry writes are slow enough (one at a
+ * time) that deleting thousands would cost as long as creating them.
+ */
+export async function deleteSubscriptions(
+  context: ScenarioContext,
+  names: readonly string[],
+  concurrency: number,
+  timeoutMillis: number,
+): Promise<void> {
+  if (names.length === 0 || context.env.localKafka) return;
+  const admin = registryAdmin(context);
+  try {
+    const outcome = await runConcurrently(names, concurrency, timeoutMillis, async (name) => {
+      try {
+        await admin.deleteSubscription(name);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== status.NOT_FOUND) throw error;
+      }
+    });
+    const deleted = new Set(outcome.done);
+    const left = names.filter((name) => !deleted.has(name));
+    for (const name of left) context.env.deleteSubscriptionAtStop(name);
+    if (left.length > 0) context.log(`  ${left.length} subscriptions left for the environment's stop to delete`);
+  } finally {
+    admin.close();
+  }
+}
+
+function registryAdmin(context: ScenarioContext): Admin {
+  return new Admin({
+    endpoints: context.env.herald.registries.map((registry) => registry.address),
+    retry: { totalTimeoutMillis: 20_000 },
+  });
+}
+
+/** MemAvailable of /proc/meminfo, in bytes. */
+export function availableMemoryBytes(meminfo = readFileSync('/proc/meminfo', 'utf8')): number {
+  const match = /^MemAvailable:\s+(\d+) kB/m.exec(meminfo);
+  return match ? Number(match[1]) * 1024 : Number.POSITIVE_INFINITY;
+}
+
+/** Threads of a process, from /proc/<pid>/status; 0 when it is gone. */
+export function threadsOf(pid: number): number {
+  try {
+    return Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Sleeps. */
+export function sleep(millis: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, millis));
+}

@@ -1,0 +1,240 @@
+import { Admin, Publisher } from '@herald/client';
+import type { ServiceProcess } from '@herald/devstack';
+import {
+  availableMemoryBytes,
+  createSubscriptions,
+  deleteSubscriptions,
+  describeFailures,
+  sleep,
+  startDispatchers,
+  stopAll,
+  threadsOf,
+} from '../fanout-harness';
+import { FanoutDeliveries, waitFor } from '../fanout-deliveries';
+import { sampleProcess } from '../process-stats';
+import { brokerPorts, connectionsTo } from '../proc-sockets';
+import type { FanoutScaleDispatcher, FanoutScaleRow, Scenario } from '../scenario';
+import { StampedPayloads } from '../stamped-payloads';
+import { StreamFleet } from '../stream-fleet';
+
+const messageBytes = 1024;
+
+/** Time for the dispatchers to take in the registry's new subscriptions before their memory counts as "before". */
+const registrySettleMillis = 3_000;
+
+/**
+ * The attach phase stops early, streams closed, when the machine's available
+ * memory falls below this: a dispatcher whose subscriptions each cost a Kafka
+ * consumer must not take the shared machine down with it.
+ */
+const minAvailableBytes = 4 * 2 ** 30;
+/** ...or when a dispatcher's resident memory passes this. */
+const maxDispatcherRssBytes = 4 * 2 ** 30;
+
+/**
+ * Whether many subscriptions fit: S subscriptions of one topic over a few
+ * dispatchers, one stream each, and one message that must reach all of them.
+ * Every phase has a time limit and reports what it got within it, so the
+ * scenario says how far a dispatcher got instead of hanging.
+ */
+export const fanoutScale: Scenario = {
+  name: 'fanout-scale',
+  usesHeraldStack: true,
+  profiled: false,
+  description:
+    'S subscriptions of one fresh topic created through the registry (16 requests in flight), then one ' +
+    'StreamingPull stream each from the benchmark process, round robin over dispatchers of their own (fresh ' +
+    'processes, stream limit raised above S); a probe message is published and waited for on every subscription ' +
+    '(attach), then one message whose arrival on every attached subscription is timed (deliver). Memory per idle ' +
+    "subscription is each dispatcher's RSS growth from before the streams to after the attach phase, divided " +
+    'by the subscriptions attached on it. Each phase is bounded in time (and attach by a memory guard); ' +
+    'what did not happen in time is counted, not waited for.',
+  async run(context) {
+    const plan = context.plan.fanoutScale;
+    const { env } = context;
+    const topic = `fanout-scale-${context.runId}`;
+    const admin = new Admin({ endpoints: env.herald.registries.map((r) => r.address) });
+    try {
+      await admin.createTopic({ name: topic, partitions: plan.partitions });
+    } finally {
+      admin.close();
+    }
+    env.deleteAtStop(topic);
+    const names = Array.from({ length: plan.subscriptions }, (_, i) => `${topic}-s${i}`);
+    const row: FanoutScaleRow = {
+      subscriptions: plan.subscriptions,
+      created: 0,
+      createSeconds: 0,
+      openStreams: 0,
+      attached: 0,
+      attachSeconds: 0,
+      delivered: 0,
+      deliverTarget: 0,
+      deliverSeconds: 0,
+      dispatchers: [],
+      notes: [],
+    };
+    let created: string[] = [];
+    let dispatchers: ServiceProcess[] = [];
+    let fleet: StreamFleet | undefined;
+    const publisher = new Publisher({ endpoints: [env.publisher.address] });
+    try {
+      dispatchers = await startDispatchers(
+        context,
+        'fanout-scale-dispatcher',
+        plan.dispatchers,
+        Math.ceil(plan.subscriptions / plan.dispatchers) + 100,
+      );
+      const creation = await createSubscriptions(
+        context,
+        topic,
+        names,
+        plan.createConcurrency,
+        plan.createTimeoutSeconds * 1000,
+      );
+      const done = new Set(creation.done);
+      created = names.filter((name) => done.has(name));
+      row.created = created.length;
+      row.createSeconds = creation.seconds;
+      context.log(
+        `  ${created.length} of ${plan.subscriptions} subscriptions created in ${creation.seconds.toFixed(1)} s`,
+      );
+      if (created.length < plan.subscriptions) {
+        row.notes.push(
+          `${plan.subscriptions - created.length} subscriptions not created within ${plan.createTimeoutSeconds} s` +
+            (creation.failures.size > 0 ? `: ${describeFailures(creation.failures)}` : ''),
+        );
+      }
+      if (created.length === 0) return { kind: 'fanout-scale', rows: [row] };
+
+      await sleep(registrySettleMillis);
+      const rssBefore = dispatchers.map((d) => rssOf(d.pid));
+      const deliveries = new FanoutDeliveries(created.length);
+      const payloads = new StampedPayloads(messageBytes);
+      fleet = StreamFleet.open({
+        subscriptions: created,
+        endpoints: dispatchers.map((d) => d.address),
+        streamsPerChannel: plan.streamsPerChannel,
+        onMessage: (subscription, message) => deliveries.record(subscription, message.data, process.hrtime.bigint()),
+      });
+      const streams = fleet;
+
+      // Attach: the probe reaches a subscription once its stream is attached and delivering.
+      deliveries.watchProbe(0);
+      const attachStarted = Date.now();
+      await publisher.publish(topic, { data: payloads.make(0, process.hrtime.bigint()) });
+      let guard: string | undefined;
+      let guardCheckedAt = 0;
+      const attachedAll = await waitFor(() => {
+        if (Date.now() - guardCheckedAt >= 500) {
+          guardCheckedAt = Date.now();
+          guard ??= memoryGuard(dispatchers);
+        }
+        return (
+          guard !== undefined ||
+          deliveries.receivedProbe(0) >= created.length ||
+          streams.open === 0 ||
+          dispatchers.every((d) => !d.running)
+        );
+      }, plan.attachTimeoutSeconds * 1000);
+      row.attachSeconds = (Date.now() - attachStarted) / 1000;
+      row.attached = deliveries.receivedProbe(0);
+      row.openStreams = streams.open;
+      context.log(
+        `  ${row.attached} of ${created.length} attached in ${row.attachSeconds.toFixed(1)} s ` +
+          `(${row.openStreams} streams open over ${streams.channels} channels)`,
+      );
+      if (guard) row.notes.push(`attach stopped early: ${guard}`);
+      else if (!attachedAll || row.attached < created.length) {
+        row.notes.push(
+          `${created.length - row.attached} subscriptions had not received the probe after ` +
+            `${plan.attachTimeoutSeconds} s`,
+        );
+      }
+      if (streams.endings.size > 0) row.notes.push(`streams ended: ${streams.describeEndings().join('; ')}`);
+
+      const ports = brokerPorts(env.kafkaBrokers);
+      row.dispatchers = dispatchers.map((d, i): FanoutScaleDispatcher => {
+        let attached = 0;
+        let assigned = 0;
+        for (let s = i; s < created.length; s += dispatchers.length) {
+          assigned++;
+          if (deliveries.hasProbe(0, s)) attached++;
+        }
+        let kafkaConnections: number | undefined;
+        try {
+          kafkaConnections = connectionsTo(d.pid, ports);
+        } catch {
+          // gone
+        }
+        return {
+          role: `dispatcher-${i + 1}`,
+          pid: d.pid,
+          streams: assigned,
+          attached,
+          rssBeforeBytes: rssBefore[i]!,
+          rssAfterBytes: rssOf(d.pid),
+          kafkaConnections,
+          threads: threadsOf(d.pid),
+          running: d.running,
+        };
+      });
+      for (const [i, d] of dispatchers.entries()) {
+        if (!d.running) row.notes.push(`dispatcher-${i + 1} exited: ${d.lastLoggedError() ?? 'no error logged'}`);
+      }
+
+      // Deliver: one message, to every attached subscription (a guard-stopped attach is torn down first).
+      if (guard) {
+        streams.close();
+        return { kind: 'fanout-scale', rows: [row] };
+      }
+      row.deliverTarget = row.attached;
+      deliveries.watchProbe(1);
+      const deliverStarted = Date.now();
+      await publisher.publish(topic, { data: payloads.make(1, process.hrtime.bigint()) });
+      const deliveredAll = await waitFor(
+        () => deliveries.receivedProbe(1) >= row.attached,
+        plan.deliverTimeoutSeconds * 1000,
+      );
+      row.deliverSeconds = (Date.now() - deliverStarted) / 1000;
+      row.delivered = deliveries.receivedProbe(1);
+      context.log(`  the message reached ${row.delivered} of ${row.attached} in ${row.deliverSeconds.toFixed(1)} s`);
+      if (!deliveredAll) {
+        row.notes.push(
+          `${row.attached - row.delivered} attached subscriptions had not received the message after ` +
+            `${plan.deliverTimeoutSeconds} s`,
+        );
+      }
+      if (deliveries.duplicates > 0) row.notes.push(`${deliveries.duplicates} deliveries were duplicates`);
+      return { kind: 'fanout-scale', rows: [row] };
+    } finally {
+      fleet?.close();
+      await publisher.close().catch(() => undefined);
+      await stopAll(dispatchers);
+      await deleteSubscriptions(context, names, plan.createConcurrency, 120_000);
+    }
+  },
+};
+
+function rssOf(pid: number): number {
+  try {
+    return sampleProcess(pid).rssBytes;
+  } catch {
+    return 0;
+  }
+}
+
+/** Why the attach must stop now, if it must: the machine or a dispatcher is running out of memory. */
+function memoryGuard(dispatchers: readonly ServiceProcess[]): string | undefined {
+  const available = availableMemoryBytes();
+  if (available < minAvailableBytes) {
+    return `the machine had ${(available / 2 ** 30).toFixed(1)} GiB of memory available (limit ${minAvailableBytes / 2 ** 30} GiB)`;
+  }
+  for (const [i, d] of dispatchers.entries()) {
+    const rss = rssOf(d.pid);
+    if (rss > maxDispatcherRssBytes) {
+      return `dispatcher-${i + 1} reached ${(rss / 2 ** 30).toFixed(1)} GiB resident (limit ${maxDispatcherRssBytes / 2 ** 30} GiB)`;
+    }
+  }
+  return undefined;
+}
