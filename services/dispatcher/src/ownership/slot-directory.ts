@@ -1,5 +1,6 @@
 import type { DurableProducer, KafkaClient, PartitionReader } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
+import { retry } from '@herald/retry';
 
 /** Options of {@link SlotDirectory}. */
 export interface SlotDirectoryOptions {
@@ -35,21 +36,28 @@ export class SlotDirectory {
     return this.options.address;
   }
 
+  /** Reads the directory and follows it; retried while the topic, just created, is not yet known to every broker. */
   async start(): Promise<void> {
-    this.reader = this.options.kafka.partitionReader({
-      topic: this.options.topic,
-      start: [{ partition: 0, offset: 0 }],
-      records: (_partition, records) => {
-        for (const record of records) {
-          const slot = Number(record.key?.toString('utf8'));
-          if (!Number.isInteger(slot)) continue;
-          const entry = record.value && parseEntry(record.value);
-          if (entry) this.entries.set(slot, entry);
-          else this.entries.delete(slot);
-        }
+    await retry(
+      async () => {
+        const reader = this.options.kafka.partitionReader({
+          topic: this.options.topic,
+          start: [{ partition: 0, offset: 0 }],
+          records: (_partition, records) => {
+            for (const record of records) {
+              const slot = Number(record.key?.toString('utf8'));
+              if (!Number.isInteger(slot)) continue;
+              const entry = record.value && parseEntry(record.value);
+              if (entry) this.entries.set(slot, entry);
+              else this.entries.delete(slot);
+            }
+          },
+        });
+        await reader.start();
+        this.reader = reader;
       },
-    });
-    await this.reader.start();
+      { initialMillis: 200, maxMillis: 2_000, totalTimeoutMillis: 60_000 },
+    );
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 import { UnavailableError } from '@herald/errors';
 import type { GroupConsumer, KafkaClient, PartitionReader, TopicAdmin } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
+import { retry } from '@herald/retry';
 import { type CursorRecord, decodeCursor } from '../domain/cursor-record';
 
 /** Options of {@link SlotOwnership}. */
@@ -18,6 +19,9 @@ export interface SlotOwnershipOptions {
   losing(): Promise<void>;
 }
 
+/** How long joining may be retried at start-up. */
+const startTimeoutMillis = 60_000;
+
 /** How long a load of a slot's cursors may take before the slot is given up on until the next rebalance. */
 const loadTimeoutMillis = 60_000;
 
@@ -32,33 +36,39 @@ const loadTimeoutMillis = 60_000;
  * first, then the new assignment is loaded.
  */
 export class SlotOwnership {
-  private readonly consumer: GroupConsumer;
+  private consumer: GroupConsumer | undefined;
   private readonly ready = new Set<number>();
   private readonly loading = new Map<number, Promise<void>>();
   private generation = 0;
   private loader: PartitionReader | undefined;
 
-  constructor(private readonly options: SlotOwnershipOptions) {
-    this.consumer = options.kafka.groupConsumer({
-      groupId: options.groupId,
-      topic: options.topic,
-      sessionTimeoutMillis: options.sessionTimeoutMillis,
-      handlers: {
-        assigned: (slots) => this.onAssigned(slots),
-        revoking: () => this.onRevoking(),
-        // Membership is all this consumer is for: cursors are read by the loader, from the start.
-        records: () => undefined,
-      },
-    });
-  }
+  constructor(private readonly options: SlotOwnershipOptions) {}
 
-  start(): Promise<void> {
-    return this.consumer.start();
+  /** Joins the group; retried while the cursor topic, just created, is not yet known to every broker. */
+  async start(): Promise<void> {
+    await retry(
+      async () => {
+        const consumer = this.options.kafka.groupConsumer({
+          groupId: this.options.groupId,
+          topic: this.options.topic,
+          sessionTimeoutMillis: this.options.sessionTimeoutMillis,
+          handlers: {
+            assigned: (slots) => this.onAssigned(slots),
+            revoking: () => this.onRevoking(),
+            // Membership is all this consumer is for: cursors are read by the loader, from the start.
+            records: () => undefined,
+          },
+        });
+        this.consumer = consumer;
+        await consumer.start();
+      },
+      { initialMillis: 200, maxMillis: 2_000, totalTimeoutMillis: startTimeoutMillis },
+    );
   }
 
   /** Gives every slot up (storing their cursors first) and leaves the group. */
   async stop(): Promise<void> {
-    await this.consumer.stop();
+    await this.consumer?.stop();
     await this.stopLoader();
   }
 
@@ -79,7 +89,7 @@ export class SlotOwnership {
     this.loading.clear();
     // Nothing is read through the group: its partitions would otherwise be fetched from the start.
     setImmediate(() => {
-      if (generation === this.generation) this.consumer.pause(slots);
+      if (generation === this.generation) this.consumer?.pause(slots);
     });
     if (slots.length === 0) return;
     const load = this.load(generation, slots).catch((error: unknown) => {
