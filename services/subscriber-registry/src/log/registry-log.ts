@@ -48,6 +48,13 @@ export class RegistryLog {
   private writer: TransactionalWriter | undefined;
   /** Next offset the consumer will read. */
   private position = 0n;
+  /**
+   * Offsets of the commit markers of this instance's own transactions. A
+   * marker reaches no reader; without this, the next command's catch-up waited
+   * for the reader's empty fetch at the end (fetch.wait.max.ms, 500 ms) to
+   * learn that the log ends past it: every write took half a second.
+   */
+  private readonly ownMarkers = new Set<bigint>();
   private skipped = 0;
   private readonly positionWaiters: Array<{ offset: bigint; resolve: () => void }> = [];
 
@@ -149,7 +156,7 @@ export class RegistryLog {
     const writer = this.writer;
     if (!writer) throw new UnavailableError('registry writer not acquired');
     try {
-      return await writer.commit(
+      const last = await writer.commit(
         records.map((record) => ({
           key: record.key,
           value: record.event ? encodeEvent(record.event) : null,
@@ -157,6 +164,12 @@ export class RegistryLog {
           timestamp: Date.now(),
         })),
       );
+      // The commit marker follows the last record at once: the log has one transactional writer, which
+      // fences any other before it writes.
+      if (this.position > last + 1n) return last;
+      if (this.position === last + 1n) this.advance(last + 2n);
+      else this.ownMarkers.add(last + 1n);
+      return last;
     } catch (error) {
       // Fenced by another instance, or Kafka trouble: either way the writer retries from acquireWriter.
       this.writer = undefined;
@@ -217,7 +230,9 @@ export class RegistryLog {
 
   private advance(next: bigint): void {
     if (next <= this.position) return;
+    if (this.ownMarkers.delete(next)) next += 1n;
     this.position = next;
+    for (const marker of this.ownMarkers) if (marker < next) this.ownMarkers.delete(marker);
     for (let i = this.positionWaiters.length - 1; i >= 0; i--) {
       const waiter = this.positionWaiters[i]!;
       if (this.position > waiter.offset) {
