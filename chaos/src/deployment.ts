@@ -152,30 +152,60 @@ export class ChaosDeployment {
   }
 
   /**
-   * How far a consumer group's committed offsets are behind the end of a topic,
-   * summed over its partitions (a partition never committed counts from 0).
+   * How far a subscription's stored cursor is behind the end of a topic,
+   * summed over its partitions (a partition without a cursor counts from 0).
+   * Read straight from the dispatchers' compacted cursor topic, with a client
+   * of its own: the last value of the subscription's key wins.
    */
-  async commitLag(groupId: string, kafkaTopic: string): Promise<number> {
+  async cursorLag(subscription: string, kafkaTopic: string): Promise<number> {
     const kafka = new Kafka({ clientId: 'herald-chaos-faults', brokers: this.brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
+    const cursorTopic = `${this.prefix}_cursors`;
+    const readerGroup = `herald-chaos-cursors-${process.pid}-${Date.now()}`;
+    const consumer = kafka.consumer({ groupId: readerGroup });
     await admin.connect();
     try {
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [kafkaTopic] });
       const ends = await admin.fetchTopicOffsets(kafkaTopic);
+      const cursorEnds = new Map(
+        (await admin.fetchTopicOffsets(cursorTopic)).map((p) => [p.partition, Number(p.high)]),
+      );
+      let stored: Array<[number, number, string]> = [];
+      const remaining = new Set([...cursorEnds].filter(([, high]) => high > 0).map(([partition]) => partition));
+      if (remaining.size > 0) {
+        await consumer.connect();
+        await consumer.subscribe({ topic: cursorTopic, fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`cursor topic not read within 60 s`)), 60_000);
+          void consumer.run({
+            eachMessage: async ({ partition, message }) => {
+              if (message.key?.toString() === subscription) {
+                stored = message.value ? (JSON.parse(message.value.toString()) as { p: typeof stored }).p : [];
+              }
+              if (Number(message.offset) + 1 >= (cursorEnds.get(partition) ?? 0)) remaining.delete(partition);
+              if (remaining.size === 0) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          });
+        });
+      }
       let lag = 0;
       for (const { partition, high } of ends) {
-        const offset = Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+        const offset = stored.find(([p]) => p === partition)?.[1] ?? 0;
         lag += Number(high) - Math.max(0, offset);
       }
       return lag;
     } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await admin.deleteGroups([readerGroup]).catch(() => undefined);
       await admin.disconnect();
     }
   }
 
-  /** The consumer group of a subscription. */
-  groupOf(subscription: string): string {
-    return `${this.prefix}sub.${subscription}`;
+  /** The consumer group the dispatchers share their slots of subscriptions through. */
+  dispatcherGroup(): string {
+    return `${this.prefix}dispatchers`;
   }
 
   /** Leader and replicas of one partition. */
