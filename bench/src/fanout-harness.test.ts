@@ -21,6 +21,7 @@ describe('runConcurrently', () => {
     assert.equal(most, 4);
     assert.equal(outcome.done.length, 18);
     assert.deepEqual([...outcome.failures], [['RESOURCE_EXHAUSTED: no room', 2]]);
+    assert.deepEqual(outcome.failed.sort(), ['s17', 's7']);
     assert.equal(outcome.notTried, 0);
   });
 

@@ -55,6 +55,8 @@ export async function stopAll(dispatchers: readonly ServiceProcess[], graceMilli
 export interface ConcurrentOutcome {
   /** Items whose call succeeded, in no particular order. */
   done: string[];
+  /** Items whose call failed. */
+  failed: string[];
   /** Why calls failed, with how many. */
   failures: Map<string, number>;
   /** Items not tried because the time ran out. */
@@ -75,6 +77,7 @@ export async function runConcurrently(
   const started = Date.now();
   const deadline = started + timeoutMillis;
   const done: string[] = [];
+  const failed: string[] = [];
   const failures = new Map<string, number>();
   let next = 0;
   const worker = async () => {
@@ -84,13 +87,14 @@ export async function runConcurrently(
         await call(item);
         done.push(item);
       } catch (error) {
+        failed.push(item);
         const why = failureKind(error);
         failures.set(why, (failures.get(why) ?? 0) + 1);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return { done, failures, notTried: items.length - next, seconds: (Date.now() - started) / 1000 };
+  return { done, failed, failures, notTried: items.length - next, seconds: (Date.now() - started) / 1000 };
 }
 
 /**
@@ -144,8 +148,8 @@ export async function createSubscriptions(
 }
 
 /**
- * Deletes the scenario's subscriptions (every name tried: a create that timed
- * out may have happened all the same), many requests at once, on a Kafka
+ * Deletes the scenario's subscriptions (give those whose creation failed too:
+ * a create that timed out may have happened all the same), many requests at once, on a Kafka
  * that outlives the run; those not deleted in time are left to the
  * environment's stop. On the run's own Kafka nothing is deleted: it goes
  * with its data at the stop, and registry writes are slow enough (one at a

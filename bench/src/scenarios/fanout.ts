@@ -146,6 +146,8 @@ async function measureN(context: ScenarioContext, plan: FanoutPlan, n: number, f
   };
   const names = Array.from({ length: n }, (_, i) => `${topic}-s${i}`);
   let created: string[];
+  // Created, or maybe created (a failed create may have happened all the same): what to delete at the end.
+  let attempted: string[] = [];
   let dispatchers: ServiceProcess[] = [];
   let fleet: StreamFleet | undefined;
   const publisher = new Publisher({ endpoints: [env.publisher.address] });
@@ -162,6 +164,7 @@ async function measureN(context: ScenarioContext, plan: FanoutPlan, n: number, f
     // In the order of `names`, so that subscription i is stream i.
     const done = new Set(creation.done);
     created = names.filter((name) => done.has(name));
+    attempted = [...creation.done, ...creation.failed];
     row.created = created.length;
     row.createSeconds = creation.seconds;
     if (creation.failures.size > 0 || creation.notTried > 0) {
@@ -285,7 +288,7 @@ async function measureN(context: ScenarioContext, plan: FanoutPlan, n: number, f
     fleet?.close();
     await publisher.close().catch(() => undefined);
     await stopAll(dispatchers);
-    await deleteSubscriptions(context, names, registryConcurrency, 60_000);
+    await deleteSubscriptions(context, attempted, registryConcurrency, 60_000);
   }
 }
 
