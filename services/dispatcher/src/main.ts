@@ -123,6 +123,7 @@ runMain('dispatcher', async () => {
   await Promise.all([producer.connect(), watcher.start(), directory.start()]);
   dispatcher.start();
   await ownership.start();
+  await ownership.firstAssignment(30_000);
   // Readiness follows Kafka and the registry; the rpcs that need Kafka fail at once without it.
   const connectivity = kafka.connectivity();
   server.readiness.follow('kafka', connectivity);

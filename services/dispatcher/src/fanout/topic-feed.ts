@@ -45,7 +45,7 @@ export class TopicFeed {
         const window = this.windows.get(partition);
         if (!window) return;
         window.append(toInboundMessages(records, options.logger), records[records.length - 1]!.offset + 1);
-        const waiting = this.waiters.get(partition)!;
+        const waiting = this.waiters.get(partition) ?? [];
         if (waiting.length === 0) {
           if (window.heldBytes >= options.windowBytes && !this.paused) {
             this.paused = true;
@@ -63,9 +63,13 @@ export class TopicFeed {
     return this.reader.start();
   }
 
+  /** Stops reading; readers waiting on it are woken to read again, from whatever replaced it. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const waiting = [...this.waiters.values()].flat();
+    this.waiters.clear();
+    for (const wake of waiting) wake();
     await this.reader.stop();
   }
 
@@ -84,7 +88,7 @@ export class TopicFeed {
    */
   read(partition: number, position: number, max: number, wake: () => void): SourceRead | null | 'behind' {
     const window = this.windows.get(partition);
-    if (!window) return 'behind';
+    if (!window || this.stopped) return 'behind';
     this.lastUsed = Date.now();
     const found = window.read(position, max);
     if (found.kind === 'behind') return 'behind';
@@ -92,7 +96,7 @@ export class TopicFeed {
       return { messages: found.messages, next: found.messages[found.messages.length - 1]!.offset + 1 };
     }
     if (position < window.end) return { messages: [], next: window.end }; // offsets that held no message
-    this.waiters.get(partition)!.push(wake);
+    this.waiters.get(partition)?.push(wake);
     if (this.paused) {
       this.paused = false;
       this.reader.resume();

@@ -106,11 +106,16 @@ export class TopicSource implements PartitionSource {
   }
 
   private async startFeed(which: 'live' | number, pending: PendingFeed): Promise<void> {
-    if (which === 'live') this.pendingLive = undefined;
-    else this.pendingCatchUp.delete(which);
     if (this.stopped) return;
+    // Readers keep joining `pending` until the feed is in place: a read in between would start another.
+    const done = () => {
+      if (which === 'live' ? this.pendingLive === pending : this.pendingCatchUp.get(which) === pending) {
+        if (which === 'live') this.pendingLive = undefined;
+        else this.pendingCatchUp.delete(which);
+      }
+    };
     const wakeAll = () => {
-      for (const wake of pending.wakes) wake();
+      for (const wake of pending.wakes.splice(0)) wake();
     };
     let feed: TopicFeed | undefined;
     try {
@@ -134,14 +139,18 @@ export class TopicSource implements PartitionSource {
       const previous = which === 'live' ? this.live : this.catchUp.get(which);
       if (which === 'live') this.live = feed;
       else this.catchUp.set(which, feed);
+      done();
+      // Its readers are woken by its stop and read again, from the new feed or asking for another.
       void previous?.stop();
       await feed.start();
-      this.options.logger.debug({ topic: this.options.topic, feed: which, start: [...start] }, 'feed started');
+      this.options.logger.debug({ feed: which, start: [...start] }, 'feed started');
       wakeAll(); // every reader that waited reads again: from this feed, or it asks for another
     } catch (error) {
-      this.options.logger.warn({ err: error, topic: this.options.topic, feed: which }, 'feed failed to start');
+      done();
+      this.options.logger.warn({ err: error, feed: which }, 'feed failed to start');
       if (feed && which === 'live' && this.live === feed) this.live = undefined;
       if (feed && which !== 'live' && this.catchUp.get(which) === feed) this.catchUp.delete(which);
+      void feed?.stop();
       setTimeout(wakeAll, restartDelayMillis);
     }
   }

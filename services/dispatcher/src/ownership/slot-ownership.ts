@@ -41,6 +41,8 @@ export class SlotOwnership {
   private readonly loading = new Map<number, Promise<void>>();
   private generation = 0;
   private loader: PartitionReader | undefined;
+  private settle: (() => void) | undefined;
+  private readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
 
   constructor(private readonly options: SlotOwnershipOptions) {}
 
@@ -64,6 +66,17 @@ export class SlotOwnership {
       },
       { initialMillis: 200, maxMillis: 2_000, totalTimeoutMillis: startTimeoutMillis },
     );
+  }
+
+  /**
+   * Resolves once the first assignment is loaded (or after `timeoutMillis`):
+   * a dispatcher reports SERVING only then, so a stream reaching it right after
+   * start finds its subscription served or relayed rather than UNAVAILABLE.
+   */
+  async firstAssignment(timeoutMillis: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMillis)))]);
+    clearTimeout(timer);
   }
 
   /** Gives every slot up (storing their cursors first) and leaves the group. */
@@ -91,7 +104,10 @@ export class SlotOwnership {
     setImmediate(() => {
       if (generation === this.generation) this.consumer?.pause(slots);
     });
-    if (slots.length === 0) return;
+    if (slots.length === 0) {
+      this.settle?.();
+      return;
+    }
     const load = this.load(generation, slots).catch((error: unknown) => {
       this.options.logger.error(
         { err: error, slots },
@@ -99,6 +115,7 @@ export class SlotOwnership {
       );
     });
     for (const slot of slots) this.loading.set(slot, load);
+    void load.then(() => this.settle?.());
     this.options.logger.info({ slots: [...slots].sort((a, b) => a - b) }, 'slots assigned');
   }
 
