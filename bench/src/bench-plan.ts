@@ -188,7 +188,8 @@ const fanoutScale: FanoutScalePlan = {
   dispatchers: 3,
   partitions: 3,
   createConcurrency: 16,
-  createTimeoutSeconds: 60,
+  // The registry writes one subscription at a time, 10-20 ms each: 10,000 take about two minutes.
+  createTimeoutSeconds: 150,
   attachTimeoutSeconds: 60,
   deliverTimeoutSeconds: 30,
   streamsPerChannel: 1_000,

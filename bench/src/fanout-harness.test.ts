@@ -1,6 +1,23 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
-import { availableMemoryBytes, describeFailures, failureKind, runConcurrently, threadsOf } from './fanout-harness';
+import { StampedPayloads } from './stamped-payloads';
+import { FanoutDeliveries } from './fanout-deliveries';
+import {
+  attach,
+  attachWave,
+  freeze,
+  availableMemoryBytes,
+  describeFailures,
+  failureKind,
+  machineThreads,
+  openInWaves,
+  rssOf,
+  runConcurrently,
+  threadLimit,
+  threadsOf,
+} from './fanout-harness';
 
 describe('runConcurrently', () => {
   it('calls every item, never more than `concurrency` at once, and counts failures by kind', async () => {
@@ -77,5 +94,143 @@ describe('availableMemoryBytes and threadsOf', () => {
   it('counts the threads of a live process, 0 for none', () => {
     assert.ok(threadsOf(process.pid) >= 1);
     assert.equal(threadsOf(2 ** 22 + 1), 0);
+  });
+});
+
+describe('machineThreads and threadLimit', () => {
+  it("reads the machine's task count from /proc/loadavg's running/total field", () => {
+    assert.equal(machineThreads('0.52 0.58 0.59 3/1234 56789\n'), 1234);
+    assert.equal(machineThreads('garbage'), 0);
+    assert.ok(machineThreads() > 1);
+  });
+
+  it('gives a positive kernel thread limit and the resident memory of a live process', () => {
+    assert.ok(threadLimit() > 1_000);
+    assert.ok(rssOf(process.pid) > 1024 * 1024);
+    assert.equal(rssOf(2 ** 22 + 1), 0);
+  });
+});
+
+describe('openInWaves', () => {
+  it('opens everything a wave at a time while the guard says nothing', async () => {
+    const waves: number[] = [];
+    const fleet = {
+      opened: 0,
+      openNext(count: number) {
+        waves.push(count);
+        this.opened = Math.min(1_200, this.opened + count);
+      },
+    };
+    assert.equal(await openInWaves(fleet, 1_200, () => undefined), undefined);
+    assert.equal(fleet.opened, 1_200);
+    assert.deepEqual(waves, [attachWave.streams, attachWave.streams, attachWave.streams]);
+  });
+
+  it('stops opening as soon as the guard gives a reason', async () => {
+    const fleet = {
+      opened: 0,
+      openNext(count: number) {
+        this.opened += count;
+      },
+    };
+    let looks = 0;
+    const why = await openInWaves(fleet, 10 * attachWave.streams, () =>
+      ++looks === 2 ? 'too many threads' : undefined,
+    );
+    assert.equal(why, 'too many threads');
+    assert.equal(fleet.opened, 2 * attachWave.streams);
+  });
+});
+
+describe('attach', () => {
+  const payloads = new StampedPayloads(16);
+  const fleet = () => ({
+    opened: 0,
+    open: 0,
+    openNext(count: number) {
+      this.opened = Math.min(3, this.opened + count);
+      this.open = this.opened;
+    },
+  });
+
+  it('opens every stream, publishes the probe and waits until every subscription received it', async () => {
+    const deliveries = new FanoutDeliveries(3);
+    const streams = fleet();
+    const outcome = await attach({
+      fleet: streams,
+      subscriptions: 3,
+      deliveries,
+      probe: 0,
+      publishProbe: async () => {
+        for (const subscription of [0, 1, 2]) {
+          setTimeout(() => deliveries.record(subscription, payloads.make(0, 0n), 1n), 10 * subscription);
+        }
+      },
+      pids: [],
+      alive: () => true,
+      timeoutMillis: 5_000,
+    });
+    assert.equal(streams.opened, 3);
+    assert.deepEqual({ ...outcome, seconds: 0 }, { seconds: 0, attached: 3, complete: true });
+  });
+
+  it('reports what attached when the time runs out, and a probe it could not publish', async () => {
+    const deliveries = new FanoutDeliveries(3);
+    const partial = await attach({
+      fleet: fleet(),
+      subscriptions: 3,
+      deliveries,
+      probe: 0,
+      publishProbe: async () => deliveries.record(1, payloads.make(0, 0n), 1n),
+      pids: [],
+      alive: () => true,
+      timeoutMillis: 100,
+    });
+    assert.equal(partial.attached, 1);
+    assert.equal(partial.complete, false);
+    assert.ok(partial.seconds >= 0.1);
+    const unpublished = await attach({
+      fleet: fleet(),
+      subscriptions: 3,
+      deliveries: new FanoutDeliveries(3),
+      probe: 0,
+      publishProbe: () => Promise.reject(Object.assign(new Error('no publisher'), { code: status.UNAVAILABLE })),
+      pids: [],
+      alive: () => true,
+      timeoutMillis: 5_000,
+    });
+    assert.equal(unpublished.publishFailure, 'UNAVAILABLE: no publisher');
+    assert.equal(unpublished.complete, false);
+  });
+
+  it('stops waiting once the dispatchers are gone', async () => {
+    const started = Date.now();
+    const outcome = await attach({
+      fleet: fleet(),
+      subscriptions: 3,
+      deliveries: new FanoutDeliveries(3),
+      probe: 0,
+      publishProbe: async () => undefined,
+      pids: [],
+      alive: () => false,
+      timeoutMillis: 10_000,
+    });
+    assert.equal(outcome.attached, 0);
+    assert.ok(Date.now() - started < 2_000);
+  });
+});
+
+describe('freeze', () => {
+  it('stops a process at once (state T), and passes over one that is gone', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      freeze([child.pid!, 2 ** 22 + 1]);
+      const state = () => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+      const deadline = Date.now() + 2_000;
+      while (state() !== 'T' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(state(), 'T');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -5,7 +5,9 @@ import { Admin } from '@herald/client';
 import { ServiceProcess } from '@herald/devstack';
 import { freePort } from '@herald/local-kafka';
 import { benchTopicPrefix } from './bench-environment';
+import { type FanoutDeliveries, waitFor } from './fanout-deliveries';
 import type { ScenarioContext } from './scenario';
+import type { StreamFleet } from './stream-fleet';
 
 /**
  * Starts `count` dispatchers of their own for a fan-out scenario, beside the
@@ -185,6 +187,179 @@ function registryAdmin(context: ScenarioContext): Admin {
     endpoints: context.env.herald.registries.map((registry) => registry.address),
     retry: { totalTimeoutMillis: 20_000 },
   });
+}
+
+/**
+ * What attaching may use of the shared machine: past any of these the
+ * dispatchers under test are frozen at once (SIGSTOP) and then killed. A
+ * Kafka consumer per subscription costs a dispatcher about 4 threads and
+ * 600 KB: 10,000 subscriptions would need more threads than the kernel gives
+ * the whole machine (`pid_max`, 32,768 by default), and every process on it
+ * would fail to start a thread. A dispatcher keeps starting consumers for
+ * streams already open after the guard has looked, hence a low share.
+ */
+export const attachLimits = {
+  minAvailableBytes: 4 * 2 ** 30,
+  maxRssBytes: 4 * 2 ** 30,
+  /** Threads of the whole machine, as a share of the kernel's limit (the lower of pid_max and threads-max). */
+  maxThreadShare: 0.25,
+};
+
+/** Streams opened at once, and the pause between waves, during which the guard looks. */
+export const attachWave = { streams: 500, pauseMillis: 250 };
+
+/**
+ * Why an attach must stop now, if it must: the machine is running out of
+ * memory or threads, or one of `pids` has grown past its memory limit.
+ */
+export function attachGuard(pids: readonly number[]): string | undefined {
+  const available = availableMemoryBytes();
+  if (available < attachLimits.minAvailableBytes) {
+    return `the machine had ${(available / 2 ** 30).toFixed(1)} GiB of memory available (limit ${attachLimits.minAvailableBytes / 2 ** 30} GiB)`;
+  }
+  const threads = machineThreads();
+  const limit = threadLimit();
+  if (threads > attachLimits.maxThreadShare * limit) {
+    return (
+      `the machine ran ${threads.toLocaleString('en-US')} threads, over ${attachLimits.maxThreadShare * 100}% of ` +
+      `the kernel's ${limit.toLocaleString('en-US')} (dispatchers: ${pids.map(threadsOf).join(', ')})`
+    );
+  }
+  for (const pid of pids) {
+    const rss = rssOf(pid);
+    if (rss > attachLimits.maxRssBytes) {
+      return `dispatcher pid ${pid} reached ${(rss / 2 ** 30).toFixed(1)} GiB resident (limit ${attachLimits.maxRssBytes / 2 ** 30} GiB)`;
+    }
+  }
+  return undefined;
+}
+
+/** SIGSTOP to each process (gone ones passed over): they start no more threads nor take more memory. */
+export function freeze(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGSTOP');
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Resident memory of a process now; 0 when it is gone. */
+export function rssOf(pid: number): number {
+  try {
+    return statusKilobytes(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS') * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function statusKilobytes(status: string, field: string): number {
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+}
+
+/** Threads (kernel tasks) on the whole machine: the total of /proc/loadavg's `running/total` field. */
+export function machineThreads(loadavg = readFileSync('/proc/loadavg', 'utf8')): number {
+  return Number(/\s\d+\/(\d+)\s/.exec(loadavg)?.[1] ?? 0);
+}
+
+/** The kernel's limit on threads: the lower of pid_max and threads-max. */
+export function threadLimit(): number {
+  const read = (file: string) => {
+    try {
+      return Number(readFileSync(file, 'utf8').trim()) || Number.POSITIVE_INFINITY;
+    } catch {
+      return Number.POSITIVE_INFINITY;
+    }
+  };
+  const limit = Math.min(read('/proc/sys/kernel/pid_max'), read('/proc/sys/kernel/threads-max'));
+  return Number.isFinite(limit) ? limit : 32_768;
+}
+
+/**
+ * Opens the fleet's streams in waves of {@link attachWave}, looking at the
+ * guard between waves; resolves with why it stopped early, if it did.
+ */
+export async function openInWaves(
+  fleet: { opened: number; openNext(count: number): void },
+  total: number,
+  guard: () => string | undefined,
+): Promise<string | undefined> {
+  while (fleet.opened < total) {
+    fleet.openNext(attachWave.streams);
+    if (fleet.opened < total) await sleep(attachWave.pauseMillis);
+    const why = guard();
+    if (why) return why;
+  }
+  return undefined;
+}
+
+/** What {@link attach} saw. */
+export interface AttachOutcome {
+  /** From the first wave of streams until every subscription received the probe, or the attach stopped. */
+  seconds: number;
+  /** Subscriptions that received the probe. */
+  attached: number;
+  /** Whether every subscription did, in time. */
+  complete: boolean;
+  /** Why the guard stopped the attach (the caller kills the dispatchers). */
+  guard?: string;
+  /** Why the probe could not be published. */
+  publishFailure?: string;
+}
+
+/**
+ * Opens every stream of `fleet` in waves, publishes the probe (sequence
+ * `probe`, watched by `deliveries`) with the first wave, and waits until every
+ * subscription received it, at most `timeoutMillis`. Stops early when the
+ * guard trips (the dispatchers `pids` are then left frozen: the caller
+ * measures and kills them), when every stream has ended, or when `alive`
+ * says the dispatchers are gone. A probe published before a stream attaches
+ * still reaches it: subscriptions start at the offsets of their creation.
+ */
+export async function attach(options: {
+  fleet: Pick<StreamFleet, 'opened' | 'open' | 'openNext'>;
+  subscriptions: number;
+  deliveries: FanoutDeliveries;
+  probe: number;
+  publishProbe: () => Promise<unknown>;
+  pids: readonly number[];
+  alive: () => boolean;
+  timeoutMillis: number;
+}): Promise<AttachOutcome> {
+  const { fleet, deliveries, probe, subscriptions, pids } = options;
+  deliveries.watchProbe(probe);
+  const started = Date.now();
+  const outcome = (rest: Partial<AttachOutcome>): AttachOutcome => ({
+    seconds: (Date.now() - started) / 1000,
+    attached: deliveries.receivedProbe(probe),
+    complete: deliveries.receivedProbe(probe) >= subscriptions,
+    ...rest,
+  });
+  fleet.openNext(attachWave.streams);
+  try {
+    await options.publishProbe();
+  } catch (error) {
+    return outcome({ complete: false, publishFailure: failureKind(error) });
+  }
+  // The moment the guard trips, the dispatchers stop starting threads: frozen, they are measured, then killed.
+  const guarded = () => {
+    const why = attachGuard(pids);
+    if (why) freeze(pids);
+    return why;
+  };
+  let guard = await openInWaves(fleet, subscriptions, guarded);
+  let checkedAt = Date.now();
+  await waitFor(() => {
+    if (guard === undefined && Date.now() - checkedAt >= attachWave.pauseMillis) {
+      checkedAt = Date.now();
+      guard = guarded();
+    }
+    return (
+      guard !== undefined || deliveries.receivedProbe(probe) >= subscriptions || fleet.open === 0 || !options.alive()
+    );
+  }, options.timeoutMillis);
+  return guard === undefined ? outcome({}) : outcome({ complete: false, guard });
 }
 
 /** MemAvailable of /proc/meminfo, in bytes. */

@@ -131,6 +131,8 @@ describe('fan-out scale figures', () => {
     assert.match(lines[1]!, /10\.0 KB .*: met$/);
     const short = fanoutScaleSummary({ ...scale, attached: 120, delivered: 120 }, targets);
     assert.match(short[0]!, /\*\*missed\*\*$/);
+    const stopped = fanoutScaleSummary({ ...scale, attached: 0, delivered: 0, deliverTarget: 0 }, targets);
+    assert.match(stopped[0]!, /0 of 300 subscriptions attached .* no message was published to them .*\*\*missed\*\*$/);
   });
 
   it('renders both scenarios into the report and the chart', () => {

@@ -156,10 +156,13 @@ export function fanoutSummary(rows: FanoutRow[], targets: FanoutTargets): string
 /** Summary lines of `fanout-scale`: how many received the message, and memory per idle subscription. */
 export function fanoutScaleSummary(row: FanoutScaleRow, targets: FanoutTargets): string[] {
   const perSubscription = row.dispatchers.map(kilobytesPerSubscription).filter((v) => v !== undefined);
+  const delivery =
+    row.deliverTarget > 0
+      ? `the message reached ${row.delivered.toLocaleString('en-US')} of them in ${row.deliverSeconds.toFixed(1)} s`
+      : 'no message was published to them (see the notes)';
   const lines = [
     `- \`fanout-scale\`: ${row.attached.toLocaleString('en-US')} of ${row.subscriptions.toLocaleString('en-US')} ` +
-      `subscriptions attached in ${row.attachSeconds.toFixed(1)} s, the message reached ` +
-      `${row.delivered.toLocaleString('en-US')} of them in ${row.deliverSeconds.toFixed(1)} s; target: every one: ` +
+      `subscriptions attached in ${row.attachSeconds.toFixed(1)} s, ${delivery}; target: every one: ` +
       verdict(row.delivered === row.subscriptions),
   ];
   if (perSubscription.length > 0) {

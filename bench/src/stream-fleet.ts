@@ -26,15 +26,19 @@ type StreamState = 'open' | 'ended' | 'failed';
  * Many StreamingPull streams, one per subscription, from one process, as
  * cheap as the API allows: raw grpc-js calls over a few shared channels
  * (the SDK's `Subscriber` has a client per instance and lease machinery
- * per subscription). Every delivery is acked at once, on its stream. A stream
- * that ends is not reopened: the fleet reports it (status and count) instead,
- * so that a benchmark says how many subscriptions stayed attached.
+ * per subscription). Streams open in waves ({@link StreamFleet.openNext}), so
+ * that a caller can stop before a dispatcher takes the machine down. Every
+ * delivery is acked at once, on its stream. A stream that ends is not
+ * reopened: the fleet reports it (status and count) instead, so that a
+ * benchmark says how many subscriptions stayed attached.
  */
 export class StreamFleet {
   private readonly calls: Array<ClientDuplexStream<StreamingPullRequest, StreamingPullResponse> | undefined>;
   private readonly states: StreamState[];
   /** Why streams ended, by gRPC status name and message, with how many. */
   readonly endings = new Map<string, number>();
+  /** Streams opened so far, in subscription order. */
+  opened = 0;
   private closed = false;
 
   private constructor(
@@ -45,8 +49,8 @@ export class StreamFleet {
     this.states = new Array<StreamState>(options.subscriptions.length).fill('open');
   }
 
-  /** Opens every stream at once (each sends its first request); resolves without waiting for the dispatchers. */
-  static open(options: StreamFleetOptions): StreamFleet {
+  /** Makes the channels; no stream is open until {@link StreamFleet.openNext}. */
+  static create(options: StreamFleetOptions): StreamFleet {
     const total = options.subscriptions.length;
     const endpoints = options.endpoints.length;
     const perEndpoint = options.endpoints.map((_, e) => (total > e ? Math.floor((total - e - 1) / endpoints) + 1 : 0));
@@ -62,9 +66,13 @@ export class StreamFleet {
           }),
       ),
     );
-    const fleet = new StreamFleet(options, clients);
-    options.subscriptions.forEach((_, index) => fleet.openStream(index));
-    return fleet;
+    return new StreamFleet(options, clients);
+  }
+
+  /** Opens the next `count` streams (each sends its first request), without waiting for the dispatchers. */
+  openNext(count: number): void {
+    const end = Math.min(this.options.subscriptions.length, this.opened + count);
+    while (!this.closed && this.opened < end) this.openStream(this.opened++);
   }
 
   /** gRPC channels (connections) in all. */
@@ -72,17 +80,10 @@ export class StreamFleet {
     return this.clients.reduce((sum, list) => sum + list.length, 0);
   }
 
-  /** Streams still open (not ended by the server or an error). */
+  /** Streams opened and still open (not ended by the server or an error). */
   get open(): number {
-    return this.states.filter((state) => state === 'open').length;
-  }
-
-  /** Streams still open, by endpoint index. */
-  openOn(endpoint: number): number {
     let count = 0;
-    for (let i = endpoint; i < this.states.length; i += this.options.endpoints.length) {
-      if (this.states[i] === 'open') count++;
-    }
+    for (let i = 0; i < this.opened; i++) if (this.states[i] === 'open') count++;
     return count;
   }
 

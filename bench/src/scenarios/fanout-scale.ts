@@ -1,17 +1,18 @@
 import { Admin, Publisher } from '@herald/client';
 import type { ServiceProcess } from '@herald/devstack';
 import {
-  availableMemoryBytes,
+  attach,
   createSubscriptions,
   deleteSubscriptions,
   describeFailures,
+  failureKind,
+  rssOf,
   sleep,
   startDispatchers,
   stopAll,
   threadsOf,
 } from '../fanout-harness';
 import { FanoutDeliveries, waitFor } from '../fanout-deliveries';
-import { sampleProcess } from '../process-stats';
 import { brokerPorts, connectionsTo } from '../proc-sockets';
 import type { FanoutScaleDispatcher, FanoutScaleRow, Scenario } from '../scenario';
 import { StampedPayloads } from '../stamped-payloads';
@@ -21,15 +22,6 @@ const messageBytes = 1024;
 
 /** Time for the dispatchers to take in the registry's new subscriptions before their memory counts as "before". */
 const registrySettleMillis = 3_000;
-
-/**
- * The attach phase stops early, streams closed, when the machine's available
- * memory falls below this: a dispatcher whose subscriptions each cost a Kafka
- * consumer must not take the shared machine down with it.
- */
-const minAvailableBytes = 4 * 2 ** 30;
-/** ...or when a dispatcher's resident memory passes this. */
-const maxDispatcherRssBytes = 4 * 2 ** 30;
 
 /**
  * Whether many subscriptions fit: S subscriptions of one topic over a few
@@ -51,7 +43,7 @@ export const fanoutScale: Scenario = {
     'processes, stream limit raised above S); a probe message is published and waited for on every subscription ' +
     '(attach), then one message whose arrival on every attached subscription is timed (deliver). Memory per idle ' +
     "subscription is each dispatcher's RSS growth from before the streams to after the attach phase, divided " +
-    'by the subscriptions attached on it. Each phase is bounded in time (and attach by a memory guard); ' +
+    'by the subscriptions attached on it. Each phase is bounded in time (and attach by a memory and thread guard); ' +
     'what did not happen in time is counted, not waited for.',
   async run(context) {
     const plan = context.plan.fanoutScale;
@@ -118,59 +110,61 @@ export const fanoutScale: Scenario = {
       const rssBefore = dispatchers.map((d) => rssOf(d.pid));
       const deliveries = new FanoutDeliveries(created.length);
       const payloads = new StampedPayloads(messageBytes);
-      fleet = StreamFleet.open({
+      fleet = StreamFleet.create({
         subscriptions: created,
         endpoints: dispatchers.map((d) => d.address),
         streamsPerChannel: plan.streamsPerChannel,
         onMessage: (subscription, message) => deliveries.record(subscription, message.data, process.hrtime.bigint()),
       });
       const streams = fleet;
+      const pids = dispatchers.map((d) => d.pid);
 
-      // Attach: the probe reaches a subscription once its stream is attached and delivering.
-      deliveries.watchProbe(0);
-      const attachStarted = Date.now();
-      await publisher.publish(topic, { data: payloads.make(0, process.hrtime.bigint()) });
-      let guard: string | undefined;
-      let guardCheckedAt = 0;
-      const attachedAll = await waitFor(() => {
-        if (Date.now() - guardCheckedAt >= 500) {
-          guardCheckedAt = Date.now();
-          guard ??= memoryGuard(dispatchers);
-        }
-        return (
-          guard !== undefined ||
-          deliveries.receivedProbe(0) >= created.length ||
-          streams.open === 0 ||
-          dispatchers.every((d) => !d.running)
-        );
-      }, plan.attachTimeoutSeconds * 1000);
-      row.attachSeconds = (Date.now() - attachStarted) / 1000;
-      row.attached = deliveries.receivedProbe(0);
+      const attached = await attach({
+        fleet: streams,
+        subscriptions: created.length,
+        deliveries,
+        probe: 0,
+        publishProbe: () => publisher.publish(topic, { data: payloads.make(0, process.hrtime.bigint()) }),
+        pids,
+        alive: () => dispatchers.some((d) => d.running),
+        timeoutMillis: plan.attachTimeoutSeconds * 1000,
+      });
+      const guard = attached.guard;
+      row.attachSeconds = attached.seconds;
+      row.attached = attached.attached;
       row.openStreams = streams.open;
       context.log(
         `  ${row.attached} of ${created.length} attached in ${row.attachSeconds.toFixed(1)} s ` +
-          `(${row.openStreams} streams open over ${streams.channels} channels)`,
+          `(${row.openStreams} of ${streams.opened} streams open over ${streams.channels} channels)` +
+          (guard ? `; stopped: ${guard}` : ''),
       );
-      if (guard) row.notes.push(`attach stopped early: ${guard}`);
-      else if (!attachedAll || row.attached < created.length) {
+      if (attached.publishFailure)
+        row.notes.push(`the attach probe could not be published: ${attached.publishFailure}`);
+      if (guard) {
+        row.notes.push(
+          `attach stopped after ${streams.opened} streams were opened, the dispatchers frozen (SIGSTOP), ` +
+            `measured without their Kafka connections, and killed: ${guard}`,
+        );
+      } else if (!attached.complete && !attached.publishFailure) {
         row.notes.push(
           `${created.length - row.attached} subscriptions had not received the probe after ` +
             `${plan.attachTimeoutSeconds} s`,
         );
       }
-      if (streams.endings.size > 0) row.notes.push(`streams ended: ${streams.describeEndings().join('; ')}`);
 
+      if (guard) streams.close();
       const ports = brokerPorts(env.kafkaBrokers);
       row.dispatchers = dispatchers.map((d, i): FanoutScaleDispatcher => {
         let attached = 0;
         let assigned = 0;
-        for (let s = i; s < created.length; s += dispatchers.length) {
+        for (let s = i; s < streams.opened; s += dispatchers.length) {
           assigned++;
           if (deliveries.hasProbe(0, s)) attached++;
         }
         let kafkaConnections: number | undefined;
         try {
-          kafkaConnections = connectionsTo(d.pid, ports);
+          // Not after the guard tripped: thousands of sockets to match, on a machine that has no time to spare.
+          if (!guard) kafkaConnections = connectionsTo(d.pid, ports);
         } catch {
           // gone
         }
@@ -189,24 +183,24 @@ export const fanoutScale: Scenario = {
       for (const [i, d] of dispatchers.entries()) {
         if (!d.running) row.notes.push(`dispatcher-${i + 1} exited: ${d.lastLoggedError() ?? 'no error logged'}`);
       }
+      // Frozen by the guard, measured above; their threads and memory go only with them.
+      if (guard) for (const d of dispatchers) d.kill();
+      if (streams.endings.size > 0) row.notes.push(`streams ended: ${streams.describeEndings().join('; ')}`);
+      if (guard || attached.publishFailure) return { kind: 'fanout-scale', rows: [row] };
 
-      // Deliver: one message, to every attached subscription (a guard-stopped attach is torn down first).
-      if (guard) {
-        streams.close();
-        return { kind: 'fanout-scale', rows: [row] };
-      }
+      // Deliver: one message, to every attached subscription.
       row.deliverTarget = row.attached;
       deliveries.watchProbe(1);
       const deliverStarted = Date.now();
-      await publisher.publish(topic, { data: payloads.make(1, process.hrtime.bigint()) });
-      const deliveredAll = await waitFor(
-        () => deliveries.receivedProbe(1) >= row.attached,
-        plan.deliverTimeoutSeconds * 1000,
-      );
+      const sent = await publishOnce(publisher, topic, payloads.make(1, process.hrtime.bigint()));
+      if (sent !== true) row.notes.push(`the message could not be published: ${sent}`);
+      const deliveredAll =
+        sent === true &&
+        (await waitFor(() => deliveries.receivedProbe(1) >= row.attached, plan.deliverTimeoutSeconds * 1000));
       row.deliverSeconds = (Date.now() - deliverStarted) / 1000;
       row.delivered = deliveries.receivedProbe(1);
       context.log(`  the message reached ${row.delivered} of ${row.attached} in ${row.deliverSeconds.toFixed(1)} s`);
-      if (!deliveredAll) {
+      if (!deliveredAll && sent === true) {
         row.notes.push(
           `${row.attached - row.delivered} attached subscriptions had not received the message after ` +
             `${plan.deliverTimeoutSeconds} s`,
@@ -223,25 +217,12 @@ export const fanoutScale: Scenario = {
   },
 };
 
-function rssOf(pid: number): number {
+/** Publishes one message; true once Herald has it, else why not (the scenario reports it and goes on). */
+async function publishOnce(publisher: Publisher, topic: string, data: Buffer): Promise<true | string> {
   try {
-    return sampleProcess(pid).rssBytes;
-  } catch {
-    return 0;
+    await publisher.publish(topic, { data });
+    return true;
+  } catch (error) {
+    return failureKind(error);
   }
-}
-
-/** Why the attach must stop now, if it must: the machine or a dispatcher is running out of memory. */
-function memoryGuard(dispatchers: readonly ServiceProcess[]): string | undefined {
-  const available = availableMemoryBytes();
-  if (available < minAvailableBytes) {
-    return `the machine had ${(available / 2 ** 30).toFixed(1)} GiB of memory available (limit ${minAvailableBytes / 2 ** 30} GiB)`;
-  }
-  for (const [i, d] of dispatchers.entries()) {
-    const rss = rssOf(d.pid);
-    if (rss > maxDispatcherRssBytes) {
-      return `dispatcher-${i + 1} reached ${(rss / 2 ** 30).toFixed(1)} GiB resident (limit ${maxDispatcherRssBytes / 2 ** 30} GiB)`;
-    }
-  }
-  return undefined;
 }

@@ -3,6 +3,7 @@ import type { ServiceProcess } from '@herald/devstack';
 import { BrokerFetchSampler, localBrokerPids } from '../broker-fetch-rate';
 import type { FanoutPlan } from '../bench-plan';
 import {
+  attach,
   createSubscriptions,
   deleteSubscriptions,
   describeFailures,
@@ -182,7 +183,7 @@ async function measureN(context: ScenarioContext, plan: FanoutPlan, n: number, f
 
     const deliveries = new FanoutDeliveries(created.length);
     const payloads = new StampedPayloads(plan.messageBytes);
-    fleet = StreamFleet.open({
+    fleet = StreamFleet.create({
       subscriptions: created,
       endpoints: [dispatcher.address],
       streamsPerChannel: plan.streamsPerChannel,
@@ -190,20 +191,32 @@ async function measureN(context: ScenarioContext, plan: FanoutPlan, n: number, f
     });
     const streams = fleet;
     // Sequence 0 is the probe: it reaches a subscription once its stream is attached and delivering.
-    deliveries.watchProbe(0);
-    const attachStarted = Date.now();
-    await publisher.publish(topic, { data: payloads.make(0, process.hrtime.bigint()) });
-    const attachedAll = await waitFor(
-      () => deliveries.receivedProbe(0) >= created.length || streams.open === 0 || !dispatcher.running,
-      plan.attachTimeoutSeconds * 1000,
-    );
-    row.attachSeconds = (Date.now() - attachStarted) / 1000;
-    row.attached = deliveries.receivedProbe(0);
+    const attached = await attach({
+      fleet: streams,
+      subscriptions: created.length,
+      deliveries,
+      probe: 0,
+      publishProbe: () => publisher.publish(topic, { data: payloads.make(0, process.hrtime.bigint()) }),
+      pids: [dispatcher.pid],
+      alive: () => dispatcher.running,
+      timeoutMillis: plan.attachTimeoutSeconds * 1000,
+    });
+    row.attachSeconds = attached.seconds;
+    row.attached = attached.attached;
     context.log(
       `  N=${n}: ${created.length} created in ${row.createSeconds.toFixed(1)} s, ${row.attached} attached in ` +
-        `${row.attachSeconds.toFixed(1)} s over ${streams.channels} channel(s)`,
+        `${row.attachSeconds.toFixed(1)} s over ${streams.channels} channel(s)` +
+        (attached.guard ? `; stopped: ${attached.guard}` : ''),
     );
-    if (!attachedAll || row.attached < created.length) {
+    if (attached.publishFailure) row.notes.push(`the attach probe could not be published: ${attached.publishFailure}`);
+    if (attached.guard) {
+      // Frozen by the guard; its threads and memory go only with it.
+      fleet.close();
+      dispatcher.kill();
+      row.notes.push(
+        `attach stopped after ${streams.opened} streams were opened, and the dispatcher killed: ${attached.guard}`,
+      );
+    } else if (!attached.complete) {
       row.notes.push(
         `only ${row.attached} of ${created.length} subscriptions received the probe within ` +
           `${plan.attachTimeoutSeconds} s; ${streams.open} streams open` +
@@ -211,7 +224,7 @@ async function measureN(context: ScenarioContext, plan: FanoutPlan, n: number, f
           (dispatcher.running ? '' : `; the dispatcher exited: ${dispatcher.lastLoggedError() ?? 'no error logged'}`),
       );
     }
-    if (row.attached === 0 || !dispatcher.running) return row;
+    if (row.attached === 0 || attached.guard || !dispatcher.running) return row;
 
     await sleep(plan.settleSeconds * 1000);
     await fetches.ensureStarted();
