@@ -11,6 +11,9 @@ import type { SlotDirectory } from './ownership/slot-directory';
 import type { SlotOwnership } from './ownership/slot-ownership';
 import { type RuntimeDeps, type StreamEndpoint, SubscriptionRuntime } from './subscription-runtime';
 
+/** How long a stream waits for its slot to finish loading before it is told to come back. */
+const ownershipWaitMillis = 10_000;
+
 /** A subscriber stream once attached to its subscription. */
 export interface AttachedStream {
   ack(ackIds: string[]): void;
@@ -113,7 +116,7 @@ export class DispatcherService {
       throw new FailedPreconditionError(`subscription "${name}" is detached: its topic was deleted`);
     }
     const slot = this.parts.slotOf(name);
-    if (!(await this.parts.ownership.owns(slot))) {
+    if (!(await within(this.parts.ownership.owns(slot), ownershipWaitMillis, false))) {
       const address = this.parts.directory.owner(slot);
       if (forwarded || !address || address === this.parts.directory.address) {
         throw new UnavailableError(`no dispatcher serves subscription "${name}" at the moment; retry`);
@@ -272,5 +275,19 @@ export class DispatcherService {
   private async allRuntimes(): Promise<SubscriptionRuntime[]> {
     const settled = await Promise.allSettled([...this.runtimes.values()]);
     return settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  }
+}
+
+/** `value`, or `fallback` once `millis` passed first. */
+async function within<T>(value: T | Promise<T>, millis: number, fallback: T): Promise<T> {
+  if (!(value instanceof Promise)) return value;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      value,
+      new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), millis))),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

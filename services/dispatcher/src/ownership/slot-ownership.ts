@@ -23,7 +23,7 @@ export interface SlotOwnershipOptions {
 const startTimeoutMillis = 60_000;
 
 /** How long a load of a slot's cursors may take before the slot is given up on until the next rebalance. */
-const loadTimeoutMillis = 60_000;
+const loadTimeoutMillis = 20_000;
 
 /**
  * Which subscriptions this dispatcher serves. The cursor topic's partitions
@@ -108,12 +108,18 @@ export class SlotOwnership {
       this.settle?.();
       return;
     }
-    const load = this.load(generation, slots).catch((error: unknown) => {
-      this.options.logger.error(
-        { err: error, slots },
-        'slot cursors not loaded; serving none until the next rebalance',
-      );
-    });
+    // Loading needs Kafka; while a broker is down it may fail for a while: try again for as long as
+    // the slots are this member's, or nothing would be served until the next rebalance.
+    const load = retry(() => this.load(generation, slots), {
+      initialMillis: 500,
+      maxMillis: 5_000,
+      retryable: () => generation === this.generation,
+      onRetry: (error, attempt, waitMillis) =>
+        this.options.logger.warn(
+          { err: error, slots: slots.length, attempt, waitMillis },
+          'slot cursors not loaded; retrying',
+        ),
+    }).catch(() => undefined);
     for (const slot of slots) this.loading.set(slot, load);
     void load.then(() => this.settle?.());
     this.options.logger.info({ slots: [...slots].sort((a, b) => a - b) }, 'slots assigned');
