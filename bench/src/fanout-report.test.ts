@@ -77,6 +77,13 @@ describe('fan-out figures', () => {
     assert.match(lines[2]!, /3 → 2000/);
   });
 
+  it('takes a connection or two more at the largest N for no growth, and a quarter more plus three for growth', () => {
+    const steady = fanoutSummary([row(10, 0.1, 4, 16, 10), row(1000, 0.1, 4, 17, 10)], targets);
+    assert.match(steady[2]!, /16 → 17 .*: met$/);
+    const growing = fanoutSummary([row(10, 0.1, 4, 16, 10), row(1000, 0.1, 4, 23, 10)], targets);
+    assert.match(growing[2]!, /16 → 23 .*\*\*missed\*\*$/);
+  });
+
   it('says which N had no loaded phase, and names a largest N with fewer attached', () => {
     const partial = { ...row(1000, 0.1, 4, 3, 10), attached: 120 };
     const lines = fanoutSummary(

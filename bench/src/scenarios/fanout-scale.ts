@@ -81,7 +81,9 @@ export const fanoutScale: Scenario = {
         context,
         'fanout-scale-dispatcher',
         plan.dispatchers,
-        Math.ceil(plan.subscriptions / plan.dispatchers) + 100,
+        // Every stream may end up on one dispatcher: one that does not serve a subscription relays its stream
+        // to the one that does, and both count it.
+        plan.subscriptions + 100,
       );
       const creation = await createSubscriptions(
         context,
