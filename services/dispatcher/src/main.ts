@@ -150,7 +150,8 @@ runMain('dispatcher', async () => {
  * instance's DISPATCHER_SLOTS says.
  */
 async function ensureInternalTopics(admin: TopicAdmin, names: KafkaNames, slots: number): Promise<number> {
-  const replicationFactor = await admin.effectiveReplicationFactor(3);
+  // 0: min(3, brokers), as the registry does, so a one-broker development cluster works too.
+  const replicationFactor = await admin.effectiveReplicationFactor(0);
   const configs = {
     'cleanup.policy': 'compact',
     'min.insync.replicas': String(replicationFactor >= 3 ? 2 : 1),
