@@ -19,11 +19,12 @@ const initialCapacity = 256;
  * index from fingerprint to the newest entry of that key.
  */
 export class DedupWindow {
-  private capacity = initialCapacity;
+  /** 0 until the first key: most partitions of most subscriptions never see one, and 10 KB each adds up. */
+  private capacity = 0;
   /** The ring: entry at position p has fingerprint words [4p, 4p+4), its offset and publish time. */
-  private fingerprints = new Uint32Array(initialCapacity * fingerprintWords);
-  private offsets = new Float64Array(initialCapacity);
-  private times = new Float64Array(initialCapacity);
+  private fingerprints = new Uint32Array(0);
+  private offsets = new Float64Array(0);
+  private times = new Float64Array(0);
   /** Sequence numbers of the oldest entry and of the next one; position = sequence % capacity. */
   private head = 0;
   private tail = 0;
@@ -31,7 +32,7 @@ export class DedupWindow {
    * Slots holding ring position + 1 of a key's newest entry, 0 when empty;
    * linear probing, at least twice as many slots as the ring has entries.
    */
-  private index = new Uint32Array(initialCapacity * 2);
+  private index = new Uint32Array(0);
   private indexed = 0;
   private readonly key = new Uint32Array(fingerprintWords);
 
@@ -40,6 +41,7 @@ export class DedupWindow {
   /** Records a message and says whether it repeats an earlier one. */
   isRepeat(key: string, offset: number, publishTimeMillis: number): boolean {
     if (!key || this.windowMillis <= 0) return false;
+    if (this.capacity === 0) this.allocate();
     this.fingerprint(key);
     let slot = this.find();
     const position = this.index[slot]! - 1;
@@ -148,6 +150,14 @@ export class DedupWindow {
     }
     index[hole] = 0;
     this.indexed--;
+  }
+
+  private allocate(): void {
+    this.capacity = initialCapacity;
+    this.fingerprints = new Uint32Array(initialCapacity * fingerprintWords);
+    this.offsets = new Float64Array(initialCapacity);
+    this.times = new Float64Array(initialCapacity);
+    this.index = new Uint32Array(initialCapacity * 2);
   }
 
   /** Doubles the ring; entries keep their sequence numbers, so their positions and the index change. */
