@@ -72,7 +72,9 @@ describe('dispatcher fan-out (two instances, 3-broker Kafka)', function () {
     // Kafka connections do not grow with subscriptions: each dispatcher has its few clients, not one per subscription.
     const brokerPorts = new Set(testKafka().brokers.map((b) => Number(b.split(':')[1])));
     const connections = f.stack.dispatchers.map((d) => connectionsTo(d.pid, brokerPorts));
-    console.log(`      Kafka connections per dispatcher with ${subscriptions} subscriptions: ${connections.join(', ')}`);
+    console.log(
+      `      Kafka connections per dispatcher with ${subscriptions} subscriptions: ${connections.join(', ')}`,
+    );
     for (const count of connections) assert.ok(count < 40, `${count} Kafka connections`);
 
     // A seek replays for its subscription alone.
