@@ -25,13 +25,22 @@ describe('dispatcher seek and tail (3-broker Kafka)', function () {
     const late = await f.publish('history', 200, (i) => ({ data: Buffer.from(`late ${i}`) }));
     await waitFor(() => late.every((id) => stream.acked.has(id)), { description: 'late messages acknowledged' });
 
-    const countOf = (ids: string[]) => stream.deliveries.filter((d) => ids.includes(d.message.messageId)).length;
+    // Per message, so that a redelivery of one cannot stand in for the replay of another.
+    const timesSeen = () => {
+      const counts = new Map<string, number>();
+      for (const d of stream.deliveries) counts.set(d.message.messageId, (counts.get(d.message.messageId) ?? 0) + 1);
+      return counts;
+    };
+    const everySeen = (ids: string[], times: number) => {
+      const counts = timesSeen();
+      return ids.every((id) => (counts.get(id) ?? 0) >= times);
+    };
     const before = stream.deliveries.length;
     await rpc(f.registry, f.registry.seek, {
       subscription: 'history-sub',
       target: { $case: 'position', value: Position.POSITION_EARLIEST },
     });
-    await waitFor(() => countOf(early) >= 600 && countOf(late) >= 400, {
+    await waitFor(() => everySeen(early, 2) && everySeen(late, 2), {
       timeoutMillis: 60_000,
       description: 'all history delivered a second time',
     });
@@ -39,7 +48,7 @@ describe('dispatcher seek and tail (3-broker Kafka)', function () {
 
     const beforeTimeSeek = stream.deliveries.length;
     await rpc(f.registry, f.registry.seek, { subscription: 'history-sub', target: { $case: 'time', value: between } });
-    await waitFor(() => countOf(late) >= 600, { timeoutMillis: 60_000, description: 'messages after the time again' });
+    await waitFor(() => everySeen(late, 3), { timeoutMillis: 60_000, description: 'messages after the time again' });
     // Give any wrongly replayed early message the time to show up.
     const marker = await f.publish('history', 1);
     await waitFor(() => stream.acked.has(marker[0]!));
