@@ -1,4 +1,5 @@
 import { hostPorts, str } from './env';
+import { kafkaSecurityEnv } from './kafka-security';
 
 /** Variables every Herald service reads. */
 export const commonEnv = {
@@ -11,6 +12,7 @@ export const commonEnv = {
     choices: ['librdkafka', 'kafkajs'] as const,
     desc: 'Kafka client library: librdkafka (native, the default) or kafkajs (pure JavaScript, no native build)',
   }),
+  ...kafkaSecurityEnv,
   HERALD_TOPIC_PREFIX: str({
     default: 'herald.',
     desc: 'Prefix of every Kafka topic and consumer group Herald creates',
