@@ -1,4 +1,4 @@
-import { hostPorts, str } from './env';
+import { bool, hostPorts, int, str } from './env';
 import { kafkaSecurityEnv } from './kafka-security';
 
 /** Variables every Herald service reads. */
@@ -21,6 +21,17 @@ export const commonEnv = {
     default: 'info',
     choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
     desc: 'Least severe level that is logged',
+  }),
+  HERALD_METRICS_ENABLED: bool({
+    default: true,
+    desc: 'Serve Prometheus metrics on the service’s metrics port; false collects nothing',
+  }),
+  HERALD_METRICS_MAX_SERIES: int(
+    1,
+    1_000_000,
+  )({
+    default: 1_000,
+    desc: 'Topics (publisher) or subscriptions (dispatcher) with series of their own per metric; the rest are summed under the label value other',
   }),
   HERALD_INSTANCE_ID: str({
     default: '',

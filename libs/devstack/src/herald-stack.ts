@@ -12,6 +12,8 @@ export interface HeraldStackOptions {
   instances?: Partial<Record<ServiceName, number>>;
   /** Fixed ports: instance i of a service gets `ports[service] + i`. @defaultValue free ports */
   ports?: Partial<Record<ServiceName, number>>;
+  /** Fixed metrics ports, the same way. @defaultValue free ports */
+  metricsPorts?: Partial<Record<ServiceName, number>>;
   /** Extra environment for every service (a topic prefix per test suite, limits...). */
   env?: Record<string, string>;
   /** Extra environment per service. */
@@ -38,9 +40,11 @@ export class HeraldStack {
         Array.from({ length: count }, async (_, i) => {
           const fixed = options.ports?.[service];
           const port = fixed !== undefined ? fixed + i : await freePort();
+          const fixedMetrics = options.metricsPorts?.[service];
           const process = await ServiceProcess.start({
             service,
             port,
+            metricsPort: fixedMetrics !== undefined ? fixedMetrics + i : undefined,
             logFile: path.join(options.logDir, `${service}-${i + 1}.log`),
             env: {
               KAFKA_BROKERS: options.kafkaBrokers.join(','),

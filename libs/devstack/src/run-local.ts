@@ -6,6 +6,8 @@
  * Environment (each optional):
  *   KAFKA_BROKERS                                    use this Kafka instead of starting one
  *   PUBLISHER_PORT, REGISTRY_PORT, DISPATCHER_PORT   the services' ports (50051, 50052, 50053)
+ *   PUBLISHER_METRICS_PORT, REGISTRY_METRICS_PORT,
+ *   DISPATCHER_METRICS_PORT                          their /metrics ports (9461, 9462, 9463)
  *   HERALD_KAFKA_PORT                                the local Kafka's client port (9092; its controller one above)
  *   HERALD_RUN_DIR                                   Kafka data, logs and the run's pid file (.herald/run)
  *
@@ -42,6 +44,11 @@ async function main(): Promise<void> {
     publisher: portFrom('PUBLISHER_PORT', 50051),
     'subscriber-registry': portFrom('REGISTRY_PORT', 50052),
     dispatcher: portFrom('DISPATCHER_PORT', 50053),
+  };
+  const metricsPorts: Record<ServiceName, number> = {
+    publisher: portFrom('PUBLISHER_METRICS_PORT', 9461),
+    'subscriber-registry': portFrom('REGISTRY_METRICS_PORT', 9462),
+    dispatcher: portFrom('DISPATCHER_METRICS_PORT', 9463),
   };
   const kafkaPort = portFrom('HERALD_KAFKA_PORT', 9092);
 
@@ -80,6 +87,9 @@ async function main(): Promise<void> {
     { port: ports.publisher, host: host('PUBLISHER_HOST'), variable: 'PUBLISHER_PORT' },
     { port: ports['subscriber-registry'], host: host('REGISTRY_HOST'), variable: 'REGISTRY_PORT' },
     { port: ports.dispatcher, host: host('DISPATCHER_HOST'), variable: 'DISPATCHER_PORT' },
+    { port: metricsPorts.publisher, host: host('PUBLISHER_HOST'), variable: 'PUBLISHER_METRICS_PORT' },
+    { port: metricsPorts['subscriber-registry'], host: host('REGISTRY_HOST'), variable: 'REGISTRY_METRICS_PORT' },
+    { port: metricsPorts.dispatcher, host: host('DISPATCHER_HOST'), variable: 'DISPATCHER_METRICS_PORT' },
   ];
   const externalKafka = process.env.KAFKA_BROKERS;
   if (!externalKafka) {
@@ -112,7 +122,7 @@ async function main(): Promise<void> {
   }
   const logDir = runLogDir(path.join(runDir, 'logs'));
   try {
-    stack = await HeraldStack.start({ kafkaBrokers: brokers, logDir, ports });
+    stack = await HeraldStack.start({ kafkaBrokers: brokers, logDir, ports, metricsPorts });
   } catch (error) {
     if (error instanceof ServiceStartError) return fail(`${error.summary} (log: ${error.logFile})`);
     return fail(error instanceof Error ? error.message : String(error));
@@ -121,6 +131,9 @@ async function main(): Promise<void> {
   say(`subscriber-registry  127.0.0.1:${ports['subscriber-registry']}`);
   say(`dispatcher           127.0.0.1:${ports.dispatcher}`);
   say(`Kafka                ${brokers.join(',')}`);
+  if (process.env.HERALD_METRICS_ENABLED !== 'false') {
+    for (const service of stack.all) say(`metrics of ${service.name.padEnd(19)} ${service.metricsUrl}`);
+  }
   say(`logs in ${logDir}; try: grpcurl -plaintext 127.0.0.1:${ports['subscriber-registry']} list`);
   say('Ctrl-C stops everything');
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAlive, repoRoot, signal, waitForExit } from '@herald/local-kafka';
+import { freePort, isAlive, repoRoot, signal, waitForExit } from '@herald/local-kafka';
 import { checkHealth } from './health-probe';
 
 /** Herald's three services, by their folder names under `services/`. */
@@ -12,6 +12,8 @@ export interface ServiceProcessOptions {
   service: ServiceName;
   /** gRPC port the service listens on (its `*_PORT` variable is set from it). */
   port: number;
+  /** Port of its /metrics endpoint (its `*_METRICS_PORT`). @defaultValue a free port, kept across restarts */
+  metricsPort?: number;
   /** Environment on top of the current one. */
   env: Record<string, string>;
   /** File for the service's log lines. */
@@ -24,6 +26,12 @@ const portVariable: Record<ServiceName, string> = {
   publisher: 'PUBLISHER_PORT',
   'subscriber-registry': 'REGISTRY_PORT',
   dispatcher: 'DISPATCHER_PORT',
+};
+
+const metricsPortVariable: Record<ServiceName, string> = {
+  publisher: 'PUBLISHER_METRICS_PORT',
+  'subscriber-registry': 'REGISTRY_METRICS_PORT',
+  dispatcher: 'DISPATCHER_METRICS_PORT',
 };
 
 const running = new Set<ServiceProcess>();
@@ -53,8 +61,11 @@ export class ServiceStartError extends Error {
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   private exitCode: number | null | undefined;
+  private metricsPort: number | undefined;
 
-  private constructor(readonly options: ServiceProcessOptions) {}
+  private constructor(readonly options: ServiceProcessOptions) {
+    this.metricsPort = options.metricsPort;
+  }
 
   /** Starts the service and resolves once its health check answers SERVING. */
   static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
@@ -71,6 +82,11 @@ export class ServiceProcess {
   /** `127.0.0.1:<port>`. */
   get address(): string {
     return `127.0.0.1:${this.options.port}`;
+  }
+
+  /** `http://127.0.0.1:<port>/metrics`, once started. */
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}/metrics`;
   }
 
   get pid(): number {
@@ -93,8 +109,14 @@ export class ServiceProcess {
     mkdirSync(path.dirname(this.options.logFile), { recursive: true });
     const out = openSync(this.options.logFile, 'a');
     this.exitCode = undefined;
+    this.metricsPort ??= await freePort();
     const child = spawn(process.execPath, [entry], {
-      env: { ...process.env, ...this.options.env, [portVariable[this.options.service]]: String(this.options.port) },
+      env: {
+        ...process.env,
+        ...this.options.env,
+        [portVariable[this.options.service]]: String(this.options.port),
+        [metricsPortVariable[this.options.service]]: String(this.metricsPort),
+      },
       stdio: ['ignore', out, out],
     });
     closeSync(out);

@@ -2,3 +2,4 @@ export * from './error-middleware';
 export * from './server';
 export * from './lifecycle';
 export * from './readiness';
+export * from './metrics-interceptor';

@@ -17,9 +17,11 @@ export interface DependencySource {
  */
 export class Readiness extends EventEmitter<{ change: [dependency: string, up: boolean] }> {
   private readonly down = new Map<string, () => string>();
+  private readonly known = new Set<string>();
 
   /** Marks a dependency down; `reason` is asked when a caller is told why (it may count seconds). */
   setDown(dependency: string, reason: () => string): void {
+    this.known.add(dependency);
     const wasDown = this.down.has(dependency);
     this.down.set(dependency, reason);
     if (!wasDown) this.emit('change', dependency, false);
@@ -35,7 +37,13 @@ export class Readiness extends EventEmitter<{ change: [dependency: string, up: b
 
   /** Marks a dependency up again. */
   setUp(dependency: string): void {
+    this.known.add(dependency);
     if (this.down.delete(dependency)) this.emit('change', dependency, true);
+  }
+
+  /** Every dependency ever named, and whether it is up now. */
+  states(): Array<{ dependency: string; up: boolean }> {
+    return [...this.known].map((dependency) => ({ dependency, up: !this.down.has(dependency) }));
   }
 
   /** Whether every dependency is up. */

@@ -2,9 +2,11 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { fileDescriptorProtos } from '@herald/api';
 import type { Logger } from '@herald/logging';
+import { Gauge, type Registry } from '@herald/metrics';
 import { HealthImplementation } from 'grpc-health-check';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { type AsyncService, type MethodNeeds, withErrorHandling } from './error-middleware';
+import { metricsInterceptor } from './metrics-interceptor';
 import { Readiness } from './readiness';
 
 /**
@@ -40,6 +42,8 @@ export interface HeraldServerOptions {
   services: ServiceBinding[];
   /** Largest request message accepted, in bytes. @defaultValue 4 MiB */
   maxReceiveMessageBytes?: number;
+  /** Where rpc counts, latencies and readiness are exported; none when metrics are off. */
+  metrics?: Registry;
 }
 
 /**
@@ -74,7 +78,9 @@ export class HeraldServer {
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
+      interceptors: options.metrics ? [metricsInterceptor(options.metrics)] : [],
     });
+    if (options.metrics) this.exportReadiness(options.metrics);
     this.serviceNames = options.services.map((service) => service.name);
     this.health = new HealthImplementation(
       Object.fromEntries(['', livenessServiceName, ...this.serviceNames].map((name) => [name, 'NOT_SERVING'])),
@@ -125,6 +131,28 @@ export class HeraldServer {
     this.started = serving;
     if (!serving) this.health.setStatus(livenessServiceName, 'NOT_SERVING');
     this.publishReadiness();
+  }
+
+  private exportReadiness(registry: Registry): void {
+    const { readiness } = this;
+    const isStarted = () => this.started;
+    new Gauge({
+      name: 'herald_ready',
+      help: '1 while the health service answers SERVING (started, every dependency up, not stopping), else 0',
+      registers: [registry],
+      collect() {
+        this.set(isStarted() && readiness.allUp ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'herald_dependency_up',
+      help: '1 while this instance reaches the dependency (kafka, registry), else 0',
+      labelNames: ['dependency'],
+      registers: [registry],
+      collect() {
+        for (const { dependency, up } of readiness.states()) this.set({ dependency }, up ? 1 : 0);
+      },
+    });
   }
 
   private publishReadiness(): void {

@@ -5,6 +5,7 @@ export const dispatcherEnv = {
   ...commonEnv,
   DISPATCHER_HOST: str({ default: '127.0.0.1', desc: 'Address the gRPC server binds; 0.0.0.0 in containers' }),
   DISPATCHER_PORT: port({ default: 50053, desc: 'gRPC port' }),
+  DISPATCHER_METRICS_PORT: port({ default: 9463, desc: 'HTTP port of /metrics (Prometheus), on DISPATCHER_HOST' }),
   DISPATCHER_ADVERTISED_ADDRESS: str({
     default: '',
     desc: 'host:port other dispatchers use to forward streams here; empty: DISPATCHER_HOST:DISPATCHER_PORT (the host name when bound to 0.0.0.0)',

@@ -8,6 +8,7 @@ export const publisherEnv = {
   ...commonEnv,
   PUBLISHER_HOST: str({ default: '127.0.0.1', desc: 'Address the gRPC server binds; 0.0.0.0 in containers' }),
   PUBLISHER_PORT: port({ default: 50051, desc: 'gRPC port' }),
+  PUBLISHER_METRICS_PORT: port({ default: 9461, desc: 'HTTP port of /metrics (Prometheus), on PUBLISHER_HOST' }),
   REGISTRY_ADDRESSES: hostPorts({
     default: ['127.0.0.1:50052'],
     desc: 'Every subscriber-registry instance, comma-separated host:port',

@@ -2,18 +2,27 @@ import { PublisherServiceService } from '@herald/api';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
+import { startServiceMetrics } from '@herald/metrics';
 import { RegistryWatcher } from '@herald/registry-watch';
 import { readPublisherConfig } from './config';
 import { InflightBudget } from './domain/inflight-budget';
 import { MessageIdGenerator } from './domain/message-ids';
 import { publisherHandlers } from './grpc/publisher-handlers';
 import { PublishService } from './publish-service';
+import { PublisherMetrics } from './publisher-metrics';
 import { TopicDirectory } from './topic-directory';
 
 runMain('publisher', async () => {
   const config = readPublisherConfig();
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'publisher', level: config.LOG_LEVEL, instance: instanceId });
+  const metrics = await startServiceMetrics({
+    service: 'publisher',
+    enabled: config.HERALD_METRICS_ENABLED,
+    host: config.PUBLISHER_HOST,
+    port: config.PUBLISHER_METRICS_PORT,
+    logger,
+  });
   const kafka = createKafkaClient({
     brokers: config.KAFKA_BROKERS,
     clientId: `herald-publisher-${instanceId}`,
@@ -26,15 +35,24 @@ runMain('publisher', async () => {
     sendTimeoutMillis: config.PUBLISHER_ACK_TIMEOUT_MS,
   });
   const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
+  const budget = new InflightBudget(config.PUBLISHER_MAX_INFLIGHT_BYTES);
+  const observer = new PublisherMetrics(metrics.registry, {
+    maxTopicSeries: config.HERALD_METRICS_MAX_SERIES,
+    budget,
+    producerStats: producer.stats,
+  });
   const watcher = new RegistryWatcher({ addresses: config.REGISTRY_ADDRESSES, logger });
   watcher.on('change', (change) => {
-    if (change.kind === 'topic-deleted') producer.topicDeleted(names.topic(change.name));
+    if (change.kind !== 'topic-deleted') return;
+    producer.topicDeleted(names.topic(change.name));
+    observer.topicDeleted(change.name);
   });
   const publisher = new PublishService({
     producer,
     topics: new TopicDirectory(watcher),
     names,
-    budget: new InflightBudget(config.PUBLISHER_MAX_INFLIGHT_BYTES),
+    budget,
+    observer,
     ids: new MessageIdGenerator(),
     limits: {
       maxMessageBytes: config.PUBLISHER_MAX_MESSAGE_BYTES,
@@ -49,6 +67,7 @@ runMain('publisher', async () => {
   });
   const server = new HeraldServer({
     logger,
+    metrics: metrics.exported,
     // Well above the publish limits, so that an oversize request is read and answered INVALID_ARGUMENT by
     // validateBatch, naming the limit; gRPC refuses only what is past this (RESOURCE_EXHAUSTED, at once).
     maxReceiveMessageBytes: config.PUBLISHER_MAX_RECEIVE_BYTES,
@@ -71,5 +90,6 @@ runMain('publisher', async () => {
     await producer.close();
     watcher.stop();
     await connectivity.stop();
+    await metrics.close();
   });
 });

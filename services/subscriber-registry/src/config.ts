@@ -5,6 +5,7 @@ export const registryEnv = {
   ...commonEnv,
   REGISTRY_HOST: str({ default: '127.0.0.1', desc: 'Address the gRPC server binds; 0.0.0.0 in containers' }),
   REGISTRY_PORT: port({ default: 50052, desc: 'gRPC port' }),
+  REGISTRY_METRICS_PORT: port({ default: 9462, desc: 'HTTP port of /metrics (Prometheus), on REGISTRY_HOST' }),
   REGISTRY_DEFAULT_PARTITIONS: int(1, 1000)({ default: 3, desc: 'Partitions of a topic created without a count' }),
   REGISTRY_DEFAULT_RETENTION_HOURS: int(
     1,

@@ -2,15 +2,24 @@ import { SubscriberRegistryServiceService } from '@herald/api';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
+import { startServiceMetrics } from '@herald/metrics';
 import { readRegistryConfig } from './config';
 import { registryHandlers } from './grpc/registry-handlers';
 import { RegistryLog } from './log/registry-log';
+import { exportRegistryMetrics } from './registry-metrics';
 import { RegistryService } from './registry-service';
 
 runMain('subscriber-registry', async () => {
   const config = readRegistryConfig();
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'subscriber-registry', level: config.LOG_LEVEL, instance: instanceId });
+  const metrics = await startServiceMetrics({
+    service: 'subscriber-registry',
+    enabled: config.HERALD_METRICS_ENABLED,
+    host: config.REGISTRY_HOST,
+    port: config.REGISTRY_METRICS_PORT,
+    logger,
+  });
   const kafka = createKafkaClient({
     brokers: config.KAFKA_BROKERS,
     clientId: `herald-registry-${instanceId}`,
@@ -38,8 +47,10 @@ runMain('subscriber-registry', async () => {
     replicationFactor: config.REGISTRY_REPLICATION_FACTOR,
     writeTimeoutMillis: config.REGISTRY_WRITE_TIMEOUT_MS,
   });
+  exportRegistryMetrics(metrics.registry, registry);
   const server = new HeraldServer({
     logger,
+    metrics: metrics.exported,
     services: [
       bindService(
         'herald.v1.SubscriberRegistryService',
@@ -68,5 +79,6 @@ runMain('subscriber-registry', async () => {
     await log.stop();
     await admin.close();
     await connectivity.stop();
+    await metrics.close();
   });
 });

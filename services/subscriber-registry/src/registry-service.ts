@@ -67,6 +67,8 @@ export class RegistryService {
   readonly feed = new ChangeFeed();
   private readonly appliedCommands = new Map<string, bigint>();
   private writeQueue: Promise<unknown> = Promise.resolve();
+  /** How long the last start took to replay the log, or undefined before it finished. */
+  replayMillis: number | undefined;
 
   constructor(private readonly options: RegistryServiceOptions) {}
 
@@ -75,12 +77,13 @@ export class RegistryService {
     const started = Date.now();
     const kafkaTopicsBefore = await this.options.admin.listTopics();
     await this.options.log.start((record) => this.apply(record));
+    this.replayMillis = Date.now() - started;
     this.options.logger.info(
       {
         revision: this.state.revision,
         topics: this.state.topicCount,
         subscriptions: this.state.subscriptionCount,
-        replayMillis: Date.now() - started,
+        replayMillis: this.replayMillis,
       },
       'registry state replayed from the log',
     );

@@ -24,6 +24,11 @@ export class ChangeFeed {
     for (const listener of this.listeners) listener(change);
   }
 
+  /** Listeners now: one per open Watch stream. */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   /**
    * The changes after `revision`, or undefined when some of them are no longer
    * held and the watcher needs a full snapshot instead.
