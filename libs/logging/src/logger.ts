@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -18,7 +19,8 @@ export interface LoggerOptions {
 /**
  * A JSON-lines logger: one object per line with `level`, `time`, `service`,
  * `instance` and `msg`. Child loggers add context such as `subscription`.
- * Payloads are never logged.
+ * A line written while an OpenTelemetry span is active (a traced call being
+ * handled) also carries its `trace_id` and `span_id`. Payloads are never logged.
  */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
@@ -27,9 +29,26 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: options.service, instance: options.instance || defaultInstanceId() },
       formatters: { level: (label) => ({ level: label }) },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: traceFields,
+      // pino's own strategy assigns the line's fields into the mixin's object: the shared empty one must stay empty.
+      mixinMergeStrategy: (fields, mixed) => (mixed === noFields ? fields : Object.assign(mixed, fields)),
     },
     options.destination ?? pino.destination({ sync: false }),
   );
+}
+
+const noFields: object = Object.freeze({});
+
+/**
+ * The ids of the active span, named as OpenTelemetry's log data model names
+ * them. With tracing off no span is ever active and this costs a lookup per
+ * line written.
+ */
+function traceFields(): object {
+  const span = trace.getActiveSpan();
+  if (!span) return noFields;
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
 }
 
 /** `<hostname>-<pid>`: unique enough on one machine and readable in logs. */
