@@ -4,6 +4,7 @@ import { Message, PublisherServiceClient } from '@herald/api';
 import { HeraldClientError } from './client-error';
 import { type ConnectionOptions, EndpointPool } from './endpoints';
 import { callWithRetry, type RetryOptions } from './unary';
+import { activeTracer, endPublishSpan, startPublishSpan, traceAttributesOf } from './tracing';
 
 /** A message to publish. */
 export interface PublishMessage {
@@ -155,9 +156,20 @@ export class Publisher {
       throw failure;
     }
     // Room for the protobuf framing of each message, so that a batch stays under the request limit.
-    const bytes = size + 64;
+    let bytes = size + 64;
+    // Traced only when the application registered an OpenTelemetry SDK; else no span, no attribute.
+    const tracer = activeTracer();
+    const span = tracer && startPublishSpan(tracer, topic, proto.data.length, orderingKey);
+    if (span) {
+      // The message's trace context travels in reserved attributes, which the publisher takes out
+      // before checking limits and storing the message.
+      for (const [key, value] of Object.entries(traceAttributesOf(span.spanContext()))) {
+        proto.attributes[key] = value;
+        bytes += key.length + value.length;
+      }
+    }
     this.pending++;
-    return new Promise<string>((resolve, reject) => {
+    const published = new Promise<string>((resolve, reject) => {
       queue.items.push({ message: proto, bytes, resolve, reject });
       queue.bytes += bytes;
       if (queue.items.length >= this.batching.maxMessages || queue.bytes >= this.batching.maxBytes) this.send(queue);
@@ -166,6 +178,7 @@ export class Publisher {
       this.pending--;
       this.waitingForRoom.shift()?.();
     });
+    return span ? endPublishSpan(span, published) : published;
   }
 
   /** Publishes many messages; resolves with their ids in order. */

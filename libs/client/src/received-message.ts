@@ -1,4 +1,5 @@
 import type { ReceivedMessage as ReceivedMessageProto } from '@herald/api';
+import { type MessageTraceContext, splitTraceAttributes } from './tracing';
 
 /** What a message does when settled: the subscriber forwards it on the stream it came from. */
 export interface Settler {
@@ -29,6 +30,13 @@ export class ReceivedMessage {
   readonly ackId: string;
   /** When the subscriber received it (ms since the epoch). */
   readonly receivedAtMillis = Date.now();
+  /**
+   * The W3C trace context Herald delivered it with, when it was published with
+   * tracing on (Herald carries it in reserved attributes, which are not among
+   * `attributes`). With an OpenTelemetry SDK registered, the subscriber
+   * already starts a `process` span under it.
+   */
+  readonly traceContext: MessageTraceContext | undefined;
   private settled = false;
 
   constructor(
@@ -39,7 +47,7 @@ export class ReceivedMessage {
   ) {
     this.id = proto.messageId;
     this.data = Buffer.isBuffer(proto.data) ? proto.data : Buffer.from(proto.data);
-    this.attributes = proto.attributes;
+    ({ attributes: this.attributes, trace: this.traceContext } = splitTraceAttributes(proto.attributes));
     this.orderingKey = proto.orderingKey;
     this.idempotencyKey = proto.idempotencyKey;
     this.publishTime = proto.publishTime ?? new Date(0);

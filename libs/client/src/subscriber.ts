@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { type Span, context } from '@opentelemetry/api';
 import { DispatcherServiceClient, StreamingPullRequest, type StreamingPullResponse } from '@herald/api';
 import type { BackoffOptions } from './backoff';
 import type { HeraldClientError } from './client-error';
@@ -8,6 +9,7 @@ import { AckQueue } from './subscriber/ack-queue';
 import { LeaseManager } from './subscriber/lease-manager';
 import { MessageStream, type PullCall } from './subscriber/message-stream';
 import { systemTimers, type Timers } from './timers';
+import { activeTracer, endProcessSpan, startProcessSpan } from './tracing';
 
 /** How many unacknowledged messages a subscriber holds at once. */
 export interface FlowControlOptions {
@@ -196,6 +198,17 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
 
   private deliver(message: ReceivedMessage): void {
     const waiter = this.waiters.shift();
+    const tracer = activeTracer();
+    if (tracer) {
+      // Traced only when the application registered an OpenTelemetry SDK. The span lasts until the
+      // message is settled; a listener runs inside it, so its own spans and logs join the trace.
+      const traced = startProcessSpan(tracer, this.options.subscription, message);
+      this.processSpans.set(message, traced.span);
+      if (!waiter && this.listenerCount('message') > 0) {
+        context.with(traced.context, () => this.emit('message', message));
+        return;
+      }
+    }
     if (waiter) waiter.resolve({ value: message, done: false });
     else if (this.listenerCount('message') > 0) this.emit('message', message);
     else this.buffered.push(message);
@@ -209,10 +222,27 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
     void this.close();
   }
 
+  /** Process spans of the messages handed out and not settled yet (only while tracing). */
+  private readonly processSpans = new WeakMap<ReceivedMessage, Span>();
+
+  private endProcessSpan(message: ReceivedMessage, settlement: 'ack' | 'nack' | 'modack'): void {
+    const span = this.processSpans.get(message);
+    if (!span) return;
+    this.processSpans.delete(message);
+    endProcessSpan(span, settlement);
+  }
+
   private readonly settler: Settler = {
-    ack: (message) => this.settle(message, () => this.acks.ack(message.ackId)),
-    nack: (message) => this.settle(message, () => this.acks.nack(message.ackId)),
+    ack: (message) => {
+      this.endProcessSpan(message, 'ack');
+      this.settle(message, () => this.acks.ack(message.ackId));
+    },
+    nack: (message) => {
+      this.endProcessSpan(message, 'nack');
+      this.settle(message, () => this.acks.nack(message.ackId));
+    },
     modifyAckDeadline: (message, seconds) => {
+      if (seconds === 0) this.endProcessSpan(message, 'modack');
       if (message.streamGeneration !== this.stream.generation) return;
       if (seconds === 0) this.leases.remove(message.ackId);
       this.acks.modifyDeadline([message.ackId], seconds);

@@ -55,6 +55,11 @@ describe('@herald/client as a user holds it: the packed tarball, installed outsi
     assert.deepEqual(bundled.sort(), ['api', 'retry']);
   });
 
+  it('holds no OpenTelemetry SDK: it traces through @opentelemetry/api alone', () => {
+    const installed = readdirSync(path.join(userDir, 'app', 'node_modules', '@opentelemetry'));
+    assert.deepEqual(installed, ['api']);
+  });
+
   it('runs the JavaScript quickstart, copied out of the package, against a real stack', () => {
     const app = path.join(userDir, 'app');
     copyFileSync(
