@@ -52,4 +52,57 @@ describe('brokerProperties', () => {
       '1@10.213.0.11:19093,2@10.213.0.12:19095,3@10.213.0.13:19097',
     );
   });
+
+  describe('with TLS listeners', () => {
+    const tls = { keyStoreFile: '/c/broker.pem', trustStoreFile: '/c/ca.pem', username: 'herald', password: 'pw' };
+
+    it('adds SASL_SSL and SSL listeners beside the plaintext ones, advertised to clients', () => {
+      const one = { ...node(1), saslSslPort: 19200, sslPort: 19201 };
+      const settings = parse(brokerProperties(one, [one], tls));
+      assert.equal(
+        settings.get('listeners'),
+        'PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093,SASL_SSL://127.0.0.1:19200,SSL://127.0.0.1:19201',
+      );
+      assert.equal(
+        settings.get('advertised.listeners'),
+        'PLAINTEXT://127.0.0.1:19092,SASL_SSL://127.0.0.1:19200,SSL://127.0.0.1:19201',
+      );
+      assert.equal(
+        settings.get('listener.security.protocol.map'),
+        'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL',
+      );
+      assert.equal(settings.get('inter.broker.listener.name'), 'PLAINTEXT');
+      assert.equal(settings.get('ssl.keystore.type'), 'PEM');
+      assert.equal(settings.get('ssl.keystore.location'), '/c/broker.pem');
+      assert.equal(settings.get('ssl.truststore.location'), '/c/ca.pem');
+    });
+
+    it('requires client certificates on the SSL listener only, and offers SCRAM and PLAIN on SASL_SSL', () => {
+      const one = { ...node(1), saslSslPort: 19200, sslPort: 19201 };
+      const settings = parse(brokerProperties(one, [one], tls));
+      assert.equal(settings.get('listener.name.ssl.ssl.client.auth'), 'required');
+      assert.equal(settings.get('ssl.client.auth'), undefined);
+      assert.equal(settings.get('listener.name.sasl_ssl.sasl.enabled.mechanisms'), 'SCRAM-SHA-512,SCRAM-SHA-256,PLAIN');
+      assert.match(
+        settings.get('listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config')!,
+        /ScramLoginModule required;$/,
+      );
+      assert.equal(
+        settings.get('listener.name.sasl_ssl.plain.sasl.jaas.config'),
+        'org.apache.kafka.common.security.plain.PlainLoginModule required user_herald="pw";',
+      );
+    });
+
+    it('has only the listeners asked for', () => {
+      const one = { ...node(1), sslPort: 19201 };
+      const settings = parse(brokerProperties(one, [one], tls));
+      assert.equal(settings.get('advertised.listeners'), 'PLAINTEXT://127.0.0.1:19092,SSL://127.0.0.1:19201');
+      assert.equal(settings.get('listener.name.sasl_ssl.sasl.enabled.mechanisms'), undefined);
+    });
+
+    it('refuses a TLS listener without certificates', () => {
+      const one = { ...node(1), saslSslPort: 19200 };
+      assert.throws(() => brokerProperties(one, [one]), /no certificates/);
+    });
+  });
 });

@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { brokerProperties, type NodeSpec } from './broker-config';
+import { type BrokerTls, brokerProperties, type NodeSpec } from './broker-config';
 import { ensureKafkaJars } from './jars';
 import { kafkaDeployDir } from './paths';
 import { isAlive, isPortOpen, signal, terminate, waitForExit } from './process-control';
+import { makeTestCertificates } from './test-certificates';
 
 /** Options of {@link LocalKafkaCluster.start}. */
 export interface LocalKafkaOptions {
@@ -33,6 +34,36 @@ export interface LocalKafkaOptions {
   heapMb?: number;
   /** Progress lines. @defaultValue none */
   log?: (line: string) => void;
+  /**
+   * TLS listeners besides the plaintext one, for tests of Herald's Kafka
+   * security: certificates are made with openssl at each start, into `dir`.
+   * Their ports follow every node's two: node n's SASL_SSL port is
+   * `basePort + 2·brokers + (n-1)`, and its SSL port the next block's.
+   * @defaultValue none: plaintext only
+   */
+  tlsListeners?: TlsListenerOptions;
+}
+
+/** The TLS listeners a local cluster can add. */
+export interface TlsListenerOptions {
+  /** SASL over TLS, with one user for SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN. */
+  saslSsl?: boolean;
+  /** TLS requiring a client certificate the cluster's CA signed (mTLS). */
+  ssl?: boolean;
+}
+
+/** What a client needs to use a local cluster's TLS listeners: the CA, a client certificate, the SASL user. */
+export interface LocalKafkaSecurity {
+  /** PEM of the CA that signed the brokers' certificates. */
+  caFile: string;
+  /** Client certificate and its encrypted key, for the SSL listener. */
+  clientCertificateFile: string;
+  clientKeyFile: string;
+  clientKeyPassword: string;
+  /** The SASL user (SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN) and its password, also in {@link passwordFile}. */
+  username: string;
+  password: string;
+  passwordFile: string;
 }
 
 /** One node as the state file records it. */
@@ -49,6 +80,8 @@ interface ClusterState {
   libs: string;
   heapMb: number;
   nodes: NodeState[];
+  /** Present when the nodes have TLS listeners. */
+  security?: LocalKafkaSecurity;
 }
 
 const stateFileName = 'cluster.json';
@@ -69,15 +102,23 @@ export class LocalKafkaCluster {
   static async start(options: LocalKafkaOptions): Promise<LocalKafkaCluster> {
     const log = options.log ?? (() => {});
     await LocalKafkaCluster.stopLeftovers(options.dir);
-    const nodes: NodeSpec[] = Array.from({ length: options.brokers }, (_, i) => ({
+    const count = options.brokers;
+    const saslSslBase = options.tlsListeners?.saslSsl ? options.basePort + 2 * count : undefined;
+    const sslBase = options.tlsListeners?.ssl
+      ? options.basePort + 2 * count + (saslSslBase === undefined ? 0 : count)
+      : undefined;
+    const nodes: NodeSpec[] = Array.from({ length: count }, (_, i) => ({
       id: i + 1,
       host: options.hosts?.[i] ?? '127.0.0.1',
       port: options.basePort + 2 * i,
       controllerPort: options.basePort + 2 * i + 1,
+      ...(saslSslBase === undefined ? {} : { saslSslPort: saslSslBase + i }),
+      ...(sslBase === undefined ? {} : { sslPort: sslBase + i }),
       logDir: path.join(options.dir, `node-${i + 1}`, 'data'),
     }));
     for (const node of nodes) {
-      for (const port of [node.port, node.controllerPort]) {
+      for (const port of [node.port, node.controllerPort, node.saslSslPort, node.sslPort]) {
+        if (port === undefined) continue;
         if (await isPortOpen(port, node.host)) {
           throw new Error(
             `port ${port} on ${node.host} is already in use; stop what runs there, or point KAFKA_BROKERS at an existing cluster`,
@@ -91,10 +132,16 @@ export class LocalKafkaCluster {
     if (!reuse) rmSync(options.dir, { recursive: true, force: true });
     mkdirSync(options.dir, { recursive: true });
     const clusterId = reuse ? previous.clusterId : newClusterId();
+    const hasTls = saslSslBase !== undefined || sslBase !== undefined;
+    // SCRAM users live in the cluster's metadata: a cluster started again on its data keeps its password.
+    const security = hasTls
+      ? makeSecurity(options.dir, nodes, reuse ? previous.security?.password : undefined)
+      : undefined;
     const state: ClusterState = {
       clusterId,
       libs,
       heapMb: options.heapMb ?? 512,
+      ...(security ? { security: security.client } : {}),
       nodes: nodes.map((node) => ({
         ...node,
         pid: 0,
@@ -105,7 +152,7 @@ export class LocalKafkaCluster {
     };
     for (const node of state.nodes) {
       mkdirSync(path.dirname(node.configFile), { recursive: true });
-      writeFileSync(node.configFile, brokerProperties(node, nodes));
+      writeFileSync(node.configFile, brokerProperties(node, nodes, security?.broker));
     }
     const started = Date.now();
     if (!reuse) {
@@ -144,6 +191,28 @@ export class LocalKafkaCluster {
   /** `host:port` of every node, for `KAFKA_BROKERS`. */
   get bootstrapServers(): string[] {
     return this.state.nodes.map((node) => `${node.host}:${node.port}`);
+  }
+
+  /** `host:port` of every node's SASL_SSL listener. */
+  get saslSslServers(): string[] {
+    return this.state.nodes.map((node) => {
+      if (node.saslSslPort === undefined)
+        throw new Error('this cluster has no SASL_SSL listener (tlsListeners.saslSsl)');
+      return `${node.host}:${node.saslSslPort}`;
+    });
+  }
+
+  /** `host:port` of every node's SSL (mTLS) listener. */
+  get sslServers(): string[] {
+    return this.state.nodes.map((node) => {
+      if (node.sslPort === undefined) throw new Error('this cluster has no SSL listener (tlsListeners.ssl)');
+      return `${node.host}:${node.sslPort}`;
+    });
+  }
+
+  /** The CA, client certificate and SASL user of the TLS listeners; undefined without them. */
+  get security(): LocalKafkaSecurity | undefined {
+    return this.state.security;
   }
 
   /** Node ids, from 1. */
@@ -335,8 +404,50 @@ function readState(dir: string): ClusterState | undefined {
 function sameLayout(a: NodeSpec[], b: NodeSpec[]): boolean {
   return (
     a.length === b.length &&
-    a.every((node, i) => node.host === b[i]?.host && node.port === b[i]?.port && node.logDir === b[i]?.logDir)
+    a.every(
+      (node, i) =>
+        node.host === b[i]?.host &&
+        node.port === b[i]?.port &&
+        node.logDir === b[i]?.logDir &&
+        // A cluster formatted without SCRAM users cannot serve a SASL listener, nor the other way round.
+        node.saslSslPort === b[i]?.saslSslPort &&
+        node.sslPort === b[i]?.sslPort,
+    )
   );
+}
+
+const saslUser = 'herald';
+
+/** Fresh certificates, and the SASL user: a new password unless the cluster's data already holds one. */
+function makeSecurity(
+  dir: string,
+  nodes: NodeSpec[],
+  password = randomBytes(18).toString('hex'),
+): { client: LocalKafkaSecurity; broker: BrokerTls } {
+  const tlsDir = path.join(dir, 'tls');
+  const certificates = makeTestCertificates(
+    tlsDir,
+    nodes.map((node) => node.host),
+  );
+  const passwordFile = path.join(tlsDir, 'sasl-password');
+  writeFileSync(passwordFile, password, { mode: 0o600 });
+  return {
+    client: {
+      caFile: certificates.caFile,
+      clientCertificateFile: certificates.clientCertificateFile,
+      clientKeyFile: certificates.clientKeyFile,
+      clientKeyPassword: certificates.clientKeyPassword,
+      username: saslUser,
+      password,
+      passwordFile,
+    },
+    broker: {
+      keyStoreFile: certificates.brokerKeyStoreFile,
+      trustStoreFile: certificates.caFile,
+      username: saslUser,
+      password,
+    },
+  };
 }
 
 function formatted(node: NodeSpec): boolean {
@@ -372,7 +483,21 @@ function jvmArgs(state: ClusterState): string[] {
 async function formatNode(state: ClusterState, node: NodeState): Promise<void> {
   const child = spawn(
     javaBinary(),
-    [...jvmArgs(state), 'kafka.tools.StorageTool', 'format', `--cluster-id=${state.clusterId}`, '-c', node.configFile],
+    [
+      ...jvmArgs(state),
+      'kafka.tools.StorageTool',
+      'format',
+      `--cluster-id=${state.clusterId}`,
+      '-c',
+      node.configFile,
+      // The SASL user, for both SCRAM mechanisms, written into the metadata log from the start.
+      ...(state.security
+        ? ['SCRAM-SHA-512', 'SCRAM-SHA-256'].flatMap((mechanism) => [
+            '--add-scram',
+            `${mechanism}=[name=${state.security!.username},password=${state.security!.password}]`,
+          ])
+        : []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
