@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls, { type ConnectionOptions } from 'node:tls';
 
 /**
  * Asks one broker for its API versions over a fresh connection, the cheapest
@@ -7,14 +8,18 @@ import net from 'node:net';
  * `timeoutMillis` (a frozen broker accepts connections but answers nothing).
  *
  * It runs on the event loop's sockets: no client library, no libuv pool
- * thread held while a broker does not answer.
+ * thread held while a broker does not answer. With `tlsOptions` it speaks
+ * TLS first, as the clients do (a TLS listener drops a plaintext request),
+ * and fails when the broker's certificate does not verify.
  */
-export function probeBroker(address: string, timeoutMillis: number): Promise<void> {
+export function probeBroker(address: string, timeoutMillis: number, tlsOptions?: ConnectionOptions): Promise<void> {
   const separator = address.lastIndexOf(':');
   const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
   const port = Number(address.slice(separator + 1));
   return new Promise<void>((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const socket = tlsOptions
+      ? tls.connect({ ...tlsOptions, host, port, ...(net.isIP(host) ? {} : { servername: host }) })
+      : net.connect({ host, port });
     let received = Buffer.alloc(0);
     const finish = (error?: Error) => {
       clearTimeout(timer);
@@ -26,7 +31,7 @@ export function probeBroker(address: string, timeoutMillis: number): Promise<voi
       () => finish(new Error(`${address}: no answer within ${timeoutMillis} ms`)),
       timeoutMillis,
     );
-    socket.on('connect', () => socket.write(apiVersionsRequest));
+    socket.on(tlsOptions ? 'secureConnect' : 'connect', () => socket.write(apiVersionsRequest));
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
       // Size, then the correlation id of our request: the broker read it and answered.
@@ -38,9 +43,13 @@ export function probeBroker(address: string, timeoutMillis: number): Promise<voi
 }
 
 /** Resolves once any of `addresses` answers; rejects with the first broker's reason when none does. */
-export async function probeAnyBroker(addresses: string[], timeoutMillis: number): Promise<void> {
+export async function probeAnyBroker(
+  addresses: string[],
+  timeoutMillis: number,
+  tlsOptions?: ConnectionOptions,
+): Promise<void> {
   try {
-    await Promise.any(addresses.map((address) => probeBroker(address, timeoutMillis)));
+    await Promise.any(addresses.map((address) => probeBroker(address, timeoutMillis, tlsOptions)));
   } catch (error) {
     const reasons = (error as AggregateError).errors as Error[];
     throw new Error(reasons.map((reason) => reason.message).join('; '));

@@ -5,6 +5,7 @@ export * from './headers';
 export * from './kafka-client';
 export * from './kafka-connectivity';
 export * from './kafka-errors';
+export * from './kafka-security';
 export * from './key-partitioner';
 export * from './names';
 export * from './partition-reader';

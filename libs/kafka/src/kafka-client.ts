@@ -2,6 +2,7 @@ import type { Logger } from '@herald/logging';
 import type { DurableProducer, DurableProducerOptions } from './durable-producer';
 import type { GroupConsumer, GroupConsumerOptions } from './group-consumer';
 import type { KafkaConnectivity } from './kafka-connectivity';
+import type { KafkaSecurity } from './kafka-security';
 import { KafkajsClient } from './kafkajs/kafkajs-client';
 import { LibrdkafkaClient } from './librdkafka/librdkafka-client';
 import type { PartitionReader, PartitionReaderOptions } from './partition-reader';
@@ -22,6 +23,8 @@ export interface KafkaClientOptions {
   logger: Logger;
   /** @defaultValue 'librdkafka' */
   kind?: KafkaClientKind;
+  /** TLS and SASL, for every producer, consumer and admin of this client. @defaultValue plaintext */
+  security?: KafkaSecurity;
 }
 
 /**

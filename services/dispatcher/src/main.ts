@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { DispatcherServiceService } from '@herald/api';
+import { kafkaSecurity } from '@herald/config';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, type TopicAdmin, createKafkaClient, partitionOfKey } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
@@ -27,6 +28,7 @@ runMain('dispatcher', async () => {
     clientId: `herald-dispatcher-${instanceId}`,
     logger,
     kind: config.HERALD_KAFKA_CLIENT,
+    security: kafkaSecurity(config),
   });
   const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
   const admin = kafka.topicAdmin();

@@ -1,4 +1,5 @@
 import { PublisherServiceService } from '@herald/api';
+import { kafkaSecurity } from '@herald/config';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
@@ -28,6 +29,7 @@ runMain('publisher', async () => {
     clientId: `herald-publisher-${instanceId}`,
     logger,
     kind: config.HERALD_KAFKA_CLIENT,
+    security: kafkaSecurity(config),
   });
   const producer = kafka.durableProducer({
     lingerMillis: config.PUBLISHER_LINGER_MS,

@@ -1,4 +1,5 @@
 import { SubscriberRegistryServiceService } from '@herald/api';
+import { kafkaSecurity } from '@herald/config';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
@@ -25,6 +26,7 @@ runMain('subscriber-registry', async () => {
     clientId: `herald-registry-${instanceId}`,
     logger,
     kind: config.HERALD_KAFKA_CLIENT,
+    security: kafkaSecurity(config),
   });
   const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
   const admin = kafka.topicAdmin();

@@ -6,6 +6,7 @@ import type { GroupConsumer, GroupConsumerOptions } from '../group-consumer';
 import { probeAnyBroker } from '../broker-probe';
 import type { KafkaClient, KafkaClientOptions } from '../kafka-client';
 import { KafkaConnectivity } from '../kafka-connectivity';
+import { describeKafkaSecurity, kafkajsSecurityOptions } from '../kafka-security';
 import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
 import type { TopicAdmin } from '../topic-admin';
 import type { TransactionalWriter, TransactionalWriterOptions } from '../transactional-log';
@@ -27,20 +28,25 @@ export class KafkajsClient implements KafkaClient {
   readonly kind = 'kafkajs';
   private readonly kafka: Kafka;
   private readonly logger: Logger;
+  private readonly security: ReturnType<typeof kafkajsSecurityOptions>;
   private admin: KafkajsTopicAdmin | undefined;
   private monitor: KafkaConnectivity | undefined;
 
   constructor(private readonly options: KafkaClientOptions) {
     this.logger = options.logger;
-    this.kafka = createKafka(options);
+    // The PEM files are read once, here: kafkajs and the connectivity probe connect with the same options.
+    this.security = kafkajsSecurityOptions(options.security);
+    this.kafka = createKafka(options, this.security);
+    this.logger.child({ component: 'kafka' }).info(`Kafka connections: ${describeKafkaSecurity(options.security)}`);
   }
 
   connectivity(): KafkaConnectivity {
     if (!this.monitor) {
       const brokers = this.options.brokers;
+      const tls = this.security.ssl;
       this.monitor = new KafkaConnectivity({
         logger: this.logger.child({ component: 'kafka' }),
-        probe: (timeoutMillis) => probeAnyBroker(brokers, timeoutMillis),
+        probe: (timeoutMillis) => probeAnyBroker(brokers, timeoutMillis, tls),
       });
       this.monitor.start();
     }
@@ -76,11 +82,12 @@ export class KafkajsClient implements KafkaClient {
 const connectionTrouble =
   /connection error|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|connection timeout|request timed out|Closed connection|retries exceeded|failed to connect|broker not connected|no brokers? available/i;
 
-function createKafka(options: KafkaClientOptions): Kafka {
+function createKafka(options: KafkaClientOptions, security: ReturnType<typeof kafkajsSecurityOptions>): Kafka {
   const log = options.logger.child({ component: 'kafka' });
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
+    ...security,
     connectionTimeout: 3_000,
     requestTimeout: 10_000,
     // Bounded retries: a dead cluster must surface as UNAVAILABLE, not as a hang.

@@ -37,7 +37,7 @@ export class LibrdkafkaDurableProducer implements DurableProducer {
   }
 
   connect(): Promise<void> {
-    return connectProducer(this.producer, 'connecting the producer');
+    return connectProducer(this.producer, 'connecting the producer', this.context);
   }
 
   send(topic: string, partitionCount: number, records: OutgoingRecord[]): Promise<void> {
@@ -137,11 +137,11 @@ export function headerList(headers: Record<string, string | Buffer>): Array<Reco
  * reached), then has its delivery reports served by a background thread
  * rather than by polling (the binding crashes if asked before it is connected).
  */
-export async function connectProducer(producer: Producer, doing: string): Promise<void> {
+export async function connectProducer(producer: Producer, doing: string, context: LibrdkafkaContext): Promise<void> {
   try {
     await promised((done) => producer.connect({ timeout: 10_000 }, (error) => done(error)));
   } catch (error) {
-    throw toHeraldError(error, doing);
+    throw context.connectError(error, doing);
   }
   producer.setPollInBackground(true);
 }

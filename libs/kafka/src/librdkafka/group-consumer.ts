@@ -49,7 +49,7 @@ export class LibrdkafkaGroupConsumer implements GroupConsumer {
       this.consumer.subscribe([this.options.topic]);
     } catch (error) {
       this.consumer.disconnect();
-      throw toHeraldError(error, `starting the consumer of ${this.options.groupId}`);
+      throw this.context.connectError(error, `starting the consumer of ${this.options.groupId}`);
     }
     this.loop.start();
   }

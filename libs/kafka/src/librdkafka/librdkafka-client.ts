@@ -1,10 +1,13 @@
 import type { GlobalConfig, LibrdKafkaError } from '@confluentinc/kafka-javascript';
+import { type HeraldError, UnavailableError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
 import type { DurableProducer, DurableProducerOptions } from '../durable-producer';
 import type { GroupConsumer, GroupConsumerOptions } from '../group-consumer';
 import { probeAnyBroker } from '../broker-probe';
 import type { KafkaClient, KafkaClientOptions } from '../kafka-client';
 import { KafkaConnectivity } from '../kafka-connectivity';
+import { toHeraldError } from '../kafka-errors';
+import { describeKafkaSecurity, librdkafkaSecurityConfig, tlsConnectionOptions } from '../kafka-security';
 import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
 import type { TopicAdmin } from '../topic-admin';
 import type { TransactionalWriter, TransactionalWriterOptions } from '../transactional-log';
@@ -22,7 +25,19 @@ export interface LibrdkafkaContext {
   connectivity: KafkaConnectivity;
   /** Routes a client's log and error events to the logger. */
   watch(client: { on(event: string, listener: (...args: never[]) => void): unknown }, role: string): void;
+  /**
+   * The error of a failed connect: a refused login or TLS handshake only
+   * shows as a timeout ("broker transport failure"), so the broker's reason,
+   * when one came lately, is added.
+   */
+  connectError(error: unknown, doing: string): HeraldError;
 }
+
+/** librdkafka's words when a broker refuses this client: credentials, or TLS (a TLS alert: no or a bad client certificate). */
+const refusal =
+  /SASL authentication error|authentication failed|SSL handshake failed|certificate verify failed|ssl\/tls alert/i;
+/** A refusal older than this is no longer the reason for a failure now. */
+const refusalMemoryMillis = 60_000;
 
 /**
  * Herald's Kafka access on librdkafka (`@confluentinc/kafka-javascript`, its
@@ -36,10 +51,13 @@ export class LibrdkafkaClient implements KafkaClient {
 
   constructor(options: KafkaClientOptions) {
     const logger = options.logger.child({ component: 'kafka' });
+    const probeTls = tlsConnectionOptions(options.security);
+    let lastRefusal = { message: '', at: 0 };
     const connectivity = new KafkaConnectivity({
       logger,
-      probe: (timeoutMillis) => probeAnyBroker(options.brokers, timeoutMillis),
+      probe: (timeoutMillis) => probeAnyBroker(options.brokers, timeoutMillis, probeTls),
     });
+    logger.info(`Kafka connections: ${describeKafkaSecurity(options.security)}`);
     this.context = {
       logger,
       connectivity,
@@ -53,10 +71,21 @@ export class LibrdkafkaClient implements KafkaClient {
         'message.max.bytes': 64 * 1024 * 1024 + 65_536,
         'receive.message.max.bytes': 128 * 1024 * 1024,
         'allow.auto.create.topics': false,
+        ...librdkafkaSecurityConfig(options.security),
         log_level: 4,
         event_cb: true,
       },
-      watch: (client, role) => watchClient(client, role, logger, connectivity),
+      watch: (client, role) =>
+        watchClient(client, role, logger, connectivity, (message) => {
+          lastRefusal = { message, at: Date.now() };
+        }),
+      connectError: (error, doing) => {
+        const failure = toHeraldError(error, doing);
+        if (!lastRefusal.message || Date.now() - lastRefusal.at > refusalMemoryMillis) return failure;
+        return new UnavailableError(`${failure.message}; the broker refused this client: ${lastRefusal.message}`, {
+          cause: error,
+        });
+      },
     };
   }
 
@@ -103,11 +132,13 @@ function watchClient(
   role: string,
   logger: Logger,
   connectivity: KafkaConnectivity,
+  refused: (message: string) => void,
 ): void {
   let lastErrorLine = 0;
   let suppressed = 0;
   client.on('event.error', (error: LibrdKafkaError) => {
     if (/all broker connections are down/i.test(error.message)) connectivity.reportDown(error.message);
+    if (refusal.test(error.message)) refused(error.message);
     if (!error.isFatal && connectionTrouble.test(error.message)) {
       logger.debug({ role, code: error.code }, `Kafka client: ${error.message}`);
       return;
@@ -123,6 +154,7 @@ function watchClient(
   });
   client.on('event.log', (entry: { severity: number; fac: string; message: string }) => {
     const fields = { role, facility: entry.fac };
+    if (refusal.test(entry.message)) refused(entry.message.replace(/^\[thrd:[^\]]*\]: /, ''));
     if (entry.severity <= 3 && !connectionTrouble.test(entry.message)) logger.warn(fields, entry.message);
     else logger.debug(fields, entry.message);
   });

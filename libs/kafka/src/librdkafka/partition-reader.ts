@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { KafkaConsumer } from '@confluentinc/kafka-javascript';
-import { toHeraldError } from '../kafka-errors';
 import type { PartitionReader, PartitionReaderOptions } from '../partition-reader';
 import { ConsumeLoop, loopConsumerSettings } from './consume-loop';
 import { type LibrdkafkaContext, promised } from './librdkafka-client';
@@ -16,7 +15,7 @@ export class LibrdkafkaPartitionReader implements PartitionReader {
   private started = false;
 
   constructor(
-    context: LibrdkafkaContext,
+    private readonly context: LibrdkafkaContext,
     private readonly options: PartitionReaderOptions,
   ) {
     this.consumer = new KafkaConsumer(
@@ -49,7 +48,7 @@ export class LibrdkafkaPartitionReader implements PartitionReader {
       );
     } catch (error) {
       this.consumer.disconnect();
-      throw toHeraldError(error, `reading ${this.options.topic}`);
+      throw this.context.connectError(error, `reading ${this.options.topic}`);
     }
     this.started = true;
     this.loop.start();

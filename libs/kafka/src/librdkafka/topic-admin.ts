@@ -32,7 +32,7 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
     this.metadataClient ??= (async () => {
       const producer = new Producer({ ...this.context.config });
       this.context.watch(producer, 'metadata');
-      await connectProducer(producer, 'reading cluster metadata');
+      await connectProducer(producer, 'reading cluster metadata', this.context);
       return producer;
     })().catch((error: unknown) => {
       this.metadataClient = undefined;

@@ -26,7 +26,7 @@ export class LibrdkafkaTransactionalWriter implements TransactionalWriter {
   private usable = false;
 
   constructor(
-    context: LibrdkafkaContext,
+    private readonly context: LibrdkafkaContext,
     private readonly options: TransactionalWriterOptions,
   ) {
     this.producer = new Producer({
@@ -48,7 +48,7 @@ export class LibrdkafkaTransactionalWriter implements TransactionalWriter {
   }
 
   async start(): Promise<void> {
-    await connectProducer(this.producer, 'starting the transactional writer');
+    await connectProducer(this.producer, 'starting the transactional writer', this.context);
     try {
       await promised((done) => this.producer.initTransactions(callTimeoutMillis, done));
     } catch (error) {
