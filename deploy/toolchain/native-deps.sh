@@ -17,6 +17,8 @@ done
 command -v g++ > /dev/null || missing+=(g++)
 command -v make > /dev/null || missing+=(make)
 command -v python3 > /dev/null || missing+=(python3)
+# Not for the build: the local Kafka's TLS listeners (tests) get their certificates from openssl.
+command -v openssl > /dev/null || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
   echo "installing the native build's dependencies: ${missing[*]}" >&2
