@@ -82,6 +82,7 @@ export function startTracing(options: TracingOptions): Tracing {
         [ATTR_SERVICE_VERSION]: version,
         'service.namespace': 'herald',
         'service.instance.id': options.instanceId,
+        'process.pid': process.pid,
       }),
     )
     // OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME, override what Herald chose.

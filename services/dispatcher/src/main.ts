@@ -5,6 +5,7 @@ import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-
 import { KafkaNames, type TopicAdmin, createKafkaClient, partitionOfKey } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { RegistryWatcher } from '@herald/registry-watch';
+import { startTracing } from '@herald/tracing';
 import { readDispatcherConfig } from './config';
 import { DispatcherService } from './dispatcher-service';
 import { AckIds } from './domain/ack-ids';
@@ -23,6 +24,7 @@ runMain('dispatcher', async () => {
   const config = readDispatcherConfig();
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'dispatcher', level: config.LOG_LEVEL, instance: instanceId });
+  const tracing = startTracing({ service: 'dispatcher', instanceId, logger });
   const kafka = createKafkaClient({
     brokers: config.KAFKA_BROKERS,
     clientId: `herald-dispatcher-${instanceId}`,
@@ -143,6 +145,7 @@ runMain('dispatcher', async () => {
     watcher.stop();
     await admin.close();
     await connectivity.stop();
+    await tracing.shutdown();
   });
 });
 

@@ -5,6 +5,7 @@ import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
 import { RegistryWatcher } from '@herald/registry-watch';
+import { startTracing } from '@herald/tracing';
 import { readPublisherConfig } from './config';
 import { InflightBudget } from './domain/inflight-budget';
 import { MessageIdGenerator } from './domain/message-ids';
@@ -17,6 +18,7 @@ runMain('publisher', async () => {
   const config = readPublisherConfig();
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'publisher', level: config.LOG_LEVEL, instance: instanceId });
+  const tracing = startTracing({ service: 'publisher', instanceId, logger });
   const metrics = await startServiceMetrics({
     service: 'publisher',
     enabled: config.HERALD_METRICS_ENABLED,
@@ -92,6 +94,7 @@ runMain('publisher', async () => {
     await producer.close();
     watcher.stop();
     await connectivity.stop();
+    await tracing.shutdown();
     await metrics.close();
   });
 });

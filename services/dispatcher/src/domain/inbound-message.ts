@@ -14,4 +14,8 @@ export interface InboundMessage {
   publishTimeMillis: number;
   /** Bytes counted against flow control: data plus attributes. */
   size: number;
+  /** The W3C `traceparent` its record carried (`herald-traceparent`), when it was published traced. */
+  traceContext?: string;
+  /** The W3C `tracestate` beside it, when there was one. */
+  traceState?: string;
 }

@@ -4,7 +4,7 @@ import { type HeraldError, InvalidArgumentError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
 import type { AttachedStream, DispatcherService } from '../dispatcher-service';
 import type { FlowLimits } from '../domain/flow-control';
-import { deliveryToProto } from './proto-mapping';
+import { deliveriesToProto } from './delivery-tracing';
 import { type Relay, type StreamForwarder, forwardedByHeader } from './stream-forwarder';
 
 /** Bounds on what one stream may ask for, so that no client can make the server hold unbounded memory. */
@@ -73,7 +73,9 @@ export function streamingPull(
         .attach(
           request.subscription,
           {
-            sink: { send: (batch) => call.write({ receivedMessages: batch.map(deliveryToProto) }) },
+            sink: {
+              send: (batch) => call.write({ receivedMessages: deliveriesToProto(batch, request.subscription, logger) }),
+            },
             end: (error) => finish(error),
           },
           limits,

@@ -1,5 +1,6 @@
 import { type ConsumedRecord, decodeHeraldRecord } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
+import { TraceAttribute } from '@herald/tracing';
 import type { InboundMessage } from '../domain/inbound-message';
 
 /**
@@ -11,8 +12,13 @@ export function toInboundMessages(records: ConsumedRecord[], logger: Logger): In
   const messages: InboundMessage[] = [];
   for (const record of records) {
     const decoded = decodeHeraldRecord(record);
-    if (decoded.ok) messages.push(decoded.record);
-    else logger.warn({ partition: record.partition, offset: record.offset }, `record skipped: ${decoded.reason}`);
+    if (decoded.ok) {
+      const message: InboundMessage = decoded.record;
+      // The codec reads traceparent only; the publisher writes tracestate beside it.
+      const traceState = message.traceContext && record.headers[TraceAttribute.tracestate];
+      if (traceState) message.traceState = traceState.toString();
+      messages.push(message);
+    } else logger.warn({ partition: record.partition, offset: record.offset }, `record skipped: ${decoded.reason}`);
   }
   return messages;
 }

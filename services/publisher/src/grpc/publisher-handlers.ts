@@ -3,8 +3,10 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { toStatus } from '@herald/errors';
 import type { AsyncService } from '@herald/grpc-server';
 import type { Logger } from '@herald/logging';
+import { traceHeadersFromMetadata } from '@herald/tracing';
 import type { OutgoingMessage } from '../domain/outgoing-message';
 import type { PublishService } from '../publish-service';
+import { type PublishFn, publishTraced, takeTraceAttributes } from './publish-tracing';
 
 /** Requests one PublishStream may have in flight before the server stops reading it. */
 const maxInflightPerStream = 256;
@@ -14,21 +16,30 @@ export function publisherHandlers(
   publisher: PublishService,
   logger: Logger,
 ): AsyncService<typeof PublisherServiceService> {
+  const publish: PublishFn = (topic, messages) => publisher.publish(topic, messages);
   return {
-    publish: async (request) => ({
-      messageIds: await publisher.publish(request.topic, request.messages.map(fromProto)),
+    publish: async (request, call) => ({
+      messageIds: await publishTraced(
+        publish,
+        request.topic,
+        request.messages.map(fromProto),
+        { headers: traceHeadersFromMetadata(call.metadata), method: 'Publish' },
+        logger,
+      ),
     }),
-    publishStream: (call) => pipeline(call, publisher, logger),
+    publishStream: (call) => pipeline(call, publish, logger),
   };
 }
 
 function fromProto(message: Message): OutgoingMessage {
-  return {
+  return takeTraceAttributes({
     data: message.data,
     attributes: message.attributes,
     orderingKey: message.orderingKey,
     idempotencyKey: message.idempotencyKey,
-  };
+    traceParent: undefined,
+    traceState: undefined,
+  });
 }
 
 /**
@@ -38,9 +49,11 @@ function fromProto(message: Message): OutgoingMessage {
  */
 function pipeline(
   call: ServerDuplexStream<PublishStreamRequest, PublishStreamResponse>,
-  publisher: PublishService,
+  publish: PublishFn,
   logger: Logger,
 ): Promise<void> {
+  // The stream's metadata holds one trace context for all its requests.
+  const traced = { headers: traceHeadersFromMetadata(call.metadata), method: 'PublishStream' } as const;
   return new Promise((resolve) => {
     let inflight = 0;
     let writeBlocked = false;
@@ -69,8 +82,7 @@ function pipeline(
     call.on('data', (request: PublishStreamRequest) => {
       inflight++;
       updateReading();
-      publisher
-        .publish(request.topic, request.messages.map(fromProto))
+      publishTraced(publish, request.topic, request.messages.map(fromProto), traced, logger)
         .then(
           (messageIds): PublishStreamResponse => ({ requestId: request.requestId, messageIds, error: undefined }),
           (error: unknown): PublishStreamResponse => {

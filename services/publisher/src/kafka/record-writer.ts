@@ -1,4 +1,5 @@
 import { type OutgoingRecord, encodeHeraldRecord } from '@herald/kafka';
+import { TraceAttribute } from '@herald/tracing';
 import type { OutgoingMessage } from '../domain/outgoing-message';
 
 /** A validated message as the Kafka record Herald's codec makes of it. */
@@ -9,7 +10,7 @@ export function toRecord(
   publishTimeMillis: number,
 ): OutgoingRecord {
   const data = message.data;
-  return encodeHeraldRecord({
+  const record = encodeHeraldRecord({
     messageId,
     data: Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
     attributes: message.attributes,
@@ -17,5 +18,9 @@ export function toRecord(
     idempotencyKey: message.idempotencyKey,
     publishTimeMillis,
     publisher: publisherToken,
+    traceContext: message.traceParent,
   });
+  // The codec knows traceparent only; tracestate rides beside it under the same reserved prefix.
+  if (message.traceState && message.traceParent) record.headers[TraceAttribute.tracestate] = message.traceState;
+  return record;
 }

@@ -1,0 +1,63 @@
+import type { ReceivedMessage } from '@herald/api';
+import type { Logger } from '@herald/logging';
+import {
+  MessagingAttribute,
+  ROOT_CONTEXT,
+  SpanKind,
+  type Tracer,
+  context,
+  messagingSystem,
+  remoteParent,
+  serviceTracer,
+  trace,
+  traceHeadersOf,
+} from '@herald/tracing';
+import type { Delivery } from '../domain/delivery-engine';
+import { deliveryToProto, messageToProto } from './proto-mapping';
+
+/**
+ * A batch of deliveries as the StreamingPull response carries them. With
+ * tracing on, each delivery gets a `deliver <subscription>` span (CONSUMER),
+ * a child of the context its record carried (the publisher's span), and is
+ * sent under that span's context, so that the subscriber's processing joins
+ * the message's trace. Every delivery attempt is a span of its own.
+ */
+export function deliveriesToProto(batch: Delivery[], subscription: string, logger: Logger): ReceivedMessage[] {
+  const tracer = serviceTracer();
+  if (!tracer) return batch.map(deliveryToProto);
+  return batch.map((delivery) => tracedDelivery(tracer, delivery, subscription, logger));
+}
+
+function tracedDelivery(tracer: Tracer, delivery: Delivery, subscription: string, logger: Logger): ReceivedMessage {
+  const message = delivery.message;
+  const span = tracer.startSpan(
+    `deliver ${subscription}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        [MessagingAttribute.system]: messagingSystem,
+        [MessagingAttribute.operationName]: 'deliver',
+        [MessagingAttribute.operationType]: 'receive',
+        [MessagingAttribute.subscriptionName]: subscription,
+        [MessagingAttribute.messageId]: message.messageId,
+        [MessagingAttribute.deliveryAttempt]: delivery.deliveryAttempt,
+        [MessagingAttribute.partitionId]: String(message.partition),
+        [MessagingAttribute.offset]: message.offset,
+        [MessagingAttribute.bodySize]: message.data.length,
+      },
+    },
+    remoteParent(message.traceContext, message.traceState) ?? ROOT_CONTEXT,
+  );
+  if (message.orderingKey) span.setAttribute(MessagingAttribute.orderingKey, message.orderingKey);
+  if (logger.isLevelEnabled('debug')) {
+    context.with(trace.setSpan(ROOT_CONTEXT, span), () =>
+      logger.debug(
+        { subscription, messageId: message.messageId, deliveryAttempt: delivery.deliveryAttempt },
+        'delivered',
+      ),
+    );
+  }
+  const proto = messageToProto(message, delivery.ackId, delivery.deliveryAttempt, traceHeadersOf(span.spanContext()));
+  span.end();
+  return proto;
+}
