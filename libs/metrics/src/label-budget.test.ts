@@ -18,4 +18,14 @@ describe('LabelBudget', () => {
     assert.equal(budget.release('a'), false);
     assert.equal(budget.labelOf('c'), 'c');
   });
+
+  it('frees the places of names no longer present', () => {
+    const budget = new LabelBudget(2);
+    budget.labelOf('a');
+    budget.labelOf('b');
+    budget.retainOnly(new Set(['b']));
+    assert.equal(budget.labelOf('c'), 'c');
+    assert.equal(budget.labelOf('b'), 'b');
+    assert.equal(budget.labelOf('d'), otherLabel);
+  });
 });

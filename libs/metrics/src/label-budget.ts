@@ -21,6 +21,11 @@ export class LabelBudget {
     return name;
   }
 
+  /** Frees the places of every name not in `present` (gone, or served elsewhere now). */
+  retainOnly(present: ReadonlySet<string>): void {
+    for (const name of this.named) if (!present.has(name)) this.named.delete(name);
+  }
+
   /** `name` is gone (deleted): its place goes to the next new name. Returns whether it had one. */
   release(name: string): boolean {
     return this.named.delete(name);

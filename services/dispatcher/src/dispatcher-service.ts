@@ -3,13 +3,22 @@ import { FailedPreconditionError, NotFoundError, UnavailableError } from '@heral
 import type { Logger } from '@herald/logging';
 import type { RegistryWatcher, WatchedChange } from '@herald/registry-watch';
 import { validateResourceName } from '@herald/resource-names';
-import type { CursorRecord } from './domain/cursor-record';
+import { type CursorRecord, partitionStart } from './domain/cursor-record';
+import type { DeliveryStats } from './domain/delivery-engine';
 import type { FlowLimits } from './domain/flow-control';
+import {
+  type PartitionStanding,
+  type SubscriptionReport,
+  addCounts,
+  backlogOf,
+  noCounts,
+} from './domain/subscription-report';
 import type { TopicSources } from './fanout/topic-sources';
+import type { RecordTimes } from './kafka/record-times';
 import type { CursorWriter } from './ownership/cursor-writer';
 import type { SlotDirectory } from './ownership/slot-directory';
 import type { SlotOwnership } from './ownership/slot-ownership';
-import { type RuntimeDeps, type StreamEndpoint, SubscriptionRuntime } from './subscription-runtime';
+import { type RuntimeDeps, type StreamEndpoint, SubscriptionRuntime, startInfoOf } from './subscription-runtime';
 
 /** How long a stream waits for its slot to finish loading before it is told to come back. */
 const ownershipWaitMillis = 10_000;
@@ -36,6 +45,8 @@ export interface DispatcherParts {
   directory: SlotDirectory;
   cursors: CursorWriter;
   sources: TopicSources;
+  /** Publish times of messages not held here, for the age of a backlog. */
+  recordTimes: RecordTimes;
   /** The slot a subscription belongs to. */
   slotOf: (subscription: string) => number;
   kafkaTopicOf: (heraldTopic: string) => string;
@@ -56,6 +67,8 @@ export class DispatcherService {
   private readonly started = new Set<SubscriptionRuntime>();
   /** The stored cursor of every subscription in an owned slot, as loaded or last written. */
   private readonly slotCursors = new Map<number, Map<string, CursorRecord>>();
+  /** Counters of runtimes retired while their subscription stayed here, so the totals never go back. */
+  private readonly pastCounts = new Map<string, DeliveryStats>();
   private nextStreamId = 1;
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
@@ -87,6 +100,7 @@ export class DispatcherService {
       runtime.terminate(new UnavailableError('the subscription moved to another dispatcher; reconnect'));
     }
     this.slotCursors.clear();
+    this.pastCounts.clear();
     await this.parts.cursors.flush().catch((error: unknown) => {
       this.parts.logger.warn({ err: error }, 'cursors not stored before the slots moved');
     });
@@ -154,6 +168,105 @@ export class DispatcherService {
       this.parts.logger.warn({ err: error }, 'cursors not stored at stop');
     });
     await this.parts.sources.stopAll();
+  }
+
+  /**
+   * Splits subscription names by where they are served: here, or at another
+   * dispatcher's address. A call forwarded already is never forwarded again.
+   *
+   * @throws UnavailableError when one of them is served nowhere reachable now.
+   */
+  locate(names: readonly string[], forwarded: boolean): { local: string[]; remote: Map<string, string[]> } {
+    const local: string[] = [];
+    const remote = new Map<string, string[]>();
+    for (const name of names) {
+      const slot = this.parts.slotOf(name);
+      if (this.slotCursors.has(slot)) {
+        local.push(name);
+        continue;
+      }
+      const address = this.parts.directory.owner(slot);
+      if (forwarded || !address || address === this.parts.directory.address) {
+        throw new UnavailableError(`no dispatcher serves subscription "${name}" at the moment; retry`);
+      }
+      remote.set(address, [...(remote.get(address) ?? []), name]);
+    }
+    return { local, remote };
+  }
+
+  /** Slots owned now. */
+  get ownedSlots(): number {
+    return this.slotCursors.size;
+  }
+
+  /**
+   * Backlog and delivery figures of the subscriptions in the slots owned here
+   * (of those named in `only`, when given): from the runtime where one runs,
+   * else from the stored cursor. The age of a backlog whose oldest message is
+   * not held here is read from Kafka, in the background unless `waitForAges`.
+   */
+  async reports(only?: ReadonlySet<string>, waitForAges = false): Promise<SubscriptionReport[]> {
+    const { watcher, slotOf, kafkaTopicOf, runtime: deps, recordTimes } = this.parts;
+    const live = new Map([...this.started].map((runtime) => [runtime.name, runtime]));
+    const subscriptions = (
+      only ? [...only].flatMap((name) => watcher.subscription(name) ?? []) : watcher.subscriptions()
+    ).filter((subscription) => !subscription.detached && this.slotCursors.has(slotOf(subscription.name)));
+    const topics = [...new Set(subscriptions.map((subscription) => kafkaTopicOf(subscription.topic)))];
+    const ends = new Map(
+      await Promise.all(
+        topics.map(async (topic) => {
+          const offsets = await Promise.all([deps.facts.earliest(topic), deps.facts.latest(topic)]).catch(
+            () => undefined,
+          );
+          return [topic, offsets] as const;
+        }),
+      ),
+    );
+    const lookups: Array<Promise<void>> = [];
+    const reports: SubscriptionReport[] = [];
+    for (const subscription of subscriptions) {
+      const kafkaTopic = kafkaTopicOf(subscription.topic);
+      const offsets = ends.get(kafkaTopic);
+      if (!offsets) continue;
+      const [earliest, latest] = offsets;
+      const runtime = live.get(subscription.name);
+      const served = runtime?.createRevision === subscription.createRevision ? runtime : undefined;
+      const progress = served?.engine.progress();
+      const stored = this.slotCursors.get(slotOf(subscription.name))?.get(subscription.name);
+      const info = startInfoOf(subscription);
+      const standings: PartitionStanding[] = [];
+      const unknownAges: Array<{ partition: number; offset: number }> = [];
+      for (const [partition, end] of latest) {
+        const held = progress?.get(partition);
+        const commitPoint =
+          held?.commitPoint ?? partitionStart(partition, stored, info, earliest.get(partition) ?? 0).deliverFrom;
+        let oldestPublishMillis = held?.oldest?.publishTimeMillis;
+        if (oldestPublishMillis === undefined && commitPoint < end) {
+          oldestPublishMillis = recordTimes.known(kafkaTopic, partition, commitPoint);
+          if (oldestPublishMillis === undefined) unknownAges.push({ partition, offset: commitPoint });
+        }
+        standings.push({ end, commitPoint, settledAhead: held?.settledAhead ?? 0, oldestPublishMillis });
+      }
+      if (unknownAges.length > 0) lookups.push(recordTimes.lookup(kafkaTopic, unknownAges));
+      const { backlog, oldestPublishMillis } = backlogOf(standings);
+      const counts = addCounts(noCounts(), this.pastCounts.get(subscription.name) ?? noCounts());
+      if (served) addCounts(counts, served.engine.stats);
+      reports.push({
+        subscription: subscription.name,
+        topic: subscription.topic,
+        backlog,
+        oldestUnackedPublishMillis: oldestPublishMillis,
+        leases: served?.engine.leaseCount ?? 0,
+        streams: served?.streamCount ?? 0,
+        pausedPartitions: served?.pausedPartitions ?? 0,
+        counts,
+      });
+    }
+    if (waitForAges && lookups.length > 0) {
+      await Promise.all(lookups);
+      return this.reports(only, false);
+    }
+    return reports;
   }
 
   /** Subscriptions served now (for logs and tests). */
@@ -251,6 +364,7 @@ export class DispatcherService {
       void this.withRuntime(change.name, (runtime) =>
         this.retire(change.name, runtime, () => runtime.terminate(new NotFoundError('subscription', change.name))),
       );
+      this.pastCounts.delete(change.name);
       const slot = this.parts.slotOf(change.name);
       const cursors = this.slotCursors.get(slot);
       if (cursors?.delete(change.name)) this.parts.cursors.write(change.name, null);
@@ -268,6 +382,7 @@ export class DispatcherService {
     this.runtimes.delete(name);
     this.started.delete(runtime);
     this.storeCursor(runtime);
+    this.pastCounts.set(name, addCounts(this.pastCounts.get(name) ?? noCounts(), runtime.engine.stats));
     stop();
     this.parts.sources.release(runtime.kafkaTopic);
   }

@@ -4,9 +4,11 @@ import { kafkaSecurity } from '@herald/config';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, type TopicAdmin, createKafkaClient, partitionOfKey } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
+import { startServiceMetrics } from '@herald/metrics';
 import { RegistryWatcher } from '@herald/registry-watch';
 import { startTracing } from '@herald/tracing';
 import { readDispatcherConfig } from './config';
+import { exportDispatcherMetrics } from './dispatcher-metrics';
 import { DispatcherService } from './dispatcher-service';
 import { AckIds } from './domain/ack-ids';
 import { StreamSlots } from './domain/stream-slots';
@@ -15,6 +17,7 @@ import { dispatcherHandlers } from './grpc/dispatcher-handlers';
 import { StreamForwarder } from './grpc/stream-forwarder';
 import { StreamLimits } from './grpc/streaming-pull';
 import { DeadLetterPublisher } from './kafka/dead-letter';
+import { RecordTimes } from './kafka/record-times';
 import { StartFacts } from './kafka/start-facts';
 import { CursorWriter } from './ownership/cursor-writer';
 import { SlotDirectory } from './ownership/slot-directory';
@@ -25,6 +28,13 @@ runMain('dispatcher', async () => {
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'dispatcher', level: config.LOG_LEVEL, instance: instanceId });
   const tracing = startTracing({ service: 'dispatcher', instanceId, logger });
+  const metrics = await startServiceMetrics({
+    service: 'dispatcher',
+    enabled: config.HERALD_METRICS_ENABLED,
+    host: config.DISPATCHER_HOST,
+    port: config.DISPATCHER_METRICS_PORT,
+    logger,
+  });
   const kafka = createKafkaClient({
     brokers: config.KAFKA_BROKERS,
     clientId: `herald-dispatcher-${instanceId}`,
@@ -98,15 +108,22 @@ runMain('dispatcher', async () => {
     directory,
     cursors,
     sources,
+    recordTimes: new RecordTimes(kafka, logger),
     slotOf: (subscription) => partitionOfKey(Buffer.from(subscription), slots),
     kafkaTopicOf: (topic) => names.topic(topic),
     logger,
     tickMillis: 50,
     commitIntervalMillis: config.DISPATCHER_COMMIT_INTERVAL_MS,
   });
+  exportDispatcherMetrics(
+    metrics.registry,
+    { reports: () => dispatcher.reports(), ownedSlots: () => dispatcher.ownedSlots },
+    config.HERALD_METRICS_MAX_SERIES,
+  );
   const forwarder = new StreamForwarder(address);
   const server = new HeraldServer({
     logger,
+    metrics: metrics.exported,
     maxReceiveMessageBytes: StreamLimits.maxRequestBytes,
     services: [
       bindService(
@@ -118,6 +135,7 @@ runMain('dispatcher', async () => {
           forwarder,
           new StreamSlots(config.DISPATCHER_MAX_STREAMS),
           logger,
+          address,
         ),
         { streamingPull: ['kafka'], tail: ['kafka'] },
       ),
@@ -146,6 +164,7 @@ runMain('dispatcher', async () => {
     await admin.close();
     await connectivity.stop();
     await tracing.shutdown();
+    await metrics.close();
   });
 });
 

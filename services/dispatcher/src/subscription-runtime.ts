@@ -149,6 +149,11 @@ export class SubscriptionRuntime {
     return this.endpoints.size;
   }
 
+  /** Partitions not read now because the subscription holds too much. */
+  get pausedPartitions(): number {
+    return this.cursor.pausedCount;
+  }
+
   /** Acks, nacks and deadline changes may have made room: read on where the cursor had stopped. */
   settled(): void {
     this.cursor.resumeDrained();
@@ -233,7 +238,8 @@ function policyOf(subscription: Subscription): DeliveryPolicy {
   };
 }
 
-function startInfoOf(subscription: Subscription): StartInfo {
+/** Where a subscription starts when it has no stored cursor: its creation's offsets, or its latest seek. */
+export function startInfoOf(subscription: Subscription): StartInfo {
   return {
     createRevision: subscription.createRevision,
     startOffsets: offsetsMap(subscription.startOffsets),

@@ -87,6 +87,18 @@ interface PartitionState {
   dedup: DedupWindow;
   /** Received and not settled: what pausing the partition bounds. */
   held: number;
+  /** The same messages by offset: the oldest unacknowledged one is looked up here for its age. */
+  heldAt: Map<number, InboundMessage>;
+}
+
+/** Where a partition's acknowledgements stand, for backlog figures. */
+export interface PartitionProgress {
+  /** The oldest offset not settled: everything before it is. */
+  commitPoint: number;
+  /** Offsets past the commit point settled already (acked out of order, filtered, deduplicated). */
+  settledAhead: number;
+  /** The message at the commit point when it is held here (it may not be read yet). */
+  oldest: InboundMessage | undefined;
 }
 
 interface StreamState {
@@ -188,6 +200,7 @@ export class DeliveryEngine {
       tracker: new OffsetTracker(startOffset),
       dedup: new DedupWindow(this.options.dedupWindowMillis),
       held: 0,
+      heldAt: new Map(),
     });
   }
 
@@ -232,6 +245,25 @@ export class DeliveryEngine {
     return this.partitions.get(partition)?.tracker.fetchedUpTo;
   }
 
+  /** Per owned partition, how far its messages are settled. */
+  progress(): Map<number, PartitionProgress> {
+    const progress = new Map<number, PartitionProgress>();
+    for (const [partition, state] of this.partitions) {
+      const commitPoint = state.tracker.commitPoint();
+      progress.set(partition, {
+        commitPoint,
+        settledAhead: state.tracker.settledAhead,
+        oldest: state.heldAt.get(commitPoint),
+      });
+    }
+    return progress;
+  }
+
+  /** Messages leased to streams now, awaiting their ack. */
+  get leaseCount(): number {
+    return this.leases.size;
+  }
+
   /** Per owned partition, the offset safe to commit. */
   commitPoints(): Map<number, number> {
     const points = new Map<number, number>();
@@ -262,6 +294,7 @@ export class DeliveryEngine {
         continue;
       }
       partition.held++;
+      partition.heldAt.set(message.offset, message);
       this.heldTotal++;
       const entry: Entry = {
         message,
@@ -552,6 +585,7 @@ export class DeliveryEngine {
     const partition = this.partitions.get(entry.message.partition)!;
     partition.tracker.settle(entry.message.offset);
     partition.held--;
+    partition.heldAt.delete(entry.message.offset);
     this.heldTotal--;
     if (this.options.ordering && entry.message.orderingKey) {
       const next = this.ordering.settleHead(entry.message.orderingKey, entry);

@@ -35,6 +35,11 @@ export class OffsetTracker {
     this.nextExpected = offset + 1;
   }
 
+  /** Offsets settled past the commit point (acknowledged out of order), as of the last {@link commitPoint}. */
+  get settledAhead(): number {
+    return this.settled.size;
+  }
+
   settle(offset: number): void {
     this.settled.add(offset);
   }

@@ -83,6 +83,13 @@ export class SubscriptionCursor {
     }
   }
 
+  /** Partitions not read because the engine holds too much of them (or of all). */
+  get pausedCount(): number {
+    let paused = 0;
+    for (const cursor of this.partitions.values()) if (cursor.full) paused++;
+    return paused;
+  }
+
   /** The next offset to read per partition (for logs and tests). */
   positions(): Map<number, number> {
     return new Map([...this.partitions].map(([partition, cursor]) => [partition, cursor.position]));

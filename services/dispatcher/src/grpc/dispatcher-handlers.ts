@@ -6,6 +6,7 @@ import type { StreamSlots } from '../domain/stream-slots';
 import type { TailDeps } from '../tail-reader';
 import type { StreamForwarder } from './stream-forwarder';
 import { streamingPull } from './streaming-pull';
+import { getSubscriptionStats } from './subscription-stats';
 import { tail } from './tail';
 
 /**
@@ -19,10 +20,13 @@ export function dispatcherHandlers(
   forwarder: StreamForwarder,
   slots: StreamSlots,
   logger: Logger,
+  /** This dispatcher's advertised address, named in the figures it serves. */
+  address: string,
 ): AsyncService<typeof DispatcherServiceService> {
   return {
     streamingPull: (call) => holdingSlot(slots, () => streamingPull(call, dispatcher, forwarder, logger)),
     tail: (call) => holdingSlot(slots, () => tail(call, tailDeps)),
+    getSubscriptionStats: (request, call) => getSubscriptionStats(request, call, dispatcher, forwarder, address),
   };
 }
 

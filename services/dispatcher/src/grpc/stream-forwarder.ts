@@ -5,7 +5,13 @@ import {
   type ServiceError,
   credentials,
 } from '@grpc/grpc-js';
-import { DispatcherServiceClient, type StreamingPullRequest, type StreamingPullResponse } from '@herald/api';
+import {
+  DispatcherServiceClient,
+  type StreamingPullRequest,
+  type StreamingPullResponse,
+  type SubscriptionStats,
+  unaryCall,
+} from '@herald/api';
 import { type HeraldError, fromStatus } from '@herald/errors';
 
 /** Marks a stream one dispatcher forwarded to another: it is served there or refused, never forwarded again. */
@@ -19,10 +25,10 @@ export interface Relay {
 }
 
 /**
- * Relays StreamingPull streams to the dispatcher serving their subscription:
+ * Relays calls to the dispatcher serving their subscription. StreamingPull:
  * requests go up and responses come down unchanged, so flow control, leases
- * and ack ids stay the serving dispatcher's. Responses are read only as fast
- * as the subscriber takes them. One channel per peer, shared by its streams.
+ * and ack ids stay the serving dispatcher's; responses are read only as fast
+ * as the subscriber takes them. One channel per peer, shared by its calls.
  */
 export class StreamForwarder {
   private readonly clients = new Map<string, DispatcherServiceClient>();
@@ -57,6 +63,20 @@ export class StreamForwarder {
         upstream.cancel();
       },
     };
+  }
+
+  /** Asks the dispatcher at `address` for the figures of subscriptions it serves. */
+  async subscriptionStats(address: string, subscriptions: string[]): Promise<SubscriptionStats[]> {
+    const metadata = new Metadata();
+    metadata.set(forwardedByHeader, this.self);
+    const client = this.clientFor(address);
+    try {
+      const response = await unaryCall(client, client.getSubscriptionStats, { subscriptions }, metadata, 15_000);
+      return response.stats;
+    } catch (error) {
+      const { code, details, message } = error as ServiceError;
+      throw fromStatus({ code, details: details || message });
+    }
   }
 
   close(): void {

@@ -13,14 +13,75 @@ import {
   type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
+  type ClientUnaryCall,
   type handleBidiStreamingCall,
   type handleServerStreamingCall,
+  type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
+  type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { Position, positionFromJSON, positionToJSON, ReceivedMessage } from "./types";
+
+/** Names the subscriptions whose figures are wanted. */
+export interface GetSubscriptionStatsRequest {
+  /** 1 to 1,000 subscription names. */
+  subscriptions: string[];
+}
+
+/** The figures of each subscription asked for that exists. */
+export interface GetSubscriptionStatsResponse {
+  /** In the order asked. */
+  stats: SubscriptionStats[];
+}
+
+/** Where one subscription stands, as its serving dispatcher sees it now. */
+export interface SubscriptionStats {
+  /** The subscription's name. */
+  subscription: string;
+  /**
+   * Messages in the topic at or after the subscription's position that are
+   * not acknowledged yet: unread, leased, waiting for redelivery. Messages a
+   * filter will drop count until the dispatcher has read them.
+   */
+  numUndeliveredMessages: string;
+  /**
+   * Age (now minus publish time) of the oldest message not acknowledged yet;
+   * unset when there is none.
+   */
+  oldestUnackedMessageAge?:
+    | Duration
+    | undefined;
+  /** Messages delivered to a stream and waiting for their ack or deadline. */
+  numAckPending: string;
+  /** StreamingPull streams attached now. */
+  openStreams: number;
+  /** Address of the dispatcher serving the subscription. */
+  servedBy: string;
+  /** What that dispatcher did for the subscription since it began serving it. */
+  counts?: DeliveryCounts | undefined;
+}
+
+/** Counters of one subscription on its serving dispatcher. */
+export interface DeliveryCounts {
+  /** Deliveries to streams, redeliveries included. */
+  delivered: string;
+  /** Deliveries acknowledged. */
+  acknowledged: string;
+  /** Deliveries given back by the subscriber (nack, or a zero deadline). */
+  nacked: string;
+  /** Deliveries whose ack deadline passed. */
+  expired: string;
+  /** Messages moved to the dead-letter topic. */
+  deadLettered: string;
+  /** Messages the subscription's filter dropped. */
+  filtered: string;
+  /** Messages dropped as repeats of an idempotency key. */
+  deduplicated: string;
+}
 
 /** A request on a StreamingPull stream. */
 export interface StreamingPullRequest {
@@ -97,6 +158,521 @@ export interface TailResponse {
   /** Messages in partition order; `ack_id` is empty and `delivery_attempt` 0. */
   messages: ReceivedMessage[];
 }
+
+function createBaseGetSubscriptionStatsRequest(): GetSubscriptionStatsRequest {
+  return { subscriptions: [] };
+}
+
+export const GetSubscriptionStatsRequest: MessageFns<GetSubscriptionStatsRequest> = {
+  encode(message: GetSubscriptionStatsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.subscriptions) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSubscriptionStatsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSubscriptionStatsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subscriptions.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSubscriptionStatsRequest {
+    return {
+      subscriptions: globalThis.Array.isArray(object?.subscriptions)
+        ? object.subscriptions.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetSubscriptionStatsRequest): unknown {
+    const obj: any = {};
+    if (message.subscriptions?.length) {
+      obj.subscriptions = message.subscriptions;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSubscriptionStatsRequest>): GetSubscriptionStatsRequest {
+    return GetSubscriptionStatsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSubscriptionStatsRequest>): GetSubscriptionStatsRequest {
+    const message = createBaseGetSubscriptionStatsRequest();
+    message.subscriptions = object.subscriptions?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetSubscriptionStatsResponse(): GetSubscriptionStatsResponse {
+  return { stats: [] };
+}
+
+export const GetSubscriptionStatsResponse: MessageFns<GetSubscriptionStatsResponse> = {
+  encode(message: GetSubscriptionStatsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.stats) {
+      SubscriptionStats.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSubscriptionStatsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSubscriptionStatsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stats.push(SubscriptionStats.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSubscriptionStatsResponse {
+    return {
+      stats: globalThis.Array.isArray(object?.stats) ? object.stats.map((e: any) => SubscriptionStats.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetSubscriptionStatsResponse): unknown {
+    const obj: any = {};
+    if (message.stats?.length) {
+      obj.stats = message.stats.map((e) => SubscriptionStats.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSubscriptionStatsResponse>): GetSubscriptionStatsResponse {
+    return GetSubscriptionStatsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSubscriptionStatsResponse>): GetSubscriptionStatsResponse {
+    const message = createBaseGetSubscriptionStatsResponse();
+    message.stats = object.stats?.map((e) => SubscriptionStats.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSubscriptionStats(): SubscriptionStats {
+  return {
+    subscription: "",
+    numUndeliveredMessages: "0",
+    oldestUnackedMessageAge: undefined,
+    numAckPending: "0",
+    openStreams: 0,
+    servedBy: "",
+    counts: undefined,
+  };
+}
+
+export const SubscriptionStats: MessageFns<SubscriptionStats> = {
+  encode(message: SubscriptionStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subscription !== "") {
+      writer.uint32(10).string(message.subscription);
+    }
+    if (message.numUndeliveredMessages !== "0") {
+      writer.uint32(16).int64(message.numUndeliveredMessages);
+    }
+    if (message.oldestUnackedMessageAge !== undefined) {
+      Duration.encode(message.oldestUnackedMessageAge, writer.uint32(26).fork()).join();
+    }
+    if (message.numAckPending !== "0") {
+      writer.uint32(32).int64(message.numAckPending);
+    }
+    if (message.openStreams !== 0) {
+      writer.uint32(40).int32(message.openStreams);
+    }
+    if (message.servedBy !== "") {
+      writer.uint32(50).string(message.servedBy);
+    }
+    if (message.counts !== undefined) {
+      DeliveryCounts.encode(message.counts, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubscriptionStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubscriptionStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.numUndeliveredMessages = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.oldestUnackedMessageAge = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.numAckPending = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.openStreams = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.servedBy = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.counts = DeliveryCounts.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubscriptionStats {
+    return {
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      numUndeliveredMessages: isSet(object.numUndeliveredMessages)
+        ? globalThis.String(object.numUndeliveredMessages)
+        : isSet(object.num_undelivered_messages)
+        ? globalThis.String(object.num_undelivered_messages)
+        : "0",
+      oldestUnackedMessageAge: isSet(object.oldestUnackedMessageAge)
+        ? Duration.fromJSON(object.oldestUnackedMessageAge)
+        : isSet(object.oldest_unacked_message_age)
+        ? Duration.fromJSON(object.oldest_unacked_message_age)
+        : undefined,
+      numAckPending: isSet(object.numAckPending)
+        ? globalThis.String(object.numAckPending)
+        : isSet(object.num_ack_pending)
+        ? globalThis.String(object.num_ack_pending)
+        : "0",
+      openStreams: isSet(object.openStreams)
+        ? globalThis.Number(object.openStreams)
+        : isSet(object.open_streams)
+        ? globalThis.Number(object.open_streams)
+        : 0,
+      servedBy: isSet(object.servedBy)
+        ? globalThis.String(object.servedBy)
+        : isSet(object.served_by)
+        ? globalThis.String(object.served_by)
+        : "",
+      counts: isSet(object.counts) ? DeliveryCounts.fromJSON(object.counts) : undefined,
+    };
+  },
+
+  toJSON(message: SubscriptionStats): unknown {
+    const obj: any = {};
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.numUndeliveredMessages !== "0") {
+      obj.numUndeliveredMessages = message.numUndeliveredMessages;
+    }
+    if (message.oldestUnackedMessageAge !== undefined) {
+      obj.oldestUnackedMessageAge = Duration.toJSON(message.oldestUnackedMessageAge);
+    }
+    if (message.numAckPending !== "0") {
+      obj.numAckPending = message.numAckPending;
+    }
+    if (message.openStreams !== 0) {
+      obj.openStreams = Math.round(message.openStreams);
+    }
+    if (message.servedBy !== "") {
+      obj.servedBy = message.servedBy;
+    }
+    if (message.counts !== undefined) {
+      obj.counts = DeliveryCounts.toJSON(message.counts);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubscriptionStats>): SubscriptionStats {
+    return SubscriptionStats.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SubscriptionStats>): SubscriptionStats {
+    const message = createBaseSubscriptionStats();
+    message.subscription = object.subscription ?? "";
+    message.numUndeliveredMessages = object.numUndeliveredMessages ?? "0";
+    message.oldestUnackedMessageAge =
+      (object.oldestUnackedMessageAge !== undefined && object.oldestUnackedMessageAge !== null)
+        ? Duration.fromPartial(object.oldestUnackedMessageAge)
+        : undefined;
+    message.numAckPending = object.numAckPending ?? "0";
+    message.openStreams = object.openStreams ?? 0;
+    message.servedBy = object.servedBy ?? "";
+    message.counts = (object.counts !== undefined && object.counts !== null)
+      ? DeliveryCounts.fromPartial(object.counts)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeliveryCounts(): DeliveryCounts {
+  return {
+    delivered: "0",
+    acknowledged: "0",
+    nacked: "0",
+    expired: "0",
+    deadLettered: "0",
+    filtered: "0",
+    deduplicated: "0",
+  };
+}
+
+export const DeliveryCounts: MessageFns<DeliveryCounts> = {
+  encode(message: DeliveryCounts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.delivered !== "0") {
+      writer.uint32(8).int64(message.delivered);
+    }
+    if (message.acknowledged !== "0") {
+      writer.uint32(16).int64(message.acknowledged);
+    }
+    if (message.nacked !== "0") {
+      writer.uint32(24).int64(message.nacked);
+    }
+    if (message.expired !== "0") {
+      writer.uint32(32).int64(message.expired);
+    }
+    if (message.deadLettered !== "0") {
+      writer.uint32(40).int64(message.deadLettered);
+    }
+    if (message.filtered !== "0") {
+      writer.uint32(48).int64(message.filtered);
+    }
+    if (message.deduplicated !== "0") {
+      writer.uint32(56).int64(message.deduplicated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeliveryCounts {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeliveryCounts();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.delivered = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.acknowledged = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.nacked = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.expired = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.deadLettered = reader.int64().toString();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.filtered = reader.int64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.deduplicated = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeliveryCounts {
+    return {
+      delivered: isSet(object.delivered) ? globalThis.String(object.delivered) : "0",
+      acknowledged: isSet(object.acknowledged) ? globalThis.String(object.acknowledged) : "0",
+      nacked: isSet(object.nacked) ? globalThis.String(object.nacked) : "0",
+      expired: isSet(object.expired) ? globalThis.String(object.expired) : "0",
+      deadLettered: isSet(object.deadLettered)
+        ? globalThis.String(object.deadLettered)
+        : isSet(object.dead_lettered)
+        ? globalThis.String(object.dead_lettered)
+        : "0",
+      filtered: isSet(object.filtered) ? globalThis.String(object.filtered) : "0",
+      deduplicated: isSet(object.deduplicated) ? globalThis.String(object.deduplicated) : "0",
+    };
+  },
+
+  toJSON(message: DeliveryCounts): unknown {
+    const obj: any = {};
+    if (message.delivered !== "0") {
+      obj.delivered = message.delivered;
+    }
+    if (message.acknowledged !== "0") {
+      obj.acknowledged = message.acknowledged;
+    }
+    if (message.nacked !== "0") {
+      obj.nacked = message.nacked;
+    }
+    if (message.expired !== "0") {
+      obj.expired = message.expired;
+    }
+    if (message.deadLettered !== "0") {
+      obj.deadLettered = message.deadLettered;
+    }
+    if (message.filtered !== "0") {
+      obj.filtered = message.filtered;
+    }
+    if (message.deduplicated !== "0") {
+      obj.deduplicated = message.deduplicated;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeliveryCounts>): DeliveryCounts {
+    return DeliveryCounts.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeliveryCounts>): DeliveryCounts {
+    const message = createBaseDeliveryCounts();
+    message.delivered = object.delivered ?? "0";
+    message.acknowledged = object.acknowledged ?? "0";
+    message.nacked = object.nacked ?? "0";
+    message.expired = object.expired ?? "0";
+    message.deadLettered = object.deadLettered ?? "0";
+    message.filtered = object.filtered ?? "0";
+    message.deduplicated = object.deduplicated ?? "0";
+    return message;
+  },
+};
 
 function createBaseStreamingPullRequest(): StreamingPullRequest {
   return {
@@ -629,8 +1205,8 @@ export const TailResponse: MessageFns<TailResponse> = {
 };
 
 /**
- * Delivers messages to subscribers. Every instance can serve every
- * subscription; instances share a subscription's partitions between them.
+ * Delivers messages to subscribers. Each subscription is served by one
+ * instance at a time; a call to any other instance is relayed to it.
  */
 export type DispatcherServiceService = typeof DispatcherServiceService;
 export const DispatcherServiceService = {
@@ -671,6 +1247,26 @@ export const DispatcherServiceService = {
     responseSerialize: (value: TailResponse): Buffer => Buffer.from(TailResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): TailResponse => TailResponse.decode(value),
   },
+  /**
+   * Backlog and delivery figures of subscriptions, as Pub/Sub's
+   * num_undelivered_messages and oldest_unacked_message_age, or JetStream's
+   * num_pending and num_ack_pending, read from the instance serving each
+   * (asked through any instance). Subscriptions that do not exist are left out
+   * of the answer. Errors: INVALID_ARGUMENT (no name, more than 1,000, or a
+   * malformed one), UNAVAILABLE (no instance serves one of them at the
+   * moment, or Kafka unreachable: retry).
+   */
+  getSubscriptionStats: {
+    path: "/herald.v1.DispatcherService/GetSubscriptionStats" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSubscriptionStatsRequest): Buffer =>
+      Buffer.from(GetSubscriptionStatsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSubscriptionStatsRequest => GetSubscriptionStatsRequest.decode(value),
+    responseSerialize: (value: GetSubscriptionStatsResponse): Buffer =>
+      Buffer.from(GetSubscriptionStatsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetSubscriptionStatsResponse => GetSubscriptionStatsResponse.decode(value),
+  },
 } as const;
 
 export interface DispatcherServiceServer extends UntypedServiceImplementation {
@@ -694,6 +1290,16 @@ export interface DispatcherServiceServer extends UntypedServiceImplementation {
    * topic), RESOURCE_EXHAUSTED (as for StreamingPull).
    */
   tail: handleServerStreamingCall<TailRequest, TailResponse>;
+  /**
+   * Backlog and delivery figures of subscriptions, as Pub/Sub's
+   * num_undelivered_messages and oldest_unacked_message_age, or JetStream's
+   * num_pending and num_ack_pending, read from the instance serving each
+   * (asked through any instance). Subscriptions that do not exist are left out
+   * of the answer. Errors: INVALID_ARGUMENT (no name, more than 1,000, or a
+   * malformed one), UNAVAILABLE (no instance serves one of them at the
+   * moment, or Kafka unreachable: retry).
+   */
+  getSubscriptionStats: handleUnaryCall<GetSubscriptionStatsRequest, GetSubscriptionStatsResponse>;
 }
 
 export interface DispatcherServiceClient extends Client {
@@ -723,6 +1329,30 @@ export interface DispatcherServiceClient extends Client {
    */
   tail(request: TailRequest, options?: Partial<CallOptions>): ClientReadableStream<TailResponse>;
   tail(request: TailRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<TailResponse>;
+  /**
+   * Backlog and delivery figures of subscriptions, as Pub/Sub's
+   * num_undelivered_messages and oldest_unacked_message_age, or JetStream's
+   * num_pending and num_ack_pending, read from the instance serving each
+   * (asked through any instance). Subscriptions that do not exist are left out
+   * of the answer. Errors: INVALID_ARGUMENT (no name, more than 1,000, or a
+   * malformed one), UNAVAILABLE (no instance serves one of them at the
+   * moment, or Kafka unreachable: retry).
+   */
+  getSubscriptionStats(
+    request: GetSubscriptionStatsRequest,
+    callback: (error: ServiceError | null, response: GetSubscriptionStatsResponse) => void,
+  ): ClientUnaryCall;
+  getSubscriptionStats(
+    request: GetSubscriptionStatsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetSubscriptionStatsResponse) => void,
+  ): ClientUnaryCall;
+  getSubscriptionStats(
+    request: GetSubscriptionStatsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetSubscriptionStatsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const DispatcherServiceClient = makeGenericClientConstructor(
