@@ -1,5 +1,12 @@
 import { credentials } from '@grpc/grpc-js';
-import { DispatcherServiceClient, type TailRequest, type TailResponse } from '@herald/api';
+import { Metadata } from '@grpc/grpc-js';
+import {
+  DispatcherServiceClient,
+  type SubscriptionStats,
+  type TailRequest,
+  type TailResponse,
+  unaryCall,
+} from '@herald/api';
 import { Admin, Publisher, Subscriber, type SubscriberOptions, heraldChannelOptions } from '@herald/client';
 import { type Endpoints, type ServiceKind, endpointVariables } from './endpoints';
 import { healthStatus, unreachableReason } from './reachability';
@@ -42,6 +49,8 @@ export interface HeraldClients {
   tail(request: TailRequest, attempt: number): TailCall;
   /** How many dispatcher endpoints there are. */
   readonly dispatcherCount: number;
+  /** Backlog figures of existing subscriptions among `names`, from the first dispatcher endpoint that answers. */
+  subscriptionStats(names: string[]): Promise<SubscriptionStats[]>;
   /**
    * Undefined when an endpoint of `kind` accepts a connection within the
    * time; else one line saying which addresses could not be reached and why.
@@ -77,6 +86,33 @@ export function connectClients(endpoints: Endpoints, options: ConnectOptions): H
     subscriber: (subscriberOptions) => new Subscriber({ ...subscriberOptions, endpoints: endpoints.dispatcher }),
     tail: (request, attempt) => dispatcher(attempt).tail(request),
     dispatcherCount: endpoints.dispatcher.length,
+    async subscriptionStats(names) {
+      const stats: SubscriptionStats[] = [];
+      // The rpc takes 1,000 names at a time; any dispatcher answers for all (relaying to the owners).
+      for (let from = 0; from < names.length; from += 1_000) {
+        const subscriptions = names.slice(from, from + 1_000);
+        let lastError: unknown;
+        for (let attempt = 0; attempt < endpoints.dispatcher.length; attempt++) {
+          const client = dispatcher(attempt);
+          try {
+            const response = await unaryCall(
+              client,
+              client.getSubscriptionStats,
+              { subscriptions },
+              new Metadata(),
+              15_000,
+            );
+            stats.push(...response.stats);
+            lastError = undefined;
+            break;
+          } catch (error) {
+            lastError = error;
+          }
+        }
+        if (lastError) throw lastError;
+      }
+      return stats;
+    },
     unreachable: (kind, timeoutMillis) => unreachableLine(kind, endpoints[kind], timeoutMillis),
     async dispatchersNotServing(timeoutMillis) {
       const statuses = await Promise.all(endpoints.dispatcher.map((address) => healthStatus(address, timeoutMillis)));

@@ -1,5 +1,12 @@
 /** How topics and subscriptions look: tables for people, the proto's JSON mapping for scripts. */
-import { type Duration, type PartitionOffset, type Subscription, type Topic, durationToMillis } from '@herald/api';
+import {
+  type Duration,
+  type PartitionOffset,
+  type Subscription,
+  type SubscriptionStats,
+  type Topic,
+  durationToMillis,
+} from '@herald/api';
 import { renderFields, renderTable } from './output';
 
 /** `7d`, `1h30m`, `1.5s`, `250ms`: a duration in its largest exact units. */
@@ -21,6 +28,31 @@ export function formatDuration(millis: number | undefined): string {
     }
   }
   return rest > 0 ? `${text}${rest}ms` : text;
+}
+
+/** An age for people: whole seconds once past one (`3m20s`), milliseconds below. */
+export function formatAge(millis: number | undefined): string {
+  if (millis === undefined) return '';
+  return formatDuration(millis >= 1_000 ? Math.round(millis / 1_000) * 1_000 : Math.round(millis));
+}
+
+/**
+ * A subscription's backlog figures from the dispatchers, or why there are
+ * none: the registry answers for its settings even when no dispatcher can.
+ */
+export type StatsOrProblem = SubscriptionStats | { problem: string } | undefined;
+
+/** Backlog figures in the proto3 JSON mapping (int64 as strings, durations as "12.500s"), or null. */
+export function statsJson(stats: StatsOrProblem): Record<string, unknown> | null {
+  if (!stats || 'problem' in stats) return null;
+  return {
+    numUndeliveredMessages: stats.numUndeliveredMessages,
+    oldestUnackedMessageAge: stats.oldestUnackedMessageAge ? durationJson(stats.oldestUnackedMessageAge) : null,
+    numAckPending: stats.numAckPending,
+    openStreams: stats.openStreams,
+    servedBy: stats.servedBy,
+    counts: stats.counts ?? null,
+  };
 }
 
 /** An ISO 8601 time without milliseconds, or empty. */
@@ -55,7 +87,7 @@ export function topicJson(topic: Topic): Record<string, unknown> {
 }
 
 /** A subscription as JSON, as for {@link topicJson}. Output-only fields included; the input-only `start` is not. */
-export function subscriptionJson(s: Subscription): Record<string, unknown> {
+export function subscriptionJson(s: Subscription, stats?: StatsOrProblem): Record<string, unknown> {
   const offsets = (list: PartitionOffset[]) => list.map(({ partition, offset }) => ({ partition, offset }));
   const retry = s.retryPolicy;
   return {
@@ -88,6 +120,7 @@ export function subscriptionJson(s: Subscription): Record<string, unknown> {
     createTime: s.createTime?.toISOString() ?? null,
     revision: s.revision,
     createRevision: s.createRevision,
+    ...(stats === undefined ? {} : { stats: statsJson(stats) }),
   };
 }
 
@@ -118,23 +151,32 @@ export function topicDetails(topic: Topic): string {
 }
 
 /** One line per subscription. */
-export function subscriptionsTable(subscriptions: readonly Subscription[]): string {
+export function subscriptionsTable(
+  subscriptions: readonly Subscription[],
+  stats: (name: string) => StatsOrProblem = () => undefined,
+): string {
   return renderTable(
-    ['NAME', 'TOPIC', 'ACK DEADLINE', 'ORDERED', 'FILTER', 'DEAD LETTER', 'STATE'],
-    subscriptions.map((s) => [
-      s.name,
-      s.topic,
-      `${s.ackDeadlineSeconds}s`,
-      s.enableMessageOrdering ? 'yes' : 'no',
-      s.filter,
-      deadLetter(s),
-      s.detached ? 'detached' : 'active',
-    ]),
+    ['NAME', 'TOPIC', 'ACK DEADLINE', 'ORDERED', 'FILTER', 'DEAD LETTER', 'STATE', 'BACKLOG', 'OLDEST UNACKED'],
+    subscriptions.map((s) => {
+      const figures = stats(s.name);
+      const known = figures && !('problem' in figures) ? figures : undefined;
+      return [
+        s.name,
+        s.topic,
+        `${s.ackDeadlineSeconds}s`,
+        s.enableMessageOrdering ? 'yes' : 'no',
+        s.filter,
+        deadLetter(s),
+        s.detached ? 'detached' : 'active',
+        known ? known.numUndeliveredMessages : '?',
+        known ? formatAge(durationToMillis(known.oldestUnackedMessageAge)) || '-' : '?',
+      ];
+    }),
   );
 }
 
 /** Every field of one subscription. */
-export function subscriptionDetails(s: Subscription): string {
+export function subscriptionDetails(s: Subscription, stats?: StatsOrProblem): string {
   const offsets = (list: Array<{ partition: number; offset: string }>) =>
     list.map((p) => `${p.partition}:${p.offset}`).join(' ');
   const retry = s.retryPolicy
@@ -153,7 +195,27 @@ export function subscriptionDetails(s: Subscription): string {
     ['state', s.detached ? 'detached (topic deleted)' : 'active'],
     ['created', formatTime(s.createTime)],
     ['revision', s.revision],
+    ...backlogFields(stats),
   ]);
+}
+
+function backlogFields(stats: StatsOrProblem): Array<[string, string]> {
+  if (stats === undefined) return [];
+  if ('problem' in stats) return [['backlog', `unknown (${stats.problem})`]];
+  const counts = stats.counts;
+  return [
+    ['backlog (not acknowledged)', stats.numUndeliveredMessages],
+    ['oldest unacknowledged', formatAge(durationToMillis(stats.oldestUnackedMessageAge)) || 'none'],
+    ['awaiting ack', stats.numAckPending],
+    ['streams', String(stats.openStreams)],
+    ['served by', stats.servedBy],
+    [
+      'since served there',
+      counts
+        ? `${counts.delivered} delivered, ${counts.acknowledged} acked, ${counts.nacked} nacked, ${counts.expired} expired, ${counts.deadLettered} dead-lettered, ${counts.filtered} filtered, ${counts.deduplicated} deduplicated`
+        : '',
+    ],
+  ];
 }
 
 function deadLetter(s: Subscription): string {

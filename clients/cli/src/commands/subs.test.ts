@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { SubscriptionStats } from '@herald/api';
 import { FakeClients, runCli, subscription } from '../testing/fake-cli';
 
 describe('herald subs', () => {
@@ -94,8 +95,56 @@ describe('herald subs', () => {
       },
     });
     const result = await runCli(['subs', 'list', '--topic', 'orders'], clients);
-    assert.deepEqual(clients.calls, [['listSubscriptions', 'orders']]);
+    assert.deepEqual(clients.calls, [
+      ['listSubscriptions', 'orders'],
+      ['subscriptionStats', ['audit']],
+    ]);
     assert.match(result.stdout, /│ audit │ orders │ 10s/);
+  });
+
+  it("shows each subscription's backlog and oldest unacknowledged age from the dispatchers", async () => {
+    const clients = new FakeClients({
+      getSubscription: async () => subscription('audit', 'orders'),
+      listSubscriptions: async function* () {
+        yield subscription('audit', 'orders');
+        yield subscription('billing', 'orders');
+      },
+    });
+    clients.stats = new Map([
+      [
+        'audit',
+        SubscriptionStats.fromPartial({
+          subscription: 'audit',
+          numUndeliveredMessages: '42',
+          oldestUnackedMessageAge: { seconds: '200', nanos: 400_000_000 },
+          numAckPending: '7',
+          openStreams: 2,
+          servedBy: '10.0.0.5:50053',
+          counts: { delivered: '50', acknowledged: '43' },
+        }),
+      ],
+    ]);
+    const list = await runCli(['subs', 'list'], clients);
+    assert.match(list.stdout, /│ audit +│ orders │ .* │ 42 +│ 3m20s +│/);
+    assert.match(list.stdout, /│ billing +│ orders │ .* │ \? +│ \? +│/, 'not reported: not served at the moment');
+    const get = await runCli(['subs', 'get', 'audit'], clients);
+    assert.match(get.stdout, /backlog \(not acknowledged\) +│ 42/);
+    assert.match(get.stdout, /oldest unacknowledged +│ 3m20s/);
+    assert.match(get.stdout, /awaiting ack +│ 7/);
+    assert.match(get.stdout, /served by +│ 10.0.0.5:50053/);
+    const json = (await runCli(['subs', 'get', 'audit', '--json'], clients)).json() as Array<{ stats: unknown }>;
+    assert.deepEqual((json[0]!.stats as Record<string, unknown>).oldestUnackedMessageAge, '200.400s');
+    assert.equal((json[0]!.stats as Record<string, unknown>).numUndeliveredMessages, '42');
+  });
+
+  it('still shows the settings when no dispatcher answers, saying why the backlog is missing', async () => {
+    const clients = new FakeClients({ getSubscription: async () => subscription('audit', 'orders') });
+    clients.stats = Object.assign(new Error('connect failed'), { details: 'No connection established' });
+    const get = await runCli(['subs', 'get', 'audit'], clients);
+    assert.equal(get.code, 0);
+    assert.match(get.stdout, /backlog +│ unknown \(no dispatcher answered: No connection established\)/);
+    const json = (await runCli(['subs', 'get', 'audit', '--json'], clients)).json() as Array<{ stats: unknown }>;
+    assert.equal(json[0]!.stats, null);
   });
 
   it('seek takes earliest, latest or a time', async () => {

@@ -1,9 +1,15 @@
 import type { StartAt, SubscriptionChanges } from '@herald/client';
 import { durationToMillis } from '@herald/api';
 import type { Command } from 'commander';
-import type { AdminApi } from '../clients';
+import type { AdminApi, HeraldClients } from '../clients';
 import { UsageError } from '../exit-codes';
-import { formatTime, subscriptionDetails, subscriptionJson, subscriptionsTable } from '../format-resources';
+import {
+  type StatsOrProblem,
+  formatTime,
+  subscriptionDetails,
+  subscriptionJson,
+  subscriptionsTable,
+} from '../format-resources';
 import { type CliDependencies, withClients } from '../invocation';
 import { parseDuration, parseInteger, parseStartAt } from '../parse';
 
@@ -68,7 +74,9 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
     .action(
       withClients(dependencies, 'registry', async ({ out, clients }, [name]) => {
         const subscription = await clients.admin().getSubscription(name as string);
-        out.item(subscriptionJson(subscription), () => subscriptionDetails(subscription));
+        const stats = await statsOf(clients, [subscription.name]);
+        const figures = stats(subscription.name);
+        out.item(subscriptionJson(subscription, figures), () => subscriptionDetails(subscription, figures));
       }),
     );
 
@@ -81,7 +89,15 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
       withClients<{ topic?: string }>(dependencies, 'registry', async ({ out, clients }, _args, options) => {
         const all = [];
         for await (const subscription of clients.admin().listSubscriptions(options.topic)) all.push(subscription);
-        out.list(all, subscriptionJson, subscriptionsTable);
+        const stats = await statsOf(
+          clients,
+          all.filter((s) => !s.detached).map((s) => s.name),
+        );
+        out.list(
+          all,
+          (s) => subscriptionJson(s, stats(s.name)),
+          (list) => subscriptionsTable(list, stats),
+        );
       }),
     );
 
@@ -122,6 +138,24 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
         out.item(subscriptionJson(subscription), () => `Moved subscription "${subscription.name}" to ${where}.`);
       }),
     );
+}
+
+/**
+ * The backlog figures of `names` from the dispatchers. Settings come from the
+ * registry alone: when no dispatcher answers, they are still shown, with why
+ * the figures are missing.
+ */
+async function statsOf(clients: HeraldClients, names: string[]): Promise<(name: string) => StatsOrProblem> {
+  if (names.length === 0) return () => undefined;
+  try {
+    const stats = new Map((await clients.subscriptionStats(names)).map((s) => [s.subscription, s]));
+    return (name) => stats.get(name);
+  } catch (error) {
+    const problem = {
+      problem: `no dispatcher answered: ${(error as { details?: string }).details || (error as Error).message}`,
+    };
+    return (name) => (names.includes(name) ? problem : undefined);
+  }
 }
 
 function policyOptions(command: Command): Command {

@@ -4,7 +4,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
-import { type ReceivedMessage as ReceivedMessageProto, Subscription, type TailRequest, Topic } from '@herald/api';
+import {
+  type ReceivedMessage as ReceivedMessageProto,
+  Subscription,
+  type SubscriptionStats,
+  type TailRequest,
+  Topic,
+} from '@herald/api';
 import { ReceivedMessage } from '@herald/client';
 import type { AdminApi, HeraldClients, PublisherApi, SubscriberApi, TailCall } from '../clients';
 import type { Endpoints, ServiceKind } from '../endpoints';
@@ -114,6 +120,8 @@ export class FakeClients implements HeraldClients {
   dispatcherCount = 1;
   /** What {@link FakeClients.unreachable} answers, by service. */
   readonly unreachableLines: Partial<Record<ServiceKind, string>> = {};
+  /** What {@link FakeClients.subscriptionStats} answers, by subscription; an Error fails the call. */
+  stats: Map<string, SubscriptionStats> | Error = new Map();
   /** What {@link FakeClients.dispatchersNotServing} answers. */
   notServing: string | undefined;
   closed = false;
@@ -167,6 +175,13 @@ export class FakeClients implements HeraldClients {
     const call = new FakeTailCall();
     this.tails.push({ request, call });
     return call;
+  }
+
+  async subscriptionStats(names: string[]): Promise<SubscriptionStats[]> {
+    this.calls.push(['subscriptionStats', names]);
+    const { stats } = this;
+    if (stats instanceof Error) throw stats;
+    return names.flatMap((name) => stats.get(name) ?? []);
   }
 
   async unreachable(kind: ServiceKind): Promise<string | undefined> {
