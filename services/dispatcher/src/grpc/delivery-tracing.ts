@@ -32,23 +32,24 @@ function tracedDelivery(tracer: Tracer, delivery: Delivery, subscription: string
   const message = delivery.message;
   const span = tracer.startSpan(
     `deliver ${subscription}`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        [MessagingAttribute.system]: messagingSystem,
-        [MessagingAttribute.operationName]: 'deliver',
-        [MessagingAttribute.operationType]: 'receive',
-        [MessagingAttribute.subscriptionName]: subscription,
-        [MessagingAttribute.messageId]: message.messageId,
-        [MessagingAttribute.deliveryAttempt]: delivery.deliveryAttempt,
-        [MessagingAttribute.partitionId]: String(message.partition),
-        [MessagingAttribute.offset]: message.offset,
-        [MessagingAttribute.bodySize]: message.data.length,
-      },
-    },
+    { kind: SpanKind.CONSUMER },
     remoteParent(message.traceContext, message.traceState) ?? ROOT_CONTEXT,
   );
-  if (message.orderingKey) span.setAttribute(MessagingAttribute.orderingKey, message.orderingKey);
+  // Attributes only on spans that are kept: checking them is most of what an unsampled span costs.
+  if (span.isRecording()) {
+    span.setAttributes({
+      [MessagingAttribute.system]: messagingSystem,
+      [MessagingAttribute.operationName]: 'deliver',
+      [MessagingAttribute.operationType]: 'receive',
+      [MessagingAttribute.subscriptionName]: subscription,
+      [MessagingAttribute.messageId]: message.messageId,
+      [MessagingAttribute.deliveryAttempt]: delivery.deliveryAttempt,
+      [MessagingAttribute.partitionId]: String(message.partition),
+      [MessagingAttribute.offset]: message.offset,
+      [MessagingAttribute.bodySize]: message.data.length,
+    });
+    if (message.orderingKey) span.setAttribute(MessagingAttribute.orderingKey, message.orderingKey);
+  }
   if (logger.isLevelEnabled('debug')) {
     context.with(trace.setSpan(ROOT_CONTEXT, span), () =>
       logger.debug(

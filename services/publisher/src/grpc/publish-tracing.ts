@@ -83,22 +83,19 @@ export function publishTraced(
   const callParent = call.headers && remoteParent(call.headers.traceparent, call.headers.tracestate);
   const spans: Span[] = messages.map((message) => {
     const parent = remoteParent(message.traceParent, message.traceState) ?? callParent ?? ROOT_CONTEXT;
-    const span = tracer.startSpan(
-      `send ${topic}`,
-      {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          [MessagingAttribute.system]: messagingSystem,
-          [MessagingAttribute.operationName]: 'send',
-          [MessagingAttribute.operationType]: 'send',
-          [MessagingAttribute.destinationName]: topic,
-          [MessagingAttribute.bodySize]: message.data.byteLength,
-          [MessagingAttribute.rpcMethod]: call.method,
-        },
-      },
-      parent,
-    );
-    if (message.orderingKey) span.setAttribute(MessagingAttribute.orderingKey, message.orderingKey);
+    const span = tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER }, parent);
+    // Attributes only on spans that are kept: checking them is most of what an unsampled span costs.
+    if (span.isRecording()) {
+      span.setAttributes({
+        [MessagingAttribute.system]: messagingSystem,
+        [MessagingAttribute.operationName]: 'send',
+        [MessagingAttribute.operationType]: 'send',
+        [MessagingAttribute.destinationName]: topic,
+        [MessagingAttribute.bodySize]: message.data.byteLength,
+        [MessagingAttribute.rpcMethod]: call.method,
+      });
+      if (message.orderingKey) span.setAttribute(MessagingAttribute.orderingKey, message.orderingKey);
+    }
     const headers = traceHeadersOf(span.spanContext());
     message.traceParent = headers.traceparent;
     message.traceState = headers.tracestate;
@@ -112,7 +109,7 @@ export function publishTraced(
     try {
       const ids = await publish(topic, messages);
       spans.forEach((span, i) => {
-        span.setAttribute(MessagingAttribute.messageId, ids[i]!);
+        if (span.isRecording()) span.setAttribute(MessagingAttribute.messageId, ids[i]!);
         span.end();
       });
       logger.debug({ topic, messages: ids.length }, 'published');
