@@ -120,17 +120,18 @@ const Attr = {
  * a child of the caller's active span. It ends when the publisher answered.
  */
 export function startPublishSpan(tracer: Tracer, topic: string, bodySize: number, orderingKey: string): Span {
-  const span = tracer.startSpan(`publish ${topic}`, {
-    kind: SpanKind.PRODUCER,
-    attributes: {
+  const span = tracer.startSpan(`publish ${topic}`, { kind: SpanKind.PRODUCER });
+  // Attributes only on spans the sampler keeps: checking them is most of what an unsampled span costs.
+  if (span.isRecording()) {
+    span.setAttributes({
       [Attr.system]: 'herald',
       [Attr.operationName]: 'publish',
       [Attr.operationType]: 'send',
       [Attr.destination]: topic,
       [Attr.bodySize]: bodySize,
-    },
-  });
-  if (orderingKey) span.setAttribute(Attr.orderingKey, orderingKey);
+    });
+    if (orderingKey) span.setAttribute(Attr.orderingKey, orderingKey);
+  }
   return span;
 }
 
@@ -172,21 +173,17 @@ export function startProcessSpan(
   const carried =
     message.traceContext && parseTraceContext(message.traceContext.traceparent, message.traceContext.tracestate);
   const parent = carried ? trace.setSpanContext(ROOT_CONTEXT, carried) : context.active();
-  const span = tracer.startSpan(
-    `process ${subscription}`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        [Attr.system]: 'herald',
-        [Attr.operationName]: 'process',
-        [Attr.operationType]: 'process',
-        [Attr.subscription]: subscription,
-        [Attr.messageId]: message.id,
-        [Attr.deliveryAttempt]: message.deliveryAttempt,
-      },
-    },
-    parent,
-  );
+  const span = tracer.startSpan(`process ${subscription}`, { kind: SpanKind.CONSUMER }, parent);
+  if (span.isRecording()) {
+    span.setAttributes({
+      [Attr.system]: 'herald',
+      [Attr.operationName]: 'process',
+      [Attr.operationType]: 'process',
+      [Attr.subscription]: subscription,
+      [Attr.messageId]: message.id,
+      [Attr.deliveryAttempt]: message.deliveryAttempt,
+    });
+  }
   return { span, context: trace.setSpan(parent, span) };
 }
 
