@@ -28,7 +28,7 @@ GO := $(shell command -v go)
 GO_BIN := .herald/go-bin
 GO_GEN := clients/go/gen
 
-.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs kubernetes-check run test test-unit test-integration test-integration-kafkajs python-client go-client clean bench bench-quick bench-profile chaos
+.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs kubernetes-check observability-check run test test-unit test-integration test-integration-kafkajs python-client go-client clean bench bench-quick bench-profile chaos
 
 help:
 	@echo "make run     start a local Kafka and the three services (Ctrl-C stops all); variables:"
@@ -117,6 +117,18 @@ $(GO_GEN)/.generated: clients/go/go.mod clients/go/go.sum clients/go/buf.gen.yam
 
 go-client: $(GO_GEN)/.generated
 
+# Go tools the checks run, built from the Go module proxy at the versions deploy/toolchain pins, under
+# .herald/ (needs Go 1.26.7+): Prometheus's promtool, and kustomize for the Kubernetes overlays.
+PROMTOOL := .herald/promtool-$(shell cat deploy/toolchain/promtool-version)/promtool
+KUSTOMIZE := .herald/kustomize-$(shell cat deploy/toolchain/kustomize-version)/kustomize
+$(PROMTOOL) $(KUSTOMIZE):
+	deploy/toolchain/go-tool.sh $(notdir $@) > /dev/null
+
+# The alerting rules (deploy/observability): promtool's syntax check, then its unit tests of every alert.
+observability-check: $(PROMTOOL)
+	$(PROMTOOL) check rules deploy/observability/herald-alerts.yaml
+	$(PROMTOOL) test rules deploy/observability/herald-alerts.test.yaml
+
 # The Kubernetes manifests, checked against the API schemas (offline; the schemas ship with the package).
 KUBE_STAMP := .herald/kube-venv/.installed
 $(KUBE_STAMP): deploy/kubernetes/requirements.txt
@@ -147,7 +159,7 @@ SERVICE_TESTS := 'services/*/dist/test/**/*.test.js'
 test-integration-kafkajs: build $(if $(KAFKA_BROKERS),,kafka-jars)
 	$(call integration-run,HERALD_KAFKA_CLIENT=kafkajs,$(SERVICE_TESTS))
 
-test: build proto-check lint kubernetes-check test-unit test-integration test-integration-kafkajs
+test: build proto-check lint kubernetes-check observability-check test-unit test-integration test-integration-kafkajs
 
 clean:
 	rm -rf libs/*/dist services/*/dist clients/*/dist bench/dist chaos/dist .herald/test .herald/run
