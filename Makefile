@@ -19,7 +19,7 @@ LOCAL_KAFKA := node libs/local-kafka/dist/src/cli.js
 TEST_KAFKA_DIR := .herald/test/kafka
 MOCHA := npx mocha --reporter spec
 UNIT_TESTS := 'libs/*/dist/src/**/*.test.js' 'services/*/dist/src/**/*.test.js' 'clients/*/dist/src/**/*.test.js' 'bench/dist/src/**/*.test.js' 'chaos/dist/src/**/*.test.js'
-INTEGRATION_TESTS := 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'clients/*/dist/test/**/*.test.js' 'bench/dist/test/**/*.test.js' 'chaos/dist/test/**/*.test.js'
+INTEGRATION_TESTS := 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'clients/*/dist/test/**/*.test.js' 'bench/dist/test/**/*.test.js' 'chaos/dist/test/**/*.test.js' 'deploy/*/dist/test/**/*.test.js'
 PYTHON := python3
 PY_VENV := .herald/venv
 PY_STAMP := $(PY_VENV)/.installed
@@ -151,7 +151,7 @@ define integration-run
 	  $(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR); exit $$status
 endef
 
-test-integration: build $(if $(KAFKA_BROKERS),,kafka-jars) python-client $(if $(GO),go-client)
+test-integration: build $(if $(KAFKA_BROKERS),,kafka-jars) python-client $(if $(GO),go-client) $(PROMTOOL)
 	$(call integration-run,,$(INTEGRATION_TESTS))
 
 # kafkajs stays behind the same seal as long as it passes the services' integration tests.
@@ -162,7 +162,7 @@ test-integration-kafkajs: build $(if $(KAFKA_BROKERS),,kafka-jars)
 test: build proto-check lint kubernetes-check observability-check test-unit test-integration test-integration-kafkajs
 
 clean:
-	rm -rf libs/*/dist services/*/dist clients/*/dist bench/dist chaos/dist .herald/test .herald/run
+	rm -rf libs/*/dist services/*/dist clients/*/dist bench/dist chaos/dist deploy/*/dist .herald/test .herald/run
 
 # Benchmarks (never part of `make test`): their own one-broker Kafka on port 39492, unless KAFKA_BROKERS
 # is set, and a Herald stack; the report goes to bench/results/<timestamp>/report.md.
