@@ -28,7 +28,7 @@ GO := $(shell command -v go)
 GO_BIN := .herald/go-bin
 GO_GEN := clients/go/gen
 
-.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs kubernetes-check observability-check run test test-unit test-integration test-integration-kafkajs python-client go-client clean bench bench-quick bench-profile chaos
+.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs kubernetes-check kubernetes-rules observability-check run test test-unit test-integration test-integration-kafkajs python-client go-client clean bench bench-quick bench-profile chaos
 
 help:
 	@echo "make run     start a local Kafka and the three services (Ctrl-C stops all); variables:"
@@ -129,15 +129,23 @@ observability-check: $(PROMTOOL)
 	$(PROMTOOL) check rules deploy/observability/herald-alerts.yaml
 	$(PROMTOOL) test rules deploy/observability/herald-alerts.test.yaml
 
-# The Kubernetes manifests, checked against the API schemas (offline; the schemas ship with the package).
+# The Kubernetes manifests, checked against the API schemas (offline; the schemas ship with the package,
+# the Prometheus Operator's are in deploy/kubernetes/schemas).
 KUBE_STAMP := .herald/kube-venv/.installed
 $(KUBE_STAMP): deploy/kubernetes/requirements.txt
 	$(PYTHON) -m venv .herald/kube-venv
 	.herald/kube-venv/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
-kubernetes-check: $(KUBE_STAMP)
-	.herald/kube-venv/bin/kubernetes-validate --strict --quiet $(filter-out %kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
+# The base and its overlays (dev, prod) rendered with kustomize, each object validated, then what the manifests
+# promise checked (security context, spread over nodes, ports, autoscalers...): deploy/kubernetes/check.py.
+kubernetes-check: $(KUBE_STAMP) $(KUSTOMIZE)
+	.herald/kube-venv/bin/python deploy/kubernetes/check.py --kustomize $(KUSTOMIZE)
+
+# Writes deploy/kubernetes/base/prometheus-rule.yaml from deploy/observability/herald-alerts.yaml;
+# kubernetes-check fails while they differ.
+kubernetes-rules: $(KUBE_STAMP)
+	.herald/kube-venv/bin/python deploy/kubernetes/check.py --write-prometheus-rule
 
 test-unit: build
 	$(MOCHA) $(UNIT_TESTS)
