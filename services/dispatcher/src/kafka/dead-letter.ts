@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { NotFoundError } from '@herald/errors';
 import { type DurableProducer, type KafkaNames, encodeHeraldRecord } from '@herald/kafka';
 import type { InboundMessage } from '../domain/inbound-message';
+import { applicationAttributes } from './inbound-record';
 
 /**
  * Publishes messages that failed `max_delivery_attempts` times to the
@@ -29,7 +30,8 @@ export class DeadLetterPublisher {
     const record = encodeHeraldRecord({
       messageId: `${this.token}-${(this.next++).toString(36)}`,
       data: message.data,
-      attributes: message.attributes,
+      // A dead letter of a dead-letter topic names only its latest origin.
+      attributes: applicationAttributes(message.attributes),
       orderingKey: message.orderingKey,
       idempotencyKey: message.idempotencyKey,
       publishTimeMillis: Date.now(),

@@ -1,7 +1,20 @@
-import { type ConsumedRecord, decodeHeraldRecord } from '@herald/kafka';
+import { type ConsumedRecord, ReservedHeader, decodeHeraldRecord, reservedHeaderPrefix } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
 import { TraceAttribute } from '@herald/tracing';
 import type { InboundMessage } from '../domain/inbound-message';
+
+/**
+ * The headers a dead letter carries about its origin, delivered as attributes
+ * of the same names: the codec reads them into its own fields and leaves them
+ * out of the attributes, and subscribers of a dead-letter topic would not
+ * know where a message came from (Pub/Sub puts the same facts in attributes).
+ */
+export const deadLetterAttributes = [
+  ReservedHeader.deadLetterSubscription,
+  ReservedHeader.deadLetterAttempts,
+  ReservedHeader.deadLetterMessageId,
+  ReservedHeader.deadLetterPublishTime,
+] as const;
 
 /**
  * Kafka records as the dispatcher's domain holds them. A record of a format
@@ -17,8 +30,36 @@ export function toInboundMessages(records: ConsumedRecord[], logger: Logger): In
       // The codec reads traceparent only; the publisher writes tracestate beside it.
       const traceState = message.traceContext && record.headers[TraceAttribute.tracestate];
       if (traceState) message.traceState = traceState.toString();
+      if (decoded.record.deadLetter) message.attributes = withDeadLetterAttributes(record, message.attributes);
       messages.push(message);
     } else logger.warn({ partition: record.partition, offset: record.offset }, `record skipped: ${decoded.reason}`);
   }
   return messages;
+}
+
+/**
+ * The attributes with the dead-letter headers added, as the record has them.
+ * Done once per record here rather than per delivery: filters, Tail and every
+ * subscription of the topic see the same attributes.
+ */
+function withDeadLetterAttributes(record: ConsumedRecord, attributes: Record<string, string>): Record<string, string> {
+  const withOrigin = { ...attributes };
+  for (const name of deadLetterAttributes) {
+    const value = record.headers[name];
+    if (value !== undefined) withOrigin[name] = value.toString();
+  }
+  return withOrigin;
+}
+
+/** The attributes an application published: without the reserved ones Herald added on the way. */
+export function applicationAttributes(attributes: Record<string, string>): Record<string, string> {
+  let reserved = false;
+  for (const name in attributes) {
+    if (name.startsWith(reservedHeaderPrefix)) {
+      reserved = true;
+      break;
+    }
+  }
+  if (!reserved) return attributes;
+  return Object.fromEntries(Object.entries(attributes).filter(([name]) => !name.startsWith(reservedHeaderPrefix)));
 }

@@ -110,8 +110,10 @@ export interface RetryPolicy {
 export interface DeadLetterPolicy {
   /**
    * Name of an existing Herald topic that receives the message, with its data,
-   * attributes and `herald-dead-letter-*` headers, once it failed
-   * `max_delivery_attempts` times. The message then counts as acknowledged.
+   * attributes and keys, once it failed `max_delivery_attempts` times; its
+   * subscribers see where it came from in `herald-dead-letter-*` attributes
+   * (see ReceivedMessage.attributes). The message then counts as
+   * acknowledged.
    */
   deadLetterTopic: string;
   /** Deliveries before a message is dead-lettered. 5 to 100. Zero means 5. */
@@ -269,7 +271,16 @@ export interface ReceivedMessage {
   messageId: string;
   /** The payload as published. */
   data: Buffer;
-  /** The attributes as published. */
+  /**
+   * The attributes as published. Herald adds reserved ones, whose keys start
+   * with `herald-`: `herald-traceparent` and `herald-tracestate` on a message
+   * published under a trace (W3C trace context); and on a message read from
+   * a dead-letter topic, where it came from: `herald-dead-letter-subscription`
+   * (the subscription it failed on), `herald-dead-letter-attempts` (its
+   * deliveries there), `herald-dead-letter-message-id` and
+   * `herald-dead-letter-publish-time` (its id and publish time, RFC 3339,
+   * on the source topic). Filters see the dead-letter ones too.
+   */
   attributes: { [key: string]: string };
   /** The ordering key as published, or empty. */
   orderingKey: string;
