@@ -26,7 +26,8 @@ describe('The alerts and their runbook (deploy/README.md)', () => {
   });
 
   for (const { name, text } of blocks) {
-    it(`${name} has a for:, a severity, and a runbook_url to its own section`, () => {
+    const severity = /\n\s+severity: (\S+)/.exec(text)?.[1] ?? 'no severity';
+    it(`${name} (${severity}) has a for:, a severity, and a runbook_url to its own section`, () => {
       assert.match(text, /\n\s+for: \d+[smh]\n/, 'no for:');
       assert.match(text, /\n\s+severity: (warning|critical)\n/, 'no severity (warning or critical)');
       const url = /\n\s+runbook_url: deploy\/README\.md#(\S+)\s*$/m.exec(text);
