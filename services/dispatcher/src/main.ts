@@ -19,6 +19,8 @@ import { StreamLimits } from './grpc/streaming-pull';
 import { DeadLetterPublisher } from './kafka/dead-letter';
 import { RecordTimes } from './kafka/record-times';
 import { StartFacts } from './kafka/start-facts';
+import { RedriveStore, redriveStateTopic } from './redrive/redrive-store';
+import { Redrives } from './redrive/redrives';
 import { CursorWriter } from './ownership/cursor-writer';
 import { SlotDirectory } from './ownership/slot-directory';
 import { SlotOwnership } from './ownership/slot-ownership';
@@ -58,6 +60,14 @@ runMain('dispatcher', async () => {
   const facts = new StartFacts(admin, names, config.DISPATCHER_DEDUP_WINDOW_MS);
   const slots = await ensureInternalTopics(admin, names, config.DISPATCHER_SLOTS);
   const cursors = new CursorWriter(producer, names.cursors(), slots);
+  const redriveDeps = {
+    kafka,
+    admin,
+    producer,
+    store: new RedriveStore(kafka, admin, producer, redriveStateTopic(names)),
+    logger,
+  };
+  const redrives = new Redrives(redriveDeps, logger);
   const directory = new SlotDirectory({
     kafka,
     producer,
@@ -83,7 +93,11 @@ runMain('dispatcher', async () => {
     groupId: names.dispatcherGroup(),
     sessionTimeoutMillis: config.DISPATCHER_SESSION_TIMEOUT_MS,
     gained: (slot, slotCursors) => dispatcher.slotGained(slot, slotCursors),
-    losing: () => dispatcher.slotsLosing(),
+    // A redrive writes for its subscription until it stops: it stops before another dispatcher takes over.
+    losing: async () => {
+      await redrives.stopAll('the subscription moved to another dispatcher');
+      await dispatcher.slotsLosing();
+    },
   });
   const dispatcher = new DispatcherService({
     watcher,
@@ -136,8 +150,9 @@ runMain('dispatcher', async () => {
           new StreamSlots(config.DISPATCHER_MAX_STREAMS),
           logger,
           address,
+          { watcher, names, redrive: redriveDeps, redrives, dispatcher, forwarder },
         ),
-        { streamingPull: ['kafka'], tail: ['kafka'] },
+        { streamingPull: ['kafka'], tail: ['kafka'], peekDeadLetters: ['kafka'], redriveDeadLetters: ['kafka'] },
       ),
     ],
   });
@@ -154,6 +169,7 @@ runMain('dispatcher', async () => {
   stopOnSignals(logger, async () => {
     server.setServing(false);
     // Streams end first (clients reconnect elsewhere) and cursors are stored; then the group is left.
+    await redrives.stopAll('the dispatcher is stopping');
     await dispatcher.stop();
     await ownership.stop();
     await server.stop(5_000);
@@ -169,7 +185,7 @@ runMain('dispatcher', async () => {
 });
 
 /**
- * Creates the cursor and directory topics if they are missing; returns the
+ * Creates the cursor, directory and redrive-state topics if they are missing; returns the
  * number of slots, which is the cursor topic's partition count, whatever this
  * instance's DISPATCHER_SLOTS says.
  */
@@ -185,5 +201,6 @@ async function ensureInternalTopics(admin: TopicAdmin, names: KafkaNames, slots:
   };
   await admin.createTopic({ name: names.cursors(), partitions: slots, replicationFactor, configs });
   await admin.createTopic({ name: names.dispatcherDirectory(), partitions: 1, replicationFactor, configs });
+  await admin.createTopic({ name: redriveStateTopic(names), partitions: 1, replicationFactor, configs });
   return (await admin.partitionCount(names.cursors())) ?? slots;
 }

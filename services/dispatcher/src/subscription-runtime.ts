@@ -8,6 +8,7 @@ import { DeliveryEngine, type DeliveryPolicy, type DeliverySink } from './domain
 import type { FlowLimits } from './domain/flow-control';
 import { type PartitionSource, SubscriptionCursor } from './domain/subscription-cursor';
 import type { DeadLetterPublisher } from './kafka/dead-letter';
+import { redriveTarget } from './kafka/redrive-record';
 import type { StartFacts } from './kafka/start-facts';
 
 /** Tunables shared by every subscription on this dispatcher. */
@@ -76,6 +77,7 @@ export class SubscriptionRuntime {
       policy: policyOf(subscription),
       ordering: subscription.enableMessageOrdering,
       filter: (attributes) => filter.matches(attributes),
+      redriveTarget: redriveTarget(subscription.name, subscription.createRevision),
       dedupWindowMillis: deps.settings.dedupWindowMillis,
       maxBatchSize: deps.settings.maxBatchSize,
       deadLetter: (message, attempts) => {

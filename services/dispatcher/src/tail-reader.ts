@@ -44,7 +44,10 @@ export async function tailTopic(
     topic: kafkaTopic,
     start: starts.map(({ partition, offset }) => ({ partition, offset: Number(offset) })),
     records: (_partition, records) => {
-      const messages = toInboundMessages(records, deps.logger).filter((message) => filter.matches(message.attributes));
+      // A dead letter moved back is a delivery to one subscription, not a message published to the topic.
+      const messages = toInboundMessages(records, deps.logger).filter(
+        (message) => !message.redrive && filter.matches(message.attributes),
+      );
       if (messages.length > 0 && !sink.write(messages) && !paused) {
         paused = true;
         reader.pause();

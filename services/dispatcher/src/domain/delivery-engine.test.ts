@@ -1267,6 +1267,51 @@ describe('DeliveryEngine', () => {
     });
   });
 
+  describe('redriven copies', () => {
+    const mine = 'orders-audit@7';
+    const copy = (offset: number, target: string, source: string, fields: Partial<InboundMessage> = {}) =>
+      message(offset, { redrive: { target, source }, ...fields });
+
+    it('delivers copies addressed to this subscription and settles unseen those addressed to another', () => {
+      const h = setup({ redriveTarget: mine });
+      const sink = h.stream(1);
+      h.engine.receive([
+        message(0),
+        copy(1, 'orders-audit@3', 'dead@1/0/5'), // a predecessor of the same name
+        copy(2, 'orders-billing@9', 'dead@1/0/6'),
+        copy(3, mine, 'dead@1/0/7'),
+      ]);
+      const got = sink.take();
+      assert.deepEqual(offsetsOf(got), [0, 3]);
+      assert.equal(h.engine.held(), 2, 'copies for others are not held');
+      assert.equal(h.engine.stats.filtered, 0, 'nor counted as filtered: they were never this subscription’s');
+      h.engine.ack(ackIdsOf(got));
+      assert.equal(h.engine.commitPoints().get(0), 4);
+    });
+
+    it('settles every copy when it has no address of its own', () => {
+      const h = setup();
+      const sink = h.stream(1);
+      h.engine.receive([copy(0, mine, 'dead@1/0/1')]);
+      assert.equal(sink.deliveries.length, 0);
+      assert.equal(h.engine.commitPoints().get(0), 1);
+    });
+
+    it('delivers a copy that repeats the failed message’s idempotency key, and drops a second copy of one dead letter', () => {
+      const h = setup({ redriveTarget: mine });
+      const sink = h.stream(1);
+      h.engine.receive([
+        message(0, { idempotencyKey: 'order-1', publishTimeMillis: 1_000 }),
+        copy(1, mine, 'dead@1/0/0', { idempotencyKey: 'order-1', publishTimeMillis: 2_000 }),
+        copy(2, mine, 'dead@1/0/0', { idempotencyKey: 'order-1', publishTimeMillis: 3_000 }),
+        copy(3, mine, 'dead@1/0/1', { idempotencyKey: 'order-1', publishTimeMillis: 3_000 }),
+      ]);
+      assert.deepEqual(offsetsOf(sink.deliveries), [0, 1, 3]);
+      assert.equal(h.engine.stats.deduplicated, 1);
+      assert.equal(sink.deliveries[1]!.message.idempotencyKey, 'order-1', 'the subscriber sees the key as published');
+    });
+  });
+
   describe('commitPoints', () => {
     it('is the start offset of each owned partition before anything is received', () => {
       const h = setup({ partitions: [] });

@@ -2,7 +2,7 @@ import { AckIds } from './ack-ids';
 import { retryDelayMillis, type RetryPolicy } from './backoff';
 import { DedupWindow } from './dedup-window';
 import { FlowControl, type FlowLimits } from './flow-control';
-import type { InboundMessage } from './inbound-message';
+import { type InboundMessage, dedupKeyOf } from './inbound-message';
 import { MinHeap } from './min-heap';
 import { OffsetTracker } from './offset-tracker';
 import { OrderingQueues } from './ordering-queues';
@@ -38,6 +38,11 @@ export interface DeliveryEngineOptions {
   ordering: boolean;
   /** False for messages the subscription's filter rejects; they are settled unseen. */
   filter: (attributes: Record<string, string>) => boolean;
+  /**
+   * This subscription as redriven copies address it (`redriveTarget`): copies
+   * addressed to another subscription of the topic are settled unseen.
+   */
+  redriveTarget?: string;
   dedupWindowMillis: number;
   /** Most messages in one response. */
   maxBatchSize: number;
@@ -283,12 +288,17 @@ export class DeliveryEngine {
       const partition = this.partitions.get(message.partition);
       if (!partition || partition.tracker.hasFetched(message.offset)) continue;
       partition.tracker.fetched(message.offset);
+      if (message.redrive && message.redrive.target !== this.options.redriveTarget) {
+        // A dead letter moved back to another subscription of the topic: not this one's to deliver.
+        partition.tracker.settle(message.offset);
+        continue;
+      }
       if (!this.options.filter(message.attributes)) {
         partition.tracker.settle(message.offset);
         this.stats.filtered++;
         continue;
       }
-      if (partition.dedup.isRepeat(message.idempotencyKey, message.offset, message.publishTimeMillis)) {
+      if (partition.dedup.isRepeat(dedupKeyOf(message), message.offset, message.publishTimeMillis)) {
         partition.tracker.settle(message.offset);
         this.stats.deduplicated++;
         continue;
@@ -323,7 +333,7 @@ export class DeliveryEngine {
     for (const message of messages) {
       this.partitions
         .get(message.partition)
-        ?.dedup.isRepeat(message.idempotencyKey, message.offset, message.publishTimeMillis);
+        ?.dedup.isRepeat(dedupKeyOf(message), message.offset, message.publishTimeMillis);
     }
   }
 

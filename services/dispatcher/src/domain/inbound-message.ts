@@ -18,4 +18,18 @@ export interface InboundMessage {
   traceContext?: string;
   /** The W3C `tracestate` beside it, when there was one. */
   traceState?: string;
+  /** Set on a record of a dead-letter topic: where it came from (also in its attributes, as delivered). */
+  deadLetter?: { subscription: string; attempts: number; messageId: string; publishTimeMillis: number };
+  /** Set on a dead letter a redrive moved back: the one subscription it is for, and the dead letter it copies. */
+  redrive?: { target: string; source: string };
+}
+
+/**
+ * The key repeats of a message are recognised by within the dedup window. A
+ * redriven copy keeps its original idempotency key for the subscriber to see,
+ * but is deduplicated by the dead letter it copies: by the original key it
+ * would be dropped as a repeat of the message that failed.
+ */
+export function dedupKeyOf(message: InboundMessage): string {
+  return message.redrive ? `\u0000redrive\u0000${message.redrive.source}` : message.idempotencyKey;
 }

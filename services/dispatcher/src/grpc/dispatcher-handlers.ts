@@ -4,6 +4,7 @@ import type { Logger } from '@herald/logging';
 import type { DispatcherService } from '../dispatcher-service';
 import type { StreamSlots } from '../domain/stream-slots';
 import type { TailDeps } from '../tail-reader';
+import { type DeadLetterDeps, peekDeadLetters, redriveDeadLetters } from './dead-letters';
 import type { StreamForwarder } from './stream-forwarder';
 import { streamingPull } from './streaming-pull';
 import { getSubscriptionStats } from './subscription-stats';
@@ -22,11 +23,14 @@ export function dispatcherHandlers(
   logger: Logger,
   /** This dispatcher's advertised address, named in the figures it serves. */
   address: string,
+  deadLetters: DeadLetterDeps,
 ): AsyncService<typeof DispatcherServiceService> {
   return {
     streamingPull: (call) => holdingSlot(slots, () => streamingPull(call, dispatcher, forwarder, logger)),
     tail: (call) => holdingSlot(slots, () => tail(call, tailDeps)),
     getSubscriptionStats: (request, call) => getSubscriptionStats(request, call, dispatcher, forwarder, address),
+    peekDeadLetters: (_request, call) => peekDeadLetters(call, deadLetters),
+    redriveDeadLetters: (call) => redriveDeadLetters(call, deadLetters),
   };
 }
 

@@ -2,11 +2,14 @@ import {
   type ClientDuplexStream,
   Metadata,
   type ServerDuplexStream,
+  type ServerWritableStream,
   type ServiceError,
   credentials,
 } from '@grpc/grpc-js';
 import {
   DispatcherServiceClient,
+  type RedriveDeadLettersRequest,
+  type RedriveDeadLettersResponse,
   type StreamingPullRequest,
   type StreamingPullResponse,
   type SubscriptionStats,
@@ -77,6 +80,28 @@ export class StreamForwarder {
       const { code, details, message } = error as ServiceError;
       throw fromStatus({ code, details: details || message });
     }
+  }
+
+  /**
+   * Relays a RedriveDeadLetters call to the dispatcher serving its
+   * subscription; progress comes back unchanged, and cancelling the call
+   * cancels the relayed one (which stops after its batch under way).
+   */
+  relayRedrive(
+    call: ServerWritableStream<RedriveDeadLettersRequest, RedriveDeadLettersResponse>,
+    address: string,
+  ): Promise<void> {
+    const metadata = new Metadata();
+    metadata.set(forwardedByHeader, this.self);
+    const upstream = this.clientFor(address).redriveDeadLetters(call.request, metadata);
+    call.on('cancelled', () => upstream.cancel());
+    return new Promise<void>((resolve, reject) => {
+      upstream.on('data', (response: RedriveDeadLettersResponse) => call.write(response));
+      upstream.on('error', (error: ServiceError) =>
+        reject(fromStatus({ code: error.code, details: error.details || error.message })),
+      );
+      upstream.on('end', () => resolve());
+    });
   }
 
   close(): void {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { NotFoundError } from '@herald/errors';
 import { type DurableProducer, type KafkaNames, encodeHeraldRecord } from '@herald/kafka';
 import type { InboundMessage } from '../domain/inbound-message';
-import { applicationAttributes } from './inbound-record';
+import { applicationAttributes } from './reserved-attributes';
 
 /**
  * Publishes messages that failed `max_delivery_attempts` times to the

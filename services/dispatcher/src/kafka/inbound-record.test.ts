@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { type ConsumedRecord, encodeHeraldRecord } from '@herald/kafka';
 import { createLogger } from '@herald/logging';
-import { applicationAttributes, toInboundMessages } from './inbound-record';
+import { toInboundMessages } from './inbound-record';
+import { applicationAttributes } from './reserved-attributes';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 

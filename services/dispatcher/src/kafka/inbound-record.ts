@@ -1,7 +1,8 @@
-import { type ConsumedRecord, ReservedHeader, decodeHeraldRecord, reservedHeaderPrefix } from '@herald/kafka';
+import { type ConsumedRecord, ReservedHeader, decodeHeraldRecord } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
 import { TraceAttribute } from '@herald/tracing';
 import type { InboundMessage } from '../domain/inbound-message';
+import { redriveAddressOf } from './redrive-record';
 
 /**
  * The headers a dead letter carries about its origin, delivered as attributes
@@ -31,6 +32,8 @@ export function toInboundMessages(records: ConsumedRecord[], logger: Logger): In
       const traceState = message.traceContext && record.headers[TraceAttribute.tracestate];
       if (traceState) message.traceState = traceState.toString();
       if (decoded.record.deadLetter) message.attributes = withDeadLetterAttributes(record, message.attributes);
+      const redrive = redriveAddressOf(record);
+      if (redrive) message.redrive = redrive;
       messages.push(message);
     } else logger.warn({ partition: record.partition, offset: record.offset }, `record skipped: ${decoded.reason}`);
   }
@@ -49,17 +52,4 @@ function withDeadLetterAttributes(record: ConsumedRecord, attributes: Record<str
     if (value !== undefined) withOrigin[name] = value.toString();
   }
   return withOrigin;
-}
-
-/** The attributes an application published: without the reserved ones Herald added on the way. */
-export function applicationAttributes(attributes: Record<string, string>): Record<string, string> {
-  let reserved = false;
-  for (const name in attributes) {
-    if (name.startsWith(reservedHeaderPrefix)) {
-      reserved = true;
-      break;
-    }
-  }
-  if (!reserved) return attributes;
-  return Object.fromEntries(Object.entries(attributes).filter(([name]) => !name.startsWith(reservedHeaderPrefix)));
 }

@@ -26,6 +26,105 @@ import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { Position, positionFromJSON, positionToJSON, ReceivedMessage } from "./types";
 
+/** Which dead letters of a dead-letter topic a peek or a redrive takes. */
+export interface DeadLetterSelection {
+  /**
+   * Required: the subscription the messages were dead-lettered from (their
+   * `herald-dead-letter-subscription`), and that a redrive moves them back to.
+   */
+  subscription: string;
+  /**
+   * The dead-letter topic to read. Empty means the subscription's
+   * `dead_letter_policy.dead_letter_topic`.
+   */
+  deadLetterTopic: string;
+  /**
+   * Only dead letters whose attributes match this filter (the subscription
+   * filter language), the `herald-dead-letter-*` attributes included, e.g.
+   * `attributes.herald-dead-letter-attempts = "5"`. Empty means all.
+   */
+  filter: string;
+  /**
+   * Only dead letters dead-lettered at or after this time. Unset means from
+   * the earliest the topic retains.
+   */
+  startTime?:
+    | Date
+    | undefined;
+  /** Only dead letters dead-lettered before this time. Unset means up to now. */
+  endTime?: Date | undefined;
+}
+
+/** Request of PeekDeadLetters. */
+export interface PeekDeadLettersRequest {
+  /** The dead letters to list. */
+  selection?:
+    | DeadLetterSelection
+    | undefined;
+  /** Most messages to return: 1 to 1,000; zero means 100. */
+  maxMessages: number;
+  /**
+   * `next_page_token` of the previous answer, with the same selection, to
+   * continue after it; empty to start at the beginning.
+   */
+  pageToken: string;
+}
+
+/** Response of PeekDeadLetters. */
+export interface PeekDeadLettersResponse {
+  /**
+   * Dead letters not moved yet, as a subscriber of the dead-letter topic
+   * receives them; `ack_id` is empty and `delivery_attempt` 0.
+   */
+  messages: ReceivedMessage[];
+  /**
+   * Pass as `page_token` for the next page; empty once the dead-letter topic
+   * was read to its end.
+   */
+  nextPageToken: string;
+}
+
+/** Request of RedriveDeadLetters. */
+export interface RedriveDeadLettersRequest {
+  /** The dead letters to move back to `selection.subscription`. */
+  selection?:
+    | DeadLetterSelection
+    | undefined;
+  /** Most dead letters moved per second: 1 to 10,000; zero means 100. */
+  maxMessagesPerSecond: number;
+}
+
+/**
+ * Progress of a redrive: sent when it starts, at most twice a second while it
+ * moves dead letters, and a last time with `done` set.
+ */
+export interface RedriveDeadLettersResponse {
+  /**
+   * Records of the dead-letter topic this call read so far, of every
+   * subscription and whether selected or not.
+   */
+  examined: string;
+  /**
+   * Records this call reads in all: from the selection's start (after what
+   * earlier redrives moved) to the end of the dead-letter topic when the call
+   * began. `examined` / `to_examine` is how far it is.
+   */
+  toExamine: string;
+  /** Dead letters this call moved back to the subscription. */
+  moved: string;
+  /**
+   * Dead letters an interrupted earlier call had written back without
+   * recording it: found in the subscription's topic, counted as moved, and
+   * not written again.
+   */
+  recovered: string;
+  /**
+   * True on the last response: every selected dead letter up to that end is
+   * moved.
+   */
+  done: boolean;
+}
+
 /** Names the subscriptions whose figures are wanted. */
 export interface GetSubscriptionStatsRequest {
   /** 1 to 1,000 subscription names. */
@@ -158,6 +257,581 @@ export interface TailResponse {
   /** Messages in partition order; `ack_id` is empty and `delivery_attempt` 0. */
   messages: ReceivedMessage[];
 }
+
+function createBaseDeadLetterSelection(): DeadLetterSelection {
+  return { subscription: "", deadLetterTopic: "", filter: "", startTime: undefined, endTime: undefined };
+}
+
+export const DeadLetterSelection: MessageFns<DeadLetterSelection> = {
+  encode(message: DeadLetterSelection, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subscription !== "") {
+      writer.uint32(10).string(message.subscription);
+    }
+    if (message.deadLetterTopic !== "") {
+      writer.uint32(18).string(message.deadLetterTopic);
+    }
+    if (message.filter !== "") {
+      writer.uint32(26).string(message.filter);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(34).fork()).join();
+    }
+    if (message.endTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.endTime), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeadLetterSelection {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadLetterSelection();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deadLetterTopic = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.filter = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.endTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeadLetterSelection {
+    return {
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      deadLetterTopic: isSet(object.deadLetterTopic)
+        ? globalThis.String(object.deadLetterTopic)
+        : isSet(object.dead_letter_topic)
+        ? globalThis.String(object.dead_letter_topic)
+        : "",
+      filter: isSet(object.filter) ? globalThis.String(object.filter) : "",
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
+      endTime: isSet(object.endTime)
+        ? fromJsonTimestamp(object.endTime)
+        : isSet(object.end_time)
+        ? fromJsonTimestamp(object.end_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DeadLetterSelection): unknown {
+    const obj: any = {};
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.deadLetterTopic !== "") {
+      obj.deadLetterTopic = message.deadLetterTopic;
+    }
+    if (message.filter !== "") {
+      obj.filter = message.filter;
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
+    if (message.endTime !== undefined) {
+      obj.endTime = message.endTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeadLetterSelection>): DeadLetterSelection {
+    return DeadLetterSelection.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeadLetterSelection>): DeadLetterSelection {
+    const message = createBaseDeadLetterSelection();
+    message.subscription = object.subscription ?? "";
+    message.deadLetterTopic = object.deadLetterTopic ?? "";
+    message.filter = object.filter ?? "";
+    message.startTime = object.startTime ?? undefined;
+    message.endTime = object.endTime ?? undefined;
+    return message;
+  },
+};
+
+function createBasePeekDeadLettersRequest(): PeekDeadLettersRequest {
+  return { selection: undefined, maxMessages: 0, pageToken: "" };
+}
+
+export const PeekDeadLettersRequest: MessageFns<PeekDeadLettersRequest> = {
+  encode(message: PeekDeadLettersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.selection !== undefined) {
+      DeadLetterSelection.encode(message.selection, writer.uint32(10).fork()).join();
+    }
+    if (message.maxMessages !== 0) {
+      writer.uint32(16).int32(message.maxMessages);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeekDeadLettersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeekDeadLettersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.selection = DeadLetterSelection.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxMessages = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeekDeadLettersRequest {
+    return {
+      selection: isSet(object.selection) ? DeadLetterSelection.fromJSON(object.selection) : undefined,
+      maxMessages: isSet(object.maxMessages)
+        ? globalThis.Number(object.maxMessages)
+        : isSet(object.max_messages)
+        ? globalThis.Number(object.max_messages)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: PeekDeadLettersRequest): unknown {
+    const obj: any = {};
+    if (message.selection !== undefined) {
+      obj.selection = DeadLetterSelection.toJSON(message.selection);
+    }
+    if (message.maxMessages !== 0) {
+      obj.maxMessages = Math.round(message.maxMessages);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeekDeadLettersRequest>): PeekDeadLettersRequest {
+    return PeekDeadLettersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeekDeadLettersRequest>): PeekDeadLettersRequest {
+    const message = createBasePeekDeadLettersRequest();
+    message.selection = (object.selection !== undefined && object.selection !== null)
+      ? DeadLetterSelection.fromPartial(object.selection)
+      : undefined;
+    message.maxMessages = object.maxMessages ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBasePeekDeadLettersResponse(): PeekDeadLettersResponse {
+  return { messages: [], nextPageToken: "" };
+}
+
+export const PeekDeadLettersResponse: MessageFns<PeekDeadLettersResponse> = {
+  encode(message: PeekDeadLettersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      ReceivedMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeekDeadLettersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeekDeadLettersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(ReceivedMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeekDeadLettersResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => ReceivedMessage.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: PeekDeadLettersResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => ReceivedMessage.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeekDeadLettersResponse>): PeekDeadLettersResponse {
+    return PeekDeadLettersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeekDeadLettersResponse>): PeekDeadLettersResponse {
+    const message = createBasePeekDeadLettersResponse();
+    message.messages = object.messages?.map((e) => ReceivedMessage.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseRedriveDeadLettersRequest(): RedriveDeadLettersRequest {
+  return { selection: undefined, maxMessagesPerSecond: 0 };
+}
+
+export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = {
+  encode(message: RedriveDeadLettersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.selection !== undefined) {
+      DeadLetterSelection.encode(message.selection, writer.uint32(10).fork()).join();
+    }
+    if (message.maxMessagesPerSecond !== 0) {
+      writer.uint32(16).int32(message.maxMessagesPerSecond);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedriveDeadLettersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedriveDeadLettersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.selection = DeadLetterSelection.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxMessagesPerSecond = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RedriveDeadLettersRequest {
+    return {
+      selection: isSet(object.selection) ? DeadLetterSelection.fromJSON(object.selection) : undefined,
+      maxMessagesPerSecond: isSet(object.maxMessagesPerSecond)
+        ? globalThis.Number(object.maxMessagesPerSecond)
+        : isSet(object.max_messages_per_second)
+        ? globalThis.Number(object.max_messages_per_second)
+        : 0,
+    };
+  },
+
+  toJSON(message: RedriveDeadLettersRequest): unknown {
+    const obj: any = {};
+    if (message.selection !== undefined) {
+      obj.selection = DeadLetterSelection.toJSON(message.selection);
+    }
+    if (message.maxMessagesPerSecond !== 0) {
+      obj.maxMessagesPerSecond = Math.round(message.maxMessagesPerSecond);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RedriveDeadLettersRequest>): RedriveDeadLettersRequest {
+    return RedriveDeadLettersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RedriveDeadLettersRequest>): RedriveDeadLettersRequest {
+    const message = createBaseRedriveDeadLettersRequest();
+    message.selection = (object.selection !== undefined && object.selection !== null)
+      ? DeadLetterSelection.fromPartial(object.selection)
+      : undefined;
+    message.maxMessagesPerSecond = object.maxMessagesPerSecond ?? 0;
+    return message;
+  },
+};
+
+function createBaseRedriveDeadLettersResponse(): RedriveDeadLettersResponse {
+  return { examined: "0", toExamine: "0", moved: "0", recovered: "0", done: false };
+}
+
+export const RedriveDeadLettersResponse: MessageFns<RedriveDeadLettersResponse> = {
+  encode(message: RedriveDeadLettersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.examined !== "0") {
+      writer.uint32(8).int64(message.examined);
+    }
+    if (message.toExamine !== "0") {
+      writer.uint32(16).int64(message.toExamine);
+    }
+    if (message.moved !== "0") {
+      writer.uint32(24).int64(message.moved);
+    }
+    if (message.recovered !== "0") {
+      writer.uint32(32).int64(message.recovered);
+    }
+    if (message.done !== false) {
+      writer.uint32(40).bool(message.done);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedriveDeadLettersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedriveDeadLettersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.examined = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toExamine = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.moved = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.recovered = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.done = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RedriveDeadLettersResponse {
+    return {
+      examined: isSet(object.examined) ? globalThis.String(object.examined) : "0",
+      toExamine: isSet(object.toExamine)
+        ? globalThis.String(object.toExamine)
+        : isSet(object.to_examine)
+        ? globalThis.String(object.to_examine)
+        : "0",
+      moved: isSet(object.moved) ? globalThis.String(object.moved) : "0",
+      recovered: isSet(object.recovered) ? globalThis.String(object.recovered) : "0",
+      done: isSet(object.done) ? globalThis.Boolean(object.done) : false,
+    };
+  },
+
+  toJSON(message: RedriveDeadLettersResponse): unknown {
+    const obj: any = {};
+    if (message.examined !== "0") {
+      obj.examined = message.examined;
+    }
+    if (message.toExamine !== "0") {
+      obj.toExamine = message.toExamine;
+    }
+    if (message.moved !== "0") {
+      obj.moved = message.moved;
+    }
+    if (message.recovered !== "0") {
+      obj.recovered = message.recovered;
+    }
+    if (message.done !== false) {
+      obj.done = message.done;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RedriveDeadLettersResponse>): RedriveDeadLettersResponse {
+    return RedriveDeadLettersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RedriveDeadLettersResponse>): RedriveDeadLettersResponse {
+    const message = createBaseRedriveDeadLettersResponse();
+    message.examined = object.examined ?? "0";
+    message.toExamine = object.toExamine ?? "0";
+    message.moved = object.moved ?? "0";
+    message.recovered = object.recovered ?? "0";
+    message.done = object.done ?? false;
+    return message;
+  },
+};
 
 function createBaseGetSubscriptionStatsRequest(): GetSubscriptionStatsRequest {
   return { subscriptions: [] };
@@ -1267,6 +1941,52 @@ export const DispatcherServiceService = {
       Buffer.from(GetSubscriptionStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetSubscriptionStatsResponse => GetSubscriptionStatsResponse.decode(value),
   },
+  /**
+   * Lists a subscription's dead letters that no redrive moved yet, oldest
+   * first per partition of the dead-letter topic, without moving them. Each
+   * carries the `herald-dead-letter-*` attributes (see ReceivedMessage).
+   * Errors: INVALID_ARGUMENT (bad selection or page token), NOT_FOUND (no such
+   * subscription or dead-letter topic), FAILED_PRECONDITION (no dead-letter
+   * topic named and the subscription has no dead-letter policy), UNAVAILABLE.
+   */
+  peekDeadLetters: {
+    path: "/herald.v1.DispatcherService/PeekDeadLetters" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PeekDeadLettersRequest): Buffer =>
+      Buffer.from(PeekDeadLettersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PeekDeadLettersRequest => PeekDeadLettersRequest.decode(value),
+    responseSerialize: (value: PeekDeadLettersResponse): Buffer =>
+      Buffer.from(PeekDeadLettersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PeekDeadLettersResponse => PeekDeadLettersResponse.decode(value),
+  },
+  /**
+   * Moves a subscription's dead letters back to it: each selected dead letter
+   * is written again to the subscription's topic, addressed to that
+   * subscription alone (other subscriptions of the topic never see it), with
+   * its original message id, data, attributes and keys; it is then delivered
+   * as a new message (`delivery_attempt` 1). Reads the dead-letter topic up to
+   * its end when the call starts, at most `max_messages_per_second`, and
+   * streams progress. A dead letter is moved once: what an earlier redrive
+   * moved is skipped, and a call interrupted at any point (cancelled, or its
+   * dispatcher gone) is completed by calling again, without loss or
+   * duplicates. Runs on the dispatcher serving the subscription (relayed from
+   * any other), one at a time per subscription. Errors: as PeekDeadLetters,
+   * and FAILED_PRECONDITION when a redrive of the subscription is running
+   * already; UNAVAILABLE (the subscription moved to another dispatcher, or
+   * Kafka unreachable): call again to continue.
+   */
+  redriveDeadLetters: {
+    path: "/herald.v1.DispatcherService/RedriveDeadLetters" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: RedriveDeadLettersRequest): Buffer =>
+      Buffer.from(RedriveDeadLettersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RedriveDeadLettersRequest => RedriveDeadLettersRequest.decode(value),
+    responseSerialize: (value: RedriveDeadLettersResponse): Buffer =>
+      Buffer.from(RedriveDeadLettersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RedriveDeadLettersResponse => RedriveDeadLettersResponse.decode(value),
+  },
 } as const;
 
 export interface DispatcherServiceServer extends UntypedServiceImplementation {
@@ -1300,6 +2020,32 @@ export interface DispatcherServiceServer extends UntypedServiceImplementation {
    * moment, or Kafka unreachable: retry).
    */
   getSubscriptionStats: handleUnaryCall<GetSubscriptionStatsRequest, GetSubscriptionStatsResponse>;
+  /**
+   * Lists a subscription's dead letters that no redrive moved yet, oldest
+   * first per partition of the dead-letter topic, without moving them. Each
+   * carries the `herald-dead-letter-*` attributes (see ReceivedMessage).
+   * Errors: INVALID_ARGUMENT (bad selection or page token), NOT_FOUND (no such
+   * subscription or dead-letter topic), FAILED_PRECONDITION (no dead-letter
+   * topic named and the subscription has no dead-letter policy), UNAVAILABLE.
+   */
+  peekDeadLetters: handleUnaryCall<PeekDeadLettersRequest, PeekDeadLettersResponse>;
+  /**
+   * Moves a subscription's dead letters back to it: each selected dead letter
+   * is written again to the subscription's topic, addressed to that
+   * subscription alone (other subscriptions of the topic never see it), with
+   * its original message id, data, attributes and keys; it is then delivered
+   * as a new message (`delivery_attempt` 1). Reads the dead-letter topic up to
+   * its end when the call starts, at most `max_messages_per_second`, and
+   * streams progress. A dead letter is moved once: what an earlier redrive
+   * moved is skipped, and a call interrupted at any point (cancelled, or its
+   * dispatcher gone) is completed by calling again, without loss or
+   * duplicates. Runs on the dispatcher serving the subscription (relayed from
+   * any other), one at a time per subscription. Errors: as PeekDeadLetters,
+   * and FAILED_PRECONDITION when a redrive of the subscription is running
+   * already; UNAVAILABLE (the subscription moved to another dispatcher, or
+   * Kafka unreachable): call again to continue.
+   */
+  redriveDeadLetters: handleServerStreamingCall<RedriveDeadLettersRequest, RedriveDeadLettersResponse>;
 }
 
 export interface DispatcherServiceClient extends Client {
@@ -1353,6 +2099,54 @@ export interface DispatcherServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetSubscriptionStatsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Lists a subscription's dead letters that no redrive moved yet, oldest
+   * first per partition of the dead-letter topic, without moving them. Each
+   * carries the `herald-dead-letter-*` attributes (see ReceivedMessage).
+   * Errors: INVALID_ARGUMENT (bad selection or page token), NOT_FOUND (no such
+   * subscription or dead-letter topic), FAILED_PRECONDITION (no dead-letter
+   * topic named and the subscription has no dead-letter policy), UNAVAILABLE.
+   */
+  peekDeadLetters(
+    request: PeekDeadLettersRequest,
+    callback: (error: ServiceError | null, response: PeekDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  peekDeadLetters(
+    request: PeekDeadLettersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PeekDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  peekDeadLetters(
+    request: PeekDeadLettersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PeekDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Moves a subscription's dead letters back to it: each selected dead letter
+   * is written again to the subscription's topic, addressed to that
+   * subscription alone (other subscriptions of the topic never see it), with
+   * its original message id, data, attributes and keys; it is then delivered
+   * as a new message (`delivery_attempt` 1). Reads the dead-letter topic up to
+   * its end when the call starts, at most `max_messages_per_second`, and
+   * streams progress. A dead letter is moved once: what an earlier redrive
+   * moved is skipped, and a call interrupted at any point (cancelled, or its
+   * dispatcher gone) is completed by calling again, without loss or
+   * duplicates. Runs on the dispatcher serving the subscription (relayed from
+   * any other), one at a time per subscription. Errors: as PeekDeadLetters,
+   * and FAILED_PRECONDITION when a redrive of the subscription is running
+   * already; UNAVAILABLE (the subscription moved to another dispatcher, or
+   * Kafka unreachable): call again to continue.
+   */
+  redriveDeadLetters(
+    request: RedriveDeadLettersRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RedriveDeadLettersResponse>;
+  redriveDeadLetters(
+    request: RedriveDeadLettersRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RedriveDeadLettersResponse>;
 }
 
 export const DispatcherServiceClient = makeGenericClientConstructor(

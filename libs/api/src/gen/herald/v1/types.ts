@@ -112,8 +112,8 @@ export interface DeadLetterPolicy {
    * Name of an existing Herald topic that receives the message, with its data,
    * attributes and keys, once it failed `max_delivery_attempts` times; its
    * subscribers see where it came from in `herald-dead-letter-*` attributes
-   * (see ReceivedMessage.attributes). The message then counts as
-   * acknowledged.
+   * (see ReceivedMessage.attributes), and RedriveDeadLetters moves it back.
+   * The message then counts as acknowledged.
    */
   deadLetterTopic: string;
   /** Deliveries before a message is dead-lettered. 5 to 100. Zero means 5. */
@@ -266,7 +266,8 @@ export interface ReceivedMessage {
   ackId: string;
   /**
    * The id the publisher assigned when it accepted the message. The same on
-   * every delivery of the message and on every subscription.
+   * every delivery of the message and on every subscription, and after a
+   * redrive moved it back from a dead-letter topic.
    */
   messageId: string;
   /** The payload as published. */
@@ -284,7 +285,11 @@ export interface ReceivedMessage {
   attributes: { [key: string]: string };
   /** The ordering key as published, or empty. */
   orderingKey: string;
-  /** When the publisher accepted the message. */
+  /**
+   * When the publisher accepted the message; for a message a redrive moved
+   * back, when it was moved back (the original time is in the dead letter's
+   * `herald-dead-letter-publish-time`).
+   */
   publishTime?:
     | Date
     | undefined;
