@@ -19,6 +19,8 @@ export class Redrives {
   constructor(
     private readonly deps: RedriveDeps,
     private readonly logger: Logger,
+    /** The redrive itself; tests give a stand-in. */
+    private readonly runOne: typeof redrive = redrive,
   ) {}
 
   /**
@@ -32,6 +34,11 @@ export class Redrives {
     signal: AbortSignal,
   ): Promise<RedriveProgress> {
     const subscription = job.selection.subscription;
+    // One stopping (its caller gone, finishing its batch) is waited for: its caller's retry is this call.
+    for (let stopping = this.running.get(subscription); stopping?.controller.signal.aborted;) {
+      await stopping.finished;
+      stopping = this.running.get(subscription);
+    }
     if (this.running.has(subscription)) {
       throw new FailedPreconditionError(
         `a redrive of subscription "${subscription}" is running already; wait for it to end or cancel it`,
@@ -40,7 +47,7 @@ export class Redrives {
     const controller = new AbortController();
     const onAbort = () => controller.abort(new UnavailableError('the redrive was cancelled'));
     signal.addEventListener('abort', onAbort, { once: true });
-    const finished = redrive(this.deps, job, report, controller.signal);
+    const finished = this.runOne(this.deps, job, report, controller.signal);
     this.running.set(subscription, { controller, finished: finished.catch(() => undefined) });
     const started = Date.now();
     this.logger.info(

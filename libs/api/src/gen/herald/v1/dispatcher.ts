@@ -1971,10 +1971,11 @@ export const DispatcherServiceService = {
    * moved is skipped, and a call interrupted at any point (cancelled, or its
    * dispatcher gone) is completed by calling again, without loss or
    * duplicates. Runs on the dispatcher serving the subscription (relayed from
-   * any other), one at a time per subscription. Errors: as PeekDeadLetters,
-   * and FAILED_PRECONDITION when a redrive of the subscription is running
-   * already; UNAVAILABLE (the subscription moved to another dispatcher, or
-   * Kafka unreachable): call again to continue.
+   * any other), one at a time per subscription: a call finds one whose caller
+   * went away finishing its batch, waits for it, and goes on. Errors: as
+   * PeekDeadLetters, and FAILED_PRECONDITION when a redrive of the
+   * subscription is running already; UNAVAILABLE (the subscription moved to
+   * another dispatcher, or Kafka unreachable): call again to continue.
    */
   redriveDeadLetters: {
     path: "/herald.v1.DispatcherService/RedriveDeadLetters" as const,
@@ -2040,10 +2041,11 @@ export interface DispatcherServiceServer extends UntypedServiceImplementation {
    * moved is skipped, and a call interrupted at any point (cancelled, or its
    * dispatcher gone) is completed by calling again, without loss or
    * duplicates. Runs on the dispatcher serving the subscription (relayed from
-   * any other), one at a time per subscription. Errors: as PeekDeadLetters,
-   * and FAILED_PRECONDITION when a redrive of the subscription is running
-   * already; UNAVAILABLE (the subscription moved to another dispatcher, or
-   * Kafka unreachable): call again to continue.
+   * any other), one at a time per subscription: a call finds one whose caller
+   * went away finishing its batch, waits for it, and goes on. Errors: as
+   * PeekDeadLetters, and FAILED_PRECONDITION when a redrive of the
+   * subscription is running already; UNAVAILABLE (the subscription moved to
+   * another dispatcher, or Kafka unreachable): call again to continue.
    */
   redriveDeadLetters: handleServerStreamingCall<RedriveDeadLettersRequest, RedriveDeadLettersResponse>;
 }
@@ -2133,10 +2135,11 @@ export interface DispatcherServiceClient extends Client {
    * moved is skipped, and a call interrupted at any point (cancelled, or its
    * dispatcher gone) is completed by calling again, without loss or
    * duplicates. Runs on the dispatcher serving the subscription (relayed from
-   * any other), one at a time per subscription. Errors: as PeekDeadLetters,
-   * and FAILED_PRECONDITION when a redrive of the subscription is running
-   * already; UNAVAILABLE (the subscription moved to another dispatcher, or
-   * Kafka unreachable): call again to continue.
+   * any other), one at a time per subscription: a call finds one whose caller
+   * went away finishing its batch, waits for it, and goes on. Errors: as
+   * PeekDeadLetters, and FAILED_PRECONDITION when a redrive of the
+   * subscription is running already; UNAVAILABLE (the subscription moved to
+   * another dispatcher, or Kafka unreachable): call again to continue.
    */
   redriveDeadLetters(
     request: RedriveDeadLettersRequest,
