@@ -2,6 +2,10 @@ import { credentials } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
 import {
   DispatcherServiceClient,
+  type PeekDeadLettersRequest,
+  type PeekDeadLettersResponse,
+  type RedriveDeadLettersRequest,
+  type RedriveDeadLettersResponse,
   type SubscriptionStats,
   type TailRequest,
   type TailResponse,
@@ -40,6 +44,17 @@ export interface TailCall {
   cancel(): void;
 }
 
+/** A running RedriveDeadLetters rpc: progress until it is done, fails or is cancelled. */
+export interface RedriveCall {
+  on(event: 'data', listener: (response: RedriveDeadLettersResponse) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  cancel(): void;
+}
+
+/** How long one PeekDeadLetters call may read a dead-letter topic. */
+const peekDeadlineMillis = 60_000;
+
 /** The Herald clients of one command, made on first use and closed by {@link HeraldClients.close}. */
 export interface HeraldClients {
   admin(): AdminApi;
@@ -47,6 +62,10 @@ export interface HeraldClients {
   subscriber(options: Omit<SubscriberOptions, 'endpoints'>): SubscriberApi;
   /** Starts a Tail on dispatcher endpoint number `attempt` (modulo their count). */
   tail(request: TailRequest, attempt: number): TailCall;
+  /** Reads a page of dead letters on dispatcher endpoint number `attempt` (modulo their count). */
+  peekDeadLetters(request: PeekDeadLettersRequest, attempt: number): Promise<PeekDeadLettersResponse>;
+  /** Starts a RedriveDeadLetters on dispatcher endpoint number `attempt` (modulo their count). */
+  redriveDeadLetters(request: RedriveDeadLettersRequest, attempt: number): RedriveCall;
   /** How many dispatcher endpoints there are. */
   readonly dispatcherCount: number;
   /** Backlog figures of existing subscriptions among `names`, from the first dispatcher endpoint that answers. */
@@ -85,6 +104,11 @@ export function connectClients(endpoints: Endpoints, options: ConnectOptions): H
     publisher: () => (publisher ??= new Publisher({ endpoints: endpoints.publisher, retry })),
     subscriber: (subscriberOptions) => new Subscriber({ ...subscriberOptions, endpoints: endpoints.dispatcher }),
     tail: (request, attempt) => dispatcher(attempt).tail(request),
+    peekDeadLetters(request, attempt) {
+      const client = dispatcher(attempt);
+      return unaryCall(client, client.peekDeadLetters, request, new Metadata(), peekDeadlineMillis);
+    },
+    redriveDeadLetters: (request, attempt) => dispatcher(attempt).redriveDeadLetters(request),
     dispatcherCount: endpoints.dispatcher.length,
     async subscriptionStats(names) {
       const stats: SubscriptionStats[] = [];

@@ -28,6 +28,8 @@ export interface Invocation {
   out: Output;
   clients: HeraldClients;
   terminal: Terminal;
+  /** The options every command takes, as given. */
+  globals: GlobalOptions;
 }
 
 /** How long the first connection to the service a command needs may take before the command fails. */
@@ -57,7 +59,7 @@ export function withClients<Options>(
     try {
       const unreachable = await clients.unreachable(needs, connectTimeoutMillis);
       if (unreachable !== undefined) throw new HeraldClientError(status.UNAVAILABLE, unreachable);
-      await handler({ out, clients, terminal }, command.processedArgs, command.opts() as Options);
+      await handler({ out, clients, terminal, globals }, command.processedArgs, command.opts() as Options);
     } finally {
       await clients.close();
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from 'commander';
-import { collectAttribute, parseDuration, parseInteger, parseStartAt } from './parse';
+import { collectAttribute, parseDuration, parseInteger, parseStartAt, parseTime } from './parse';
 
 describe('option parsers', () => {
   describe('parseInteger', () => {
@@ -39,6 +39,20 @@ describe('option parsers', () => {
     it('refuses anything else', () => {
       assert.throws(() => parseStartAt('yesterday'), InvalidArgumentError);
       assert.throws(() => parseStartAt('2026-13-45'), InvalidArgumentError);
+    });
+  });
+
+  describe('parseTime', () => {
+    const now = Date.parse('2026-05-02T12:00:00Z');
+    it('reads ISO times, and durations as that long ago', () => {
+      assert.deepEqual(parseTime('2026-05-01T10:00:00Z', now), new Date('2026-05-01T10:00:00Z'));
+      assert.deepEqual(parseTime('2h', now), new Date('2026-05-02T10:00:00Z'));
+      assert.deepEqual(parseTime('1d', now), new Date('2026-05-01T12:00:00Z'));
+    });
+    it('refuses anything else, a bare number included (seconds or a year?)', () => {
+      for (const bad of ['yesterday', '2026-13-45', '10', 'earliest']) {
+        assert.throws(() => parseTime(bad, now), InvalidArgumentError, bad);
+      }
     });
   });
 

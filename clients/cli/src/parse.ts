@@ -48,3 +48,17 @@ export function collectAttribute(value: string, previous: Record<string, string>
   if (equals <= 0) throw new InvalidArgumentError('expected key=value');
   return { ...previous, [value.slice(0, equals)]: value.slice(equals + 1) };
 }
+
+/**
+ * A time: ISO 8601 (`2026-05-01T10:00:00Z`), or a duration before `now`
+ * (`2h` is two hours ago).
+ */
+export function parseTime(value: string, now = Date.now()): Date {
+  const text = value.trim();
+  if (/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(text)) return new Date(now - parseDuration(text));
+  const millis = /^\d{4}-/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(millis)) {
+    throw new InvalidArgumentError('expected a time such as 2026-05-01T10:00:00Z, or a duration ago such as 2h');
+  }
+  return new Date(millis);
+}

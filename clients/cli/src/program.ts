@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { Command, Option } from 'commander';
+import { registerDeadLetterCommands } from './commands/dlq';
 import { registerPublishCommand } from './commands/publish';
 import { registerPullCommand } from './commands/pull';
 import { registerSubscriptionCommands } from './commands/subs';
@@ -21,9 +22,9 @@ export { processTerminal } from './terminal';
 
 const exitCodesHelp = `
 Exit codes: 0 success; 2 a usage error (or a failure with no gRPC status);
-130 stopped by Ctrl-C before the end (publish); otherwise the gRPC status
-code of the failed call: 3 INVALID_ARGUMENT, 5 NOT_FOUND, 6 ALREADY_EXISTS,
-9 FAILED_PRECONDITION, 8 RESOURCE_EXHAUSTED, 4 DEADLINE_EXCEEDED, and
+130 stopped by Ctrl-C before the end (publish, dlq redrive); otherwise the
+gRPC status code of the failed call: 3 INVALID_ARGUMENT, 5 NOT_FOUND,
+6 ALREADY_EXISTS, 9 FAILED_PRECONDITION, 8 RESOURCE_EXHAUSTED, 4 DEADLINE_EXCEEDED, and
 14 UNAVAILABLE: a Herald service cannot be reached (within 3 s), or it cannot
 reach Kafka; pull exits 14 too when no dispatcher is serving.`;
 
@@ -33,7 +34,7 @@ export function buildProgram(dependencies: CliDependencies): Command {
   const endpointHelp = (kind: keyof typeof endpointVariables) =>
     `${kind} endpoints, host:port[,host:port...] (default: $${endpointVariables[kind]} or ${defaultEndpoints[kind].join(',')})`;
   const program = new Command('herald')
-    .description("Herald's command line: topics, subscriptions, publish, pull and tail")
+    .description("Herald's command line: topics, subscriptions, publish, pull, tail and dead letters")
     .version('0.1.0')
     // Before any subcommand: commander copies these settings into the subcommands it creates.
     .exitOverride()
@@ -60,6 +61,7 @@ export function buildProgram(dependencies: CliDependencies): Command {
   registerPublishCommand(program, dependencies);
   registerPullCommand(program, dependencies);
   registerTailCommand(program, dependencies);
+  registerDeadLetterCommands(program, dependencies);
   return program;
 }
 

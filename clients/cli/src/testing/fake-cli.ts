@@ -5,14 +5,17 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import {
+  type PeekDeadLettersRequest,
+  type PeekDeadLettersResponse,
   type ReceivedMessage as ReceivedMessageProto,
+  type RedriveDeadLettersRequest,
   Subscription,
   type SubscriptionStats,
   type TailRequest,
   Topic,
 } from '@herald/api';
 import { ReceivedMessage } from '@herald/client';
-import type { AdminApi, HeraldClients, PublisherApi, SubscriberApi, TailCall } from '../clients';
+import type { AdminApi, HeraldClients, PublisherApi, RedriveCall, SubscriberApi, TailCall } from '../clients';
 import type { Endpoints, ServiceKind } from '../endpoints';
 import { run } from '../program';
 import type { Terminal } from '../terminal';
@@ -110,6 +113,16 @@ export class FakeTailCall extends EventEmitter implements TailCall {
   }
 }
 
+/** A RedriveDeadLetters call that streams what the test emits. */
+export class FakeRedriveCall extends EventEmitter implements RedriveCall {
+  cancelled = false;
+
+  cancel(): void {
+    this.cancelled = true;
+    queueMicrotask(() => this.emit('error', Object.assign(new Error('cancelled'), { code: 1, details: 'Cancelled' })));
+  }
+}
+
 /** Clients whose calls are recorded and answered by the test's functions. */
 export class FakeClients implements HeraldClients {
   readonly calls: Array<[string, ...unknown[]]> = [];
@@ -117,6 +130,12 @@ export class FakeClients implements HeraldClients {
   publisher: () => PublisherApi;
   readonly subscribers: FakeSubscriber[] = [];
   readonly tails: Array<{ request: TailRequest; call: FakeTailCall }> = [];
+  readonly redrives: Array<{ request: RedriveDeadLettersRequest; attempt: number; call: FakeRedriveCall }> = [];
+  /** Answers PeekDeadLetters; by default with nothing. */
+  peekAnswer: (request: PeekDeadLettersRequest, attempt: number) => Promise<PeekDeadLettersResponse> = async () => ({
+    messages: [],
+    nextPageToken: '',
+  });
   dispatcherCount = 1;
   /** What {@link FakeClients.unreachable} answers, by service. */
   readonly unreachableLines: Partial<Record<ServiceKind, string>> = {};
@@ -174,6 +193,18 @@ export class FakeClients implements HeraldClients {
     this.calls.push(['tail', request, attempt]);
     const call = new FakeTailCall();
     this.tails.push({ request, call });
+    return call;
+  }
+
+  peekDeadLetters(request: PeekDeadLettersRequest, attempt: number): Promise<PeekDeadLettersResponse> {
+    this.calls.push(['peekDeadLetters', request, attempt]);
+    return this.peekAnswer(request, attempt);
+  }
+
+  redriveDeadLetters(request: RedriveDeadLettersRequest, attempt: number): RedriveCall {
+    this.calls.push(['redriveDeadLetters', request, attempt]);
+    const call = new FakeRedriveCall();
+    this.redrives.push({ request, attempt, call });
     return call;
   }
 
