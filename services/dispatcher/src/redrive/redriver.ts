@@ -196,9 +196,10 @@ interface PartitionRange {
 }
 
 /**
- * Per partition of the dead-letter topic, where reading starts (the
+ * Per partition of the dead-letter topic, in order, where reading starts (the
  * selection's start time, after what is done already) and ends (the end now:
- * dead letters arriving meanwhile wait for the next call).
+ * dead letters arriving meanwhile wait for the next call); empty when the
+ * start is the end.
  */
 async function rangesToRead(
   deps: RedriveDeps,
@@ -220,8 +221,7 @@ async function rangesToRead(
       const first = firsts.get(partition) ?? 0;
       const from = Math.min(to, state.done.get(partition)?.nextAbsent(first) ?? first);
       return { partition, from, to };
-    })
-    .filter((range) => range.from < range.to);
+    });
 }
 
 /** A page of a peek: dead letters not moved yet, and where the next page starts. */
@@ -242,14 +242,11 @@ export async function peek(
   after: Map<number, number> | undefined,
 ): Promise<PeekPage> {
   const state = await deps.store.load(redriveStateKey(source.selection.subscription, source.deadLetterTopicId));
-  const ranges = await rangesToRead(deps, source, { done: new Map() });
-  const ends = await deps.admin.latestOffsets(source.deadLetterTopic).then(toMap);
+  const ranges = await rangesToRead(deps, source, state);
   const messages: InboundMessage[] = [];
   const next = new Map<number, number>();
-  for (const partition of [...ends.keys()].sort((a, b) => a - b)) {
-    const range = ranges.find((r) => r.partition === partition);
-    const from = Math.max(after?.get(partition) ?? 0, range?.from ?? ends.get(partition)!);
-    const to = ends.get(partition)!;
+  for (const { partition, from: start, to } of ranges) {
+    const from = Math.max(after?.get(partition) ?? 0, start);
     next.set(partition, Math.max(from, to));
     if (messages.length >= max) {
       next.set(partition, from);
@@ -270,7 +267,7 @@ export async function peek(
       return 'more';
     });
   }
-  const finished = [...next].every(([partition, offset]) => offset >= ends.get(partition)!);
+  const finished = ranges.every(({ partition, to }) => next.get(partition)! >= to);
   return { messages, next: finished ? undefined : next };
 }
 
