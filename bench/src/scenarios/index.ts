@@ -6,6 +6,7 @@ import { heraldPublish } from './herald-publish';
 import { kafkaPerfConsumer } from './kafka-perf-consumer';
 import { kafkaPerfProducer } from './kafka-perf-producer';
 import { latencyAtFixedRates } from './latency-at-fixed-rates';
+import { observabilityCost } from './observability-cost';
 import { rawKafkajsEndToEnd } from './raw-kafkajs-end-to-end';
 import { rawKafkajsProduce } from './raw-kafkajs-produce';
 import { rawLibrdkafkaEndToEnd } from './raw-librdkafka-end-to-end';
@@ -18,7 +19,8 @@ import { registryReplay } from './registry-replay';
  * same path, and `herald-end-to-end` before `latency-at-fixed-rates`, which
  * publishes at shares of the maximum it measured. Ratios to baselines are
  * worked out when the report is written, so Kafka's own tools, slow to start,
- * can come last. The fan-out scenarios run last of all: they start dispatchers
+ * can come last. `observability-cost` restarts the stack's publisher and
+ * dispatchers with other settings, and back. The fan-out scenarios run last of all: they start dispatchers
  * of their own and leave the stack's as it was.
  */
 export const allScenarios: Scenario[] = [
@@ -33,6 +35,7 @@ export const allScenarios: Scenario[] = [
   kafkaPerfProducer,
   kafkaPerfConsumer,
   registryReplay,
+  observabilityCost,
   fanout,
   fanoutScale,
 ];

@@ -152,6 +152,16 @@ export class ServiceProcess {
     );
   }
 
+  /** Stops the service, changes its environment by `overlay` (an empty value removes a variable), and starts it again. */
+  async restartWith(overlay: Record<string, string>): Promise<void> {
+    await this.stop();
+    for (const [name, value] of Object.entries(overlay)) {
+      if (value === '') delete this.options.env[name];
+      else this.options.env[name] = value;
+    }
+    await this.start();
+  }
+
   /** SIGTERM and wait for the exit; SIGKILL after `graceMillis`. Resolves with the exit code. */
   async stop(graceMillis = 20_000): Promise<number | null | undefined> {
     if (!this.running) return this.exitCode;

@@ -1,5 +1,5 @@
 import type { Subscription } from '@herald/api';
-import { FailedPreconditionError, NotFoundError, UnavailableError } from '@herald/errors';
+import { FailedPreconditionError, type HeraldError, NotFoundError, UnavailableError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
 import type { RegistryWatcher, WatchedChange } from '@herald/registry-watch';
 import { validateResourceName } from '@herald/resource-names';
@@ -92,19 +92,12 @@ export class DispatcherService {
 
   /** Every slot goes (a rebalance): streams end so their clients reconnect to the new owners; cursors are stored. */
   async slotsLosing(): Promise<void> {
-    const runtimes = await this.allRuntimes();
-    this.runtimes.clear();
-    this.started.clear();
-    for (const runtime of runtimes) {
-      this.storeCursor(runtime);
-      runtime.terminate(new UnavailableError('the subscription moved to another dispatcher; reconnect'));
-    }
+    await this.endAll(
+      new UnavailableError('the subscription moved to another dispatcher; reconnect'),
+      'cursors not stored before the slots moved',
+    );
     this.slotCursors.clear();
     this.pastCounts.clear();
-    await this.parts.cursors.flush().catch((error: unknown) => {
-      this.parts.logger.warn({ err: error }, 'cursors not stored before the slots moved');
-    });
-    await this.parts.sources.stopAll();
   }
 
   /**
@@ -157,15 +150,20 @@ export class DispatcherService {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
+    await this.endAll(new UnavailableError('dispatcher is stopping; reconnect'), 'cursors not stored at stop');
+  }
+
+  /** Ends every runtime's streams with `error`, stores their cursors, and stops reading every topic. */
+  private async endAll(error: HeraldError, notStored: string): Promise<void> {
     const runtimes = await this.allRuntimes();
     this.runtimes.clear();
     this.started.clear();
     for (const runtime of runtimes) {
       this.storeCursor(runtime);
-      runtime.terminate(new UnavailableError('dispatcher is stopping; reconnect'));
+      runtime.terminate(error);
     }
-    await this.parts.cursors.flush().catch((error: unknown) => {
-      this.parts.logger.warn({ err: error }, 'cursors not stored at stop');
+    await this.parts.cursors.flush().catch((flushError: unknown) => {
+      this.parts.logger.warn({ err: flushError }, notStored);
     });
     await this.parts.sources.stopAll();
   }
