@@ -1,39 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { HeraldStack, canBind, checkHealth } from '@herald/devstack';
 import { LocalKafkaCluster, freePort, heraldHome } from '@herald/local-kafka';
 import { uniqueName, waitFor } from '@herald/testkit';
-
-/** The built `herald` executable, as npm links it. */
-const heraldBin = path.join(__dirname, '..', '..', 'bin', 'herald.mjs');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  millis: number;
-}
+import { HeraldCli } from './herald-cli';
 
 describe('herald CLI while Kafka is down (own one-broker Kafka)', function () {
   this.timeout(240_000);
   const prefix = `${uniqueName('cli-outage')}.`;
   let cluster: LocalKafkaCluster | undefined;
   let stack: HeraldStack | undefined;
-  let env: NodeJS.ProcessEnv;
-
-  /** Runs `herald <args>` to its end. */
-  function herald(args: string[]): Promise<CliResult> {
-    const started = Date.now();
-    const child = spawn(process.execPath, [heraldBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((resolve) =>
-      child.on('close', (code) => resolve({ code, stdout, stderr, millis: Date.now() - started })),
-    );
-  }
+  const cli = new HeraldCli();
+  const herald = (args: string[]) => cli.run(args);
 
   before(async () => {
     // Its own cluster: killing the only broker must not disturb the one other suites share.
@@ -51,12 +29,7 @@ describe('herald CLI while Kafka is down (own one-broker Kafka)', function () {
       logDir: path.join(heraldHome, 'test', 'logs', prefix),
       env: { HERALD_TOPIC_PREFIX: prefix },
     });
-    env = {
-      ...process.env,
-      HERALD_REGISTRY: stack.registries[0]!.address,
-      HERALD_PUBLISHER: stack.publishers[0]!.address,
-      HERALD_DISPATCHER: stack.dispatchers[0]!.address,
-    };
+    cli.env = { ...process.env, ...stack.endpointEnv };
     assert.equal((await herald(['topics', 'create', 'orders', '-p', '1'])).code, 0);
     assert.equal((await herald(['subs', 'create', 'orders-log', '-t', 'orders'])).code, 0);
     await cluster.killBroker(1);

@@ -1,50 +1,18 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HeraldStack } from '@herald/devstack';
 import { heraldHome } from '@herald/local-kafka';
 import { testKafka, uniqueName, waitFor } from '@herald/testkit';
-
-/** The built `herald` executable, as npm links it. */
-const heraldBin = path.join(__dirname, '..', '..', 'bin', 'herald.mjs');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { HeraldCli } from './herald-cli';
 
 describe('herald CLI against the real services (3-broker Kafka)', function () {
   this.timeout(240_000);
   let stack: HeraldStack;
-  let env: NodeJS.ProcessEnv;
-  const running = new Set<ChildProcess>();
-
-  /** Starts `herald <args>` as a child process, endpoints from the environment. */
-  function start(args: string[]): { child: ChildProcess; output: CliResult; exited: Promise<CliResult> } {
-    const child = spawn(process.execPath, [heraldBin, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    running.add(child);
-    const output: CliResult = { code: null, stdout: '', stderr: '' };
-    child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
-    const exited = new Promise<CliResult>((resolve) =>
-      child.on('close', (code) => {
-        running.delete(child);
-        output.code = code;
-        resolve(output);
-      }),
-    );
-    return { child, output, exited };
-  }
-
-  /** Runs `herald <args>` to its end, with `input` on stdin. */
-  function herald(args: string[], input = ''): Promise<CliResult> {
-    const { child, exited } = start(args);
-    child.stdin!.end(input);
-    return exited;
-  }
+  const cli = new HeraldCli();
+  const start = (args: string[]) => cli.start(args);
+  const herald = (args: string[], input = '') => cli.run(args, input);
 
   const jsonLines = (text: string) =>
     text
@@ -59,15 +27,10 @@ describe('herald CLI against the real services (3-broker Kafka)', function () {
       logDir: path.join(heraldHome, 'test', 'logs', prefix),
       env: { HERALD_TOPIC_PREFIX: prefix, DISPATCHER_COMMIT_INTERVAL_MS: '200' },
     });
-    env = {
-      ...process.env,
-      HERALD_REGISTRY: stack.registries.map((p) => p.address).join(','),
-      HERALD_PUBLISHER: stack.publishers.map((p) => p.address).join(','),
-      HERALD_DISPATCHER: stack.dispatchers.map((p) => p.address).join(','),
-    };
+    cli.env = { ...process.env, ...stack.endpointEnv };
   });
   after(async () => {
-    for (const child of running) child.kill('SIGKILL');
+    cli.killAll();
     await stack?.stop();
   });
 

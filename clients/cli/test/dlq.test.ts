@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,17 +7,7 @@ import { HeraldStack } from '@herald/devstack';
 import { heraldHome } from '@herald/local-kafka';
 import { readKafkaTopic, testKafka, uniqueName, waitFor } from '@herald/testkit';
 import { Kafka, logLevel } from 'kafkajs';
-
-/** The built `herald` executable, as npm links it. */
-const heraldBin = path.join(__dirname, '..', '..', 'bin', 'herald.mjs');
-
-/** A `herald` child process: its output so far, and its end. */
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
+import { HeraldCli } from './herald-cli';
 
 /** The JSON lines `herald --json dlq redrive` printed: one per progress response, totals of the command. */
 interface RedriveLine {
@@ -32,31 +21,10 @@ interface RedriveLine {
 describe('herald dlq against the real services (3-broker Kafka)', function () {
   this.timeout(400_000);
   let stack: HeraldStack;
-  let env: NodeJS.ProcessEnv;
   let prefix: string;
-  const running = new Set<ChildProcess>();
-
-  function start(args: string[]): Run {
-    const child = spawn(process.execPath, [heraldBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('close', (code) => {
-        running.delete(child);
-        resolve(code);
-      }),
-    );
-    return { child, stdout: () => stdout, stderr: () => stderr, exited };
-  }
-
-  async function herald(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const run = start(args);
-    const code = await run.exited;
-    return { code, stdout: run.stdout(), stderr: run.stderr() };
-  }
+  const cli = new HeraldCli();
+  const start = (args: string[]) => cli.start(args);
+  const herald = (args: string[]) => cli.run(args);
 
   const redriveLines = (text: string) =>
     text
@@ -90,15 +58,10 @@ describe('herald dlq against the real services (3-broker Kafka)', function () {
         DISPATCHER_IDLE_GRACE_MS: '1000',
       },
     });
-    env = {
-      ...process.env,
-      HERALD_REGISTRY: stack.registries.map((p) => p.address).join(','),
-      HERALD_PUBLISHER: stack.publishers.map((p) => p.address).join(','),
-      HERALD_DISPATCHER: stack.dispatchers.map((p) => p.address).join(','),
-    };
+    cli.env = { ...process.env, ...stack.endpointEnv };
   });
   after(async () => {
-    for (const child of running) child.kill('SIGKILL');
+    cli.killAll();
     await stack?.stop();
   });
 
@@ -185,27 +148,27 @@ describe('herald dlq against the real services (3-broker Kafka)', function () {
 
     // First interruption: the command killed (as a closed terminal would), a quarter of the way.
     const first = start(command);
-    await waitFor(() => redriveLines(first.stdout()).some((line) => line.moved >= 250), {
+    await waitFor(() => redriveLines(first.output.stdout).some((line) => line.moved >= 250), {
       timeoutMillis: 60_000,
       description: 'a quarter moved',
     });
     first.child.kill('SIGKILL');
     await first.exited;
-    const movedByFirst = Math.max(...redriveLines(first.stdout()).map((line) => line.moved));
+    const movedByFirst = Math.max(...redriveLines(first.output.stdout).map((line) => line.moved));
 
     // Second: the same command again, and the dispatcher running the redrive killed in its middle.
     const second = start(command);
-    await waitFor(() => redriveLines(second.stdout()).some((line) => line.moved >= 300), {
+    await waitFor(() => redriveLines(second.output.stdout).some((line) => line.moved >= 300), {
       timeoutMillis: 60_000,
       description: 'the second run under way',
     });
     const serving = redrivingDispatcher('ledger-sub');
     assert.ok(serving >= 0, 'a dispatcher logged the redrive');
     stack.dispatchers[serving]!.kill();
-    const code = await second.exited;
-    assert.equal(code, 0, second.stderr());
+    const { code } = await second.exited;
+    assert.equal(code, 0, second.output.stderr);
     await stack.dispatchers[serving]!.start();
-    const lines = redriveLines(second.stdout());
+    const lines = redriveLines(second.output.stdout);
     const last = lines[lines.length - 1]!;
     assert.equal(last.done, true);
     const recovered = last.recovered;

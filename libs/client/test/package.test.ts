@@ -36,12 +36,7 @@ describe('@herald/client as a user holds it: the packed tarball, installed outsi
       logDir: path.join(heraldHome, 'test', 'logs', prefix),
       env: { HERALD_TOPIC_PREFIX: prefix },
     });
-    env = {
-      ...process.env,
-      HERALD_REGISTRY: stack.registries.map((p) => p.address).join(','),
-      HERALD_PUBLISHER: stack.publishers.map((p) => p.address).join(','),
-      HERALD_DISPATCHER: stack.dispatchers.map((p) => p.address).join(','),
-    };
+    env = { ...process.env, ...stack.endpointEnv };
   });
   after(async () => {
     await stack?.stop();

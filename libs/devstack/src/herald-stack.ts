@@ -74,6 +74,16 @@ export class HeraldStack {
     }
   }
 
+  /** The `HERALD_*` variables by which clients (the CLI, the Python and Go clients) find every instance. */
+  get endpointEnv(): Record<string, string> {
+    const addresses = (processes: ServiceProcess[]) => processes.map((p) => p.address).join(',');
+    return {
+      HERALD_REGISTRY: addresses(this.registries),
+      HERALD_PUBLISHER: addresses(this.publishers),
+      HERALD_DISPATCHER: addresses(this.dispatchers),
+    };
+  }
+
   /** Every process of the stack. */
   get all(): ServiceProcess[] {
     return [...this.publishers, ...this.dispatchers, ...this.registries];

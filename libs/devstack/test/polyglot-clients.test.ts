@@ -53,11 +53,7 @@ describe('Clients in other languages', function () {
       logDir: path.join(heraldHome, 'test', 'logs', prefix),
       env: { HERALD_TOPIC_PREFIX: prefix },
     });
-    addresses = {
-      HERALD_PUBLISHER: stack.publishers[0]!.address,
-      HERALD_REGISTRY: stack.registries[0]!.address,
-      HERALD_DISPATCHER: stack.dispatchers[0]!.address,
-    };
+    addresses = stack.endpointEnv;
   });
 
   after(async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { LabelBudget } from '@herald/metrics';
 import { foldReports } from './dispatcher-metrics';
-import { type SubscriptionReport, noCounts } from './domain/subscription-report';
+import { noCounts } from './domain/delivery-engine';
+import type { SubscriptionReport } from './domain/subscription-report';
 
 function report(subscription: string, backlog: number, oldest: number | undefined): SubscriptionReport {
   return {

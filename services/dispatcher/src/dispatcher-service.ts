@@ -4,15 +4,9 @@ import type { Logger } from '@herald/logging';
 import type { RegistryWatcher, WatchedChange } from '@herald/registry-watch';
 import { validateResourceName } from '@herald/resource-names';
 import { type CursorRecord, partitionStart } from './domain/cursor-record';
-import type { DeliveryStats } from './domain/delivery-engine';
+import { type DeliveryStats, noCounts } from './domain/delivery-engine';
 import type { FlowLimits } from './domain/flow-control';
-import {
-  type PartitionStanding,
-  type SubscriptionReport,
-  addCounts,
-  backlogOf,
-  noCounts,
-} from './domain/subscription-report';
+import { type PartitionStanding, type SubscriptionReport, addCounts, backlogOf } from './domain/subscription-report';
 import type { TopicSources } from './fanout/topic-sources';
 import type { RecordTimes } from './kafka/record-times';
 import type { CursorWriter } from './ownership/cursor-writer';
@@ -220,7 +214,15 @@ export class DispatcherService {
         }),
       ),
     );
-    const lookups: Array<Promise<void>> = [];
+    // Reports whose age waits for a record read from Kafka: completed from what was read, nothing asked again.
+    const ageless: Array<{
+      report: SubscriptionReport;
+      kafkaTopic: string;
+      /** The partition of each standing. */
+      partitions: number[];
+      standings: PartitionStanding[];
+      read: Promise<void>;
+    }> = [];
     const reports: SubscriptionReport[] = [];
     for (const subscription of subscriptions) {
       const kafkaTopic = kafkaTopicOf(subscription.topic);
@@ -245,11 +247,10 @@ export class DispatcherService {
         }
         standings.push({ end, commitPoint, settledAhead: held?.settledAhead ?? 0, oldestPublishMillis });
       }
-      if (unknownAges.length > 0) lookups.push(recordTimes.lookup(kafkaTopic, unknownAges));
       const { backlog, oldestPublishMillis } = backlogOf(standings);
       const counts = addCounts(noCounts(), this.pastCounts.get(subscription.name) ?? noCounts());
       if (served) addCounts(counts, served.engine.stats);
-      reports.push({
+      const report: SubscriptionReport = {
         subscription: subscription.name,
         topic: subscription.topic,
         backlog,
@@ -258,11 +259,23 @@ export class DispatcherService {
         streams: served?.streamCount ?? 0,
         pausedPartitions: served?.pausedPartitions ?? 0,
         counts,
-      });
+      };
+      reports.push(report);
+      if (unknownAges.length > 0) {
+        const read = recordTimes.lookup(kafkaTopic, unknownAges);
+        ageless.push({ report, kafkaTopic, partitions: [...latest.keys()], standings, read });
+      }
     }
-    if (waitForAges && lookups.length > 0) {
-      await Promise.all(lookups);
-      return this.reports(only, false);
+    if (waitForAges) {
+      for (const { report, kafkaTopic, partitions, standings, read } of ageless) {
+        await read;
+        for (const [index, partition] of partitions.entries()) {
+          const standing = standings[index]!;
+          if (standing.oldestPublishMillis !== undefined || standing.commitPoint >= standing.end) continue;
+          standing.oldestPublishMillis = recordTimes.known(kafkaTopic, partition, standing.commitPoint);
+        }
+        report.oldestUnackedPublishMillis = backlogOf(standings).oldestPublishMillis;
+      }
     }
     return reports;
   }

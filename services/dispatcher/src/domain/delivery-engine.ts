@@ -69,6 +69,20 @@ export interface DeliveryStats {
   unknownAcks: number;
 }
 
+/** Counters of a subscription before its first message. */
+export function noCounts(): DeliveryStats {
+  return {
+    delivered: 0,
+    acked: 0,
+    nacked: 0,
+    expired: 0,
+    filtered: 0,
+    deduplicated: 0,
+    deadLettered: 0,
+    unknownAcks: 0,
+  };
+}
+
 type EntryState = 'queued' | 'ready' | 'leased' | 'waiting' | 'dead-lettering' | 'settled';
 
 interface Entry {
@@ -175,16 +189,7 @@ export class DeliveryEngine {
   private dispatching = false;
   private heldTotal = 0;
   private policy: DeliveryPolicy;
-  readonly stats: DeliveryStats = {
-    delivered: 0,
-    acked: 0,
-    nacked: 0,
-    expired: 0,
-    filtered: 0,
-    deduplicated: 0,
-    deadLettered: 0,
-    unknownAcks: 0,
-  };
+  readonly stats: DeliveryStats = noCounts();
 
   constructor(private readonly options: DeliveryEngineOptions) {
     this.policy = options.policy;

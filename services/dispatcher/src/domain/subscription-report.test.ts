@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { addCounts, backlogOf, noCounts } from './subscription-report';
+import { noCounts } from './delivery-engine';
+import { addCounts, backlogOf } from './subscription-report';
 
 describe('backlogOf', () => {
   it('counts what lies past each commit point, less what was settled out of order', () => {

@@ -28,20 +28,6 @@ export interface SubscriptionReport {
   counts: DeliveryStats;
 }
 
-/** Counters of a subscription that was never served here, or before its first delivery. */
-export function noCounts(): DeliveryStats {
-  return {
-    delivered: 0,
-    acked: 0,
-    nacked: 0,
-    expired: 0,
-    filtered: 0,
-    deduplicated: 0,
-    deadLettered: 0,
-    unknownAcks: 0,
-  };
-}
-
 /** Adds `more` into `total`. */
 export function addCounts(total: DeliveryStats, more: DeliveryStats): DeliveryStats {
   for (const key of Object.keys(total) as Array<keyof DeliveryStats>) total[key] += more[key];
