@@ -10,11 +10,14 @@ import type { ScenarioContext } from './scenario';
 import type { StreamFleet } from './stream-fleet';
 
 /**
- * Starts `count` dispatchers of their own for a fan-out scenario, beside the
- * stack's: fresh processes, so that their memory and connections are those of
- * the scenario alone, and with room for `maxStreams` streams each (the
- * default limit, 1,000, would refuse what the scenario asks before any design
- * limit shows).
+ * Starts `count` dispatchers of their own for a fan-out scenario: fresh
+ * processes, so that their memory and connections are those of the scenario
+ * alone, and with room for `maxStreams` streams each (the default limit,
+ * 1,000, would refuse what the scenario asks before any design limit shows).
+ * The stack's own dispatchers are stopped first: dispatchers of one prefix
+ * share the subscriptions between them, so the stack's would otherwise serve
+ * a share of the scenario's (relayed to them, unmetered, at their default
+ * stream limit). That is why the fan-out scenarios run last.
  */
 export async function startDispatchers(
   context: ScenarioContext,
@@ -23,6 +26,7 @@ export async function startDispatchers(
   maxStreams: number,
 ): Promise<ServiceProcess[]> {
   const { env } = context;
+  await stopAll(env.herald.dispatchers);
   const started = await Promise.allSettled(
     Array.from({ length: count }, async (_, i) =>
       ServiceProcess.start({

@@ -20,8 +20,8 @@ import { registryReplay } from './registry-replay';
  * publishes at shares of the maximum it measured. Ratios to baselines are
  * worked out when the report is written, so Kafka's own tools, slow to start,
  * can come last. `observability-cost` restarts the stack's publisher and
- * dispatchers with other settings, and back. The fan-out scenarios run last of all: they start dispatchers
- * of their own and leave the stack's as it was.
+ * dispatchers with other settings, and back. The fan-out scenarios run last of all: they stop the stack's
+ * dispatchers (which would share their subscriptions) and start dispatchers of their own.
  */
 export const allScenarios: Scenario[] = [
   rawKafkajsProduce,
