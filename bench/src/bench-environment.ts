@@ -125,7 +125,10 @@ export class BenchEnvironment {
     return this.localKafka?.pidOf(1);
   }
 
-  /** Every Herald service process, by role: `registry`, `publisher`, `dispatcher` (numbered when there are several). */
+  /**
+   * Every running Herald service process, by role: `registry`, `publisher`, `dispatcher` (numbered when
+   * there are several). The fan-out scenarios stop the stack's dispatchers: those are left out then.
+   */
   get services(): MeteredProcess[] {
     if (!this.stack) return [];
     return [
@@ -278,5 +281,7 @@ function roleName(base: string, index: number, all: ServiceProcess[]): string {
 }
 
 function roles(base: string, processes: ServiceProcess[]): MeteredProcess[] {
-  return processes.map((process, i) => ({ role: roleName(base, i, processes), pid: process.pid }));
+  return processes.flatMap((process, i) =>
+    process.running ? [{ role: roleName(base, i, processes), pid: process.pid }] : [],
+  );
 }
