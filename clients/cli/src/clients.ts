@@ -1,4 +1,3 @@
-import { credentials } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
 import {
   DispatcherServiceClient,
@@ -11,9 +10,17 @@ import {
   type TailResponse,
   unaryCall,
 } from '@herald/api';
-import { Admin, Publisher, Subscriber, type SubscriberOptions, heraldChannelOptions } from '@herald/client';
+import {
+  Admin,
+  Publisher,
+  Subscriber,
+  type SubscriberOptions,
+  channelCredentials,
+  heraldChannelOptions,
+} from '@herald/client';
 import { type Endpoints, type ServiceKind, endpointVariables } from './endpoints';
 import { healthStatus, unreachableReason } from './reachability';
+import type { ConnectionSecurity } from './security';
 
 /** The Admin calls the CLI makes. */
 export type AdminApi = Pick<
@@ -85,6 +92,8 @@ export interface HeraldClients {
 export interface ConnectOptions {
   /** How long retryable failures (UNAVAILABLE...) of unary calls are retried. */
   retryTimeoutMillis: number;
+  /** TLS and token of every connection. @defaultValue plaintext, no token */
+  security?: ConnectionSecurity;
 }
 
 /** The real clients, on Herald's SDK (and the generated DispatcherService client for Tail, which it lacks). */
@@ -93,16 +102,19 @@ export function connectClients(endpoints: Endpoints, options: ConnectOptions): H
   let publisher: Publisher | undefined;
   const dispatchers: DispatcherServiceClient[] = [];
   const retry = { totalTimeoutMillis: options.retryTimeoutMillis };
+  const security = options.security ?? {};
+  const credentials = channelCredentials(security);
   const dispatcher = (index: number) => {
     const address = endpoints.dispatcher[index % endpoints.dispatcher.length]!;
-    const client = new DispatcherServiceClient(address, credentials.createInsecure(), heraldChannelOptions);
+    const client = new DispatcherServiceClient(address, credentials, heraldChannelOptions);
     dispatchers.push(client);
     return client;
   };
   return {
-    admin: () => (admin ??= new Admin({ endpoints: endpoints.registry, retry })),
-    publisher: () => (publisher ??= new Publisher({ endpoints: endpoints.publisher, retry })),
-    subscriber: (subscriberOptions) => new Subscriber({ ...subscriberOptions, endpoints: endpoints.dispatcher }),
+    admin: () => (admin ??= new Admin({ endpoints: endpoints.registry, retry, credentials })),
+    publisher: () => (publisher ??= new Publisher({ endpoints: endpoints.publisher, retry, credentials })),
+    subscriber: (subscriberOptions) =>
+      new Subscriber({ ...subscriberOptions, endpoints: endpoints.dispatcher, credentials }),
     tail: (request, attempt) => dispatcher(attempt).tail(request),
     peekDeadLetters(request, attempt) {
       const client = dispatcher(attempt);
@@ -139,7 +151,9 @@ export function connectClients(endpoints: Endpoints, options: ConnectOptions): H
     },
     unreachable: (kind, timeoutMillis) => unreachableLine(kind, endpoints[kind], timeoutMillis),
     async dispatchersNotServing(timeoutMillis) {
-      const statuses = await Promise.all(endpoints.dispatcher.map((address) => healthStatus(address, timeoutMillis)));
+      const statuses = await Promise.all(
+        endpoints.dispatcher.map((address) => healthStatus(address, timeoutMillis, credentials)),
+      );
       if (statuses.includes('SERVING')) return undefined;
       return endpoints.dispatcher.map((address, i) => `${address} (${statuses[i]})`).join(', ');
     },

@@ -3,6 +3,7 @@ import { HeraldClientError } from '@herald/client';
 import type { Command } from 'commander';
 import { connectClients, type ConnectOptions, type HeraldClients } from './clients';
 import { type Endpoints, type ServiceKind, resolveEndpoints } from './endpoints';
+import { type SecurityFlags, resolveSecurity } from './security';
 import { Output } from './output';
 import type { Terminal } from './terminal';
 
@@ -14,7 +15,7 @@ export interface CliDependencies {
 }
 
 /** The options every command takes (declared on the program). */
-export interface GlobalOptions {
+export interface GlobalOptions extends SecurityFlags {
   registry?: string;
   publisher?: string;
   dispatcher?: string;
@@ -52,8 +53,10 @@ export function withClients<Options>(
     const globals = command.optsWithGlobals<GlobalOptions>();
     const terminal = dependencies.terminal;
     const endpoints = resolveEndpoints(globals, terminal.env);
+    const security = resolveSecurity(globals, terminal.env);
     const clients = (dependencies.connect ?? connectClients)(endpoints, {
       retryTimeoutMillis: globals.retryTimeout,
+      security,
     });
     const out = new Output(terminal.stdout, globals.json === true);
     try {

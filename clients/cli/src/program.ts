@@ -47,6 +47,17 @@ export function buildProgram(dependencies: CliDependencies): Command {
     .option('--publisher <endpoints>', endpointHelp('publisher'))
     .option('--dispatcher <endpoints>', endpointHelp('dispatcher'))
     .option('--json', 'print JSON, one object per line, for scripts')
+    .option('--tls', 'connect with TLS, trusting the system CAs (default: $HERALD_TLS; on with any --tls-* option)')
+    .option('--tls-ca <file>', 'PEM file of the CAs that sign the services’ certificates (default: $HERALD_TLS_CA)')
+    .option(
+      '--tls-cert <file>',
+      'PEM client certificate, for services that require one (default: $HERALD_TLS_CLIENT_CERT)',
+    )
+    .option('--tls-key <file>', 'PEM key of --tls-cert (default: $HERALD_TLS_CLIENT_KEY)')
+    .option(
+      '--token <jwt>',
+      'bearer token sent with every call; needs TLS (default: $HERALD_TOKEN, which ps cannot show)',
+    )
     .addOption(
       new Option(
         '--retry-timeout <duration>',

@@ -57,13 +57,17 @@ let healthClientConstructor: (new (address: string, credentials: grpc.ChannelCre
  * `NOT_SERVING`...), or `UNREACHABLE` when it does not answer in time. Herald's
  * services answer NOT_SERVING while Kafka or the registry is out of reach.
  */
-export function healthStatus(address: string, timeoutMillis: number): Promise<string> {
+export function healthStatus(
+  address: string,
+  timeoutMillis: number,
+  credentials = grpc.credentials.createInsecure(),
+): Promise<string> {
   if (!healthClientConstructor) {
     const definition = grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, { enums: String }));
     const health = (definition.grpc as grpc.GrpcObject).health as grpc.GrpcObject;
     healthClientConstructor = (health.v1 as grpc.GrpcObject).Health as unknown as typeof healthClientConstructor;
   }
-  const client = new healthClientConstructor!(address, grpc.credentials.createInsecure());
+  const client = new healthClientConstructor!(address, credentials);
   return new Promise((resolve) => {
     client.check({ service: '' }, { deadline: Date.now() + timeoutMillis }, (error, response) => {
       client.close();

@@ -1,10 +1,26 @@
-import { type ChannelCredentials, type ChannelOptions, type Client, credentials } from '@grpc/grpc-js';
+import { type ChannelCredentials, type ChannelOptions, type Client, Metadata, credentials } from '@grpc/grpc-js';
 
-/** Where a client connects. */
+/** TLS of a connection: PEM contents (read the files yourself, or let the CLI do it). */
+export interface TlsOptions {
+  /** CAs that signed the servers' certificates. @defaultValue the system's trusted CAs */
+  ca?: Buffer | string;
+  /** Client certificate, for servers that require one (mTLS); with `key`. */
+  cert?: Buffer | string;
+  key?: Buffer | string;
+}
+
+/** Where a client connects, and how it proves who it is. */
 export interface ConnectionOptions {
   /** Every instance of the service, `host:port`; calls fail over between them. */
   endpoints: string[];
-  /** @defaultValue insecure (plaintext) */
+  /** Connect with TLS (`{}`: TLS trusting the system's CAs). @defaultValue plaintext */
+  tls?: TlsOptions;
+  /**
+   * Bearer token (a JWT) sent with every call, or a function giving the current one (called per call, so
+   * it can renew it). Needs `tls`: a token is never sent in plaintext.
+   */
+  token?: string | (() => string | Promise<string>);
+  /** Channel credentials made by hand; replaces `tls` and `token`. @defaultValue plaintext */
   credentials?: ChannelCredentials;
   /** Extra grpc-js channel options. */
   channelOptions?: ChannelOptions;
@@ -26,6 +42,42 @@ export const heraldChannelOptions: ChannelOptions = {
   'grpc.max_reconnect_backoff_ms': 5_000,
 };
 
+const pem = (value: Buffer | string | undefined) =>
+  value === undefined ? null : Buffer.isBuffer(value) ? value : Buffer.from(value);
+
+/**
+ * The channel credentials `tls` and `token` describe: plaintext without `tls`.
+ *
+ * @throws Error for a token without TLS, or a client certificate without its key.
+ */
+export function channelCredentials(
+  options: Pick<ConnectionOptions, 'tls' | 'token' | 'credentials'>,
+): ChannelCredentials {
+  if (options.credentials) return options.credentials;
+  const { tls, token } = options;
+  if (!tls) {
+    if (token !== undefined) throw new Error('a token needs TLS (the tls option): it is never sent in plaintext');
+    return credentials.createInsecure();
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new Error('tls.cert and tls.key go together (a client certificate needs its key)');
+  }
+  const channel = credentials.createSsl(pem(tls.ca), pem(tls.key), pem(tls.cert));
+  if (token === undefined) return channel;
+  return channel.compose(
+    credentials.createFromMetadataGenerator((_params, callback) => {
+      Promise.resolve(typeof token === 'function' ? token() : token).then(
+        (value) => {
+          const metadata = new Metadata();
+          metadata.set('authorization', `Bearer ${value}`);
+          callback(null, metadata);
+        },
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      );
+    }),
+  );
+}
+
 /**
  * One generated client per endpoint, and which one is current. `next()`
  * moves on after a failure, so that a client fails over to another instance.
@@ -42,7 +94,7 @@ export class EndpointPool<C extends Client> {
     readonly service = 'Herald',
   ) {
     if (options.endpoints.length === 0) throw new Error('at least one endpoint is required');
-    const creds = options.credentials ?? credentials.createInsecure();
+    const creds = channelCredentials(options);
     const channelOptions = { ...heraldChannelOptions, ...options.channelOptions };
     // Start at a random instance so that many clients spread over the service.
     this.index = Math.floor(Math.random() * options.endpoints.length);

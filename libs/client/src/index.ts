@@ -20,7 +20,7 @@ export {
   type RegistryEvent,
 } from './admin';
 export { HeraldClientError } from './client-error';
-export { type ConnectionOptions, heraldChannelOptions } from './endpoints';
+export { type ConnectionOptions, type TlsOptions, channelCredentials, heraldChannelOptions } from './endpoints';
 export type { RetryOptions } from './unary';
 export type { BackoffOptions } from './backoff';
 export type { Topic, Subscription, WatchResponse } from '@herald/api';

@@ -1,4 +1,5 @@
 import { bool, hostPorts, int, str } from './env';
+import { grpcSecurityEnv } from './grpc-security';
 import { kafkaSecurityEnv } from './kafka-security';
 
 /** Variables every Herald service reads. */
@@ -13,6 +14,7 @@ export const commonEnv = {
     desc: 'Kafka client library: librdkafka (native, the default) or kafkajs (pure JavaScript, no native build)',
   }),
   ...kafkaSecurityEnv,
+  ...grpcSecurityEnv,
   HERALD_TOPIC_PREFIX: str({
     default: 'herald.',
     desc: 'Prefix of every Kafka topic and consumer group Herald creates',

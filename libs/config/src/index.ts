@@ -1,3 +1,4 @@
 export * from './env';
 export * from './common-env';
 export * from './kafka-security';
+export * from './grpc-security';

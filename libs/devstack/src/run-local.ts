@@ -127,6 +127,10 @@ async function main(): Promise<void> {
     if (error instanceof ServiceStartError) return fail(`${error.summary} (log: ${error.logFile})`);
     return fail(error instanceof Error ? error.message : String(error));
   }
+  // A local stack is for development: gRPC in plaintext, reachable from this machine only (see README, Security).
+  if (!process.env.HERALD_TLS_CERT) {
+    say('gRPC is PLAINTEXT, on loopback only, without authentication (README.md, Security, says how to run with TLS)');
+  }
   say(`publisher            127.0.0.1:${ports.publisher}`);
   say(`subscriber-registry  127.0.0.1:${ports['subscriber-registry']}`);
   say(`dispatcher           127.0.0.1:${ports.dispatcher}`);

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, isAlive, repoRoot, signal, waitForExit } from '@herald/local-kafka';
-import { checkHealth } from './health-probe';
+import { checkHealth, probeCredentials } from './health-probe';
 
 /** Herald's three services, by their folder names under `services/`. */
 export type ServiceName = 'publisher' | 'subscriber-registry' | 'dispatcher';
@@ -141,7 +141,7 @@ export class ServiceProcess {
           this.options.logFile,
         );
       }
-      status = await checkHealth(this.address);
+      status = await checkHealth(this.address, '', 1_000, probeCredentials({ ...process.env, ...this.options.env }));
       if (status === 'SERVING') return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

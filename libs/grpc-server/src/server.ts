@@ -5,9 +5,12 @@ import type { Logger } from '@herald/logging';
 import { Gauge, type Registry } from '@herald/metrics';
 import { HealthImplementation } from 'grpc-health-check';
 import type { PackageDefinition } from '@grpc/proto-loader';
+import type { AuthSettings, ServerTlsSettings } from '@herald/config';
+import { Authenticator, authInterceptor } from './auth';
 import { type AsyncService, type MethodNeeds, withErrorHandling } from './error-middleware';
 import { metricsInterceptor } from './metrics-interceptor';
 import { Readiness } from './readiness';
+import { ReloadingServerCredentials } from './server-credentials';
 
 /**
  * The health service name a liveness probe asks: SERVING while the process
@@ -44,6 +47,10 @@ export interface HeraldServerOptions {
   maxReceiveMessageBytes?: number;
   /** Where rpc counts, latencies and readiness are exported; none when metrics are off. */
   metrics?: Registry;
+  /** Certificate, key and client CA files; absent: plaintext (the caller checked that it may be). */
+  tls?: ServerTlsSettings;
+  /** How callers are authenticated; absent: anyone who reaches the port may call. */
+  auth?: AuthSettings;
 }
 
 /**
@@ -67,9 +74,16 @@ export class HeraldServer {
   private started = false;
   /** Open server-streaming calls (Watch, Tail): ended at stop, since they never end by themselves. */
   private readonly serverStreams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  private readonly tls: ServerTlsSettings | undefined;
+  private credentials: ReloadingServerCredentials | undefined;
 
   constructor(options: HeraldServerOptions) {
     this.logger = options.logger;
+    this.tls = options.tls;
+    // The authentication interceptor comes first, so that the metrics interceptor counts its refusals.
+    const interceptors: grpc.ServerInterceptor[] = [];
+    if (options.auth) interceptors.push(authInterceptor(new Authenticator(options.auth, this.logger), this.logger));
+    if (options.metrics) interceptors.push(metricsInterceptor(options.metrics));
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
       'grpc.max_send_message_length': 64 * 1024 * 1024,
@@ -78,7 +92,7 @@ export class HeraldServer {
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
-      interceptors: options.metrics ? [metricsInterceptor(options.metrics)] : [],
+      interceptors,
     });
     if (options.metrics) this.exportReadiness(options.metrics);
     this.serviceNames = options.services.map((service) => service.name);
@@ -112,10 +126,25 @@ export class HeraldServer {
 
   /** Starts listening. Resolves with the bound port (useful when `port` is 0). */
   listen(host: string, port: number): Promise<number> {
+    let credentials: grpc.ServerCredentials;
+    if (this.tls) {
+      this.credentials ??= new ReloadingServerCredentials(this.tls, this.logger);
+      this.credentials.watch();
+      credentials = this.credentials;
+    } else {
+      credentials = grpc.ServerCredentials.createInsecure();
+    }
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+      this.server.bindAsync(`${host}:${port}`, credentials, (error, boundPort) => {
         if (error) return reject(error);
-        this.logger.info({ host, port: boundPort, services: this.serviceNames }, 'listening');
+        const transport = this.tls ? (this.tls.clientAuth === 'require' ? 'mtls' : 'tls') : 'plaintext';
+        if (transport === 'plaintext') {
+          this.logger.warn(
+            { host, port: boundPort },
+            'serving PLAINTEXT gRPC: no TLS (set HERALD_TLS_CERT and HERALD_TLS_KEY)',
+          );
+        }
+        this.logger.info({ host, port: boundPort, transport, services: this.serviceNames }, 'listening');
         this.health.setStatus(livenessServiceName, 'SERVING');
         resolve(boundPort);
       });
@@ -169,6 +198,7 @@ export class HeraldServer {
    */
   async stop(graceMillis = 10_000): Promise<void> {
     this.setServing(false);
+    this.credentials?.close();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.logger.warn({ graceMillis }, 'calls still running after the grace period; cancelling them');

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type ClientReadableStream, credentials, Metadata, status } from '@grpc/grpc-js';
+import { type ChannelCredentials, type ClientReadableStream, credentials, Metadata, status } from '@grpc/grpc-js';
 import {
   type Subscription,
   SubscriberRegistryServiceClient,
@@ -23,6 +23,8 @@ export interface RegistryWatcherOptions {
   /** Every registry instance, `host:port`; the watcher fails over between them. */
   addresses: string[];
   logger: Logger;
+  /** TLS and token of the calls to the registry. @defaultValue plaintext */
+  credentials?: ChannelCredentials;
   /** Deadline of the unary calls made on a miss. @defaultValue 5 s */
   callTimeoutMillis?: number;
   /**
@@ -64,7 +66,7 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
     if (options.addresses.length === 0) throw new Error('RegistryWatcher needs at least one registry address');
     this.clients = options.addresses.map(
       (address) =>
-        new SubscriberRegistryServiceClient(address, credentials.createInsecure(), {
+        new SubscriberRegistryServiceClient(address, options.credentials ?? credentials.createInsecure(), {
           'grpc.keepalive_time_ms': 15_000,
           'grpc.keepalive_timeout_ms': 5_000,
           'grpc.keepalive_permit_without_calls': 1,

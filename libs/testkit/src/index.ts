@@ -4,3 +4,4 @@ export * from './wait-for';
 export * from './reflection-probe';
 export * from './rpc';
 export * from './kafka-reader';
+export * from './test-ca';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { DispatcherServiceService } from '@herald/api';
-import { kafkaSecurity } from '@herald/config';
-import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
+import { grpcSecurity, kafkaSecurity } from '@herald/config';
+import { HeraldServer, bindService, peerCredentials, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, type TopicAdmin, createKafkaClient, partitionOfKey } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
@@ -27,6 +27,7 @@ import { SlotOwnership } from './ownership/slot-ownership';
 
 runMain('dispatcher', async () => {
   const config = readDispatcherConfig();
+  const security = grpcSecurity(config, config.DISPATCHER_HOST);
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'dispatcher', level: config.LOG_LEVEL, instance: instanceId });
   const tracing = startTracing({ service: 'dispatcher', instanceId, logger });
@@ -47,7 +48,11 @@ runMain('dispatcher', async () => {
   const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
   const admin = kafka.topicAdmin();
   const producer = kafka.durableProducer();
-  const watcher = new RegistryWatcher({ addresses: config.REGISTRY_ADDRESSES, logger });
+  const watcher = new RegistryWatcher({
+    addresses: config.REGISTRY_ADDRESSES,
+    logger,
+    credentials: peerCredentials(security),
+  });
   watcher.on('change', (change) => {
     if (change.kind === 'topic-deleted') {
       producer.topicDeleted(names.topic(change.name)); // the dead-letter producer
@@ -134,9 +139,11 @@ runMain('dispatcher', async () => {
     { reports: () => dispatcher.reports(), ownedSlots: () => dispatcher.ownedSlots },
     config.HERALD_METRICS_MAX_SERIES,
   );
-  const forwarder = new StreamForwarder(address);
+  const forwarder = new StreamForwarder(address, peerCredentials(security));
   const server = new HeraldServer({
     logger,
+    tls: security.serverTls,
+    auth: security.auth,
     metrics: metrics.exported,
     maxReceiveMessageBytes: StreamLimits.maxRequestBytes,
     services: [

@@ -1,6 +1,6 @@
 import { PublisherServiceService } from '@herald/api';
-import { kafkaSecurity } from '@herald/config';
-import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
+import { grpcSecurity, kafkaSecurity } from '@herald/config';
+import { HeraldServer, bindService, peerCredentials, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
@@ -16,6 +16,7 @@ import { TopicDirectory } from './topic-directory';
 
 runMain('publisher', async () => {
   const config = readPublisherConfig();
+  const security = grpcSecurity(config, config.PUBLISHER_HOST);
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'publisher', level: config.LOG_LEVEL, instance: instanceId });
   const tracing = startTracing({ service: 'publisher', instanceId, logger });
@@ -45,7 +46,11 @@ runMain('publisher', async () => {
     budget,
     producerStats: producer.stats,
   });
-  const watcher = new RegistryWatcher({ addresses: config.REGISTRY_ADDRESSES, logger });
+  const watcher = new RegistryWatcher({
+    addresses: config.REGISTRY_ADDRESSES,
+    logger,
+    credentials: peerCredentials(security),
+  });
   watcher.on('change', (change) => {
     if (change.kind !== 'topic-deleted') return;
     producer.topicDeleted(names.topic(change.name));
@@ -71,6 +76,8 @@ runMain('publisher', async () => {
   });
   const server = new HeraldServer({
     logger,
+    tls: security.serverTls,
+    auth: security.auth,
     metrics: metrics.exported,
     // Well above the publish limits, so that an oversize request is read and answered INVALID_ARGUMENT by
     // validateBatch, naming the limit; gRPC refuses only what is past this (RESOURCE_EXHAUSTED, at once).

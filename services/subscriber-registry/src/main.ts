@@ -1,5 +1,5 @@
 import { SubscriberRegistryServiceService } from '@herald/api';
-import { kafkaSecurity } from '@herald/config';
+import { grpcSecurity, kafkaSecurity } from '@herald/config';
 import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
@@ -12,6 +12,7 @@ import { RegistryService } from './registry-service';
 
 runMain('subscriber-registry', async () => {
   const config = readRegistryConfig();
+  const security = grpcSecurity(config, config.REGISTRY_HOST);
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'subscriber-registry', level: config.LOG_LEVEL, instance: instanceId });
   const metrics = await startServiceMetrics({
@@ -52,6 +53,8 @@ runMain('subscriber-registry', async () => {
   exportRegistryMetrics(metrics.registry, registry);
   const server = new HeraldServer({
     logger,
+    tls: security.serverTls,
+    auth: security.auth,
     metrics: metrics.exported,
     services: [
       bindService(

@@ -1,4 +1,5 @@
 import {
+  type ChannelCredentials,
   type ClientDuplexStream,
   Metadata,
   type ServerDuplexStream,
@@ -36,7 +37,11 @@ export interface Relay {
 export class StreamForwarder {
   private readonly clients = new Map<string, DispatcherServiceClient>();
 
-  constructor(private readonly self: string) {}
+  constructor(
+    private readonly self: string,
+    /** TLS (and token) of the calls to other dispatchers: those of the service's other peer calls. */
+    private readonly peerCredentials: ChannelCredentials = credentials.createInsecure(),
+  ) {}
 
   relay(
     call: ServerDuplexStream<StreamingPullRequest, StreamingPullResponse>,
@@ -112,7 +117,7 @@ export class StreamForwarder {
   private clientFor(address: string): DispatcherServiceClient {
     let client = this.clients.get(address);
     if (!client) {
-      client = new DispatcherServiceClient(address, credentials.createInsecure(), {
+      client = new DispatcherServiceClient(address, this.peerCredentials, {
         'grpc.keepalive_time_ms': 15_000,
         'grpc.keepalive_timeout_ms': 5_000,
         'grpc.keepalive_permit_without_calls': 1,
