@@ -28,11 +28,11 @@ GO := $(shell command -v go)
 GO_BIN := .herald/go-bin
 GO_GEN := clients/go/gen
 
-.PHONY: help install build proto proto-check lint fmt kafka-jars env-docs kubernetes-check kubernetes-rules observability-check run test test-unit test-integration test-integration-kafkajs python-client go-client clean bench bench-quick bench-profile chaos
+.PHONY: help install build chromium proto proto-check lint fmt kafka-jars env-docs kubernetes-check kubernetes-rules observability-check run test test-unit test-integration test-integration-kafkajs python-client go-client clean bench bench-quick bench-profile chaos
 
 help:
-	@echo "make run     start a local Kafka and the three services (Ctrl-C stops all); variables:"
-	@echo "             PUBLISHER_PORT REGISTRY_PORT DISPATCHER_PORT HERALD_KAFKA_PORT HERALD_RUN_DIR KAFKA_BROKERS"
+	@echo "make run     start a local Kafka, the three services and the console (Ctrl-C stops all); variables:"
+	@echo "             PUBLISHER_PORT REGISTRY_PORT DISPATCHER_PORT CONSOLE_PORT HERALD_KAFKA_PORT HERALD_RUN_DIR KAFKA_BROKERS"
 	@echo "make test    lint, unit tests, then integration tests against a real 3-broker Kafka"
 	@echo "make build | proto | proto-check | lint | fmt | kafka-jars | clean"
 
@@ -45,8 +45,17 @@ $(NPM_STAMP): deploy/toolchain/node-version package.json package-lock.json $(wil
 
 install: $(NPM_STAMP)
 
-build: install
+# The console's page (services/console/web), type-checked and bundled by Vite into services/console/dist/web.
+CONSOLE_WEB := services/console/dist/web/index.html
+$(CONSOLE_WEB): $(NPM_STAMP) $(shell find services/console/web -type f -not -path '*/node_modules/*' 2>/dev/null)
+	npm run --silent -w @herald/console build:web
+
+build: install $(CONSOLE_WEB)
 	npx tsc -b
+
+# Debian's chromium for the console's browser tests (playwright-core drives it; no browser is downloaded).
+chromium:
+	@deploy/toolchain/chromium.sh > /dev/null
 
 # Regenerates libs/api from proto/ (lint first: the proto is the contract).
 proto: install
@@ -86,9 +95,10 @@ kafka-jars: build
 	$(LOCAL_KAFKA) fetch
 
 # Ports, the run folder and KAFKA_BROKERS come from the environment or make's command line
-# (`make run PUBLISHER_PORT=60051`): see run-local.ts and README.md.
+# (`make run PUBLISHER_PORT=60051`): see run-local.ts and README.md. The console starts once the
+# services are up, on CONSOLE_PORT (9470), and prints its URL (services/console/src/run-with-stack.ts).
 run: build
-	node libs/devstack/dist/src/run-local.js
+	node services/console/dist/src/run-with-stack.js
 
 # The Python client test's venv (pinned requirements) and stubs generated from proto/ with grpcio-tools;
 # libs/devstack/test/polyglot-clients.test.ts runs it against a real stack.
@@ -159,12 +169,12 @@ define integration-run
 	  $(LOCAL_KAFKA) stop --dir $(TEST_KAFKA_DIR); exit $$status
 endef
 
-test-integration: build $(if $(KAFKA_BROKERS),,kafka-jars) python-client $(if $(GO),go-client) $(PROMTOOL)
+test-integration: build chromium $(if $(KAFKA_BROKERS),,kafka-jars) python-client $(if $(GO),go-client) $(PROMTOOL)
 	$(call integration-run,,$(INTEGRATION_TESTS))
 
 # kafkajs stays behind the same seal as long as it passes the services' integration tests.
 SERVICE_TESTS := 'services/*/dist/test/**/*.test.js'
-test-integration-kafkajs: build $(if $(KAFKA_BROKERS),,kafka-jars)
+test-integration-kafkajs: build chromium $(if $(KAFKA_BROKERS),,kafka-jars)
 	$(call integration-run,HERALD_KAFKA_CLIENT=kafkajs,$(SERVICE_TESTS))
 
 test: build proto-check lint kubernetes-check observability-check test-unit test-integration test-integration-kafkajs

@@ -1,0 +1,65 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Logger } from '@herald/logging';
+import { type HeraldEndpoints, HeraldGateway } from './herald-gateway';
+import { createConsoleServer } from './http-server';
+import { RegistryIndex } from './registry-index';
+import { StatsSampler } from './stats-sampler';
+
+export interface ConsoleOptions {
+  endpoints: HeraldEndpoints;
+  host: string;
+  port: number;
+  statsIntervalMillis: number;
+  /** @defaultValue dist/web beside this file's dist/src */
+  webDir?: string;
+  log: Logger;
+}
+
+/** A running console: its URL, and stop(). */
+export interface RunningConsole {
+  url: string;
+  server: Server;
+  index: RegistryIndex;
+  stop(): Promise<void>;
+}
+
+/** The built page: services/console/dist/web, beside dist/src where this file runs from. */
+export const defaultWebDir = path.resolve(__dirname, '..', 'web');
+
+export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
+  const gateway = new HeraldGateway(options.endpoints);
+  const index = new RegistryIndex();
+  const sampler = new StatsSampler({
+    read: (names) => gateway.subscriptionStats(names),
+    intervalMillis: options.statsIntervalMillis,
+  });
+  const watching = gateway.watchInto(index, options.log);
+  sampler.start();
+  const server = createConsoleServer({
+    gateway,
+    index,
+    sampler,
+    webDir: path.resolve(options.webDir || defaultWebDir),
+    log: options.log,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}/`,
+    server,
+    index,
+    async stop() {
+      sampler.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await gateway.close();
+      await watching;
+    },
+  };
+}

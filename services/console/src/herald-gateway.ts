@@ -1,0 +1,125 @@
+import { type ClientReadableStream, Metadata, credentials, status } from '@grpc/grpc-js';
+import {
+  DispatcherServiceClient,
+  type PeekDeadLettersRequest,
+  type PeekDeadLettersResponse,
+  type RedriveDeadLettersRequest,
+  type RedriveDeadLettersResponse,
+  type SubscriptionStats,
+  type TailRequest,
+  type TailResponse,
+  unaryCall,
+} from '@herald/api';
+import { Admin, HeraldClientError, Publisher, heraldChannelOptions } from '@herald/client';
+import type { Logger } from '@herald/logging';
+import type { RegistryIndex } from './registry-index';
+
+/** Where Herald's services are. */
+export interface HeraldEndpoints {
+  registry: string[];
+  dispatcher: string[];
+  publisher: string[];
+}
+
+/**
+ * The console's only way to Herald: the SDK's Admin and Publisher (failover and retries across
+ * instances) and the generated dispatcher client for the rpcs the SDK leaves out. An operator waits
+ * on the page for every call, so retries give up after seconds rather than the SDK's default minute.
+ */
+export class HeraldGateway {
+  readonly admin: Admin;
+  readonly publisher: Publisher;
+  private readonly dispatchers: DispatcherServiceClient[];
+  private nextDispatcher = 0;
+  private closed = false;
+
+  constructor(readonly endpoints: HeraldEndpoints) {
+    const retry = { totalTimeoutMillis: 8_000, attemptTimeoutMillis: 8_000, connectTimeoutMillis: 2_000 };
+    this.admin = new Admin({ endpoints: endpoints.registry, retry });
+    this.publisher = new Publisher({ endpoints: endpoints.publisher, retry, batching: { maxDelayMillis: 0 } });
+    this.dispatchers = endpoints.dispatcher.map(
+      (address) => new DispatcherServiceClient(address, credentials.createInsecure(), heraldChannelOptions),
+    );
+  }
+
+  /** Figures of the subscriptions among `names` that exist (any dispatcher answers for all of them). */
+  subscriptionStats(names: string[]): Promise<SubscriptionStats[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    return this.onDispatcher(
+      async (client) =>
+        (await unaryCall(client, client.getSubscriptionStats, { subscriptions: names }, new Metadata(), 10_000)).stats,
+    );
+  }
+
+  peekDeadLetters(request: PeekDeadLettersRequest): Promise<PeekDeadLettersResponse> {
+    return this.onDispatcher((client) => unaryCall(client, client.peekDeadLetters, request, new Metadata(), 60_000));
+  }
+
+  /** Starts a Tail on the next dispatcher; the caller cancels it. */
+  tail(request: TailRequest): ClientReadableStream<TailResponse> {
+    return this.pickDispatcher().tail(request);
+  }
+
+  /** Starts a redrive on the next dispatcher (which relays it to the one serving the subscription). */
+  redrive(request: RedriveDeadLettersRequest): ClientReadableStream<RedriveDeadLettersResponse> {
+    return this.pickDispatcher().redriveDeadLetters(request);
+  }
+
+  /**
+   * Keeps `index` in step with the registry's Watch stream until {@link close}: on a failure it
+   * resumes after the revision it holds, from the next registry instance, backing off to 5 s.
+   */
+  async watchInto(index: RegistryIndex, log: Logger): Promise<void> {
+    let attempt = 0;
+    while (!this.closed) {
+      const address = this.endpoints.registry[attempt % this.endpoints.registry.length]!;
+      const watcher = new Admin({ endpoints: [address] });
+      try {
+        for await (const response of watcher.watch(index.revision < 0n ? '0' : index.revision.toString())) {
+          if (this.closed) break;
+          if (index.lastError !== undefined) log.info({ registry: address }, 'registry watch resumed');
+          index.lastError = undefined;
+          attempt = 0;
+          index.apply(response);
+        }
+        if (!this.closed) index.lastError = `the registry at ${address} ended its watch stream`;
+      } catch (error) {
+        const failure = HeraldClientError.from(error);
+        if (index.lastError === undefined)
+          log.warn({ registry: address, err: failure.message }, 'registry watch failed');
+        index.lastError = `watching the registry at ${address}: ${failure.message}`;
+      } finally {
+        watcher.close();
+      }
+      attempt++;
+      if (!this.closed) await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** attempt)));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.admin.close();
+    await this.publisher.close();
+    for (const client of this.dispatchers) client.close();
+  }
+
+  private pickDispatcher(): DispatcherServiceClient {
+    const client = this.dispatchers[this.nextDispatcher % this.dispatchers.length]!;
+    this.nextDispatcher++;
+    return client;
+  }
+
+  /** A unary dispatcher call, moved to the next instance when one is unreachable. */
+  private async onDispatcher<T>(call: (client: DispatcherServiceClient) => Promise<T>): Promise<T> {
+    let lastError: unknown;
+    for (let tried = 0; tried < this.dispatchers.length; tried++) {
+      try {
+        return await call(this.pickDispatcher());
+      } catch (error) {
+        lastError = error;
+        if ((error as { code?: number }).code !== status.UNAVAILABLE) throw error;
+      }
+    }
+    throw lastError;
+  }
+}

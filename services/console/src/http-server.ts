@@ -1,0 +1,473 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import path from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { Position, type RedriveDeadLettersResponse, type TailRequest, type TailResponse } from '@herald/api';
+import { positionOrTime } from '@herald/client';
+import type { Logger } from '@herald/logging';
+import type { HeraldGateway } from './herald-gateway';
+import { parsePageQuery } from './paging';
+import type { RegistryIndex } from './registry-index';
+import { RequestError, errorResponse } from './request-error';
+import type { StatsSampler } from './stats-sampler';
+import {
+  asObject,
+  integerParam,
+  parseStartAt,
+  parseSubscriptionChanges,
+  parseSubscriptionSpec,
+  parseTailFrom,
+  parseTestMessage,
+  parseTopicSpec,
+} from './validation';
+import { messageView, subscriptionView, topicView } from './views';
+
+export interface ConsoleServerOptions {
+  gateway: HeraldGateway;
+  index: RegistryIndex;
+  sampler: StatsSampler;
+  /** The built page (index.html and assets/). */
+  webDir: string;
+  log: Logger;
+}
+
+type Params = Record<string, string>;
+type Handler = (request: IncomingMessage, response: ServerResponse, params: Params, url: URL) => Promise<unknown>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  handler: Handler;
+}
+
+/** How long an action waits for the registry's watch to show its result before answering anyway. */
+const settleMillis = 3_000;
+const maxBodyBytes = 11 * 1024 * 1024;
+
+/**
+ * The console's HTTP side: a JSON API over Herald's gRPC API, a server-sent-events tail, and the
+ * built page. Every action is one call to a Herald service, which makes its own checks.
+ */
+export function createConsoleServer(options: ConsoleServerOptions): Server {
+  const { gateway, index, sampler, log } = options;
+  const routes: Route[] = [];
+  const route = (method: string, pathPattern: string, handler: Handler) => {
+    const names: string[] = [];
+    const source = pathPattern.replace(/:(\w+)/g, (_, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler });
+  };
+
+  const listReady = async () => {
+    if (!(await index.waitReady(5_000))) {
+      throw Object.assign(new Error(`the registry's topics are not loaded yet (${index.lastError ?? 'connecting'})`), {
+        code: status.UNAVAILABLE,
+      });
+    }
+  };
+  /** Waits until the watch no longer (or now) holds a name: lists shown after an action then show it. */
+  const settle = async (holds: () => boolean) => {
+    const deadline = Date.now() + settleMillis;
+    while (!holds() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+
+  // Readiness: the lists need the registry's topics loaded; the page itself is served regardless.
+  route('GET', '/healthz', async (_req, res) => {
+    sendJson(res, index.ready ? 200 : 503, { ready: index.ready, error: index.lastError ?? null });
+    return undefined;
+  });
+
+  route('GET', '/api/status', async () => ({
+    registry: {
+      ready: index.ready,
+      error: index.lastError ?? null,
+      revision: index.revision.toString(),
+      topics: index.topicCount,
+      subscriptions: index.subscriptionCount,
+    },
+    endpoints: gateway.endpoints,
+  }));
+
+  route('GET', '/api/topics', async (_req, _res, _params, url) => {
+    await listReady();
+    const page = index.listTopics(parsePageQuery(url.searchParams));
+    return {
+      topics: page.items.map((row) => topicView(row.topic, row.subscriptions)),
+      nextPageToken: page.nextPageToken,
+      totalMatching: page.totalMatching,
+    };
+  });
+
+  route('POST', '/api/topics', async (req) => {
+    const topic = await gateway.admin.createTopic(parseTopicSpec(await readJson(req)));
+    await index.waitForRevision(topic.revision, settleMillis);
+    return { topic: topicView(topic, 0) };
+  });
+
+  route('GET', '/api/topics/:name', async (_req, _res, { name }) => ({
+    topic: topicView(await gateway.admin.getTopic(name!), index.subscriptionsOf(name!)),
+  }));
+
+  route('DELETE', '/api/topics/:name', async (_req, _res, { name }) => {
+    await gateway.admin.deleteTopic(name!);
+    await settle(() => !index.hasTopic(name!));
+    return { deleted: name };
+  });
+
+  route('POST', '/api/topics/:name/publish', async (req, _res, { name }) => {
+    const message = parseTestMessage(await readJson(req));
+    const messageId = await gateway.publisher.publish(name!, message);
+    return { messageId };
+  });
+
+  route('GET', '/api/topics/:name/messages', async (req, _res, { name }, url) =>
+    browse(gateway, req, {
+      topic: name!,
+      start: positionOrTime(parseTailFrom(url.searchParams.get('from') ?? 'earliest')),
+      filter: url.searchParams.get('filter') ?? '',
+      limit: integerParam(url.searchParams, 'limit', 1, 500, 50),
+    }),
+  );
+
+  route('GET', '/api/topics/:name/tail', async (req, res, { name }, url) => {
+    const request: TailRequest = {
+      topic: name!,
+      start: positionOrTime(parseTailFrom(url.searchParams.get('from'))),
+      filter: url.searchParams.get('filter') ?? '',
+    };
+    streamTail(gateway, request, req, res, log);
+    return undefined;
+  });
+
+  route('GET', '/api/subscriptions', async (_req, _res, _params, url) => {
+    await listReady();
+    const page = index.listSubscriptions(parsePageQuery(url.searchParams, 'topic'));
+    // The figures of the page shown, in one call; the list still answers when the dispatchers do not.
+    let stats: Record<string, { backlog: number; oldestUnackedAgeMillis: number | null; openStreams: number }> = {};
+    let statsError: string | null = null;
+    try {
+      const read = await gateway.subscriptionStats(page.items.map((s) => s.name));
+      stats = Object.fromEntries(
+        read.map((s) => [
+          s.subscription,
+          {
+            backlog: Number(s.numUndeliveredMessages),
+            oldestUnackedAgeMillis: s.oldestUnackedMessageAge
+              ? Number(s.oldestUnackedMessageAge.seconds) * 1000 + Math.round(s.oldestUnackedMessageAge.nanos / 1e6)
+              : null,
+            openStreams: s.openStreams,
+          },
+        ]),
+      );
+    } catch (error) {
+      statsError = errorResponse(error).body.error.message;
+    }
+    return {
+      subscriptions: page.items.map((s) => ({ ...subscriptionView(s), stats: stats[s.name] ?? null })),
+      nextPageToken: page.nextPageToken,
+      totalMatching: page.totalMatching,
+      statsError,
+    };
+  });
+
+  route('POST', '/api/subscriptions', async (req) => {
+    const subscription = await gateway.admin.createSubscription(parseSubscriptionSpec(await readJson(req)));
+    await index.waitForRevision(subscription.revision, settleMillis);
+    return { subscription: subscriptionView(subscription) };
+  });
+
+  route('GET', '/api/subscriptions/:name', async (_req, _res, { name }) => ({
+    subscription: subscriptionView(await gateway.admin.getSubscription(name!)),
+  }));
+
+  route('PATCH', '/api/subscriptions/:name', async (req, _res, { name }) => {
+    const subscription = await gateway.admin.updateSubscription(name!, parseSubscriptionChanges(await readJson(req)));
+    await index.waitForRevision(subscription.revision, settleMillis);
+    return { subscription: subscriptionView(subscription) };
+  });
+
+  route('DELETE', '/api/subscriptions/:name', async (_req, _res, { name }) => {
+    await gateway.admin.deleteSubscription(name!);
+    await settle(() => !index.hasSubscription(name!));
+    return { deleted: name };
+  });
+
+  route('POST', '/api/subscriptions/:name/seek', async (req, _res, { name }) => {
+    const body = asObject(await readJson(req));
+    const subscription = await gateway.admin.seek(name!, parseStartAt(body.to, 'to'));
+    return { subscription: subscriptionView(subscription) };
+  });
+
+  route('GET', '/api/subscriptions/:name/stats', async (_req, _res, { name }) => sampler.history(name!));
+
+  route('GET', '/api/subscriptions/:name/dead-letters', async (_req, _res, { name }, url) => {
+    const response = await gateway.peekDeadLetters({
+      selection: {
+        subscription: name!,
+        deadLetterTopic: '',
+        filter: url.searchParams.get('filter') ?? '',
+        startTime: undefined,
+        endTime: undefined,
+      },
+      maxMessages: integerParam(url.searchParams, 'pageSize', 1, 1_000, 50),
+      pageToken: url.searchParams.get('pageToken') ?? '',
+    });
+    return { messages: response.messages.map(messageView), nextPageToken: response.nextPageToken };
+  });
+
+  route('POST', '/api/subscriptions/:name/dead-letters/redrive', async (req, _res, { name }) => {
+    const body = asObject(await readJson(req));
+    const filter = body.filter ?? '';
+    if (typeof filter !== 'string') throw new RequestError('filter', 'must be a string');
+    return redrive(gateway, req, {
+      selection: { subscription: name!, deadLetterTopic: '', filter, startTime: undefined, endTime: undefined },
+      maxMessagesPerSecond: 0,
+    });
+  });
+
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://console');
+    if (!url.pathname.startsWith('/api/') && url.pathname !== '/healthz') {
+      serveStatic(options.webDir, url.pathname, req, res);
+      return;
+    }
+    const method = req.method ?? 'GET';
+    let matched: { route: Route; params: Params } | undefined;
+    let pathMatched = false;
+    for (const candidate of routes) {
+      const match = candidate.pattern.exec(url.pathname);
+      if (!match) continue;
+      pathMatched = true;
+      if (candidate.method !== method) continue;
+      const params: Params = {};
+      candidate.names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1]!)));
+      matched = { route: candidate, params };
+      break;
+    }
+    if (!matched) {
+      sendJson(res, pathMatched ? 405 : 404, {
+        error: { code: pathMatched ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', message: `${method} ${url.pathname}` },
+      });
+      return;
+    }
+    const started = Date.now();
+    void (async () => {
+      try {
+        if (method !== 'GET') checkSameOrigin(req);
+        const body = await matched.route.handler(req, res, matched.params, url);
+        if (body !== undefined) sendJson(res, 200, body);
+      } catch (error) {
+        const { httpStatus, body } = errorResponse(error);
+        if (httpStatus >= 500) log.warn({ method, path: url.pathname, err: body.error }, 'request failed');
+        if (!res.headersSent) sendJson(res, httpStatus, body);
+        else res.end();
+      } finally {
+        log.debug({ method, path: url.pathname, status: res.statusCode, millis: Date.now() - started }, 'request');
+      }
+    })();
+  });
+}
+
+/**
+ * Actions come from the console's own page: a browser sends Origin with every cross-site POST, PATCH
+ * or DELETE, and one naming another host is refused, so that no other site can act through an
+ * operator's browser. Requests without Origin (curl, scripts) are not a browser's and pass.
+ */
+function checkSameOrigin(req: IncomingMessage): void {
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = '';
+  }
+  if (host !== req.headers.host) throw new RequestError('Origin', `${origin} may not act on this console`, 403);
+}
+
+function sendJson(res: ServerResponse, httpStatus: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(httpStatus, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.startsWith('application/json')) throw new RequestError('content-type', 'must be application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBodyBytes) throw new RequestError('body', `is over ${maxBodyBytes} bytes`, 413);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RequestError('body', `is not JSON (${(error as Error).message})`);
+  }
+}
+
+/**
+ * A live tail as server-sent events: `ready` once the Tail rpc is started, one `messages` event per
+ * batch, and `herald-error` (the gRPC status) when the rpc fails, after which the stream ends and the
+ * page does not reconnect by itself. A browser that reads slowly pauses the rpc, which then holds
+ * the dispatcher's reading back too.
+ */
+function streamTail(
+  gateway: HeraldGateway,
+  request: TailRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: Logger,
+): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const call = gateway.tail(request);
+  const from =
+    request.start?.$case === 'time'
+      ? request.start.value.toISOString()
+      : request.start?.value === Position.POSITION_EARLIEST
+        ? 'earliest'
+        : 'latest';
+  send('ready', { topic: request.topic, from });
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(heartbeat);
+    call.cancel();
+    res.end();
+  };
+  call.on('data', (batch: TailResponse) => {
+    if (!send('messages', batch.messages.map(messageView))) {
+      call.pause();
+      res.once('drain', () => call.resume());
+    }
+  });
+  call.on('error', (error: { code?: number }) => {
+    if (error.code !== status.CANCELLED) {
+      const { body } = errorResponse(error);
+      log.info({ topic: request.topic, err: body.error }, 'tail ended by an error');
+      send('herald-error', body.error);
+    }
+    end();
+  });
+  call.on('end', end);
+  req.on('close', end);
+}
+
+/**
+ * Messages of a topic from a position, without a subscription: a Tail read until `limit` messages,
+ * or until the topic has had nothing more for a moment (Tail never ends by itself at the end of a topic).
+ */
+async function browse(
+  gateway: HeraldGateway,
+  req: IncomingMessage,
+  options: { topic: string; start: TailRequest['start']; filter: string; limit: number },
+) {
+  const call = gateway.tail({ topic: options.topic, start: options.start, filter: options.filter });
+  const messages: ReturnType<typeof messageView>[] = [];
+  return new Promise<{ messages: typeof messages; complete: boolean }>((resolve, reject) => {
+    let idle: NodeJS.Timeout | undefined;
+    const finish = (complete: boolean) => {
+      clearTimeout(idle);
+      clearTimeout(overall);
+      call.cancel();
+      resolve({ messages, complete });
+    };
+    const quiet = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => finish(true), messages.length === 0 ? 3_000 : 1_500);
+    };
+    const overall = setTimeout(() => finish(false), 15_000);
+    quiet();
+    call.on('data', (batch: TailResponse) => {
+      for (const message of batch.messages) {
+        if (messages.length < options.limit) messages.push(messageView(message));
+      }
+      if (messages.length >= options.limit) finish(false);
+      else quiet();
+    });
+    call.on('error', (error: { code?: number }) => {
+      clearTimeout(idle);
+      clearTimeout(overall);
+      if (error.code !== status.CANCELLED) reject(error);
+    });
+    req.on('close', () => call.cancel());
+  });
+}
+
+/** Runs a redrive to its end and answers its last progress; a page that goes away cancels it (safe to call again). */
+function redrive(
+  gateway: HeraldGateway,
+  req: IncomingMessage,
+  request: Parameters<HeraldGateway['redrive']>[0],
+): Promise<RedriveDeadLettersResponse> {
+  const call = gateway.redrive(request);
+  let last: RedriveDeadLettersResponse | undefined;
+  return new Promise((resolve, reject) => {
+    call.on('data', (progress: RedriveDeadLettersResponse) => (last = progress));
+    call.on('error', (error) => reject(error));
+    call.on('end', () =>
+      last ? resolve(last) : reject(new Error('the redrive ended without reporting any progress')),
+    );
+    req.on('close', () => {
+      if (!req.complete) call.cancel();
+    });
+  });
+}
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+/**
+ * The page and its assets, from the build. The content security policy lets the page load and
+ * connect to nothing but this server: no font, script or request leaves for the internet.
+ */
+function serveStatic(webDir: string, pathname: string, req: IncomingMessage, res: ServerResponse): void {
+  const relative = path.normalize(decodeURIComponent(pathname)).replace(/^(\.\.[/\\])+/, '');
+  let file = path.join(webDir, relative);
+  if (!file.startsWith(webDir) || !existsSync(file) || statSync(file).isDirectory()) {
+    file = path.join(webDir, 'index.html');
+  }
+  if (!existsSync(file)) {
+    res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(`the console's page is not built (no ${file}); run make build`);
+    return;
+  }
+  const hashed = file.includes(`${path.sep}assets${path.sep}`);
+  res.writeHead(200, {
+    'content-type': contentTypes[path.extname(file)] ?? 'application/octet-stream',
+    'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+    'content-security-policy':
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  });
+  if (req.method === 'HEAD') res.end();
+  else createReadStream(file).pipe(res);
+}

@@ -1,0 +1,53 @@
+import './style.css';
+import { api } from './api';
+import { h, replace } from './dom';
+import { deadLettersPage } from './pages/dead-letters';
+import { subscriptionPage } from './pages/subscription';
+import { tailPage } from './pages/tail';
+import { subscriptionsList, topicPage } from './pages/topic';
+import { topicsPage } from './pages/topics';
+
+const app = document.getElementById('app')!;
+let cleanup: (() => void) | void;
+
+function route(): void {
+  cleanup?.();
+  cleanup = undefined;
+  for (const dialog of document.querySelectorAll('dialog')) dialog.remove();
+  const path = (location.hash.slice(1) || '/topics').split('?')[0]!;
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  for (const link of document.querySelectorAll<HTMLElement>('[data-nav]')) {
+    link.classList.toggle('current', link.dataset.nav === parts[0]);
+  }
+  if (parts[0] === 'topics' && parts.length === 1) topicsPage(app);
+  else if (parts[0] === 'topics' && parts.length === 2) topicPage(app, parts[1]!);
+  else if (parts[0] === 'topics' && parts[2] === 'tail') cleanup = tailPage(app, parts[1]!);
+  else if (parts[0] === 'subscriptions' && parts.length === 1) {
+    replace(app, h('div', { class: 'title' }, h('h1', null, 'Subscriptions')), subscriptionsList(''));
+  } else if (parts[0] === 'subscriptions' && parts.length === 2) cleanup = subscriptionPage(app, parts[1]!);
+  else if (parts[0] === 'subscriptions' && parts[2] === 'dead-letters') deadLettersPage(app, parts[1]!);
+  else replace(app, h('h1', null, 'Not found'), h('p', null, h('a', { href: '#/topics' }, 'Topics')));
+  document.title = `${parts.slice(0, 2).join(' ') || 'topics'} · Herald console`;
+}
+
+/** Whether the console follows the registry: the lists depend on its watch. */
+async function registryStatus(): Promise<void> {
+  const status = document.getElementById('registry-status')!;
+  try {
+    const s = await api.get<{
+      registry: { ready: boolean; error: string | null; topics: number; subscriptions: number };
+    }>('/api/status');
+    status.className = `status ${s.registry.error ? 'bad' : 'good'}`;
+    status.textContent = s.registry.error
+      ? `registry: ${s.registry.error}`
+      : `${s.registry.topics} topics · ${s.registry.subscriptions} subscriptions`;
+  } catch (error) {
+    status.className = 'status bad';
+    status.textContent = String(error);
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();
+void registryStatus();
+setInterval(() => void registryStatus(), 5_000);
