@@ -8,6 +8,8 @@ export * from './gen/herald/v1/subscriber_registry';
 export * from './gen/herald/v1/dispatcher';
 export { Duration } from './gen/google/protobuf/duration';
 export { FieldMask } from './gen/google/protobuf/field_mask';
+// For code that writes wire bytes itself (the dispatcher's pre-encoded deliveries), with the generated encoders.
+export { BinaryWriter } from '@bufbuild/protobuf/wire';
 export * from './proto-files';
 export * from './conversions';
 export * from './unary-call';

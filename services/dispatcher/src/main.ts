@@ -13,6 +13,7 @@ import { DispatcherService } from './dispatcher-service';
 import { AckIds } from './domain/ack-ids';
 import { StreamSlots } from './domain/stream-slots';
 import { TopicSources } from './fanout/topic-sources';
+import { withEncodedPullResponses } from './grpc/delivery-encoding';
 import { dispatcherHandlers } from './grpc/dispatcher-handlers';
 import { StreamForwarder } from './grpc/stream-forwarder';
 import { StreamLimits } from './grpc/streaming-pull';
@@ -149,7 +150,7 @@ runMain('dispatcher', async () => {
     services: [
       bindService(
         'herald.v1.DispatcherService',
-        DispatcherServiceService,
+        withEncodedPullResponses(DispatcherServiceService),
         dispatcherHandlers(
           dispatcher,
           { kafka, admin, names, logger },

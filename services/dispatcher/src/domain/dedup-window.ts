@@ -2,7 +2,10 @@ import { hash } from 'node:crypto';
 
 /** Words of a key's fingerprint: 128 bits of its SHA-256, so two keys sharing one never happens in practice. */
 const fingerprintWords = 4;
-const initialCapacity = 256;
+// Small: every subscription has a window per partition, and most see few keys; the ring doubles as it fills.
+const initialCapacity = 8;
+const noWords = new Uint32Array(0);
+const noNumbers = new Float64Array(0);
 
 /**
  * Idempotency keys seen recently on one partition. Messages that share an
@@ -19,12 +22,12 @@ const initialCapacity = 256;
  * index from fingerprint to the newest entry of that key.
  */
 export class DedupWindow {
-  /** 0 until the first key: most partitions of most subscriptions never see one, and 10 KB each adds up. */
+  /** 0 until the first key: most partitions of most subscriptions never see one. */
   private capacity = 0;
   /** The ring: entry at position p has fingerprint words [4p, 4p+4), its offset and publish time. */
-  private fingerprints = new Uint32Array(0);
-  private offsets = new Float64Array(0);
-  private times = new Float64Array(0);
+  private fingerprints = noWords;
+  private offsets = noNumbers;
+  private times = noNumbers;
   /** Sequence numbers of the oldest entry and of the next one; position = sequence % capacity. */
   private head = 0;
   private tail = 0;
@@ -32,7 +35,7 @@ export class DedupWindow {
    * Slots holding ring position + 1 of a key's newest entry, 0 when empty;
    * linear probing, at least twice as many slots as the ring has entries.
    */
-  private index = new Uint32Array(0);
+  private index = noWords;
   private indexed = 0;
   private readonly key = new Uint32Array(fingerprintWords);
 

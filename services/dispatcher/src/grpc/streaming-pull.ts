@@ -4,7 +4,7 @@ import { type HeraldError, InvalidArgumentError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
 import type { AttachedStream, DispatcherService } from '../dispatcher-service';
 import type { FlowLimits } from '../domain/flow-control';
-import { deliveriesToProto } from './delivery-tracing';
+import { writeDeliveries } from './delivery-encoding';
 import { type Relay, type StreamForwarder, forwardedByHeader } from './stream-forwarder';
 
 /** Bounds on what one stream may ask for, so that no client can make the server hold unbounded memory. */
@@ -74,7 +74,7 @@ export function streamingPull(
           request.subscription,
           {
             sink: {
-              send: (batch) => call.write({ receivedMessages: deliveriesToProto(batch, request.subscription, logger) }),
+              send: (batch) => writeDeliveries(call, batch, request.subscription, logger),
             },
             end: (error) => finish(error),
           },
