@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { TlsOptions } from '@herald/client';
 import type { Logger } from '@herald/logging';
 import { type HeraldEndpoints, HeraldGateway } from './herald-gateway';
 import { createConsoleServer } from './http-server';
+import { Sessions } from './sessions';
 import { RegistryIndex } from './registry-index';
 import { StatsSampler } from './stats-sampler';
 
@@ -12,6 +14,12 @@ export interface ConsoleOptions {
   host: string;
   port: number;
   statsIntervalMillis: number;
+  /** TLS to the services; absent: plaintext. */
+  tls?: TlsOptions | undefined;
+  /** The console's own token, for its registry watch and figures (and every call when sign-in is off). */
+  ownToken?: (() => string) | undefined;
+  /** Operators sign in with their own tokens, which every call they cause carries. */
+  signIn?: boolean;
   /** @defaultValue dist/web beside this file's dist/src */
   webDir?: string;
   log: Logger;
@@ -29,7 +37,8 @@ export interface RunningConsole {
 export const defaultWebDir = path.resolve(__dirname, '..', 'web');
 
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
-  const gateway = new HeraldGateway(options.endpoints);
+  const gateway = new HeraldGateway(options.endpoints, { tls: options.tls, token: options.ownToken });
+  const sessions = options.signIn ? new Sessions(options.endpoints, { tls: options.tls }) : undefined;
   const index = new RegistryIndex();
   const sampler = new StatsSampler({
     read: (names) => gateway.subscriptionStats(names),
@@ -39,6 +48,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   sampler.start();
   const server = createConsoleServer({
     gateway,
+    sessions,
     index,
     sampler,
     webDir: path.resolve(options.webDir || defaultWebDir),
@@ -59,6 +69,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await gateway.close();
+      await sessions?.close();
       await watching;
     },
   };

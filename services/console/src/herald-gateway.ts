@@ -1,4 +1,4 @@
-import { type ClientReadableStream, Metadata, credentials, status } from '@grpc/grpc-js';
+import { type ClientReadableStream, Metadata, status } from '@grpc/grpc-js';
 import {
   DispatcherServiceClient,
   type PeekDeadLettersRequest,
@@ -10,7 +10,14 @@ import {
   type TailResponse,
   unaryCall,
 } from '@herald/api';
-import { Admin, HeraldClientError, Publisher, heraldChannelOptions } from '@herald/client';
+import {
+  Admin,
+  HeraldClientError,
+  Publisher,
+  type TlsOptions,
+  channelCredentials,
+  heraldChannelOptions,
+} from '@herald/client';
 import type { Logger } from '@herald/logging';
 import type { RegistryIndex } from './registry-index';
 
@@ -19,6 +26,12 @@ export interface HeraldEndpoints {
   registry: string[];
   dispatcher: string[];
   publisher: string[];
+}
+
+/** TLS to the services (absent: plaintext) and the bearer token every call carries. */
+export interface GatewaySecurity {
+  tls?: TlsOptions | undefined;
+  token?: string | (() => string) | undefined;
 }
 
 /**
@@ -33,12 +46,23 @@ export class HeraldGateway {
   private nextDispatcher = 0;
   private closed = false;
 
-  constructor(readonly endpoints: HeraldEndpoints) {
+  constructor(
+    readonly endpoints: HeraldEndpoints,
+    private readonly security: GatewaySecurity = {},
+  ) {
     const retry = { totalTimeoutMillis: 8_000, attemptTimeoutMillis: 8_000, connectTimeoutMillis: 2_000 };
-    this.admin = new Admin({ endpoints: endpoints.registry, retry });
-    this.publisher = new Publisher({ endpoints: endpoints.publisher, retry, batching: { maxDelayMillis: 0 } });
+    const { tls, token } = security;
+    this.admin = new Admin({ endpoints: endpoints.registry, retry, tls, token });
+    this.publisher = new Publisher({
+      endpoints: endpoints.publisher,
+      retry,
+      batching: { maxDelayMillis: 0 },
+      tls,
+      token,
+    });
+    const creds = channelCredentials({ tls, token });
     this.dispatchers = endpoints.dispatcher.map(
-      (address) => new DispatcherServiceClient(address, credentials.createInsecure(), heraldChannelOptions),
+      (address) => new DispatcherServiceClient(address, creds, heraldChannelOptions),
     );
   }
 
@@ -73,7 +97,7 @@ export class HeraldGateway {
     let attempt = 0;
     while (!this.closed) {
       const address = this.endpoints.registry[attempt % this.endpoints.registry.length]!;
-      const watcher = new Admin({ endpoints: [address] });
+      const watcher = new Admin({ endpoints: [address], tls: this.security.tls, token: this.security.token });
       try {
         for await (const response of watcher.watch(index.revision < 0n ? '0' : index.revision.toString())) {
           if (this.closed) break;

@@ -9,6 +9,7 @@ import { silentLogger } from '@herald/logging';
 import { HeraldGateway } from './herald-gateway';
 import { createConsoleServer } from './http-server';
 import { RegistryIndex } from './registry-index';
+import { Sessions, sessionCookie } from './sessions';
 import { StatsSampler } from './stats-sampler';
 
 /**
@@ -120,6 +121,58 @@ describe('console HTTP server', () => {
   it('says which routes exist and which methods they take', async () => {
     assert.equal((await fetch(`${base}/api/nothing`)).status, 404);
     assert.equal((await fetch(`${base}/api/topics`, { method: 'PUT' })).status, 405);
+  });
+
+  it('with sign-in on, answers nothing but the probes and the sign-in without a session', async () => {
+    const sessions = new Sessions(
+      { registry: ['127.0.0.1:1'], dispatcher: ['127.0.0.1:1'], publisher: ['127.0.0.1:1'] },
+      { tls: {} },
+    );
+    const index = new RegistryIndex();
+    index.apply({
+      revision: '1',
+      kind: { $case: 'snapshot', value: { reset: true, last: true, topics: [], subscriptions: [] } },
+    });
+    const guarded = createConsoleServer({
+      gateway,
+      sessions,
+      index,
+      sampler: new StatsSampler({ read: async () => [], intervalMillis: 1_000 }),
+      webDir: tmpdir(),
+      log: silentLogger(),
+    });
+    await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+    const at = `http://127.0.0.1:${(guarded.address() as AddressInfo).port}`;
+    try {
+      const anonymous = await json(await fetch(`${at}/api/topics`));
+      assert.equal(anonymous.status, 401);
+      assert.equal(anonymous.body.error.code, 'UNAUTHENTICATED');
+      assert.equal(
+        (await json(await fetch(`${at}/api/topics`, { headers: { cookie: `${sessionCookie}=forged` } }))).status,
+        401,
+      );
+      assert.deepEqual((await json(await fetch(`${at}/api/session`))).body, { signIn: true, signedIn: false });
+      assert.equal((await fetch(`${at}/healthz`)).status, 200);
+      const empty = await json(
+        await fetch(`${at}/api/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }),
+      );
+      assert.equal(empty.status, 400);
+      const cookie = `${sessionCookie}=${sessions.create('a-token')}`;
+      const signedIn = await json(await fetch(`${at}/api/topics`, { headers: { cookie } }));
+      assert.equal(signedIn.status, 200);
+      assert.deepEqual((await json(await fetch(`${at}/api/session`, { headers: { cookie } }))).body, {
+        signIn: true,
+        signedIn: true,
+      });
+    } finally {
+      guarded.closeAllConnections();
+      await new Promise((resolve) => guarded.close(resolve));
+      await sessions.close();
+    }
   });
 
   it('serves the page with a policy that keeps it off the internet, and nothing outside its folder', async () => {

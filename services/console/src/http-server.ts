@@ -9,6 +9,7 @@ import type { HeraldGateway } from './herald-gateway';
 import { parsePageQuery } from './paging';
 import type { RegistryIndex } from './registry-index';
 import { RequestError, errorResponse } from './request-error';
+import { type Sessions, sessionCookie } from './sessions';
 import type { StatsSampler } from './stats-sampler';
 import {
   asObject,
@@ -23,7 +24,10 @@ import {
 import { messageView, subscriptionView, topicView } from './views';
 
 export interface ConsoleServerOptions {
+  /** The console's own clients: used for everything when sign-in is off. */
   gateway: HeraldGateway;
+  /** Present when operators sign in: their calls then go with their own tokens. */
+  sessions?: Sessions | undefined;
   index: RegistryIndex;
   sampler: StatsSampler;
   /** The built page (index.html and assets/). */
@@ -32,7 +36,14 @@ export interface ConsoleServerOptions {
 }
 
 type Params = Record<string, string>;
-type Handler = (request: IncomingMessage, response: ServerResponse, params: Params, url: URL) => Promise<unknown>;
+type Handler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  params: Params,
+  url: URL,
+  /** Clients carrying the signed-in operator's token, or the console's own when sign-in is off. */
+  gateway: HeraldGateway,
+) => Promise<unknown>;
 
 interface Route {
   method: string;
@@ -40,6 +51,9 @@ interface Route {
   names: string[];
   handler: Handler;
 }
+
+/** What answers without a session: signing in, and the probes. */
+const openPaths = new Set(['/api/session', '/healthz', '/api/status']);
 
 /** How long an action waits for the registry's watch to show its result before answering anyway. */
 const settleMillis = 3_000;
@@ -50,7 +64,7 @@ const maxBodyBytes = 11 * 1024 * 1024;
  * built page. Every action is one call to a Herald service, which makes its own checks.
  */
 export function createConsoleServer(options: ConsoleServerOptions): Server {
-  const { gateway, index, sampler, log } = options;
+  const { gateway, index, sampler, log, sessions } = options;
   const routes: Route[] = [];
   const route = (method: string, pathPattern: string, handler: Handler) => {
     const names: string[] = [];
@@ -73,6 +87,37 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     const deadline = Date.now() + settleMillis;
     while (!holds() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   };
+
+  route('GET', '/api/session', async (req) => ({
+    signIn: sessions !== undefined,
+    signedIn: sessions === undefined || sessions.tokenOf(req) !== undefined,
+  }));
+
+  // Signing in checks the token with the registry (any answer but UNAUTHENTICATED or PERMISSION_DENIED
+  // means the services accept it), then keeps it server-side behind a session cookie.
+  route('POST', '/api/session', async (req, res) => {
+    if (!sessions) throw new RequestError('session', 'this console has no sign-in (CONSOLE_SIGN_IN is off)', 404);
+    const body = asObject(await readJson(req));
+    const token = typeof body.token === 'string' ? body.token.trim().replace(/^Bearer\s+/i, '') : '';
+    if (token === '') throw new RequestError('token', 'is required');
+    try {
+      await sessions.gatewayFor(token).admin.getTopic('console-sign-in-check');
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (code !== status.NOT_FOUND) throw error;
+    }
+    res.setHeader(
+      'set-cookie',
+      `${sessionCookie}=${sessions.create(token)}; HttpOnly; SameSite=Strict; Path=/${req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''}`,
+    );
+    return { signedIn: true };
+  });
+
+  route('DELETE', '/api/session', async (req, res) => {
+    sessions?.end(req);
+    res.setHeader('set-cookie', `${sessionCookie}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+    return { signedIn: false };
+  });
 
   // Readiness: the lists need the registry's topics loaded; the page itself is served regardless.
   route('GET', '/healthz', async (_req, res) => {
@@ -101,30 +146,30 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     };
   });
 
-  route('POST', '/api/topics', async (req) => {
-    const topic = await gateway.admin.createTopic(parseTopicSpec(await readJson(req)));
+  route('POST', '/api/topics', async (req, _res, _params, _url, gw) => {
+    const topic = await gw.admin.createTopic(parseTopicSpec(await readJson(req)));
     await index.waitForRevision(topic.revision, settleMillis);
     return { topic: topicView(topic, 0) };
   });
 
-  route('GET', '/api/topics/:name', async (_req, _res, { name }) => ({
-    topic: topicView(await gateway.admin.getTopic(name!), index.subscriptionsOf(name!)),
+  route('GET', '/api/topics/:name', async (_req, _res, { name }, _url, gw) => ({
+    topic: topicView(await gw.admin.getTopic(name!), index.subscriptionsOf(name!)),
   }));
 
-  route('DELETE', '/api/topics/:name', async (_req, _res, { name }) => {
-    await gateway.admin.deleteTopic(name!);
+  route('DELETE', '/api/topics/:name', async (_req, _res, { name }, _url, gw) => {
+    await gw.admin.deleteTopic(name!);
     await settle(() => !index.hasTopic(name!));
     return { deleted: name };
   });
 
-  route('POST', '/api/topics/:name/publish', async (req, _res, { name }) => {
+  route('POST', '/api/topics/:name/publish', async (req, _res, { name }, _url, gw) => {
     const message = parseTestMessage(await readJson(req));
-    const messageId = await gateway.publisher.publish(name!, message);
+    const messageId = await gw.publisher.publish(name!, message);
     return { messageId };
   });
 
-  route('GET', '/api/topics/:name/messages', async (req, _res, { name }, url) =>
-    browse(gateway, req, {
+  route('GET', '/api/topics/:name/messages', async (req, _res, { name }, url, gw) =>
+    browse(gw, req, {
       topic: name!,
       start: positionOrTime(parseTailFrom(url.searchParams.get('from') ?? 'earliest')),
       filter: url.searchParams.get('filter') ?? '',
@@ -132,24 +177,24 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     }),
   );
 
-  route('GET', '/api/topics/:name/tail', async (req, res, { name }, url) => {
+  route('GET', '/api/topics/:name/tail', async (req, res, { name }, url, gw) => {
     const request: TailRequest = {
       topic: name!,
       start: positionOrTime(parseTailFrom(url.searchParams.get('from'))),
       filter: url.searchParams.get('filter') ?? '',
     };
-    streamTail(gateway, request, req, res, log);
+    streamTail(gw, request, req, res, log);
     return undefined;
   });
 
-  route('GET', '/api/subscriptions', async (_req, _res, _params, url) => {
+  route('GET', '/api/subscriptions', async (_req, _res, _params, url, gw) => {
     await listReady();
     const page = index.listSubscriptions(parsePageQuery(url.searchParams, 'topic'));
     // The figures of the page shown, in one call; the list still answers when the dispatchers do not.
     let stats: Record<string, { backlog: number; oldestUnackedAgeMillis: number | null; openStreams: number }> = {};
     let statsError: string | null = null;
     try {
-      const read = await gateway.subscriptionStats(page.items.map((s) => s.name));
+      const read = await gw.subscriptionStats(page.items.map((s) => s.name));
       stats = Object.fromEntries(
         read.map((s) => [
           s.subscription,
@@ -173,38 +218,38 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     };
   });
 
-  route('POST', '/api/subscriptions', async (req) => {
-    const subscription = await gateway.admin.createSubscription(parseSubscriptionSpec(await readJson(req)));
+  route('POST', '/api/subscriptions', async (req, _res, _params, _url, gw) => {
+    const subscription = await gw.admin.createSubscription(parseSubscriptionSpec(await readJson(req)));
     await index.waitForRevision(subscription.revision, settleMillis);
     return { subscription: subscriptionView(subscription) };
   });
 
-  route('GET', '/api/subscriptions/:name', async (_req, _res, { name }) => ({
-    subscription: subscriptionView(await gateway.admin.getSubscription(name!)),
+  route('GET', '/api/subscriptions/:name', async (_req, _res, { name }, _url, gw) => ({
+    subscription: subscriptionView(await gw.admin.getSubscription(name!)),
   }));
 
-  route('PATCH', '/api/subscriptions/:name', async (req, _res, { name }) => {
-    const subscription = await gateway.admin.updateSubscription(name!, parseSubscriptionChanges(await readJson(req)));
+  route('PATCH', '/api/subscriptions/:name', async (req, _res, { name }, _url, gw) => {
+    const subscription = await gw.admin.updateSubscription(name!, parseSubscriptionChanges(await readJson(req)));
     await index.waitForRevision(subscription.revision, settleMillis);
     return { subscription: subscriptionView(subscription) };
   });
 
-  route('DELETE', '/api/subscriptions/:name', async (_req, _res, { name }) => {
-    await gateway.admin.deleteSubscription(name!);
+  route('DELETE', '/api/subscriptions/:name', async (_req, _res, { name }, _url, gw) => {
+    await gw.admin.deleteSubscription(name!);
     await settle(() => !index.hasSubscription(name!));
     return { deleted: name };
   });
 
-  route('POST', '/api/subscriptions/:name/seek', async (req, _res, { name }) => {
+  route('POST', '/api/subscriptions/:name/seek', async (req, _res, { name }, _url, gw) => {
     const body = asObject(await readJson(req));
-    const subscription = await gateway.admin.seek(name!, parseStartAt(body.to, 'to'));
+    const subscription = await gw.admin.seek(name!, parseStartAt(body.to, 'to'));
     return { subscription: subscriptionView(subscription) };
   });
 
   route('GET', '/api/subscriptions/:name/stats', async (_req, _res, { name }) => sampler.history(name!));
 
-  route('GET', '/api/subscriptions/:name/dead-letters', async (_req, _res, { name }, url) => {
-    const response = await gateway.peekDeadLetters({
+  route('GET', '/api/subscriptions/:name/dead-letters', async (_req, _res, { name }, url, gw) => {
+    const response = await gw.peekDeadLetters({
       selection: {
         subscription: name!,
         deadLetterTopic: '',
@@ -218,11 +263,11 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     return { messages: response.messages.map(messageView), nextPageToken: response.nextPageToken };
   });
 
-  route('POST', '/api/subscriptions/:name/dead-letters/redrive', async (req, _res, { name }) => {
+  route('POST', '/api/subscriptions/:name/dead-letters/redrive', async (req, _res, { name }, _url, gw) => {
     const body = asObject(await readJson(req));
     const filter = body.filter ?? '';
     if (typeof filter !== 'string') throw new RequestError('filter', 'must be a string');
-    return redrive(gateway, req, {
+    return redrive(gw, req, {
       selection: { subscription: name!, deadLetterTopic: '', filter, startTime: undefined, endTime: undefined },
       maxMessagesPerSecond: 0,
     });
@@ -257,7 +302,13 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     void (async () => {
       try {
         if (method !== 'GET') checkSameOrigin(req);
-        const body = await matched.route.handler(req, res, matched.params, url);
+        let gw = gateway;
+        if (sessions && !openPaths.has(url.pathname)) {
+          const token = sessions.tokenOf(req);
+          if (token === undefined) throw new RequestError('session', 'sign in with your token first', 401);
+          gw = sessions.gatewayFor(token);
+        }
+        const body = await matched.route.handler(req, res, matched.params, url, gw);
         if (body !== undefined) sendJson(res, 200, body);
       } catch (error) {
         const { httpStatus, body } = errorResponse(error);

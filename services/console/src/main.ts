@@ -1,7 +1,7 @@
 import { ConfigError } from '@herald/config';
 import { createLogger } from '@herald/logging';
 import { startConsole } from './console';
-import { readConsoleConfig } from './config';
+import { connectionSecurity, readConsoleConfig } from './config';
 
 async function main(): Promise<void> {
   let config;
@@ -24,6 +24,8 @@ async function main(): Promise<void> {
     host: config.CONSOLE_HOST,
     port: config.CONSOLE_PORT,
     statsIntervalMillis: config.CONSOLE_STATS_INTERVAL_MS,
+    ...connectionSecurity(config),
+    signIn: config.CONSOLE_SIGN_IN,
     webDir: config.CONSOLE_WEB_DIR,
     log,
   });

@@ -39,7 +39,9 @@ const httpStatusOfGrpc: Record<number, number> = {
  */
 export function errorResponse(error: unknown): { httpStatus: number; body: ErrorBody } {
   if (error instanceof RequestError) {
-    return { httpStatus: error.httpStatus, body: { error: { code: 'INVALID_REQUEST', message: error.message } } };
+    const code =
+      error.httpStatus === 401 ? 'UNAUTHENTICATED' : error.httpStatus === 403 ? 'PERMISSION_DENIED' : 'INVALID_REQUEST';
+    return { httpStatus: error.httpStatus, body: { error: { code, message: error.message } } };
   }
   const e = error as { code?: unknown };
   if (error instanceof HeraldClientError || typeof e?.code === 'number') {

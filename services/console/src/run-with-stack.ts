@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createLogger } from '@herald/logging';
 import { type RunningConsole, startConsole } from './console';
-import { readConsoleConfig } from './config';
+import { connectionSecurity, readConsoleConfig } from './config';
 
 const say = (line: string) => console.log(`[herald] ${line}`);
 
@@ -67,6 +67,8 @@ async function main(): Promise<void> {
         host,
         port: config.CONSOLE_PORT,
         statsIntervalMillis: config.CONSOLE_STATS_INTERVAL_MS,
+        ...connectionSecurity(config),
+        signIn: config.CONSOLE_SIGN_IN,
         webDir: config.CONSOLE_WEB_DIR,
         log: createLogger({ service: 'console', level: env.LOG_LEVEL || 'warn' }),
       });

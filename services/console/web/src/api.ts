@@ -27,6 +27,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   } catch {
     throw new ApiError('BAD_RESPONSE', `${response.status} ${text.slice(0, 200)}`, response.status);
   }
+  if (response.status === 401 && !path.startsWith('/api/session')) window.dispatchEvent(new Event('herald-sign-in'));
   if (!response.ok) {
     const error = (parsed as { error?: { code?: string; message?: string } }).error;
     throw new ApiError(error?.code ?? String(response.status), error?.message ?? text, response.status);

@@ -1,6 +1,7 @@
 import './style.css';
 import { api } from './api';
 import { h, replace } from './dom';
+import { errorBox } from './ui';
 import { deadLettersPage } from './pages/dead-letters';
 import { subscriptionPage } from './pages/subscription';
 import { tailPage } from './pages/tail';
@@ -47,7 +48,64 @@ async function registryStatus(): Promise<void> {
   }
 }
 
+/** With CONSOLE_SIGN_IN, the operator's own token: the console keeps it server-side, behind a session cookie. */
+function signInPage(): void {
+  cleanup?.();
+  cleanup = undefined;
+  const problem = h('div');
+  const form = h(
+    'form',
+    { class: 'sign-in' },
+    h('label', { for: 'token' }, 'Bearer token (JWT) the Herald services accept'),
+    h('textarea', { id: 'token', name: 'token', rows: 5, required: true }),
+    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+    problem,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api.post('/api/session', { token: String(new FormData(form).get('token') ?? '') });
+      void start();
+    } catch (error) {
+      replace(problem, errorBox(error, 'Signing in'));
+    }
+  });
+  replace(
+    app,
+    h('h1', null, 'Sign in'),
+    h('p', null, 'Every page and action is served with your token; the services check what it may do.'),
+    form,
+  );
+}
+
+async function start(): Promise<void> {
+  const session = await api
+    .get<{ signIn: boolean; signedIn: boolean }>('/api/session')
+    .catch(() => ({ signIn: false, signedIn: true }));
+  const nav = document.querySelector('header.top nav')!;
+  nav.querySelector('.sign-out')?.remove();
+  if (session.signIn && session.signedIn) {
+    nav.append(
+      h(
+        'a',
+        {
+          href: '#/topics',
+          class: 'sign-out',
+          onclick: async () => {
+            await api.delete('/api/session');
+            signInPage();
+          },
+        },
+        'Sign out',
+      ),
+    );
+  }
+  if (!session.signedIn) signInPage();
+  else route();
+}
+
 window.addEventListener('hashchange', route);
-route();
+window.addEventListener('herald-sign-in', signInPage);
+void start();
 void registryStatus();
 setInterval(() => void registryStatus(), 5_000);
