@@ -182,5 +182,8 @@ describe('console HTTP server', () => {
     assert.match(await page.text(), /<title>console<\/title>/);
     const escape = await fetch(`${base}/..%2F..%2F..%2Fetc%2Fpasswd`);
     assert.doesNotMatch(await escape.text(), /root:/);
+    // A malformed escape names nothing; the server answers the page and stays up.
+    assert.equal((await fetch(`${base}/%E0%A4%A`)).status, 200);
+    assert.equal((await fetch(`${base}/api/topics?pageSize=5`)).status, 200);
   });
 });

@@ -168,8 +168,8 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     return { messageId };
   });
 
-  route('GET', '/api/topics/:name/messages', async (req, _res, { name }, url, gw) =>
-    browse(gw, req, {
+  route('GET', '/api/topics/:name/messages', async (_req, res, { name }, url, gw) =>
+    browse(gw, res, {
       topic: name!,
       start: positionOrTime(parseTailFrom(url.searchParams.get('from') ?? 'earliest')),
       filter: url.searchParams.get('filter') ?? '',
@@ -177,13 +177,13 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     }),
   );
 
-  route('GET', '/api/topics/:name/tail', async (req, res, { name }, url, gw) => {
+  route('GET', '/api/topics/:name/tail', async (_req, res, { name }, url, gw) => {
     const request: TailRequest = {
       topic: name!,
       start: positionOrTime(parseTailFrom(url.searchParams.get('from'))),
       filter: url.searchParams.get('filter') ?? '',
     };
-    streamTail(gw, request, req, res, log);
+    streamTail(gw, request, res, log);
     return undefined;
   });
 
@@ -263,11 +263,11 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     return { messages: response.messages.map(messageView), nextPageToken: response.nextPageToken };
   });
 
-  route('POST', '/api/subscriptions/:name/dead-letters/redrive', async (req, _res, { name }, _url, gw) => {
+  route('POST', '/api/subscriptions/:name/dead-letters/redrive', async (req, res, { name }, _url, gw) => {
     const body = asObject(await readJson(req));
     const filter = body.filter ?? '';
     if (typeof filter !== 'string') throw new RequestError('filter', 'must be a string');
-    return redrive(gw, req, {
+    return redrive(gw, res, {
       selection: { subscription: name!, deadLetterTopic: '', filter, startTime: undefined, endTime: undefined },
       maxMessagesPerSecond: 0,
     });
@@ -288,7 +288,7 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
       pathMatched = true;
       if (candidate.method !== method) continue;
       const params: Params = {};
-      candidate.names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1]!)));
+      candidate.names.forEach((name, i) => (params[name] = safeDecode(match[i + 1]!)));
       matched = { route: candidate, params };
       break;
     }
@@ -374,20 +374,16 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
  * page does not reconnect by itself. A browser that reads slowly pauses the rpc, which then holds
  * the dispatcher's reading back too.
  */
-function streamTail(
-  gateway: HeraldGateway,
-  request: TailRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  log: Logger,
-): void {
+function streamTail(gateway: HeraldGateway, request: TailRequest, res: ServerResponse, log: Logger): void {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
-  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  let ended = false;
+  const send = (event: string, data: unknown) =>
+    ended || res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   const call = gateway.tail(request);
   const from =
     request.start?.$case === 'time'
@@ -397,7 +393,6 @@ function streamTail(
         : 'latest';
   send('ready', { topic: request.topic, from });
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-  let ended = false;
   const end = () => {
     if (ended) return;
     ended = true;
@@ -420,7 +415,8 @@ function streamTail(
     end();
   });
   call.on('end', end);
-  req.on('close', end);
+  // The response closes when the page goes away (or the stream ends): the Tail rpc goes with it.
+  res.on('close', end);
 }
 
 /**
@@ -429,7 +425,7 @@ function streamTail(
  */
 async function browse(
   gateway: HeraldGateway,
-  req: IncomingMessage,
+  res: ServerResponse,
   options: { topic: string; start: TailRequest['start']; filter: string; limit: number },
 ) {
   const call = gateway.tail({ topic: options.topic, start: options.start, filter: options.filter });
@@ -460,14 +456,14 @@ async function browse(
       clearTimeout(overall);
       if (error.code !== status.CANCELLED) reject(error);
     });
-    req.on('close', () => call.cancel());
+    res.on('close', () => call.cancel());
   });
 }
 
 /** Runs a redrive to its end and answers its last progress; a page that goes away cancels it (safe to call again). */
 function redrive(
   gateway: HeraldGateway,
-  req: IncomingMessage,
+  res: ServerResponse,
   request: Parameters<HeraldGateway['redrive']>[0],
 ): Promise<RedriveDeadLettersResponse> {
   const call = gateway.redrive(request);
@@ -478,8 +474,9 @@ function redrive(
     call.on('end', () =>
       last ? resolve(last) : reject(new Error('the redrive ended without reporting any progress')),
     );
-    req.on('close', () => {
-      if (!req.complete) call.cancel();
+    // A page gone before the end cancels the rpc; an interrupted redrive is completed by the next call.
+    res.on('close', () => {
+      if (!res.writableFinished) call.cancel();
     });
   });
 }
@@ -500,7 +497,7 @@ const contentTypes: Record<string, string> = {
  * connect to nothing but this server: no font, script or request leaves for the internet.
  */
 function serveStatic(webDir: string, pathname: string, req: IncomingMessage, res: ServerResponse): void {
-  const relative = path.normalize(decodeURIComponent(pathname)).replace(/^(\.\.[/\\])+/, '');
+  const relative = path.normalize(safeDecode(pathname)).replace(/^(\.\.[/\\])+/, '');
   let file = path.join(webDir, relative);
   if (!file.startsWith(webDir) || !existsSync(file) || statSync(file).isDirectory()) {
     file = path.join(webDir, 'index.html');
@@ -521,4 +518,13 @@ function serveStatic(webDir: string, pathname: string, req: IncomingMessage, res
   });
   if (req.method === 'HEAD') res.end();
   else createReadStream(file).pipe(res);
+}
+
+/** A URL path part decoded; a malformed escape is kept as it is (and then names nothing). */
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
