@@ -18,6 +18,10 @@ export const consoleEnv = {
     default: ['127.0.0.1:50051'],
     desc: 'Every publisher instance, comma-separated host:port (test messages from the page)',
   }),
+  PUBLISHER_METRICS_URLS: str({
+    default: '',
+    desc: 'Every publisher’s /metrics URL, comma-separated, for the topics’ publish rates; empty: no rates shown',
+  }),
   CONSOLE_STATS_INTERVAL_MS: int(
     500,
     60_000,

@@ -6,6 +6,7 @@ import type { Logger } from '@herald/logging';
 import { type HeraldEndpoints, HeraldGateway } from './herald-gateway';
 import { createConsoleServer } from './http-server';
 import { Sessions } from './sessions';
+import { PublishRates } from './publish-rates';
 import { RegistryIndex } from './registry-index';
 import { StatsSampler } from './stats-sampler';
 
@@ -14,6 +15,8 @@ export interface ConsoleOptions {
   host: string;
   port: number;
   statsIntervalMillis: number;
+  /** Every publisher's /metrics URL, for publish rates; none: no rates. */
+  publisherMetricsUrls?: string[];
   /** TLS to the services; absent: plaintext. */
   tls?: TlsOptions | undefined;
   /** The console's own token, for its registry watch and figures (and every call when sign-in is off). */
@@ -44,6 +47,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     read: (names) => gateway.subscriptionStats(names),
     intervalMillis: options.statsIntervalMillis,
   });
+  const rates = new PublishRates(options.publisherMetricsUrls ?? []);
+  rates.start();
   const watching = gateway.watchInto(index, options.log);
   sampler.start();
   const server = createConsoleServer({
@@ -51,6 +56,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     sessions,
     index,
     sampler,
+    rates,
     webDir: path.resolve(options.webDir || defaultWebDir),
     log: options.log,
   });
@@ -66,6 +72,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     index,
     async stop() {
       sampler.stop();
+      rates.stop();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await gateway.close();

@@ -10,6 +10,7 @@ import { parsePageQuery } from './paging';
 import type { RegistryIndex } from './registry-index';
 import { RequestError, errorResponse } from './request-error';
 import { type Sessions, sessionCookie } from './sessions';
+import type { PublishRates } from './publish-rates';
 import type { StatsSampler } from './stats-sampler';
 import {
   asObject,
@@ -30,6 +31,8 @@ export interface ConsoleServerOptions {
   sessions?: Sessions | undefined;
   index: RegistryIndex;
   sampler: StatsSampler;
+  /** Publish rates by topic, when the publishers' metrics are read. */
+  rates?: PublishRates | undefined;
   /** The built page (index.html and assets/). */
   webDir: string;
   log: Logger;
@@ -64,7 +67,8 @@ const maxBodyBytes = 11 * 1024 * 1024;
  * built page. Every action is one call to a Herald service, which makes its own checks.
  */
 export function createConsoleServer(options: ConsoleServerOptions): Server {
-  const { gateway, index, sampler, log, sessions } = options;
+  const { gateway, index, sampler, log, sessions, rates } = options;
+  const rateOf = (topic: string) => rates?.rateOf(topic) ?? null;
   const routes: Route[] = [];
   const route = (method: string, pathPattern: string, handler: Handler) => {
     const names: string[] = [];
@@ -140,7 +144,11 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     await listReady();
     const page = index.listTopics(parsePageQuery(url.searchParams));
     return {
-      topics: page.items.map((row) => topicView(row.topic, row.subscriptions)),
+      topics: page.items.map((row) => ({
+        ...topicView(row.topic, row.subscriptions),
+        publishRate: rateOf(row.topic.name),
+      })),
+      publishRates: rates?.enabled ? (rates.lastError ?? 'measured') : 'off',
       nextPageToken: page.nextPageToken,
       totalMatching: page.totalMatching,
     };
@@ -153,7 +161,7 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
   });
 
   route('GET', '/api/topics/:name', async (_req, _res, { name }, _url, gw) => ({
-    topic: topicView(await gw.admin.getTopic(name!), index.subscriptionsOf(name!)),
+    topic: { ...topicView(await gw.admin.getTopic(name!), index.subscriptionsOf(name!)), publishRate: rateOf(name!) },
   }));
 
   route('DELETE', '/api/topics/:name', async (_req, _res, { name }, _url, gw) => {

@@ -24,6 +24,9 @@ async function main(): Promise<void> {
     host: config.CONSOLE_HOST,
     port: config.CONSOLE_PORT,
     statsIntervalMillis: config.CONSOLE_STATS_INTERVAL_MS,
+    publisherMetricsUrls: config.PUBLISHER_METRICS_URLS.split(',')
+      .map((url) => url.trim())
+      .filter((url) => url !== ''),
     ...connectionSecurity(config),
     signIn: config.CONSOLE_SIGN_IN,
     webDir: config.CONSOLE_WEB_DIR,

@@ -31,6 +31,12 @@ async function main(): Promise<void> {
     REGISTRY_ADDRESSES: `127.0.0.1:${env.REGISTRY_PORT || 50052}`,
     DISPATCHER_ADDRESSES: `127.0.0.1:${env.DISPATCHER_PORT || 50053}`,
     PUBLISHER_ADDRESSES: `127.0.0.1:${env.PUBLISHER_PORT || 50051}`,
+    // The stack's publisher serves its metrics here unless they are off: the topics' publish rates.
+    PUBLISHER_METRICS_URLS:
+      env.PUBLISHER_METRICS_URLS ??
+      (env.HERALD_METRICS_ENABLED === 'false'
+        ? ''
+        : `http://${env.PUBLISHER_HOST || '127.0.0.1'}:${env.PUBLISHER_METRICS_PORT || 9461}/metrics`),
   });
   // Checked before Kafka starts, as the stack checks its own ports: a port in use fails in a second.
   if (!(await portFree(config.CONSOLE_PORT, host))) {
@@ -67,6 +73,9 @@ async function main(): Promise<void> {
         host,
         port: config.CONSOLE_PORT,
         statsIntervalMillis: config.CONSOLE_STATS_INTERVAL_MS,
+        publisherMetricsUrls: config.PUBLISHER_METRICS_URLS.split(',')
+          .map((url) => url.trim())
+          .filter((url) => url !== ''),
         ...connectionSecurity(config),
         signIn: config.CONSOLE_SIGN_IN,
         webDir: config.CONSOLE_WEB_DIR,

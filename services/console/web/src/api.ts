@@ -53,6 +53,8 @@ export interface TopicView {
   createTime: string | null;
   revision: string;
   subscriptions: number;
+  /** Messages per second over the last few seconds; null when not measured. */
+  publishRate: number | null;
 }
 
 export interface SubscriptionView {

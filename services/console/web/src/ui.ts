@@ -19,6 +19,12 @@ export function formatTime(iso: string | number | null | undefined): string {
   return `${time.toLocaleDateString()} ${time.toLocaleTimeString()}`;
 }
 
+/** Messages per second, or a dash when the console does not read the publishers' metrics. */
+export function formatRate(perSecond: number | null): string {
+  if (perSecond === null) return '—';
+  return `${perSecond < 10 ? perSecond.toFixed(1) : formatCount(Math.round(perSecond))}/s`;
+}
+
 export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
 }

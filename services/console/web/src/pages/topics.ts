@@ -1,7 +1,17 @@
 import { type Paged, type TopicView, api, enc } from '../api';
 import { h, replace } from '../dom';
 import { navigate } from '../router';
-import { Pager, actionDialog, errorBox, formatCount, formatDuration, formatTime, searchBox, table } from '../ui';
+import {
+  Pager,
+  actionDialog,
+  errorBox,
+  formatCount,
+  formatDuration,
+  formatRate,
+  formatTime,
+  searchBox,
+  table,
+} from '../ui';
 
 export function topicCreateDialog(): Promise<boolean> {
   return actionDialog({
@@ -46,13 +56,14 @@ export function topicsPage(root: HTMLElement): void {
       replace(
         list,
         table(
-          ['Topic', 'Partitions', 'Replication', 'Retention', 'Subscriptions', 'Created'],
+          ['Topic', 'Partitions', 'Replication', 'Retention', 'Subscriptions', 'Publish rate', 'Created'],
           page.topics.map((t) => [
             h('a', { href: `#/topics/${enc(t.name)}` }, t.name),
             t.partitions,
             t.replicationFactor,
             formatDuration(t.retentionMillis),
             formatCount(t.subscriptions),
+            formatRate(t.publishRate),
             formatTime(t.createTime),
           ]),
           search ? `No topic matches “${search}”.` : 'No topics yet: create one.',
