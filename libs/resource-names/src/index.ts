@@ -1,1 +1,2 @@
 export * from './resource-name';
+export * from './push-endpoint';

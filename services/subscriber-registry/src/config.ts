@@ -1,4 +1,4 @@
-import { commonEnv, int, port, readEnv, str } from '@herald/config';
+import { bool, commonEnv, int, port, readEnv, str } from '@herald/config';
 
 /** Every variable the subscriber-registry reads, with its default. */
 export const registryEnv = {
@@ -27,6 +27,14 @@ export const registryEnv = {
   )({
     default: 15_000,
     desc: 'A change that cannot be written to the log in this time fails with UNAVAILABLE',
+  }),
+  REGISTRY_PUSH_ALLOW_INSECURE: bool({
+    default: false,
+    desc: 'Push subscriptions may name http:// endpoints and plaintext grpc:// targets (else https and TLS only)',
+  }),
+  REGISTRY_PUSH_ALLOW_PRIVATE: bool({
+    default: false,
+    desc: 'Push endpoints may be literal loopback, private or link-local addresses (dispatchers check resolved ones with DISPATCHER_PUSH_ALLOW_PRIVATE)',
   }),
 };
 

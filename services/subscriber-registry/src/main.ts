@@ -49,6 +49,7 @@ runMain('subscriber-registry', async () => {
     },
     replicationFactor: config.REGISTRY_REPLICATION_FACTOR,
     writeTimeoutMillis: config.REGISTRY_WRITE_TIMEOUT_MS,
+    pushRules: { allowInsecure: config.REGISTRY_PUSH_ALLOW_INSECURE, allowPrivate: config.REGISTRY_PUSH_ALLOW_PRIVATE },
   });
   exportRegistryMetrics(metrics.registry, registry);
   const server = new HeraldServer({

@@ -8,6 +8,8 @@ import {
   type CreateSubscriptionInput,
   type CreateTopicInput,
   planCreateSubscription,
+  type PushRules,
+  strictPushRules,
   planCreateTopic,
   planDeleteSubscription,
   planDeleteTopic,
@@ -41,6 +43,8 @@ export interface RegistryServiceOptions {
   replicationFactor: number;
   /** A write that cannot complete in this time fails with UNAVAILABLE. */
   writeTimeoutMillis: number;
+  /** Which push endpoints subscriptions may name; only https on public addresses when unset. */
+  pushRules?: PushRules;
 }
 
 /** One page of a list. */
@@ -147,7 +151,7 @@ export class RegistryService {
 
   createSubscription(input: CreateSubscriptionInput): Promise<Subscription> {
     return this.write(async (state) => {
-      const subscription = planCreateSubscription(state, input);
+      const subscription = planCreateSubscription(state, input, this.options.pushRules ?? strictPushRules);
       const startOffsets = await this.offsetsAt(subscription.topic, subscription.start);
       return {
         records: [subscriptionCreatedRecord(subscription, startOffsets, Date.now())],
@@ -158,7 +162,7 @@ export class RegistryService {
 
   updateSubscription(input: UpdateSubscriptionInput): Promise<Subscription> {
     return this.write(async (state) => ({
-      records: [planUpdateSubscription(state, input)],
+      records: [planUpdateSubscription(state, input, this.options.pushRules ?? strictPushRules)],
       result: (after) => after.subscription(input.name)!,
     }));
   }

@@ -4,6 +4,7 @@ import {
   type CreateSubscriptionInput,
   type CreateTopicInput,
   planCreateSubscription,
+  type PushRules,
   planCreateTopic,
   planDeleteSubscription,
   planDeleteTopic,
@@ -345,6 +346,7 @@ describe('planCreateSubscription', () => {
       deadLetterPolicy: undefined,
       enableMessageOrdering: false,
       filter: '',
+      pushConfig: undefined,
       start: { kind: 'earliest' },
       topicPartitions: 3,
     });
@@ -373,6 +375,7 @@ describe('planCreateSubscription', () => {
       deadLetterPolicy: { deadLetterTopic: 'orders-dlq', maxDeliveryAttempts: 20 },
       enableMessageOrdering: true,
       filter: 'attributes.color = "red"',
+      pushConfig: undefined,
       start: { kind: 'time', timeMillis: 1_700_000_000_000 },
       topicPartitions: 7,
     });
@@ -666,6 +669,7 @@ describe('subscriptionCreatedRecord', () => {
       ackDeadlineSeconds: 10,
       retryPolicy: { minimumBackoffMillis: 1_000, maximumBackoffMillis: 60_000 },
       deadLetterPolicy: undefined,
+      pushConfig: undefined,
       enableMessageOrdering: false,
       filter: '',
       startOffsets,
@@ -973,5 +977,81 @@ describe('seekRecord', () => {
       offsets: [{ partition: 0, offset: '2' }],
       timeMillis: 2,
     });
+  });
+});
+
+describe('push configuration', () => {
+  const open: PushRules = { allowInsecure: true, allowPrivate: true };
+  function setUp(): TestRegistry {
+    const registry = new TestRegistry();
+    registry.createTopic('orders');
+    return registry;
+  }
+  const http = (url: string, audience = '') => ({ kind: 'http' as const, url, mode: 'binary' as const, audience });
+
+  it('stores an https endpoint with the default concurrency ceiling, and reads it back from the record', () => {
+    const registry = setUp();
+    const planned = planCreateSubscription(
+      registry.state,
+      subscriptionInput({ pushConfig: { endpoint: http('https://hooks.example.com/in'), maxOutstanding: 0 } }),
+    );
+    const record = subscriptionCreatedRecord(planned, [], 1);
+    const expected = { endpoint: http('https://hooks.example.com/in'), maxOutstanding: 100 };
+    assert.deepEqual(subscriptionEvent(record).subscription.pushConfig, expected);
+    registry.append(record);
+    assert.deepEqual(registry.subscription('orders-sub').pushConfig, expected);
+  });
+
+  it('refuses http, plaintext gRPC and literal private addresses unless the rules allow them', () => {
+    const cases: Array<[CreateSubscriptionInput['pushConfig'], string, RegExp]> = [
+      [{ endpoint: http('http://hooks.example.com/'), maxOutstanding: 0 }, 'http.endpoint', /https:\/\//],
+      [{ endpoint: http('https://127.0.0.1:8443/'), maxOutstanding: 0 }, 'http.endpoint', /loopback, private/],
+      [{ endpoint: http('https://[::1]/'), maxOutstanding: 0 }, 'http.endpoint', /loopback, private/],
+      [{ endpoint: http('https://169.254.169.254/'), maxOutstanding: 0 }, 'http.endpoint', /link-local/],
+      [{ endpoint: http('https://10.0.0.8/'), maxOutstanding: 0 }, 'http.endpoint', /private/],
+      [{ endpoint: http('https://localhost/'), maxOutstanding: 0 }, 'http.endpoint', /loopback/],
+      [
+        { endpoint: { kind: 'grpc', target: 'grpc://push.example.com:50051' }, maxOutstanding: 0 },
+        'grpc.target',
+        /plaintext/,
+      ],
+      [{ endpoint: { kind: 'grpc', target: '192.168.1.2:443' }, maxOutstanding: 0 }, 'grpc.target', /private/],
+      [{ endpoint: undefined, maxOutstanding: 0 }, '', /one of http or grpc/],
+      [{ endpoint: http('https://hooks.example.com/'), maxOutstanding: 1001 }, 'max_outstanding', /between 1 and 1000/],
+      [{ endpoint: http('https://hooks.example.com/', 'a'.repeat(2049)), maxOutstanding: 0 }, 'http.audience', /2048/],
+    ];
+    for (const [pushConfig, field, reason] of cases) {
+      assertInvalidArgument(
+        () => planCreateSubscription(setUp().state, subscriptionInput({ pushConfig })),
+        `subscription.push_config${field ? `.${field}` : ''}`,
+        reason,
+      );
+    }
+    const allowed = planCreateSubscription(
+      setUp().state,
+      subscriptionInput({ pushConfig: { endpoint: http('http://127.0.0.1:41150/'), maxOutstanding: 4 } }),
+      open,
+    );
+    assert.deepEqual(allowed.pushConfig, { endpoint: http('http://127.0.0.1:41150/'), maxOutstanding: 4 });
+  });
+
+  it('switches pull to push and back with the push_config path', () => {
+    const registry = setUp();
+    registry.createSubscription('orders-sub', 'orders');
+    const pushConfig = { endpoint: { kind: 'grpc' as const, target: 'grpc://127.0.0.1:41151' }, maxOutstanding: 8 };
+    registry.append(planUpdateSubscription(registry.state, updateInput({ paths: ['push_config'], pushConfig }), open));
+    assert.deepEqual(registry.subscription('orders-sub').pushConfig, pushConfig);
+    // Other paths leave it alone.
+    registry.append(
+      planUpdateSubscription(registry.state, updateInput({ paths: ['ack_deadline_seconds'], ackDeadlineSeconds: 30 })),
+    );
+    assert.deepEqual(registry.subscription('orders-sub').pushConfig, pushConfig);
+    registry.append(planUpdateSubscription(registry.state, updateInput({ paths: ['push_config'] })));
+    assert.equal(registry.subscription('orders-sub').pushConfig, undefined);
+    assertInvalidArgument(
+      () => planUpdateSubscription(registry.state, updateInput({ paths: ['push_config'], pushConfig })),
+      'subscription.push_config.grpc.target',
+      /plaintext/,
+    );
   });
 });

@@ -1,5 +1,12 @@
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@herald/errors';
 import {
+  isRestrictedAddress,
+  parseGrpcPushTarget,
+  parseHttpPushEndpoint,
+  type PushAddress,
+  pushEndpointMaxLength,
+} from '@herald/resource-names';
+import {
   type LogRecord,
   recordVersion,
   type SubscriptionChange,
@@ -8,7 +15,15 @@ import {
   topicKey,
 } from './registry-events';
 import { RegistryLimits as L } from './registry-limits';
-import type { DeadLetterPolicy, PartitionOffset, Position, RetryPolicy, Subscription } from './registry-model';
+import type {
+  DeadLetterPolicy,
+  PartitionOffset,
+  Position,
+  PushConfig,
+  PushEndpoint,
+  RetryPolicy,
+  Subscription,
+} from './registry-model';
 import type { RegistryState } from './registry-state';
 import { validateFilter, validateName, validateRange, validateTime } from './validation';
 
@@ -82,6 +97,24 @@ export interface DeadLetterPolicyInput {
   maxDeliveryAttempts: number;
 }
 
+/** A push configuration as requested; checked by {@link validatePushConfig}. */
+export interface PushConfigInput {
+  endpoint: PushEndpoint | undefined;
+  /** 0 means the default. */
+  maxOutstanding: number;
+}
+
+/** What push endpoints this registry accepts. */
+export interface PushRules {
+  /** http:// URLs and plaintext gRPC (grpc://) targets. */
+  allowInsecure: boolean;
+  /** Endpoints whose host is a literal loopback, private or link-local address. */
+  allowPrivate: boolean;
+}
+
+/** Only TLS endpoints on public addresses: the rules when nothing else is configured. */
+export const strictPushRules: PushRules = { allowInsecure: false, allowPrivate: false };
+
 export interface CreateSubscriptionInput {
   name: string;
   topic: string;
@@ -92,6 +125,8 @@ export interface CreateSubscriptionInput {
   enableMessageOrdering: boolean;
   filter: string;
   start: Position;
+  /** Undefined for a pull subscription. */
+  pushConfig?: PushConfigInput | undefined;
 }
 
 /** A validated new subscription, waiting for its start offsets. */
@@ -100,13 +135,18 @@ export type NewSubscription = Omit<
   'startOffsets' | 'lastSeek' | 'detached' | 'createTimeMillis' | 'createRevision' | 'revision'
 > & { start: Position; topicPartitions: number };
 
-export function planCreateSubscription(state: RegistryState, input: CreateSubscriptionInput): NewSubscription {
+export function planCreateSubscription(
+  state: RegistryState,
+  input: CreateSubscriptionInput,
+  pushRules: PushRules = strictPushRules,
+): NewSubscription {
   validateName('subscription.name', input.name);
   validateName('subscription.topic', input.topic);
   const ackDeadlineSeconds = validateAckDeadline(input.ackDeadlineSeconds);
   const retryPolicy = validateRetryPolicy(input.retryPolicy);
   const deadLetterPolicy = validateDeadLetterPolicy(state, input.deadLetterPolicy);
   validateFilter('subscription.filter', input.filter);
+  const pushConfig = input.pushConfig && validatePushConfig(input.pushConfig, pushRules);
   if (input.start.kind === 'time') validateTime('subscription.start_time', input.start.timeMillis);
   const topic = state.topic(input.topic);
   if (!topic) throw new NotFoundError('topic', input.topic, 'subscription.topic');
@@ -119,6 +159,7 @@ export function planCreateSubscription(state: RegistryState, input: CreateSubscr
     deadLetterPolicy,
     enableMessageOrdering: input.enableMessageOrdering,
     filter: input.filter,
+    pushConfig,
     start: input.start,
     topicPartitions: topic.partitions,
   };
@@ -144,7 +185,12 @@ export function subscriptionCreatedRecord(
 }
 
 /** The fields UpdateSubscription may change. */
-export const updatableSubscriptionFields = ['ack_deadline_seconds', 'retry_policy', 'dead_letter_policy'] as const;
+export const updatableSubscriptionFields = [
+  'ack_deadline_seconds',
+  'retry_policy',
+  'dead_letter_policy',
+  'push_config',
+] as const;
 
 export interface UpdateSubscriptionInput {
   name: string;
@@ -153,9 +199,15 @@ export interface UpdateSubscriptionInput {
   ackDeadlineSeconds: number;
   retryPolicy: RetryPolicyInput | undefined;
   deadLetterPolicy: DeadLetterPolicyInput | undefined;
+  /** With the path `push_config`: the new push configuration, or undefined to switch to pull. */
+  pushConfig?: PushConfigInput | undefined;
 }
 
-export function planUpdateSubscription(state: RegistryState, input: UpdateSubscriptionInput): LogRecord {
+export function planUpdateSubscription(
+  state: RegistryState,
+  input: UpdateSubscriptionInput,
+  pushRules: PushRules = strictPushRules,
+): LogRecord {
   validateName('subscription.name', input.name);
   if (input.paths.length === 0) throw new InvalidArgumentError('update_mask', 'must name at least one field');
   for (const path of input.paths) {
@@ -173,6 +225,9 @@ export function planUpdateSubscription(state: RegistryState, input: UpdateSubscr
   if (input.paths.includes('retry_policy')) updated.retryPolicy = validateRetryPolicy(input.retryPolicy);
   if (input.paths.includes('dead_letter_policy')) {
     updated.deadLetterPolicy = validateDeadLetterPolicy(state, input.deadLetterPolicy);
+  }
+  if (input.paths.includes('push_config')) {
+    updated.pushConfig = input.pushConfig && validatePushConfig(input.pushConfig, pushRules);
   }
   return subscriptionRecord(updated, 'updated');
 }
@@ -255,6 +310,46 @@ function validateDeadLetterPolicy(
   return { deadLetterTopic: input.deadLetterTopic, maxDeliveryAttempts };
 }
 
+/** Most requests in flight to one push endpoint, when the subscription does not say. */
+export const pushMaxOutstandingDefault = 100;
+const pushMaxOutstandingMax = 1000;
+
+/**
+ * A push configuration: an https endpoint (http and plaintext gRPC only where
+ * allowed), and no literal private address unless allowed. A host name is
+ * resolved by the dispatcher on every connection, which refuses private
+ * addresses again there: the name may point anywhere later.
+ */
+export function validatePushConfig(input: PushConfigInput, rules: PushRules): PushConfig {
+  const field = 'subscription.push_config';
+  const maxOutstanding = input.maxOutstanding === 0 ? pushMaxOutstandingDefault : input.maxOutstanding;
+  validateRange(`${field}.max_outstanding`, maxOutstanding, 1, pushMaxOutstandingMax);
+  const endpoint = input.endpoint;
+  if (!endpoint) throw new InvalidArgumentError(field, 'needs one of http or grpc');
+  let address: PushAddress;
+  let endpointField: string;
+  if (endpoint.kind === 'http') {
+    endpointField = `${field}.http.endpoint`;
+    address = parseHttpPushEndpoint(endpointField, endpoint.url, rules.allowInsecure);
+    if (endpoint.audience.length > pushEndpointMaxLength) {
+      throw new InvalidArgumentError(
+        `${field}.http.audience`,
+        `is ${endpoint.audience.length} characters; the limit is ${pushEndpointMaxLength}`,
+      );
+    }
+  } else {
+    endpointField = `${field}.grpc.target`;
+    address = parseGrpcPushTarget(endpointField, endpoint.target, rules.allowInsecure);
+  }
+  if (!rules.allowPrivate && (address.host === 'localhost' || isRestrictedAddress(address.host))) {
+    throw new InvalidArgumentError(
+      endpointField,
+      `${address.host} is a loopback, private or link-local address; push endpoints must be public`,
+    );
+  }
+  return { endpoint: { ...endpoint }, maxOutstanding };
+}
+
 type SubscriptionForRecord = Omit<Subscription, 'createRevision' | 'revision'> & {
   createRevision: string | 'self';
   revision: string | 'self';
@@ -274,6 +369,7 @@ export function subscriptionRecord(subscription: SubscriptionForRecord, change: 
       deadLetterPolicy: subscription.deadLetterPolicy ?? null,
       enableMessageOrdering: subscription.enableMessageOrdering,
       filter: subscription.filter,
+      pushConfig: subscription.pushConfig ?? null,
       startOffsets: subscription.startOffsets,
       lastSeek: subscription.lastSeek ?? null,
       detached: subscription.detached,

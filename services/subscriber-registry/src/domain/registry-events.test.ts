@@ -68,6 +68,29 @@ describe('encodeEvent / decodeEvent', () => {
         createRevision: '4',
       },
     },
+    {
+      v: recordVersion,
+      type: 'subscription',
+      change: 'updated',
+      subscription: {
+        name: 'orders-hook',
+        topic: 'orders',
+        ackDeadlineSeconds: 10,
+        retryPolicy: { minimumBackoffMillis: 1_000, maximumBackoffMillis: 60_000 },
+        deadLetterPolicy: null,
+        pushConfig: {
+          endpoint: { kind: 'http', url: 'https://hooks.example.com/in', mode: 'structured', audience: '' },
+          maxOutstanding: 100,
+        },
+        enableMessageOrdering: false,
+        filter: '',
+        startOffsets: [],
+        lastSeek: null,
+        detached: false,
+        createTimeMillis: 2,
+        createRevision: '5',
+      },
+    },
   ];
   for (const event of events) {
     it(`round-trips a ${event.type} record`, () => {
@@ -93,6 +116,17 @@ describe('encodeEvent / decodeEvent', () => {
       }),
       /^subscription.startOffsets is not a list$/,
     ],
+    [
+      'a push configuration of an unknown kind',
+      JSON.stringify({
+        ...events[2],
+        subscription: {
+          ...(events[2] as { subscription: object }).subscription,
+          pushConfig: { endpoint: { kind: 'smtp' }, maxOutstanding: 1 },
+        },
+      }),
+      /^subscription.pushConfig.endpoint.kind is "smtp"$/,
+    ],
     ['a JSON value that is not an object', '42', /^record is not an object$/],
   ];
   for (const [title, value, reason] of unreadable) {
@@ -103,6 +137,12 @@ describe('encodeEvent / decodeEvent', () => {
       );
     });
   }
+
+  it('reads a subscription record without pushConfig (written before push) as a pull subscription', () => {
+    const { pushConfig: _dropped, ...older } = (events[2] as { subscription: Record<string, unknown> }).subscription;
+    const decoded = decodeEvent(Buffer.from(JSON.stringify({ ...events[2], subscription: older })));
+    assert.equal(decoded?.type === 'subscription' && decoded.subscription.pushConfig, undefined);
+  });
 
   it('reads a null or empty value as a tombstone', () => {
     assert.equal(decodeEvent(null), undefined);

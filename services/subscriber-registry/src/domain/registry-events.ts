@@ -1,4 +1,4 @@
-import type { DeadLetterPolicy, PartitionOffset, RetryPolicy } from './registry-model';
+import type { DeadLetterPolicy, PartitionOffset, PushConfig, RetryPolicy } from './registry-model';
 
 /**
  * The registry's log records. The log is compacted by key, so every record
@@ -41,6 +41,11 @@ export interface SubscriptionChanged {
     deadLetterPolicy: DeadLetterPolicy | null;
     enableMessageOrdering: boolean;
     filter: string;
+    /**
+     * Absent in records written before push existed (and by a build that knows
+     * nothing of it, which reads such a record as a pull subscription).
+     */
+    pushConfig?: PushConfig | null;
     startOffsets: PartitionOffset[];
     lastSeek: { revision: string | 'self'; offsets: PartitionOffset[]; timeMillis: number } | null;
     detached: boolean;
@@ -126,6 +131,9 @@ export function decodeEvent(value: Buffer | null): RegistryEvent | undefined {
       string('subscription.deadLetterPolicy.deadLetterTopic', deadLetter.deadLetterTopic);
       number('subscription.deadLetterPolicy.maxDeliveryAttempts', deadLetter.maxDeliveryAttempts);
     }
+    if (subscription.pushConfig !== undefined && subscription.pushConfig !== null) {
+      pushConfig('subscription.pushConfig', subscription.pushConfig);
+    }
     boolean('subscription.enableMessageOrdering', subscription.enableMessageOrdering);
     boolean('subscription.detached', subscription.detached);
     offsets('subscription.startOffsets', subscription.startOffsets);
@@ -158,6 +166,22 @@ function number(field: string, value: unknown): void {
 }
 function boolean(field: string, value: unknown): void {
   if (typeof value !== 'boolean') throw new UnreadableRecordError(`${field} is not a boolean`);
+}
+function pushConfig(field: string, value: unknown): void {
+  const config = object(field, value);
+  number(`${field}.maxOutstanding`, config.maxOutstanding);
+  const endpoint = object(`${field}.endpoint`, config.endpoint);
+  if (endpoint.kind === 'http') {
+    string(`${field}.endpoint.url`, endpoint.url);
+    string(`${field}.endpoint.audience`, endpoint.audience);
+    if (endpoint.mode !== 'binary' && endpoint.mode !== 'structured') {
+      throw new UnreadableRecordError(`${field}.endpoint.mode is ${JSON.stringify(endpoint.mode)}`);
+    }
+  } else if (endpoint.kind === 'grpc') {
+    string(`${field}.endpoint.target`, endpoint.target);
+  } else {
+    throw new UnreadableRecordError(`${field}.endpoint.kind is ${JSON.stringify(endpoint.kind)}`);
+  }
 }
 function offsets(field: string, value: unknown): void {
   if (!Array.isArray(value)) throw new UnreadableRecordError(`${field} is not a list`);

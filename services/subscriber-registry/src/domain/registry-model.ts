@@ -29,6 +29,16 @@ export interface DeadLetterPolicy {
   maxDeliveryAttempts: number;
 }
 
+/** Where a push subscription sends each message. */
+export type PushEndpoint =
+  { kind: 'http'; url: string; mode: 'binary' | 'structured'; audience: string } | { kind: 'grpc'; target: string };
+
+/** A push subscription's delivery: where, and how many requests in flight at most. */
+export interface PushConfig {
+  endpoint: PushEndpoint;
+  maxOutstanding: number;
+}
+
 /** The latest seek of a subscription. */
 export interface SeekState {
   /** Log offset of the seek's own event: dispatchers compare it with what they committed. */
@@ -45,6 +55,8 @@ export interface Subscription {
   deadLetterPolicy: DeadLetterPolicy | undefined;
   enableMessageOrdering: boolean;
   filter: string;
+  /** Undefined for a pull subscription. */
+  pushConfig: PushConfig | undefined;
   startOffsets: PartitionOffset[];
   lastSeek: SeekState | undefined;
   detached: boolean;

@@ -148,6 +148,7 @@ describe('RegistryState', () => {
         ackDeadlineSeconds: 30,
         retryPolicy: { minimumBackoffMillis: 0, maximumBackoffMillis: 5_000 },
         deadLetterPolicy: { deadLetterTopic: 'orders-dlq', maxDeliveryAttempts: 7 },
+        pushConfig: undefined,
         enableMessageOrdering: true,
         filter: 'attributes:color',
         startOffsets: [

@@ -100,6 +100,7 @@ export class RegistryState {
       ackDeadlineSeconds: record.ackDeadlineSeconds,
       retryPolicy: record.retryPolicy,
       deadLetterPolicy: record.deadLetterPolicy ?? undefined,
+      pushConfig: record.pushConfig ?? undefined,
       enableMessageOrdering: record.enableMessageOrdering,
       filter: record.filter,
       startOffsets: record.startOffsets,

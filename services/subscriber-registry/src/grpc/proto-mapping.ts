@@ -1,5 +1,7 @@
 import {
+  CloudEventsMode,
   type DeadLetterPolicy as DeadLetterPolicyProto,
+  type PushConfig as PushConfigProto,
   durationToMillis,
   millisToDuration,
   Position as PositionProto,
@@ -12,10 +14,11 @@ import type {
   CreateSubscriptionInput,
   CreateTopicInput,
   DeadLetterPolicyInput,
+  PushConfigInput,
   RetryPolicyInput,
   UpdateSubscriptionInput,
 } from '../domain/commands';
-import type { Position, Subscription, Topic } from '../domain/registry-model';
+import type { Position, PushConfig, Subscription, Topic } from '../domain/registry-model';
 
 // Proto to domain and back, and nothing else: no rules live here.
 
@@ -45,6 +48,7 @@ export function subscriptionToProto(subscription: Subscription): SubscriptionPro
     },
     enableMessageOrdering: subscription.enableMessageOrdering,
     filter: subscription.filter,
+    pushConfig: subscription.pushConfig && pushConfigToProto(subscription.pushConfig),
     start: undefined,
     startOffsets: subscription.startOffsets,
     lastSeek: subscription.lastSeek && {
@@ -81,6 +85,7 @@ export function createSubscriptionInput(subscription: SubscriptionProto | undefi
     enableMessageOrdering: subscription.enableMessageOrdering,
     filter: subscription.filter,
     start,
+    pushConfig: pushConfigInput(subscription.pushConfig),
   };
 }
 
@@ -96,6 +101,55 @@ export function updateSubscriptionInput(
     ackDeadlineSeconds: subscription.ackDeadlineSeconds,
     retryPolicy: retryPolicyInput(subscription.retryPolicy),
     deadLetterPolicy: deadLetterPolicyInput(subscription.deadLetterPolicy),
+    pushConfig: pushConfigInput(subscription.pushConfig),
+  };
+}
+
+function pushConfigToProto(config: PushConfig): PushConfigProto {
+  const { endpoint } = config;
+  return {
+    endpoint:
+      endpoint.kind === 'http'
+        ? {
+            $case: 'http',
+            value: {
+              endpoint: endpoint.url,
+              mode:
+                endpoint.mode === 'structured'
+                  ? CloudEventsMode.CLOUD_EVENTS_MODE_STRUCTURED
+                  : CloudEventsMode.CLOUD_EVENTS_MODE_BINARY,
+              audience: endpoint.audience,
+            },
+          }
+        : { $case: 'grpc', value: { target: endpoint.target } },
+    maxOutstanding: config.maxOutstanding,
+  };
+}
+
+function pushConfigInput(config: PushConfigProto | undefined): PushConfigInput | undefined {
+  if (!config) return undefined;
+  const endpoint = config.endpoint;
+  let mode: 'binary' | 'structured' = 'binary';
+  if (endpoint?.$case === 'http') {
+    switch (endpoint.value.mode) {
+      case CloudEventsMode.CLOUD_EVENTS_MODE_UNSPECIFIED:
+      case CloudEventsMode.CLOUD_EVENTS_MODE_BINARY:
+        break;
+      case CloudEventsMode.CLOUD_EVENTS_MODE_STRUCTURED:
+        mode = 'structured';
+        break;
+      default:
+        throw new InvalidArgumentError('subscription.push_config.http.mode', `unknown mode ${endpoint.value.mode}`);
+    }
+  }
+  return {
+    endpoint:
+      endpoint?.$case === 'http'
+        ? { kind: 'http', url: endpoint.value.endpoint, mode, audience: endpoint.value.audience }
+        : endpoint?.$case === 'grpc'
+          ? { kind: 'grpc', target: endpoint.value.target }
+          : undefined,
+    maxOutstanding: config.maxOutstanding,
   };
 }
 

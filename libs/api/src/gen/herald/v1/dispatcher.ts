@@ -161,7 +161,50 @@ export interface SubscriptionStats {
   /** Address of the dispatcher serving the subscription. */
   servedBy: string;
   /** What that dispatcher did for the subscription since it began serving it. */
-  counts?: DeliveryCounts | undefined;
+  counts?:
+    | DeliveryCounts
+    | undefined;
+  /**
+   * Set on a push subscription while its dispatcher pushes (deliveries,
+   * acks and nacks of its requests count in `counts` too).
+   */
+  push?: PushStats | undefined;
+}
+
+/** How a push subscription's requests go, on the dispatcher serving it. */
+export interface PushStats {
+  /** The endpoint URL or gRPC target. */
+  endpoint: string;
+  /**
+   * `ready`; `checking` (its host not resolved yet, or it failed to resolve);
+   * `refused`: its host resolves to a loopback, private or link-local address
+   * and the dispatcher is not allowed to reach those
+   * (`DISPATCHER_PUSH_ALLOW_PRIVATE`): nothing is sent, messages wait, and
+   * the check is repeated every 30 seconds.
+   */
+  state: string;
+  /** Requests allowed in flight now (adaptive), under `max_outstanding`. */
+  concurrency: number;
+  /** The subscription's `push_config.max_outstanding`. */
+  maxOutstanding: number;
+  /** Requests in flight now. */
+  inFlight: number;
+  /** Requests answered with 2xx or OK. */
+  succeeded: string;
+  /** Requests answered 429 or RESOURCE_EXHAUSTED. */
+  throttled: string;
+  /** Requests answered 5xx or a gRPC status saying the server failed. */
+  serverErrors: string;
+  /** Requests without an answer within the ack deadline. */
+  timedOut: string;
+  /** Requests whose connection failed. */
+  networkErrors: string;
+  /** Requests answered otherwise (4xx, a redirect, another gRPC status). */
+  rejected: string;
+  /** Times the endpoint was refused: checks and connections to a restricted address. */
+  refused: string;
+  /** The last failure, e.g. `HTTP 503`; empty when none. */
+  lastError: string;
 }
 
 /** Counters of one subscription on its serving dispatcher. */
@@ -982,6 +1025,7 @@ function createBaseSubscriptionStats(): SubscriptionStats {
     openStreams: 0,
     servedBy: "",
     counts: undefined,
+    push: undefined,
   };
 }
 
@@ -1007,6 +1051,9 @@ export const SubscriptionStats: MessageFns<SubscriptionStats> = {
     }
     if (message.counts !== undefined) {
       DeliveryCounts.encode(message.counts, writer.uint32(58).fork()).join();
+    }
+    if (message.push !== undefined) {
+      PushStats.encode(message.push, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1080,6 +1127,14 @@ export const SubscriptionStats: MessageFns<SubscriptionStats> = {
             message.counts = DeliveryCounts.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.push = PushStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1121,6 +1176,7 @@ export const SubscriptionStats: MessageFns<SubscriptionStats> = {
         ? globalThis.String(object.served_by)
         : "",
       counts: isSet(object.counts) ? DeliveryCounts.fromJSON(object.counts) : undefined,
+      push: isSet(object.push) ? PushStats.fromJSON(object.push) : undefined,
     };
   },
 
@@ -1147,6 +1203,9 @@ export const SubscriptionStats: MessageFns<SubscriptionStats> = {
     if (message.counts !== undefined) {
       obj.counts = DeliveryCounts.toJSON(message.counts);
     }
+    if (message.push !== undefined) {
+      obj.push = PushStats.toJSON(message.push);
+    }
     return obj;
   },
 
@@ -1167,6 +1226,306 @@ export const SubscriptionStats: MessageFns<SubscriptionStats> = {
     message.counts = (object.counts !== undefined && object.counts !== null)
       ? DeliveryCounts.fromPartial(object.counts)
       : undefined;
+    message.push = (object.push !== undefined && object.push !== null) ? PushStats.fromPartial(object.push) : undefined;
+    return message;
+  },
+};
+
+function createBasePushStats(): PushStats {
+  return {
+    endpoint: "",
+    state: "",
+    concurrency: 0,
+    maxOutstanding: 0,
+    inFlight: 0,
+    succeeded: "0",
+    throttled: "0",
+    serverErrors: "0",
+    timedOut: "0",
+    networkErrors: "0",
+    rejected: "0",
+    refused: "0",
+    lastError: "",
+  };
+}
+
+export const PushStats: MessageFns<PushStats> = {
+  encode(message: PushStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.endpoint !== "") {
+      writer.uint32(10).string(message.endpoint);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.concurrency !== 0) {
+      writer.uint32(24).int32(message.concurrency);
+    }
+    if (message.maxOutstanding !== 0) {
+      writer.uint32(32).int32(message.maxOutstanding);
+    }
+    if (message.inFlight !== 0) {
+      writer.uint32(40).int32(message.inFlight);
+    }
+    if (message.succeeded !== "0") {
+      writer.uint32(48).int64(message.succeeded);
+    }
+    if (message.throttled !== "0") {
+      writer.uint32(56).int64(message.throttled);
+    }
+    if (message.serverErrors !== "0") {
+      writer.uint32(64).int64(message.serverErrors);
+    }
+    if (message.timedOut !== "0") {
+      writer.uint32(72).int64(message.timedOut);
+    }
+    if (message.networkErrors !== "0") {
+      writer.uint32(80).int64(message.networkErrors);
+    }
+    if (message.rejected !== "0") {
+      writer.uint32(88).int64(message.rejected);
+    }
+    if (message.refused !== "0") {
+      writer.uint32(96).int64(message.refused);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(106).string(message.lastError);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.endpoint = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.concurrency = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxOutstanding = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.inFlight = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.succeeded = reader.int64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.throttled = reader.int64().toString();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.serverErrors = reader.int64().toString();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.timedOut = reader.int64().toString();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.networkErrors = reader.int64().toString();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.rejected = reader.int64().toString();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.refused = reader.int64().toString();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushStats {
+    return {
+      endpoint: isSet(object.endpoint) ? globalThis.String(object.endpoint) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      concurrency: isSet(object.concurrency) ? globalThis.Number(object.concurrency) : 0,
+      maxOutstanding: isSet(object.maxOutstanding)
+        ? globalThis.Number(object.maxOutstanding)
+        : isSet(object.max_outstanding)
+        ? globalThis.Number(object.max_outstanding)
+        : 0,
+      inFlight: isSet(object.inFlight)
+        ? globalThis.Number(object.inFlight)
+        : isSet(object.in_flight)
+        ? globalThis.Number(object.in_flight)
+        : 0,
+      succeeded: isSet(object.succeeded) ? globalThis.String(object.succeeded) : "0",
+      throttled: isSet(object.throttled) ? globalThis.String(object.throttled) : "0",
+      serverErrors: isSet(object.serverErrors)
+        ? globalThis.String(object.serverErrors)
+        : isSet(object.server_errors)
+        ? globalThis.String(object.server_errors)
+        : "0",
+      timedOut: isSet(object.timedOut)
+        ? globalThis.String(object.timedOut)
+        : isSet(object.timed_out)
+        ? globalThis.String(object.timed_out)
+        : "0",
+      networkErrors: isSet(object.networkErrors)
+        ? globalThis.String(object.networkErrors)
+        : isSet(object.network_errors)
+        ? globalThis.String(object.network_errors)
+        : "0",
+      rejected: isSet(object.rejected) ? globalThis.String(object.rejected) : "0",
+      refused: isSet(object.refused) ? globalThis.String(object.refused) : "0",
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+    };
+  },
+
+  toJSON(message: PushStats): unknown {
+    const obj: any = {};
+    if (message.endpoint !== "") {
+      obj.endpoint = message.endpoint;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.concurrency !== 0) {
+      obj.concurrency = Math.round(message.concurrency);
+    }
+    if (message.maxOutstanding !== 0) {
+      obj.maxOutstanding = Math.round(message.maxOutstanding);
+    }
+    if (message.inFlight !== 0) {
+      obj.inFlight = Math.round(message.inFlight);
+    }
+    if (message.succeeded !== "0") {
+      obj.succeeded = message.succeeded;
+    }
+    if (message.throttled !== "0") {
+      obj.throttled = message.throttled;
+    }
+    if (message.serverErrors !== "0") {
+      obj.serverErrors = message.serverErrors;
+    }
+    if (message.timedOut !== "0") {
+      obj.timedOut = message.timedOut;
+    }
+    if (message.networkErrors !== "0") {
+      obj.networkErrors = message.networkErrors;
+    }
+    if (message.rejected !== "0") {
+      obj.rejected = message.rejected;
+    }
+    if (message.refused !== "0") {
+      obj.refused = message.refused;
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PushStats>): PushStats {
+    return PushStats.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PushStats>): PushStats {
+    const message = createBasePushStats();
+    message.endpoint = object.endpoint ?? "";
+    message.state = object.state ?? "";
+    message.concurrency = object.concurrency ?? 0;
+    message.maxOutstanding = object.maxOutstanding ?? 0;
+    message.inFlight = object.inFlight ?? 0;
+    message.succeeded = object.succeeded ?? "0";
+    message.throttled = object.throttled ?? "0";
+    message.serverErrors = object.serverErrors ?? "0";
+    message.timedOut = object.timedOut ?? "0";
+    message.networkErrors = object.networkErrors ?? "0";
+    message.rejected = object.rejected ?? "0";
+    message.refused = object.refused ?? "0";
+    message.lastError = object.lastError ?? "";
     return message;
   },
 };

@@ -130,7 +130,8 @@ export interface UpdateSubscriptionRequest {
     | undefined;
   /**
    * Which fields to change: any of `ack_deadline_seconds`, `retry_policy`,
-   * `dead_letter_policy`. Required; other paths are INVALID_ARGUMENT.
+   * `dead_letter_policy`, `push_config` (set: push; unset: back to pull).
+   * Required; other paths are INVALID_ARGUMENT.
    */
   updateMask?: string[] | undefined;
 }

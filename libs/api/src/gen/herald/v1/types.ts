@@ -53,6 +53,52 @@ export function positionToJSON(object: Position): string {
 }
 
 /**
+ * How a CloudEvent is carried in an HTTP request
+ * (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/http-protocol-binding.md).
+ */
+export enum CloudEventsMode {
+  /** CLOUD_EVENTS_MODE_UNSPECIFIED - Binary. */
+  CLOUD_EVENTS_MODE_UNSPECIFIED = 0,
+  /** CLOUD_EVENTS_MODE_BINARY - The payload is the body as published; the event's attributes are `ce-*` headers. */
+  CLOUD_EVENTS_MODE_BINARY = 1,
+  /** CLOUD_EVENTS_MODE_STRUCTURED - The whole event is a JSON body (`application/cloudevents+json`). */
+  CLOUD_EVENTS_MODE_STRUCTURED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function cloudEventsModeFromJSON(object: any): CloudEventsMode {
+  switch (object) {
+    case 0:
+    case "CLOUD_EVENTS_MODE_UNSPECIFIED":
+      return CloudEventsMode.CLOUD_EVENTS_MODE_UNSPECIFIED;
+    case 1:
+    case "CLOUD_EVENTS_MODE_BINARY":
+      return CloudEventsMode.CLOUD_EVENTS_MODE_BINARY;
+    case 2:
+    case "CLOUD_EVENTS_MODE_STRUCTURED":
+      return CloudEventsMode.CLOUD_EVENTS_MODE_STRUCTURED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CloudEventsMode.UNRECOGNIZED;
+  }
+}
+
+export function cloudEventsModeToJSON(object: CloudEventsMode): string {
+  switch (object) {
+    case CloudEventsMode.CLOUD_EVENTS_MODE_UNSPECIFIED:
+      return "CLOUD_EVENTS_MODE_UNSPECIFIED";
+    case CloudEventsMode.CLOUD_EVENTS_MODE_BINARY:
+      return "CLOUD_EVENTS_MODE_BINARY";
+    case CloudEventsMode.CLOUD_EVENTS_MODE_STRUCTURED:
+      return "CLOUD_EVENTS_MODE_STRUCTURED";
+    case CloudEventsMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
  * A named stream of messages. Publishers write to a topic; every subscription
  * attached to it receives every message published after the subscription existed.
  *
@@ -224,6 +270,88 @@ export interface Subscription {
    * of the old one (committed positions) carries over.
    */
   createRevision: string;
+  /**
+   * When set, a push subscription: the dispatcher serving it sends each
+   * message to this endpoint itself, and StreamingPull is not needed (a
+   * stream may still attach and share the messages). Unset means pull.
+   * UpdateSubscription with the path `push_config` switches between the two
+   * (set it to push, leave it unset to pull).
+   */
+  pushConfig?: PushConfig | undefined;
+}
+
+/**
+ * How a push subscription's messages reach the subscriber: one request per
+ * message, HTTP (a CloudEvent) or gRPC (PushEndpointService). The same rules
+ * as pull apply: a request that does not succeed within the ack deadline
+ * times out; a success acknowledges; a failure (HTTP 429, 5xx or any status
+ * other than 2xx, a gRPC status other than OK, a timeout, a network error)
+ * counts as a nack and the message comes back after the retry backoff, and
+ * goes to the dead-letter topic after `max_delivery_attempts`. With message
+ * ordering, one message per ordering key is in flight at a time.
+ *
+ * Every request carries `Authorization: Bearer <JWT>` (gRPC: the metadata
+ * `authorization`), signed by the dispatcher (RS256): `iss` is the
+ * dispatcher's configured issuer, `aud` the endpoint URL (or `audience`),
+ * `sub` the subscription; the keys are published as a JWKS at
+ * `/.well-known/jwks.json` on every dispatcher's metrics port.
+ *
+ * Dispatchers refuse endpoints whose host resolves to a loopback, link-local
+ * or private address unless configured to allow them (`DISPATCHER_PUSH_ALLOW_PRIVATE`).
+ */
+export interface PushConfig {
+  /** Where to send messages. One is required. */
+  endpoint?:
+    | //
+    /** An HTTP endpoint receiving CloudEvents. */
+    { $case: "http"; value: HttpPushEndpoint }
+    | //
+    /** A gRPC server implementing `herald.v1.PushEndpointService`. */
+    { $case: "grpc"; value: GrpcPushEndpoint }
+    | undefined;
+  /**
+   * Most requests in flight to the endpoint at once. The dispatcher adapts
+   * concurrency under it: one more after each success, half after each 429,
+   * 5xx (or gRPC UNAVAILABLE, RESOURCE_EXHAUSTED...) or timeout, never below 1.
+   * 1 to 1000. Zero means 100.
+   */
+  maxOutstanding: number;
+}
+
+/**
+ * An HTTP push endpoint. Each message is POSTed as a CloudEvents 1.0 event:
+ * `id` the message id, `source` `//herald/subscriptions/<subscription>`,
+ * `type` `dev.herald.message.v1`, `time` its publish time, `datacontenttype`
+ * `application/octet-stream`, `data` its payload; extensions
+ * `heraldattributes` (its attributes as a JSON object), `heraldattempt` (the
+ * delivery attempt, from 1), `heraldorderingkey` (when it has one) and the
+ * W3C `traceparent` / `tracestate` of a traced message. Binary mode: the body
+ * is the payload as published and the rest are `ce-*` headers, whose string
+ * values are percent-encoded as the HTTP binding asks (space, `"`, `%` and
+ * anything outside printable ASCII: decode `ce-heraldattributes` and
+ * `ce-heraldorderingkey` with decodeURIComponent). Structured mode: one JSON
+ * document, the payload in `data_base64`. Redirects are not followed.
+ */
+export interface HttpPushEndpoint {
+  /**
+   * The URL messages are POSTed to: `https://...`, or `http://...` where the
+   * registry allows it (`REGISTRY_PUSH_ALLOW_INSECURE`). At most 2048 characters.
+   */
+  endpoint: string;
+  /** Binary (the default) or structured content mode. */
+  mode: CloudEventsMode;
+  /** The `aud` claim of the token. Empty means `endpoint`. At most 2048 characters. */
+  audience: string;
+}
+
+/** A gRPC push endpoint serving `herald.v1.PushEndpointService`. */
+export interface GrpcPushEndpoint {
+  /**
+   * `host:port` (TLS, verified against the system's CAs), or
+   * `grpc://host:port` for plaintext where the registry allows it
+   * (`REGISTRY_PUSH_ALLOW_INSECURE`). The token's `aud` is this string.
+   */
+  target: string;
 }
 
 /** A message as a publisher sends it. */
@@ -871,6 +999,7 @@ function createBaseSubscription(): Subscription {
     createTime: undefined,
     revision: "0",
     createRevision: "0",
+    pushConfig: undefined,
   };
 }
 
@@ -922,6 +1051,9 @@ export const Subscription: MessageFns<Subscription> = {
     }
     if (message.createRevision !== "0") {
       writer.uint32(120).int64(message.createRevision);
+    }
+    if (message.pushConfig !== undefined) {
+      PushConfig.encode(message.pushConfig, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -1059,6 +1191,14 @@ export const Subscription: MessageFns<Subscription> = {
             message.createRevision = reader.int64().toString();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.pushConfig = PushConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1127,6 +1267,11 @@ export const Subscription: MessageFns<Subscription> = {
         : isSet(object.create_revision)
         ? globalThis.String(object.create_revision)
         : "0",
+      pushConfig: isSet(object.pushConfig)
+        ? PushConfig.fromJSON(object.pushConfig)
+        : isSet(object.push_config)
+        ? PushConfig.fromJSON(object.push_config)
+        : undefined,
     };
   },
 
@@ -1176,6 +1321,9 @@ export const Subscription: MessageFns<Subscription> = {
     if (message.createRevision !== "0") {
       obj.createRevision = message.createRevision;
     }
+    if (message.pushConfig !== undefined) {
+      obj.pushConfig = PushConfig.toJSON(message.pushConfig);
+    }
     return obj;
   },
 
@@ -1217,6 +1365,298 @@ export const Subscription: MessageFns<Subscription> = {
     message.createTime = object.createTime ?? undefined;
     message.revision = object.revision ?? "0";
     message.createRevision = object.createRevision ?? "0";
+    message.pushConfig = (object.pushConfig !== undefined && object.pushConfig !== null)
+      ? PushConfig.fromPartial(object.pushConfig)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePushConfig(): PushConfig {
+  return { endpoint: undefined, maxOutstanding: 0 };
+}
+
+export const PushConfig: MessageFns<PushConfig> = {
+  encode(message: PushConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.endpoint?.$case) {
+      case "http":
+        HttpPushEndpoint.encode(message.endpoint.value, writer.uint32(10).fork()).join();
+        break;
+      case "grpc":
+        GrpcPushEndpoint.encode(message.endpoint.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    if (message.maxOutstanding !== 0) {
+      writer.uint32(24).int32(message.maxOutstanding);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.endpoint = { $case: "http", value: HttpPushEndpoint.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.endpoint = { $case: "grpc", value: GrpcPushEndpoint.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxOutstanding = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushConfig {
+    return {
+      endpoint: isSet(object.http)
+        ? { $case: "http", value: HttpPushEndpoint.fromJSON(object.http) }
+        : isSet(object.grpc)
+        ? { $case: "grpc", value: GrpcPushEndpoint.fromJSON(object.grpc) }
+        : undefined,
+      maxOutstanding: isSet(object.maxOutstanding)
+        ? globalThis.Number(object.maxOutstanding)
+        : isSet(object.max_outstanding)
+        ? globalThis.Number(object.max_outstanding)
+        : 0,
+    };
+  },
+
+  toJSON(message: PushConfig): unknown {
+    const obj: any = {};
+    if (message.endpoint?.$case === "http") {
+      obj.http = HttpPushEndpoint.toJSON(message.endpoint.value);
+    } else if (message.endpoint?.$case === "grpc") {
+      obj.grpc = GrpcPushEndpoint.toJSON(message.endpoint.value);
+    }
+    if (message.maxOutstanding !== 0) {
+      obj.maxOutstanding = Math.round(message.maxOutstanding);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PushConfig>): PushConfig {
+    return PushConfig.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PushConfig>): PushConfig {
+    const message = createBasePushConfig();
+    switch (object.endpoint?.$case) {
+      case "http": {
+        if (object.endpoint?.value !== undefined && object.endpoint?.value !== null) {
+          message.endpoint = { $case: "http", value: HttpPushEndpoint.fromPartial(object.endpoint.value) };
+        }
+        break;
+      }
+      case "grpc": {
+        if (object.endpoint?.value !== undefined && object.endpoint?.value !== null) {
+          message.endpoint = { $case: "grpc", value: GrpcPushEndpoint.fromPartial(object.endpoint.value) };
+        }
+        break;
+      }
+    }
+    message.maxOutstanding = object.maxOutstanding ?? 0;
+    return message;
+  },
+};
+
+function createBaseHttpPushEndpoint(): HttpPushEndpoint {
+  return { endpoint: "", mode: 0, audience: "" };
+}
+
+export const HttpPushEndpoint: MessageFns<HttpPushEndpoint> = {
+  encode(message: HttpPushEndpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.endpoint !== "") {
+      writer.uint32(10).string(message.endpoint);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(16).int32(message.mode);
+    }
+    if (message.audience !== "") {
+      writer.uint32(26).string(message.audience);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HttpPushEndpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHttpPushEndpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.endpoint = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.audience = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HttpPushEndpoint {
+    return {
+      endpoint: isSet(object.endpoint) ? globalThis.String(object.endpoint) : "",
+      mode: isSet(object.mode) ? cloudEventsModeFromJSON(object.mode) : 0,
+      audience: isSet(object.audience) ? globalThis.String(object.audience) : "",
+    };
+  },
+
+  toJSON(message: HttpPushEndpoint): unknown {
+    const obj: any = {};
+    if (message.endpoint !== "") {
+      obj.endpoint = message.endpoint;
+    }
+    if (message.mode !== 0) {
+      obj.mode = cloudEventsModeToJSON(message.mode);
+    }
+    if (message.audience !== "") {
+      obj.audience = message.audience;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HttpPushEndpoint>): HttpPushEndpoint {
+    return HttpPushEndpoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HttpPushEndpoint>): HttpPushEndpoint {
+    const message = createBaseHttpPushEndpoint();
+    message.endpoint = object.endpoint ?? "";
+    message.mode = object.mode ?? 0;
+    message.audience = object.audience ?? "";
+    return message;
+  },
+};
+
+function createBaseGrpcPushEndpoint(): GrpcPushEndpoint {
+  return { target: "" };
+}
+
+export const GrpcPushEndpoint: MessageFns<GrpcPushEndpoint> = {
+  encode(message: GrpcPushEndpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== "") {
+      writer.uint32(10).string(message.target);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GrpcPushEndpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGrpcPushEndpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GrpcPushEndpoint {
+    return { target: isSet(object.target) ? globalThis.String(object.target) : "" };
+  },
+
+  toJSON(message: GrpcPushEndpoint): unknown {
+    const obj: any = {};
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GrpcPushEndpoint>): GrpcPushEndpoint {
+    return GrpcPushEndpoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GrpcPushEndpoint>): GrpcPushEndpoint {
+    const message = createBaseGrpcPushEndpoint();
+    message.target = object.target ?? "";
     return message;
   },
 };
