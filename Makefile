@@ -182,7 +182,7 @@ test: build proto-check lint kubernetes-check observability-check test-unit test
 clean:
 	rm -rf libs/*/dist services/*/dist clients/*/dist bench/dist chaos/dist deploy/*/dist .herald/test .herald/run
 
-# Benchmarks (never part of `make test`): their own one-broker Kafka on port 39492, unless KAFKA_BROKERS
+# Benchmarks (never part of `make test`): their own one-broker Kafka on port 31492, unless KAFKA_BROKERS
 # is set, and a Herald stack; the report goes to bench/results/<timestamp>/report.md.
 bench: build kafka-jars
 	node bench/dist/src/run.js

@@ -25,7 +25,7 @@ export interface BenchEnvironmentOptions {
 
 /** Where the benchmark's own Kafka lives: apart from `make run` (9092) and the tests. */
 export const benchKafkaDir = path.join(heraldHome, 'bench', 'kafka');
-export const benchKafkaPort = 39492;
+export const benchKafkaPort = 31492;
 
 /** Prefix of the Kafka topics of the Herald stack under test. */
 export const benchTopicPrefix = 'bench.';
@@ -252,7 +252,13 @@ async function startStack(brokers: string[], options: BenchEnvironmentOptions): 
     kafkaBrokers: brokers,
     logDir: options.logDir,
     instances: { 'subscriber-registry': 1, publisher: 1, dispatcher: options.dispatchers },
-    env: { HERALD_TOPIC_PREFIX: benchTopicPrefix },
+    env: {
+      HERALD_TOPIC_PREFIX: benchTopicPrefix,
+      // herald-push-end-to-end pushes to an http:// endpoint on loopback, in the benchmark process.
+      REGISTRY_PUSH_ALLOW_INSECURE: 'true',
+      REGISTRY_PUSH_ALLOW_PRIVATE: 'true',
+      DISPATCHER_PUSH_ALLOW_PRIVATE: 'true',
+    },
     serviceEnv: profiled && { publisher: profiled, dispatcher: profiled },
   });
   options.log(

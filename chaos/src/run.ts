@@ -25,7 +25,8 @@ import { markdownReport } from './report';
 import { type ScenarioResult, emptyResult, runScenario } from './scenario';
 import { allScenarios } from './scenarios';
 
-/** Where `make chaos` keeps its Kafka: apart from `make run` (9092), the tests (19092) and the bench (39492). */
+/** Where `make chaos` keeps its Kafka: apart from `make run` (9092), the tests (19092) and the bench (31492); all below
+ * the kernel's ephemeral range (32768 and up), where an outgoing connection may hold the port a broker needs. */
 export const chaosKafkaDir = path.join(heraldHome, 'chaos', 'kafka');
 export const chaosKafkaPort = 29492;
 
