@@ -31,6 +31,8 @@ describe('encodeDeliveries', () => {
       { ackId: 'b-1', message: shared, deliveryAttempt: 3 },
       { ackId: 'c-1', message: message(8, { attributes: {}, data: Buffer.alloc(0) }), deliveryAttempt: 0 },
       { ackId: 'd-1', message: shared, deliveryAttempt: 300 },
+      // Lengths of three varint bytes, and an ack id that is not ASCII.
+      { ackId: 'é-2', message: message(9, { data: Buffer.alloc(40_000, 7) }), deliveryAttempt: 2 },
     ];
     // Twice: the second time the shared fields come from the cache.
     for (let round = 0; round < 2; round++) {
@@ -46,6 +48,7 @@ describe('encodeDeliveries', () => {
           ['b-1', 3],
           ['c-1', 0],
           ['d-1', 300],
+          ['é-2', 2],
         ],
       );
     }

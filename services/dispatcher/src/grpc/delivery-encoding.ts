@@ -37,22 +37,58 @@ function sharedFieldsOf(message: InboundMessage): Uint8Array {
  * span's context in its attributes, so each is encoded whole.
  */
 export function encodeDeliveries(batch: Delivery[], subscription: string, logger: Logger): EncodedPullResponse {
-  const writer = new BinaryWriter();
   if (serviceTracer()) {
+    const writer = new BinaryWriter();
     for (const proto of deliveriesToProto(batch, subscription, logger)) {
       ReceivedMessage.encode(proto, writer.uint32(receivedMessagesTag).fork()).join();
     }
-  } else {
-    for (const delivery of batch) {
-      writer.uint32(receivedMessagesTag).fork();
-      writer.uint32(ackIdTag).string(delivery.ackId);
-      writer.raw(sharedFieldsOf(delivery.message));
-      if (delivery.deliveryAttempt !== 0) writer.uint32(deliveryAttemptTag).int32(delivery.deliveryAttempt);
-      writer.join();
-    }
+    const bytes = writer.finish();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as EncodedPullResponse;
   }
-  const bytes = writer.finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as EncodedPullResponse;
+  // Sized first and written once: a growing writer copied every batch several times over (a fifth of the
+  // dispatcher's time in a profile of small messages).
+  const shared = batch.map((delivery) => sharedFieldsOf(delivery.message));
+  const ackIdBytes = batch.map((delivery) => Buffer.byteLength(delivery.ackId));
+  const lengths = batch.map((delivery, i) => {
+    const attempt = delivery.deliveryAttempt;
+    return (
+      1 + varintSize(ackIdBytes[i]!) + ackIdBytes[i]! + shared[i]!.length + (attempt > 0 ? 1 + varintSize(attempt) : 0)
+    );
+  });
+  const out = Buffer.allocUnsafe(lengths.reduce((sum, length) => sum + 1 + varintSize(length) + length, 0));
+  let at = 0;
+  batch.forEach((delivery, i) => {
+    out[at++] = receivedMessagesTag;
+    at = writeVarint(out, at, lengths[i]!);
+    out[at++] = ackIdTag;
+    at = writeVarint(out, at, ackIdBytes[i]!);
+    at += out.write(delivery.ackId, at, 'utf8');
+    out.set(shared[i]!, at);
+    at += shared[i]!.length;
+    if (delivery.deliveryAttempt > 0) {
+      out[at++] = deliveryAttemptTag;
+      at = writeVarint(out, at, delivery.deliveryAttempt);
+    }
+  });
+  return out as EncodedPullResponse;
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(out: Buffer, at: number, value: number): number {
+  while (value >= 0x80) {
+    out[at++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  out[at++] = value;
+  return at;
 }
 
 /** Writes `batch` on a stream whose service came through {@link withEncodedPullResponses}; false when its buffer is full. */
