@@ -6,6 +6,8 @@ package client_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"maps"
@@ -16,6 +18,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	heraldv1 "herald.local/clients/go/gen/herald/v1"
@@ -38,12 +41,59 @@ func connect(t *testing.T, variable string) *grpc.ClientConn {
 	if address == "" {
 		t.Fatalf("set HERALD_PUBLISHER, HERALD_REGISTRY and HERALD_DISPATCHER to the host:port of running Herald services")
 	}
-	conn, err := grpc.NewClient(address, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(address, dialOptions(t)...)
 	if err != nil {
 		t.Fatalf("%s=%s: %v", variable, address, err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// bearerToken sends "authorization: Bearer <token>" with every call, over TLS only.
+type bearerToken string
+
+func (token bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(token)}, nil
+}
+
+func (bearerToken) RequireTransportSecurity() bool { return true }
+
+// dialOptions: plaintext, or TLS when HERALD_TLS_CA (the services' CA), HERALD_TLS_CLIENT_CERT and
+// HERALD_TLS_CLIENT_KEY (for services that require a client certificate) or HERALD_TLS=true (the
+// system's CAs) say so, with HERALD_TOKEN as bearer token.
+func dialOptions(t *testing.T) []grpc.DialOption {
+	t.Helper()
+	caFile, certFile, keyFile := os.Getenv("HERALD_TLS_CA"), os.Getenv("HERALD_TLS_CLIENT_CERT"), os.Getenv("HERALD_TLS_CLIENT_KEY")
+	token := os.Getenv("HERALD_TOKEN")
+	if caFile == "" && certFile == "" && !strings.EqualFold(os.Getenv("HERALD_TLS"), "true") {
+		if token != "" {
+			t.Fatalf("HERALD_TOKEN needs TLS (HERALD_TLS_CA or HERALD_TLS=true): a token is never sent in plaintext")
+		}
+		return []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	}
+	config := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			t.Fatalf("HERALD_TLS_CA: %v", err)
+		}
+		config.RootCAs = x509.NewCertPool()
+		if !config.RootCAs.AppendCertsFromPEM(pem) {
+			t.Fatalf("HERALD_TLS_CA=%s holds no PEM certificate", caFile)
+		}
+	}
+	if certFile != "" || keyFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			t.Fatalf("HERALD_TLS_CLIENT_CERT, HERALD_TLS_CLIENT_KEY: %v", err)
+		}
+		config.Certificates = []tls.Certificate{pair}
+	}
+	options := []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(config))}
+	if token != "" {
+		options = append(options, grpc.WithPerRPCCredentials(bearerToken(token)))
+	}
+	return options
 }
 
 func uniqueName(prefix string) string {

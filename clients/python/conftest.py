@@ -2,6 +2,10 @@
 
 The services' addresses come from HERALD_PUBLISHER, HERALD_REGISTRY and HERALD_DISPATCHER
 (host:port each). `make python-client` generates the stubs into gen/.
+
+Against services that serve TLS: HERALD_TLS_CA (PEM file of their CA; HERALD_TLS=true alone trusts the
+system's CAs), HERALD_TLS_CLIENT_CERT and HERALD_TLS_CLIENT_KEY for services that require a client
+certificate, and HERALD_TOKEN, a bearer token sent with every call (over TLS only).
 """
 
 import os
@@ -38,8 +42,31 @@ def _address(variable: str) -> str:
     return address
 
 
+def _read(variable: str):
+    path = os.environ.get(variable)
+    return Path(path).read_bytes() if path else None
+
+
+def _credentials():
+    """TLS channel credentials (and the token) from the environment; None for plaintext."""
+    ca, cert, key = _read("HERALD_TLS_CA"), _read("HERALD_TLS_CLIENT_CERT"), _read("HERALD_TLS_CLIENT_KEY")
+    token = os.environ.get("HERALD_TOKEN")
+    tls = ca is not None or cert is not None or os.environ.get("HERALD_TLS", "").lower() in ("1", "true", "yes")
+    if not tls:
+        if token:
+            pytest.fail("HERALD_TOKEN needs TLS (HERALD_TLS_CA or HERALD_TLS=true): a token is never sent in plaintext")
+        return None
+    channel = grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
+    if token:
+        # Sends "authorization: Bearer <token>" with every call.
+        return grpc.composite_channel_credentials(channel, grpc.access_token_call_credentials(token))
+    return channel
+
+
 def _channel(variable: str):
-    channel = grpc.insecure_channel(_address(variable))
+    credentials = _credentials()
+    address = _address(variable)
+    channel = grpc.secure_channel(address, credentials) if credentials else grpc.insecure_channel(address)
     try:
         grpc.channel_ready_future(channel).result(timeout=CONNECT_TIMEOUT_SECONDS)
     except grpc.FutureTimeoutError:

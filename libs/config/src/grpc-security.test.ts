@@ -67,7 +67,7 @@ describe('grpcSecurity', () => {
         clientAuth: 'require',
         reloadIntervalMillis: 10_000,
       },
-      peerTls: { caFile: ca, certFile: cert, keyFile: key },
+      peerTls: { caFile: ca, certFile: cert, keyFile: key, reloadIntervalMillis: 10_000 },
       auth: { mtls: true },
     });
   });

@@ -135,7 +135,7 @@ export interface GrpcSecuritySettings {
   /** Absent: plaintext (on loopback, or with HERALD_PLAINTEXT). */
   serverTls?: ServerTlsSettings;
   /** Present when calls to other services use TLS. */
-  peerTls?: { caFile?: string; certFile?: string; keyFile?: string };
+  peerTls?: { caFile?: string; certFile?: string; keyFile?: string; reloadIntervalMillis: number };
   /** A file holding the bearer token sent to other services. */
   peerTokenFile?: string;
   auth?: AuthSettings;
@@ -273,6 +273,7 @@ export function grpcSecurity(env: GrpcSecurityEnv, host: string): GrpcSecuritySe
   }
   if (peerTls) {
     settings.peerTls = {
+      reloadIntervalMillis: env.HERALD_TLS_RELOAD_INTERVAL_MS,
       ...(env.HERALD_TLS_CA ? { caFile: env.HERALD_TLS_CA } : {}),
       ...(env.HERALD_TLS_CLIENT_CERT
         ? { certFile: env.HERALD_TLS_CLIENT_CERT, keyFile: env.HERALD_TLS_CLIENT_KEY }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -129,6 +131,36 @@ describe('Authenticator', () => {
     writeFileSync(jwksFile, JSON.stringify({ keys: [key.jwk, next.jwk] }));
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // the file is checked at most once a second
     assert.equal((await authenticator.authenticate(`Bearer ${jwt}`, undefined)).id, 'jwt:alice');
+  });
+
+  it('fetches a JWKS URL once for many tokens, and answers UNAVAILABLE while the issuer is down', async () => {
+    let fetches = 0;
+    const issuerServer = http.createServer((_request, response) => {
+      fetches++;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.jwk] }));
+    });
+    await new Promise<void>((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
+    const { port } = issuerServer.address() as AddressInfo;
+    const remote = new Authenticator(
+      { ...settings(), jwt: { ...settings().jwt!, jwks: `http://127.0.0.1:${port}/jwks.json` } },
+      silentLogger(),
+    );
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await remote.authenticate(`Bearer ${await token(key)}`, undefined)).id, 'jwt:alice');
+    }
+    assert.equal(fetches, 1);
+    await new Promise((resolve) => issuerServer.close(resolve));
+
+    const down = new Authenticator(
+      { ...settings(), jwt: { ...settings().jwt!, jwks: `http://127.0.0.1:${port}/jwks.json` } },
+      silentLogger(),
+    );
+    const error = await down.authenticate(`Bearer ${await token(key)}`, undefined).then(
+      () => assert.fail('accepted'),
+      (failure: unknown) => failure as AuthenticationError,
+    );
+    assert.ok(error instanceof AuthenticationError);
+    assert.equal(error.code, grpc.status.UNAVAILABLE);
   });
 
   it('names a client certificate by its URI, DNS or e-mail SAN, else its CN', () => {

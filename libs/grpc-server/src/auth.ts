@@ -42,11 +42,18 @@ class FileJwks {
     const now = Date.now();
     if (!this.keys || now - this.checkedAt >= 1_000) {
       this.checkedAt = now;
-      const stats = statSync(this.file);
-      const stamp = `${stats.size}:${stats.mtimeMs}`;
-      if (stamp !== this.stamp || !this.keys) {
-        this.keys = createLocalJWKSet(JSON.parse(readFileSync(this.file, 'utf8')) as JSONWebKeySet);
-        this.stamp = stamp;
+      try {
+        const stats = statSync(this.file);
+        const stamp = `${stats.size}:${stats.mtimeMs}`;
+        if (stamp !== this.stamp || !this.keys) {
+          this.keys = createLocalJWKSet(JSON.parse(readFileSync(this.file, 'utf8')) as JSONWebKeySet);
+          this.stamp = stamp;
+        }
+      } catch (error) {
+        // Reported as jose reports a bad key set, so that the caller gets UNAVAILABLE, not a verdict on the token.
+        throw Object.assign(new Error(`cannot read the JWKS file: ${(error as Error).message}`), {
+          code: 'ERR_JWKS_INVALID',
+        });
       }
     }
     return this.keys(header, token);
@@ -161,18 +168,18 @@ export class Authenticator {
       return new AuthenticationError(`the token's ${claimName} claim is not accepted`);
     }
     if (typeof code === 'string' && tokenProblems[code]) return new AuthenticationError(tokenProblems[code]);
-    if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === 'ERR_JOSE_GENERIC' || !code) {
-      // The issuer's keys could not be had (or a JWKS file is broken): the caller is not at fault.
+    // The issuer's keys could not be had: a timeout, a refused connection (ECONNREFUSED...), a JWKS that is
+    // not one. The caller is not at fault, and may retry.
+    const keysUnavailable =
+      code === 'ERR_JWKS_TIMEOUT' ||
+      code === 'ERR_JWKS_INVALID' ||
+      code === 'ERR_JOSE_GENERIC' ||
+      (typeof code === 'string' && !code.startsWith('ERR_J'));
+    if (keysUnavailable) {
       this.logger.warn(
         { err: { message: (error as Error).message, code }, jwks: this.settings.jwt!.jwks },
         'cannot check tokens: the JWKS cannot be read',
       );
-      if (code === 'ERR_JOSE_GENERIC' || !code) {
-        // jose reports malformed input it cannot even decode without a specific code (bad base64, JSON).
-        if (error instanceof TypeError || error instanceof SyntaxError) {
-          return new AuthenticationError('the token is not a well-formed JWT');
-        }
-      }
       return new AuthenticationError(
         'cannot check tokens right now: the issuer keys are unavailable',
         status.UNAVAILABLE,

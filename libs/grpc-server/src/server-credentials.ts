@@ -51,6 +51,8 @@ export function loadServerTls(settings: ServerTlsSettings): LoadedTls {
 export class ReloadingServerCredentials extends ServerCredentials {
   private timer: NodeJS.Timeout | undefined;
   private fingerprint: string;
+  /** The last failure logged, so that files left broken are not reported at every check. */
+  private lastFailure: string | undefined;
 
   constructor(
     private readonly settings: ServerTlsSettings,
@@ -87,12 +89,16 @@ export class ReloadingServerCredentials extends ServerCredentials {
     try {
       loaded = loadServerTls(this.settings);
     } catch (error) {
+      const failure = (error as Error).message;
+      if (failure === this.lastFailure) return false;
+      this.lastFailure = failure;
       this.logger.warn(
         { err: { message: (error as Error).message }, certFile: this.settings.certFile },
         'TLS files changed but do not load; the previous certificate stays in use',
       );
       return false;
     }
+    this.lastFailure = undefined;
     if (loaded.fingerprint === this.fingerprint) return false;
     this.fingerprint = loaded.fingerprint;
     this.updateSecureContextOptions(loaded.options);
