@@ -24,6 +24,29 @@ describe('serveMetrics', () => {
     }
   });
 
+  it('serves extra documents at their paths, their body read per request', async () => {
+    const registry = createMetricsRegistry({ service: 'test', enabled: false });
+    let keys = 1;
+    const server = await serveMetrics(registry, {
+      host: '127.0.0.1',
+      port: 0,
+      logger: silentLogger(),
+      routes: { '/.well-known/jwks.json': { contentType: 'application/json', body: () => `{"keys":${keys}}` } },
+    });
+    try {
+      const url = `http://127.0.0.1:${server.port}/.well-known/jwks.json`;
+      const response = await fetch(url);
+      assert.equal(response.headers.get('content-type'), 'application/json');
+      assert.equal(await response.text(), '{"keys":1}');
+      keys = 2;
+      assert.equal(await (await fetch(url)).text(), '{"keys":2}');
+      assert.equal((await fetch(`http://127.0.0.1:${server.port}/__proto__`)).status, 404);
+      assert.equal((await fetch(url, { method: 'POST' })).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('collects nothing in the background when metrics are off', async () => {
     const registry = createMetricsRegistry({ service: 'test', enabled: false });
     assert.equal((await registry.getMetricsAsJSON()).length, 0);

@@ -2,6 +2,12 @@ import { type Server, createServer } from 'node:http';
 import type { Logger } from '@herald/logging';
 import type { Registry } from 'prom-client';
 
+/** A document served beside the metrics: its content type and its current body. */
+export interface ExtraRoute {
+  contentType: string;
+  body: () => string;
+}
+
 /** The HTTP endpoint Prometheus scrapes. */
 export interface MetricsServer {
   /** The bound port (useful when asked for port 0). */
@@ -16,10 +22,16 @@ export interface MetricsServer {
  */
 export async function serveMetrics(
   registry: Registry,
-  options: { host: string; port: number; logger: Logger },
+  options: { host: string; port: number; logger: Logger; routes?: Record<string, ExtraRoute> },
 ): Promise<MetricsServer> {
   const server: Server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
+    const path = (request.url ?? '/').split('?')[0]!;
+    const routes = options.routes;
+    const extra = request.method === 'GET' && routes && Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (extra) {
+      response.writeHead(200, { 'content-type': extra.contentType, 'cache-control': 'max-age=300' }).end(extra.body());
+      return;
+    }
     if (request.method !== 'GET' || path !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found; metrics are at /metrics\n');
       return;

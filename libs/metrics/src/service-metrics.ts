@@ -1,6 +1,6 @@
 import type { Logger } from '@herald/logging';
 import type { Registry } from 'prom-client';
-import { serveMetrics } from './metrics-server';
+import { type ExtraRoute, serveMetrics } from './metrics-server';
 import { createMetricsRegistry } from './registry';
 
 /** Options of {@link startServiceMetrics}. */
@@ -11,6 +11,8 @@ export interface ServiceMetricsOptions {
   host: string;
   port: number;
   logger: Logger;
+  /** Documents served on the same port by path (the dispatcher's `/.well-known/jwks.json`). */
+  routes?: Record<string, ExtraRoute>;
 }
 
 /** A service's metrics: what its parts register into, and the endpoint serving them. */

@@ -1,4 +1,4 @@
-import { commonEnv, hostPorts, int, port, readEnv, str } from '@herald/config';
+import { bool, commonEnv, hostPorts, int, port, readEnv, str } from '@herald/config';
 
 /** Every variable the dispatcher reads, with its default. */
 export const dispatcherEnv = {
@@ -74,6 +74,18 @@ export const dispatcherEnv = {
   )({
     default: 5_000,
     desc: 'How long a subscription stays served after its last stream left',
+  }),
+  DISPATCHER_PUSH_ALLOW_PRIVATE: bool({
+    default: false,
+    desc: 'Push to endpoints whose host resolves to loopback, private or link-local addresses (refused otherwise, against SSRF)',
+  }),
+  DISPATCHER_PUSH_SIGNING_KEY_FILE: str({
+    default: '',
+    desc: 'PEM private key (PKCS #8, RSA or EC P-256) signing push tokens, shared by every dispatcher; empty: a key made at start',
+  }),
+  DISPATCHER_PUSH_TOKEN_ISSUER: str({
+    default: 'herald',
+    desc: 'The iss claim of push tokens',
   }),
 };
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, LabelBudget, type Registry, otherLabel } from '@herald/metrics';
+import { pushOutcomes } from './domain/adaptive-concurrency';
 import type { DeliveryStats } from './domain/delivery-engine';
 import { type SubscriptionReport, addCounts } from './domain/subscription-report';
 
@@ -118,6 +119,32 @@ export function exportDispatcherMetrics(registry: Registry, figures: DispatcherF
       }
     },
   });
+  new Counter({
+    name: 'herald_subscription_push_requests_total',
+    help: 'Push requests of a push subscription, by outcome: ok, throttled (429), server-error (5xx), timeout, network-error, rejected (other answers), refused (endpoint on a private address)',
+    labelNames: ['subscription', 'outcome'],
+    registers,
+    async collect() {
+      const reports = await current();
+      this.reset();
+      for (const [label, report] of reports) {
+        if (!report.push) continue;
+        for (const outcome of pushOutcomes) {
+          this.inc({ subscription: label, outcome }, report.push.outcomes[outcome]);
+        }
+      }
+    },
+  });
+  perSubscription(
+    'herald_subscription_push_concurrency',
+    'Push requests a push subscription may have in flight now (adaptive, under its max_outstanding)',
+    (r) => r.push?.concurrency,
+  );
+  perSubscription(
+    'herald_subscription_push_refused',
+    '1 while a push subscription’s endpoint resolves to a private address the dispatcher may not reach',
+    (r) => r.push && (r.push.state === 'refused' ? 1 : 0),
+  );
   new Gauge({
     name: 'herald_dispatcher_slots_owned',
     help: 'Slots (shares of the subscriptions) this dispatcher serves',
@@ -140,7 +167,8 @@ export function foldReports(reports: SubscriptionReport[], budget: LabelBudget):
     }
     const other = folded.get(otherLabel);
     if (!other) {
-      folded.set(otherLabel, { ...report, subscription: otherLabel, counts: { ...report.counts } });
+      // Push figures stay with the subscriptions that have series of their own.
+      folded.set(otherLabel, { ...report, subscription: otherLabel, counts: { ...report.counts }, push: undefined });
       continue;
     }
     other.backlog += report.backlog;

@@ -51,8 +51,10 @@ export interface DispatcherParts {
 
 /**
  * The subscriptions this dispatcher serves: those in the slots it owns, each
- * with a runtime while it has streams. A stream for a subscription served
- * elsewhere is forwarded to its dispatcher. One timer ticks every runtime that
+ * with a runtime while it has streams, and always when it is a push
+ * subscription (started once its slot is owned, whether a stream comes or
+ * not). A stream for a subscription served elsewhere is forwarded to its
+ * dispatcher. One timer ticks every runtime that
  * holds messages and stores moved cursors, together, each interval.
  */
 export class DispatcherService {
@@ -63,8 +65,12 @@ export class DispatcherService {
   private readonly slotCursors = new Map<number, Map<string, CursorRecord>>();
   /** Counters of runtimes retired while their subscription stayed here, so the totals never go back. */
   private readonly pastCounts = new Map<string, DeliveryStats>();
+  /** Push subscriptions known to the registry, served here when their slot is owned. */
+  private readonly pushNames = new Set<string>();
   private nextStreamId = 1;
   private stopping = false;
+  /** While every slot is being given up: no push subscription may start meanwhile. */
+  private losing = false;
   private timer: NodeJS.Timeout | undefined;
   private lastStore = Date.now();
 
@@ -79,6 +85,7 @@ export class DispatcherService {
   /** A slot is ours: its subscriptions are served from their stored cursors; other dispatchers are told. */
   slotGained(slot: number, cursors: Map<string, CursorRecord>): void {
     this.slotCursors.set(slot, cursors);
+    for (const name of this.pushNames) if (this.parts.slotOf(name) === slot) this.servePush(name);
     this.parts.directory
       .announce([slot])
       .catch((error: unknown) => this.parts.logger.warn({ err: error, slot }, 'slot not announced'));
@@ -86,12 +93,17 @@ export class DispatcherService {
 
   /** Every slot goes (a rebalance): streams end so their clients reconnect to the new owners; cursors are stored. */
   async slotsLosing(): Promise<void> {
-    await this.endAll(
-      new UnavailableError('the subscription moved to another dispatcher; reconnect'),
-      'cursors not stored before the slots moved',
-    );
-    this.slotCursors.clear();
-    this.pastCounts.clear();
+    this.losing = true;
+    try {
+      await this.endAll(
+        new UnavailableError('the subscription moved to another dispatcher; reconnect'),
+        'cursors not stored before the slots moved',
+      );
+      this.slotCursors.clear();
+      this.pastCounts.clear();
+    } finally {
+      this.losing = false;
+    }
   }
 
   /**
@@ -259,6 +271,7 @@ export class DispatcherService {
         streams: served?.streamCount ?? 0,
         pausedPartitions: served?.pausedPartitions ?? 0,
         counts,
+        push: served?.push,
       };
       reports.push(report);
       if (unknownAges.length > 0) {
@@ -333,6 +346,8 @@ export class DispatcherService {
       if (store) this.storeCursor(runtime);
     }
     if (store) {
+      // A push subscription whose start failed (Kafka unreachable, say) has no stream to retry it: retried here.
+      for (const name of this.pushNames) this.servePush(name);
       void Promise.resolve().then(() =>
         this.parts.cursors.flush().catch((error: unknown) => {
           this.parts.logger.debug({ err: error }, 'cursors not stored; will retry');
@@ -349,14 +364,28 @@ export class DispatcherService {
     this.parts.cursors.write(runtime.name, cursor);
   }
 
+  /** Starts serving a push subscription of an owned slot, unless it is served already. */
+  private servePush(name: string): void {
+    if (this.stopping || this.losing || this.runtimes.has(name)) return;
+    const subscription = this.parts.watcher.subscription(name);
+    if (!subscription?.pushConfig || subscription.detached) return;
+    const slot = this.parts.slotOf(name);
+    if (!this.slotCursors.has(slot)) return;
+    this.runtimeFor(subscription, slot).catch((error: unknown) =>
+      this.parts.logger.warn({ err: error, subscription: name }, 'push subscription not started; will retry'),
+    );
+  }
+
   private onIdle(runtime: SubscriptionRuntime): void {
-    if (runtime.streamCount > 0) return;
+    if (runtime.streamCount > 0 || runtime.pushing) return;
     void this.retire(runtime.name, runtime, () => runtime.stop());
   }
 
   private onRegistryChange(change: WatchedChange): void {
     if (change.kind === 'subscription-upserted') {
       const { subscription } = change;
+      if (subscription.pushConfig && !subscription.detached) this.pushNames.add(subscription.name);
+      else this.pushNames.delete(subscription.name);
       void this.withRuntime(subscription.name, (runtime) => {
         if (runtime.createRevision !== subscription.createRevision) {
           return this.retire(subscription.name, runtime, () =>
@@ -370,8 +399,9 @@ export class DispatcherService {
         }
         runtime.update(subscription);
         return Promise.resolve();
-      });
+      }).then(() => this.servePush(subscription.name));
     } else if (change.kind === 'subscription-deleted') {
+      this.pushNames.delete(change.name);
       void this.withRuntime(change.name, (runtime) =>
         this.retire(change.name, runtime, () => runtime.terminate(new NotFoundError('subscription', change.name))),
       );

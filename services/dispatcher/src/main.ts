@@ -25,6 +25,9 @@ import { Redrives } from './redrive/redrives';
 import { CursorWriter } from './ownership/cursor-writer';
 import { SlotDirectory } from './ownership/slot-directory';
 import { SlotOwnership } from './ownership/slot-ownership';
+import { EndpointGuard } from './push/endpoint-guard';
+import { PushSenders } from './push/push-senders';
+import { PushTokens } from './push/push-token';
 
 runMain('dispatcher', async () => {
   const config = readDispatcherConfig();
@@ -32,13 +35,30 @@ runMain('dispatcher', async () => {
   const instanceId = config.HERALD_INSTANCE_ID || defaultInstanceId();
   const logger = createLogger({ service: 'dispatcher', level: config.LOG_LEVEL, instance: instanceId });
   const tracing = startTracing({ service: 'dispatcher', instanceId, logger });
+  const pushTokens = await PushTokens.create(
+    config.DISPATCHER_PUSH_SIGNING_KEY_FILE,
+    config.DISPATCHER_PUSH_TOKEN_ISSUER,
+  );
   const metrics = await startServiceMetrics({
     service: 'dispatcher',
     enabled: config.HERALD_METRICS_ENABLED,
     host: config.DISPATCHER_HOST,
     port: config.DISPATCHER_METRICS_PORT,
     logger,
+    // Push receivers verify the tokens with these keys.
+    routes: { [jwksPath]: { contentType: 'application/json', body: () => JSON.stringify(pushTokens.jwks()) } },
   });
+  logger.info(
+    {
+      issuer: pushTokens.issuer,
+      key: pushTokens.origin,
+      jwks: config.HERALD_METRICS_ENABLED
+        ? `metrics port ${config.DISPATCHER_METRICS_PORT}, ${jwksPath}`
+        : 'not served (metrics off)',
+      allowPrivate: config.DISPATCHER_PUSH_ALLOW_PRIVATE,
+    },
+    'push tokens',
+  );
   const kafka = createKafkaClient({
     brokers: config.KAFKA_BROKERS,
     clientId: `herald-dispatcher-${instanceId}`,
@@ -116,6 +136,7 @@ runMain('dispatcher', async () => {
         async (topic) => (watcher.topic(topic) ?? (await watcher.fetchTopic(topic)))?.partitions,
       ),
       facts,
+      push: new PushSenders(new EndpointGuard(config.DISPATCHER_PUSH_ALLOW_PRIVATE), pushTokens, logger),
       settings: {
         dedupWindowMillis: config.DISPATCHER_DEDUP_WINDOW_MS,
         maxHeldPerPartition: config.DISPATCHER_MAX_HELD_PER_PARTITION,
@@ -191,6 +212,9 @@ runMain('dispatcher', async () => {
     await metrics.close();
   });
 });
+
+/** Where the push tokens' public keys are served, on the metrics port. */
+const jwksPath = '/.well-known/jwks.json';
 
 /**
  * Creates the cursor, directory and redrive-state topics if they are missing; returns the

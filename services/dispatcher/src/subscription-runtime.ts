@@ -7,9 +7,12 @@ import { type CursorRecord, type StartInfo, partitionStart } from './domain/curs
 import { DeliveryEngine, type DeliveryPolicy, type DeliverySink } from './domain/delivery-engine';
 import type { FlowLimits } from './domain/flow-control';
 import { type PartitionSource, SubscriptionCursor } from './domain/subscription-cursor';
+import type { PushReport } from './domain/subscription-report';
 import type { DeadLetterPublisher } from './kafka/dead-letter';
 import { redriveTarget } from './kafka/redrive-record';
 import type { StartFacts } from './kafka/start-facts';
+import type { PushSender } from './push/push-sender';
+import type { PushSenders } from './push/push-senders';
 
 /** Tunables shared by every subscription on this dispatcher. */
 export interface RuntimeSettings {
@@ -28,7 +31,12 @@ export interface RuntimeDeps {
   deadLetters: DeadLetterPublisher;
   facts: StartFacts;
   settings: RuntimeSettings;
+  /** Makes push senders; without it push subscriptions are served to streams only. */
+  push?: PushSenders;
 }
+
+/** The engine stream id of a runtime's push sender (StreamingPull streams are numbered from 1). */
+const pushStreamId = 0;
 
 /** A connected subscriber stream, as the runtime sees it. */
 export interface StreamEndpoint {
@@ -39,8 +47,10 @@ export interface StreamEndpoint {
 
 /**
  * One subscription served by this dispatcher: its delivery engine, its cursor
- * over the topic's shared read, and its connected streams. Started by the
- * first stream, stopped a grace period after the last one leaves. Has no
+ * over the topic's shared read, its connected streams, and its push sender
+ * when it is a push subscription. Started by the first stream (a push
+ * subscription: by the dispatcher, as soon as it owns it), stopped a grace
+ * period after the last stream leaves (never while it pushes). Has no
  * timer or Kafka consumer of its own: the dispatcher ticks it while it holds
  * messages, and its cursor reads only when there is something to read.
  */
@@ -55,6 +65,9 @@ export class SubscriptionRuntime {
   private readonly seekRevisions = new Map<number, string>();
   private written = new Map<number, number>();
   private idleTimer: NodeJS.Timeout | undefined;
+  private pushSender: PushSender | undefined;
+  /** The push configuration the sender was made for, to tell whether an update changed it. */
+  private pushKey = '';
   private stopped = false;
   private readonly logger: Logger;
 
@@ -130,6 +143,7 @@ export class SubscriptionRuntime {
       sources.push(`${partition}:${start.source}@${start.deliverFrom}`);
     }
     this.logger.info({ partitions: sources }, 'subscription started');
+    this.syncPush();
   }
 
   addStream(id: number, endpoint: StreamEndpoint, limits: FlowLimits, ackDeadlineMillis: number | undefined): void {
@@ -142,13 +156,59 @@ export class SubscriptionRuntime {
   removeStream(id: number): void {
     if (!this.endpoints.delete(id)) return;
     this.engine.removeStream(id);
-    if (this.endpoints.size === 0 && !this.stopped) {
+    this.idleIfUnused();
+  }
+
+  private idleIfUnused(): void {
+    if (this.endpoints.size === 0 && !this.pushSender && !this.stopped) {
+      clearTimeout(this.idleTimer);
       this.idleTimer = setTimeout(() => this.onIdle(this), this.deps.settings.idleGraceMillis);
     }
   }
 
+  /** StreamingPull streams attached (a push sender is not one). */
   get streamCount(): number {
     return this.endpoints.size;
+  }
+
+  /** Whether it pushes: then it stays served without streams. */
+  get pushing(): boolean {
+    return this.pushSender !== undefined;
+  }
+
+  /** How its push delivery goes, while it pushes. */
+  get push(): PushReport | undefined {
+    return this.pushSender?.report();
+  }
+
+  /**
+   * Starts, replaces or stops the push sender after the push configuration
+   * changed. A replaced sender's messages in flight are delivered again.
+   */
+  private syncPush(): void {
+    if (this.stopped) return;
+    const config = this.subscription.pushConfig;
+    const key = config ? JSON.stringify(config) : '';
+    if (key === this.pushKey) return;
+    this.pushKey = key;
+    this.pushSender?.stop();
+    this.pushSender = undefined;
+    const sender = this.deps.push?.create(
+      this.subscription,
+      this.engine,
+      pushStreamId,
+      () => this.subscription.ackDeadlineSeconds * 1000,
+      () => this.settled(),
+    );
+    if (sender) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+      this.pushSender = sender;
+      sender.start();
+    } else {
+      this.deps.push?.tokens.forget(this.subscription.name);
+      this.idleIfUnused();
+    }
   }
 
   /** Partitions not read now because the subscription holds too much. */
@@ -173,6 +233,7 @@ export class SubscriptionRuntime {
     const previousSeek = this.subscription.lastSeek?.revision ?? '-1';
     this.subscription = subscription;
     this.engine.setPolicy(policyOf(subscription));
+    this.syncPush();
     const seek = subscription.lastSeek;
     if (!seek || BigInt(seek.revision) <= BigInt(previousSeek)) return;
     this.deps.facts.earliest(this.kafkaTopic).then(
@@ -224,6 +285,7 @@ export class SubscriptionRuntime {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.idleTimer);
+    this.pushSender?.stop();
     this.cursor.stop();
     this.logger.info({ ...this.engine.stats }, 'subscription stopped');
   }

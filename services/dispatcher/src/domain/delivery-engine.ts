@@ -384,6 +384,17 @@ export class DeliveryEngine {
     return stream && { messages: stream.flow.outstandingMessages, bytes: stream.flow.outstandingBytes };
   }
 
+  /**
+   * New flow limits for a stream: a push endpoint's concurrency grows and
+   * shrinks with its answers. Lower limits take effect as leases end.
+   */
+  setStreamLimits(id: number, limits: FlowLimits): void {
+    const stream = this.streamsById.get(id);
+    if (!stream) return;
+    stream.flow.limits = limits;
+    this.dispatch();
+  }
+
   /** The stream can take more after it was full. */
   streamDrained(id: number): void {
     const stream = this.streamsById.get(id);

@@ -13,7 +13,8 @@ export class FlowControl {
   private messages = 0;
   private bytes = 0;
 
-  constructor(readonly limits: FlowLimits) {}
+  /** Changeable while the stream runs: a push endpoint's concurrency adapts (`DeliveryEngine.setStreamLimits`). */
+  constructor(public limits: FlowLimits) {}
 
   get outstandingMessages(): number {
     return this.messages;

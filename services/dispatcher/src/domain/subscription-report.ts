@@ -1,4 +1,20 @@
+import type { PushOutcome } from './adaptive-concurrency';
 import type { DeliveryStats } from './delivery-engine';
+
+/** Where a push subscription's delivery stands. */
+export interface PushReport {
+  endpoint: string;
+  /** `checking` until the endpoint's host was resolved and allowed; `refused` while it may not be reached. */
+  state: 'checking' | 'ready' | 'refused';
+  /** Requests allowed in flight now (adaptive), and the ceiling. */
+  concurrency: number;
+  maxOutstanding: number;
+  inFlight: number;
+  /** Requests ended so far, by outcome (`refused` counts checks that refused the endpoint too). */
+  outcomes: Record<PushOutcome, number>;
+  /** The last failure, when there was one. */
+  lastError: string | undefined;
+}
 
 /** Where one partition of a subscription stands against the end of the topic's log. */
 export interface PartitionStanding {
@@ -26,6 +42,8 @@ export interface SubscriptionReport {
   /** Partitions whose reading paused because the subscription holds too much. */
   pausedPartitions: number;
   counts: DeliveryStats;
+  /** Set while the subscription is pushed from here. */
+  push?: PushReport;
 }
 
 /** Adds `more` into `total`. */

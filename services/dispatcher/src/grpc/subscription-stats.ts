@@ -2,13 +2,14 @@ import type { ServerUnaryCall } from '@grpc/grpc-js';
 import {
   type GetSubscriptionStatsRequest,
   type GetSubscriptionStatsResponse,
+  type PushStats,
   type SubscriptionStats,
   millisToDuration,
 } from '@herald/api';
 import { InvalidArgumentError } from '@herald/errors';
 import { validateResourceName } from '@herald/resource-names';
 import type { DispatcherService } from '../dispatcher-service';
-import type { SubscriptionReport } from '../domain/subscription-report';
+import type { PushReport, SubscriptionReport } from '../domain/subscription-report';
 import { type StreamForwarder, forwardedByHeader } from './stream-forwarder';
 
 /** Most subscriptions one call may ask about. */
@@ -61,5 +62,25 @@ function statsToProto(report: SubscriptionReport, servedBy: string, now = Date.n
       filtered: String(counts.filtered),
       deduplicated: String(counts.deduplicated),
     },
+    push: report.push && pushToProto(report.push),
+  };
+}
+
+function pushToProto(push: PushReport): PushStats {
+  const { outcomes } = push;
+  return {
+    endpoint: push.endpoint,
+    state: push.state,
+    concurrency: push.concurrency,
+    maxOutstanding: push.maxOutstanding,
+    inFlight: push.inFlight,
+    succeeded: String(outcomes.ok),
+    throttled: String(outcomes.throttled),
+    serverErrors: String(outcomes['server-error']),
+    timedOut: String(outcomes.timeout),
+    networkErrors: String(outcomes['network-error']),
+    rejected: String(outcomes.rejected),
+    refused: String(outcomes.refused),
+    lastError: push.lastError ?? '',
   };
 }
