@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { SubscriptionStats } from '@herald/api';
+import { pushConfigProto } from '@herald/client';
 import {
   durationJson,
   formatDuration,
@@ -58,6 +60,7 @@ describe('formatting topics and subscriptions', () => {
       deadLetterPolicy: null,
       enableMessageOrdering: false,
       filter: '',
+      pushConfig: null,
       startOffsets: [
         { partition: 0, offset: '0' },
         { partition: 1, offset: '4' },
@@ -88,5 +91,31 @@ describe('formatting topics and subscriptions', () => {
     assert.match(details, /retry backoff +│ 1s to 1m/);
     assert.match(details, /start offsets \(partition:offset\) │ 0:0 1:4/);
     assert.match(details, /last seek +│ none/);
+    assert.match(details, /delivery +│ pull/);
+  });
+
+  it('shows how a push subscription is pushed, and how its requests go', () => {
+    const s = subscription('orders-hook', 'orders');
+    s.pushConfig = pushConfigProto({
+      endpoint: 'https://hooks.example.com/in',
+      mode: 'structured',
+      maxOutstanding: 20,
+    });
+    const stats = SubscriptionStats.fromPartial({
+      subscription: 'orders-hook',
+      push: { state: 'refused', concurrency: 1, maxOutstanding: 20, refused: '2', lastError: 'resolves to 10.0.0.1' },
+    });
+    const details = subscriptionDetails(s, stats);
+    assert.match(
+      details,
+      /delivery +│ push to https:\/\/hooks.example.com\/in \(CloudEvents, structured\), at most 20 in flight/,
+    );
+    assert.match(details, /push +│ refused, 1 of 20 in flight allowed, 0 in flight/);
+    assert.match(details, /last push error +│ resolves to 10.0.0.1/);
+    assert.deepEqual(subscriptionJson(s).pushConfig, {
+      http: { endpoint: 'https://hooks.example.com/in', mode: 'structured', audience: '' },
+      grpc: null,
+      maxOutstanding: 20,
+    });
   });
 });

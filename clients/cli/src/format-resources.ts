@@ -1,7 +1,9 @@
 /** How topics and subscriptions look: tables for people, the proto's JSON mapping for scripts. */
 import {
+  CloudEventsMode,
   type Duration,
   type PartitionOffset,
+  type PushConfig,
   type Subscription,
   type SubscriptionStats,
   type Topic,
@@ -87,6 +89,22 @@ export function topicJson(topic: Topic): Record<string, unknown> {
 }
 
 /** A subscription as JSON, as for {@link topicJson}. Output-only fields included; the input-only `start` is not. */
+function pushConfigJson(config: PushConfig): Record<string, unknown> {
+  const endpoint = config.endpoint;
+  return {
+    http:
+      endpoint?.$case === 'http'
+        ? {
+            endpoint: endpoint.value.endpoint,
+            mode: endpoint.value.mode === CloudEventsMode.CLOUD_EVENTS_MODE_STRUCTURED ? 'structured' : 'binary',
+            audience: endpoint.value.audience,
+          }
+        : null,
+    grpc: endpoint?.$case === 'grpc' ? { target: endpoint.value.target } : null,
+    maxOutstanding: config.maxOutstanding,
+  };
+}
+
 export function subscriptionJson(s: Subscription, stats?: StatsOrProblem): Record<string, unknown> {
   const offsets = (list: PartitionOffset[]) => list.map(({ partition, offset }) => ({ partition, offset }));
   const retry = s.retryPolicy;
@@ -108,6 +126,7 @@ export function subscriptionJson(s: Subscription, stats?: StatsOrProblem): Recor
       : null,
     enableMessageOrdering: s.enableMessageOrdering,
     filter: s.filter,
+    pushConfig: s.pushConfig ? pushConfigJson(s.pushConfig) : null,
     startOffsets: offsets(s.startOffsets),
     lastSeek: s.lastSeek
       ? {
@@ -188,6 +207,7 @@ export function subscriptionDetails(s: Subscription, stats?: StatsOrProblem): st
     ['ack deadline', `${s.ackDeadlineSeconds}s`],
     ['retry backoff', retry],
     ['dead letter', deadLetter(s) || 'none'],
+    ['delivery', delivery(s)],
     ['ordered', s.enableMessageOrdering ? 'yes' : 'no'],
     ['filter', s.filter || 'none'],
     ['start offsets (partition:offset)', offsets(s.startOffsets)],
@@ -215,6 +235,34 @@ function backlogFields(stats: StatsOrProblem): Array<[string, string]> {
         ? `${counts.delivered} delivered, ${counts.acknowledged} acked, ${counts.nacked} nacked, ${counts.expired} expired, ${counts.deadLettered} dead-lettered, ${counts.filtered} filtered, ${counts.deduplicated} deduplicated`
         : '',
     ],
+    ...pushFields(stats),
+  ];
+}
+
+/** `pull`, or where and how it is pushed. */
+function delivery(s: Subscription): string {
+  const push = s.pushConfig;
+  if (!push?.endpoint) return 'pull';
+  const where =
+    push.endpoint.$case === 'http'
+      ? `${push.endpoint.value.endpoint} (CloudEvents, ${push.endpoint.value.mode === CloudEventsMode.CLOUD_EVENTS_MODE_STRUCTURED ? 'structured' : 'binary'}${push.endpoint.value.audience ? `, audience ${push.endpoint.value.audience}` : ''})`
+      : `${push.endpoint.value.target} (gRPC)`;
+  return `push to ${where}, at most ${push.maxOutstanding} in flight`;
+}
+
+function pushFields(stats: SubscriptionStats): Array<[string, string]> {
+  const push = stats.push;
+  if (!push) return [];
+  return [
+    [
+      'push',
+      `${push.state}, ${push.concurrency} of ${push.maxOutstanding} in flight allowed, ${push.inFlight} in flight`,
+    ],
+    [
+      'push requests',
+      `${push.succeeded} ok, ${push.throttled} throttled, ${push.serverErrors} server errors, ${push.timedOut} timed out, ${push.networkErrors} network errors, ${push.rejected} rejected, ${push.refused} refused`,
+    ],
+    ...(push.lastError ? ([['last push error', push.lastError]] as Array<[string, string]>) : []),
   ];
 }
 

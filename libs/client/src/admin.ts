@@ -1,5 +1,7 @@
 import {
+  CloudEventsMode,
   Position,
+  type PushConfig,
   type RegistryEvent,
   SubscriberRegistryServiceClient,
   Subscription,
@@ -33,6 +35,40 @@ export function positionOrTime(at: StartAt) {
       };
 }
 
+/**
+ * Where a push subscription sends its messages: an HTTP endpoint (CloudEvents,
+ * binary mode unless said) or a gRPC `herald.v1.PushEndpointService`. See
+ * `PushConfig` in types.proto.
+ */
+export type PushSpec = (
+  | { endpoint: string; mode?: 'binary' | 'structured'; audience?: string; grpcTarget?: undefined }
+  | { grpcTarget: string; endpoint?: undefined }
+) & {
+  /** Most requests in flight, 1 to 1000. @defaultValue 100 */
+  maxOutstanding?: number;
+};
+
+/** A {@link PushSpec} as the API's `PushConfig`. */
+export function pushConfigProto(spec: PushSpec): PushConfig {
+  return {
+    endpoint:
+      spec.grpcTarget !== undefined
+        ? { $case: 'grpc', value: { target: spec.grpcTarget } }
+        : {
+            $case: 'http',
+            value: {
+              endpoint: spec.endpoint,
+              mode:
+                spec.mode === 'structured'
+                  ? CloudEventsMode.CLOUD_EVENTS_MODE_STRUCTURED
+                  : CloudEventsMode.CLOUD_EVENTS_MODE_BINARY,
+              audience: spec.audience ?? '',
+            },
+          },
+    maxOutstanding: spec.maxOutstanding ?? 0,
+  };
+}
+
 /** A subscription to create. Only `name` and `topic` are required. */
 export interface SubscriptionSpec {
   name: string;
@@ -46,6 +82,8 @@ export interface SubscriptionSpec {
   filter?: string;
   /** @defaultValue 'latest' */
   startAt?: StartAt;
+  /** Makes it a push subscription; unset: pull. */
+  push?: PushSpec;
 }
 
 /** What `updateSubscription` may change; `null` removes a policy (back to its defaults). */
@@ -53,6 +91,8 @@ export interface SubscriptionChanges {
   ackDeadlineSeconds?: number;
   retryPolicy?: SubscriptionSpec['retryPolicy'] | null;
   deadLetterPolicy?: SubscriptionSpec['deadLetterPolicy'] | null;
+  /** A push configuration (switching to push), or `null` to switch back to pull. */
+  push?: PushSpec | null;
 }
 
 /** Options of {@link Admin}. */
@@ -119,6 +159,7 @@ export class Admin {
       deadLetterPolicy: spec.deadLetterPolicy,
       enableMessageOrdering: spec.enableMessageOrdering ?? false,
       filter: spec.filter ?? '',
+      pushConfig: spec.push && pushConfigProto(spec.push),
       start:
         start.$case === 'time'
           ? { $case: 'startTime', value: start.value }
@@ -147,11 +188,13 @@ export class Admin {
     if (changes.ackDeadlineSeconds !== undefined) paths.push('ack_deadline_seconds');
     if (changes.retryPolicy !== undefined) paths.push('retry_policy');
     if (changes.deadLetterPolicy !== undefined) paths.push('dead_letter_policy');
+    if (changes.push !== undefined) paths.push('push_config');
     const subscription = Subscription.fromPartial({
       name,
       ackDeadlineSeconds: changes.ackDeadlineSeconds ?? 0,
       retryPolicy: changes.retryPolicy ? retryPolicyProto(changes.retryPolicy) : undefined,
       deadLetterPolicy: changes.deadLetterPolicy ?? undefined,
+      pushConfig: changes.push ? pushConfigProto(changes.push) : undefined,
     });
     return (await this.call((c) => c.updateSubscription, { subscription, updateMask: paths })).subscription!;
   }

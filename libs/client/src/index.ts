@@ -15,6 +15,8 @@ export {
   type TopicSpec,
   type SubscriptionSpec,
   type SubscriptionChanges,
+  type PushSpec,
+  pushConfigProto,
   type StartAt,
   positionOrTime,
   type RegistryEvent,

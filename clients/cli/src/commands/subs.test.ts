@@ -41,9 +41,76 @@ describe('herald subs', () => {
           enableMessageOrdering: true,
           filter: 'attributes.region = "eu"',
           startAt: new Date('2026-05-01T10:00:00Z'),
+          push: undefined,
         },
       ],
     ]);
+  });
+
+  it('create makes a push subscription with --push-endpoint or --push-grpc', async () => {
+    const clients = new FakeClients({ createSubscription: async () => subscription('hook', 'orders') });
+    const http = await runCli(
+      [
+        'subs',
+        'create',
+        'hook',
+        '-t',
+        'orders',
+        '--push-endpoint',
+        'https://hooks.example.com/in',
+        '--push-mode',
+        'structured',
+        '--push-audience',
+        'my-service',
+        '--push-max-outstanding',
+        '20',
+      ],
+      clients,
+    );
+    assert.equal(http.code, 0, http.stderr);
+    assert.deepEqual((clients.calls[0]![1] as { push: unknown }).push, {
+      endpoint: 'https://hooks.example.com/in',
+      mode: 'structured',
+      audience: 'my-service',
+      maxOutstanding: 20,
+    });
+    const grpc = await runCli(
+      ['subs', 'create', 'hook2', '-t', 'orders', '--push-grpc', 'push.example.com:443'],
+      clients,
+    );
+    assert.equal(grpc.code, 0, grpc.stderr);
+    assert.deepEqual((clients.calls[1]![1] as { push: unknown }).push, { grpcTarget: 'push.example.com:443' });
+  });
+
+  const refused: Array<[string[], RegExp]> = [
+    [['--push-endpoint', 'https://a.example', '--push-grpc', 'b:1'], /one of --push-endpoint and --push-grpc/],
+    [['--push-mode', 'structured'], /--push-mode and --push-audience need --push-endpoint/],
+    [['--push-endpoint', 'https://a.example', '--push-mode', 'json'], /--push-mode is binary or structured/],
+    [['--push-max-outstanding', '5'], /--push-max-outstanding needs --push-endpoint or --push-grpc/],
+  ];
+  for (const [args, message] of refused) {
+    it(`create refuses ${args.join(' ')}`, async () => {
+      const result = await runCli(['subs', 'create', 'a', '-t', 'o', ...args], new FakeClients());
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, message);
+    });
+  }
+
+  it('update switches to push, and back to pull with --pull', async () => {
+    const clients = new FakeClients({ updateSubscription: async () => subscription('audit', 'orders') });
+    const push = await runCli(['subs', 'update', 'audit', '--push-grpc', 'grpc://10.1.2.3:50051'], clients);
+    assert.equal(push.code, 0, push.stderr);
+    assert.deepEqual(clients.calls[0], [
+      'updateSubscription',
+      'audit',
+      { deadLetterPolicy: undefined, push: { grpcTarget: 'grpc://10.1.2.3:50051' } },
+    ]);
+    const pull = await runCli(['subs', 'update', 'audit', '--pull'], clients);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.deepEqual(clients.calls[1], ['updateSubscription', 'audit', { deadLetterPolicy: undefined, push: null }]);
+    const both = await runCli(['subs', 'update', 'audit', '--pull', '--push-endpoint', 'https://a.example'], clients);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--pull switches push off/);
   });
 
   it('create needs --topic, and starts at latest by default', async () => {

@@ -1,4 +1,4 @@
-import type { StartAt, SubscriptionChanges } from '@herald/client';
+import type { PushSpec, StartAt, SubscriptionChanges } from '@herald/client';
 import { durationToMillis } from '@herald/api';
 import type { Command } from 'commander';
 import type { AdminApi, HeraldClients } from '../clients';
@@ -22,6 +22,15 @@ interface PolicyOptions {
   maxBackoff?: number;
   deadLetterTopic?: string;
   maxDeliveryAttempts?: number;
+  pushEndpoint?: string;
+  pushMode?: 'binary' | 'structured';
+  pushAudience?: string;
+  pushGrpc?: string;
+  pushMaxOutstanding?: number;
+}
+
+interface UpdateOptions extends PolicyOptions {
+  pull?: boolean;
 }
 
 interface CreateOptions extends PolicyOptions {
@@ -62,6 +71,7 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
           enableMessageOrdering: options.ordering,
           filter: options.filter,
           startAt: options.start,
+          push: pushSpec(options),
         });
         out.item(subscriptionJson(subscription), () => subscriptionDetails(subscription));
       }),
@@ -104,15 +114,17 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
   policyOptions(
     subs
       .command('update')
-      .description("change a subscription's ack deadline, retry backoff or dead-letter policy")
+      .description("change a subscription's ack deadline, retry backoff, dead-letter policy, or push and pull")
       .argument('<name>', 'subscription name'),
-  ).action(
-    withClients<PolicyOptions>(dependencies, 'registry', async ({ out, clients }, [name], options) => {
-      const changes = await subscriptionChanges(clients.admin(), name as string, options);
-      const subscription = await clients.admin().updateSubscription(name as string, changes);
-      out.item(subscriptionJson(subscription), () => subscriptionDetails(subscription));
-    }),
-  );
+  )
+    .option('--pull', 'make a push subscription a pull subscription again')
+    .action(
+      withClients<UpdateOptions>(dependencies, 'registry', async ({ out, clients }, [name], options) => {
+        const changes = await subscriptionChanges(clients.admin(), name as string, options);
+        const subscription = await clients.admin().updateSubscription(name as string, changes);
+        out.item(subscriptionJson(subscription), () => subscriptionDetails(subscription));
+      }),
+    );
 
   subs
     .command('delete')
@@ -168,7 +180,47 @@ function policyOptions(command: Command): Command {
     .option('--dead-letter-topic <topic>', 'where messages go after too many failed deliveries')
     .option('--max-delivery-attempts <count>', 'deliveries before dead-lettering, 5 to 100 (default 5)', (v) =>
       parseInteger(v),
+    )
+    .option('--push-endpoint <url>', 'push each message to this https URL as a CloudEvent (a push subscription)')
+    .option(
+      '--push-mode <mode>',
+      'CloudEvents content mode of --push-endpoint: binary (default) or structured',
+      parsePushMode,
+    )
+    .option('--push-audience <audience>', "the push token's aud claim (default: the endpoint URL)")
+    .option(
+      '--push-grpc <host:port>',
+      'push each message to a herald.v1.PushEndpointService (grpc://host:port: plaintext)',
+    )
+    .option('--push-max-outstanding <count>', 'most push requests in flight, 1 to 1000 (default 100)', (v) =>
+      parseInteger(v),
     );
+}
+
+function parsePushMode(value: string): 'binary' | 'structured' {
+  if (value !== 'binary' && value !== 'structured')
+    throw new UsageError(`--push-mode is binary or structured, not "${value}"`);
+  return value;
+}
+
+/** The push configuration the options give, if any. */
+function pushSpec(options: PolicyOptions): PushSpec | undefined {
+  const { pushEndpoint, pushGrpc, pushMode, pushAudience, pushMaxOutstanding } = options;
+  if (pushEndpoint !== undefined && pushGrpc !== undefined) {
+    throw new UsageError('give one of --push-endpoint and --push-grpc');
+  }
+  if (pushEndpoint === undefined && (pushMode !== undefined || pushAudience !== undefined)) {
+    throw new UsageError('--push-mode and --push-audience need --push-endpoint');
+  }
+  if (pushEndpoint === undefined && pushGrpc === undefined) {
+    if (pushMaxOutstanding !== undefined)
+      throw new UsageError('--push-max-outstanding needs --push-endpoint or --push-grpc');
+    return undefined;
+  }
+  const common = pushMaxOutstanding === undefined ? {} : { maxOutstanding: pushMaxOutstanding };
+  return pushGrpc !== undefined
+    ? { grpcTarget: pushGrpc, ...common }
+    : { endpoint: pushEndpoint!, mode: pushMode, audience: pushAudience, ...common };
 }
 
 function retryPolicy(options: PolicyOptions, current: { minimum: number; maximum: number }) {
@@ -194,9 +246,13 @@ function deadLetterPolicy(options: PolicyOptions) {
 async function subscriptionChanges(
   admin: AdminApi,
   name: string,
-  options: PolicyOptions,
+  options: UpdateOptions,
 ): Promise<SubscriptionChanges> {
   const changes: SubscriptionChanges = { deadLetterPolicy: deadLetterPolicy(options) };
+  const push = pushSpec(options);
+  if (options.pull && push) throw new UsageError('--pull switches push off; leave out the --push-* options');
+  if (push) changes.push = push;
+  if (options.pull) changes.push = null;
   if (options.ackDeadline !== undefined) changes.ackDeadlineSeconds = options.ackDeadline;
   if (options.minBackoff !== undefined || options.maxBackoff !== undefined) {
     let current = defaultBackoffMillis;
@@ -210,7 +266,9 @@ async function subscriptionChanges(
     changes.retryPolicy = retryPolicy(options, current);
   }
   if (Object.values(changes).every((value) => value === undefined)) {
-    throw new UsageError('nothing to change: give --ack-deadline, --min-backoff, --max-backoff or --dead-letter-topic');
+    throw new UsageError(
+      'nothing to change: give --ack-deadline, --min-backoff, --max-backoff, --dead-letter-topic, --push-endpoint, --push-grpc or --pull',
+    );
   }
   return changes;
 }
