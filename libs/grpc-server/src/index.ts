@@ -6,3 +6,4 @@ export * from './metrics-interceptor';
 export * from './auth';
 export * from './server-credentials';
 export * from './client-credentials';
+export * from './authorization';

@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import type { Principal } from './auth';
+
+/**
+ * Herald's authorisation model, in the style of Pub/Sub's IAM: permissions
+ * are granted through roles, roles are bound to principals in a policy, and a
+ * policy is attached to a topic, a subscription or the whole of Herald. What a
+ * principal may do on a resource is the union of the bindings on the resource
+ * and on Herald. Pure: where policies are stored (the registry's log) and how
+ * they reach each service (Watch) is the caller's business.
+ */
+
+/** Everything a call can be allowed to do. */
+export const permissions = [
+  'topics.create',
+  'topics.get',
+  'topics.list',
+  'topics.delete',
+  'topics.publish',
+  'topics.attachSubscription',
+  'topics.tail',
+  'subscriptions.create',
+  'subscriptions.get',
+  'subscriptions.list',
+  'subscriptions.update',
+  'subscriptions.delete',
+  'subscriptions.seek',
+  'subscriptions.consume',
+  'subscriptions.stats',
+  'subscriptions.deadLetters',
+  'registry.watch',
+  'iam.get',
+  'iam.set',
+] as const;
+export type Permission = (typeof permissions)[number];
+
+const viewer: Permission[] = [
+  'topics.get',
+  'topics.list',
+  'subscriptions.get',
+  'subscriptions.list',
+  'subscriptions.stats',
+];
+const editor: Permission[] = [
+  ...viewer,
+  'topics.create',
+  'topics.delete',
+  'topics.publish',
+  'topics.attachSubscription',
+  'topics.tail',
+  'subscriptions.create',
+  'subscriptions.update',
+  'subscriptions.delete',
+  'subscriptions.seek',
+  'subscriptions.consume',
+  'subscriptions.deadLetters',
+];
+
+/** The roles and what each grants. */
+export const roles = {
+  viewer,
+  publisher: ['topics.get', 'topics.publish'],
+  subscriber: ['subscriptions.get', 'subscriptions.consume'],
+  editor,
+  admin: [...editor, 'registry.watch', 'iam.get', 'iam.set'],
+} satisfies Record<string, Permission[]>;
+export type Role = keyof typeof roles;
+
+/** What a policy is attached to. */
+export type Resource = { kind: 'herald' } | { kind: 'topic'; name: string } | { kind: 'subscription'; name: string };
+
+/** Matches every authenticated principal. */
+export const allAuthenticated = 'allAuthenticated';
+
+export interface Binding {
+  role: Role;
+  /** Principal ids (`jwt:alice`, `mtls:spiffe://herald/publisher`) or {@link allAuthenticated}. */
+  members: string[];
+}
+
+export interface Policy {
+  bindings: Binding[];
+  /** Changes with every version of the policy: a write names the etag it read, and fails if it moved on. */
+  etag: string;
+}
+
+/** Where the policies in force come from (in a service: its copy of the registry's state). */
+export interface PolicySource {
+  policy(resource: Resource): Policy | undefined;
+}
+
+/**
+ * The etag of a policy's bindings at a revision of the registry's log:
+ * bindings in any order, and members in any order, give the same etag.
+ */
+export function policyEtag(bindings: Binding[], revision: string): string {
+  const canonical = bindings
+    .map((binding) => ({ role: binding.role, members: [...new Set(binding.members)].sort() }))
+    .sort((a, b) => a.role.localeCompare(b.role) || a.members.join(',').localeCompare(b.members.join(',')));
+  return createHash('sha256').update(JSON.stringify({ canonical, revision })).digest('base64url').slice(0, 22);
+}
+
+/** Whether a write that read `etag` may replace `current`: an absent etag means "whatever is there". */
+export function etagMatches(current: Policy | undefined, etag: string | undefined): boolean {
+  if (etag === undefined || etag === '') return true;
+  return current?.etag === etag;
+}
+
+/** The permissions `principal` holds on `resource`: its own policy's and Herald's. */
+export function grantedPermissions(
+  principal: Principal | undefined,
+  resource: Resource,
+  source: PolicySource,
+): Set<Permission> {
+  const granted = new Set<Permission>();
+  if (!principal) return granted;
+  const policies = [source.policy({ kind: 'herald' })];
+  if (resource.kind !== 'herald') policies.push(source.policy(resource));
+  for (const policy of policies) {
+    for (const binding of policy?.bindings ?? []) {
+      if (!binding.members.includes(principal.id) && !binding.members.includes(allAuthenticated)) continue;
+      for (const permission of roles[binding.role] ?? []) granted.add(permission);
+    }
+  }
+  return granted;
+}
+
+/** Whether `principal` may do `permission` on `resource`. */
+export function isAllowed(
+  principal: Principal | undefined,
+  permission: Permission,
+  resource: Resource,
+  source: PolicySource,
+): boolean {
+  return grantedPermissions(principal, resource, source).has(permission);
+}
+
+/** A permission a call needs, on what. */
+export interface Requirement {
+  permission: Permission;
+  resource: Resource;
+}
+
+const herald: Resource = { kind: 'herald' };
+const topic = (name: unknown): Resource => ({ kind: 'topic', name: String(name ?? '') });
+const subscription = (name: unknown): Resource => ({ kind: 'subscription', name: String(name ?? '') });
+type Request = Record<string, unknown>;
+
+/** Reading a subscription's dead letters; from a dead-letter topic named explicitly, reading that topic too. */
+function deadLetters(request: Request): Requirement[] {
+  const selection = (request.selection ?? {}) as Request;
+  const needs: Requirement[] = [
+    { permission: 'subscriptions.deadLetters', resource: subscription(selection.subscription) },
+  ];
+  if (selection.deadLetterTopic) needs.push({ permission: 'topics.tail', resource: topic(selection.deadLetterTopic) });
+  return needs;
+}
+
+/**
+ * What each rpc needs, from its request (for a stream: from each request
+ * message). Lists (ListTopics, ListSubscriptions, Watch) need the list
+ * permission on Herald, and show each item only to those who may get it.
+ * Creating a subscription needs the right to attach one to its topic, as in
+ * Pub/Sub, so that a topic's owner decides who reads it.
+ */
+export const rpcRequirements: Record<string, (request: Request) => Requirement[]> = {
+  '/herald.v1.PublisherService/Publish': (r) => [{ permission: 'topics.publish', resource: topic(r.topic) }],
+  '/herald.v1.PublisherService/PublishStream': (r) => [{ permission: 'topics.publish', resource: topic(r.topic) }],
+  '/herald.v1.SubscriberRegistryService/CreateTopic': () => [{ permission: 'topics.create', resource: herald }],
+  '/herald.v1.SubscriberRegistryService/GetTopic': (r) => [{ permission: 'topics.get', resource: topic(r.name) }],
+  '/herald.v1.SubscriberRegistryService/ListTopics': () => [{ permission: 'topics.list', resource: herald }],
+  '/herald.v1.SubscriberRegistryService/DeleteTopic': (r) => [{ permission: 'topics.delete', resource: topic(r.name) }],
+  '/herald.v1.SubscriberRegistryService/CreateSubscription': (r) => {
+    const spec = (r.subscription ?? {}) as Request;
+    return [
+      { permission: 'subscriptions.create', resource: herald },
+      { permission: 'topics.attachSubscription', resource: topic(spec.topic) },
+    ];
+  },
+  '/herald.v1.SubscriberRegistryService/GetSubscription': (r) => [
+    { permission: 'subscriptions.get', resource: subscription(r.name) },
+  ],
+  '/herald.v1.SubscriberRegistryService/ListSubscriptions': () => [
+    { permission: 'subscriptions.list', resource: herald },
+  ],
+  '/herald.v1.SubscriberRegistryService/UpdateSubscription': (r) => [
+    { permission: 'subscriptions.update', resource: subscription(((r.subscription ?? {}) as Request).name) },
+  ],
+  '/herald.v1.SubscriberRegistryService/DeleteSubscription': (r) => [
+    { permission: 'subscriptions.delete', resource: subscription(r.name) },
+  ],
+  '/herald.v1.SubscriberRegistryService/Seek': (r) => [
+    { permission: 'subscriptions.seek', resource: subscription(r.subscription) },
+  ],
+  '/herald.v1.SubscriberRegistryService/Watch': () => [{ permission: 'registry.watch', resource: herald }],
+  '/herald.v1.DispatcherService/StreamingPull': (r) =>
+    // Only the first request of a stream names its subscription; the later ones carry acks for it.
+    r.subscription ? [{ permission: 'subscriptions.consume', resource: subscription(r.subscription) }] : [],
+  '/herald.v1.DispatcherService/Tail': (r) => [{ permission: 'topics.tail', resource: topic(r.topic) }],
+  '/herald.v1.DispatcherService/GetSubscriptionStats': (r) =>
+    ((r.subscriptions ?? []) as unknown[]).map((name) => ({
+      permission: 'subscriptions.stats' as const,
+      resource: subscription(name),
+    })),
+  '/herald.v1.DispatcherService/PeekDeadLetters': (r) => deadLetters(r),
+  '/herald.v1.DispatcherService/RedriveDeadLetters': (r) => deadLetters(r),
+};
+
+/**
+ * The first requirement of `path` that `principal` does not meet with
+ * `request`, or undefined when every one is met. An rpc missing from
+ * {@link rpcRequirements} is refused: a new rpc is closed until someone says
+ * who may call it.
+ */
+export function unmetRequirement(
+  path: string,
+  request: Request,
+  principal: Principal | undefined,
+  source: PolicySource,
+): Requirement | { permission: 'unknown-rpc'; resource: Resource } | undefined {
+  const requirements = rpcRequirements[path];
+  if (!requirements) return { permission: 'unknown-rpc', resource: herald };
+  return requirements(request).find(
+    (requirement) => !isAllowed(principal, requirement.permission, requirement.resource, source),
+  );
+}
