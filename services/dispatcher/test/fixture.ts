@@ -10,7 +10,7 @@ import {
   Subscription,
   Topic,
 } from '@herald/api';
-import { HeraldStack } from '@herald/devstack';
+import { HeraldStack, type HeraldStackOptions } from '@herald/devstack';
 import { createKafkaClient, partitionOfKey } from '@herald/kafka';
 import { createLogger } from '@herald/logging';
 import { heraldHome } from '@herald/local-kafka';
@@ -45,12 +45,20 @@ export interface DispatchFixture {
   close(): Promise<void>;
 }
 
-export async function startDispatchFixture(name: string, env: Record<string, string> = {}): Promise<DispatchFixture> {
+/**
+ * @param layout - instances, fixed ports and per-service environment, instead of two dispatchers on free ports.
+ */
+export async function startDispatchFixture(
+  name: string,
+  env: Record<string, string> = {},
+  layout: Pick<HeraldStackOptions, 'instances' | 'ports' | 'metricsPorts' | 'serviceEnv'> = {},
+): Promise<DispatchFixture> {
   const prefix = `${uniqueName(name)}.`;
   const stack = await HeraldStack.start({
     kafkaBrokers: testKafka().brokers,
     logDir: path.join(heraldHome, 'test', 'logs', prefix),
     instances: { 'subscriber-registry': 1, publisher: 1, dispatcher: 2 },
+    ...layout,
     env: {
       HERALD_TOPIC_PREFIX: prefix,
       DISPATCHER_SESSION_TIMEOUT_MS: '6000',
