@@ -125,6 +125,12 @@ describe('grpcSecurity', () => {
     );
   });
 
+  it('takes a policy file only with authentication', () => {
+    assert.match(problemsOf({ HERALD_AUTHZ_POLICY_FILE: jwks }).HERALD_AUTHZ_POLICY_FILE!, /needs authentication/);
+    const base = { HERALD_AUTH_JWKS: jwks, HERALD_AUTH_ISSUER: 'i', HERALD_AUTH_AUDIENCE: 'a' };
+    assert.equal(read({ ...base, HERALD_AUTHZ_POLICY_FILE: jwks }).authzPolicyFile, jwks);
+  });
+
   it('requires client certificates for certificate authentication', () => {
     assert.match(problemsOf({ HERALD_AUTH_MTLS: 'true' }).HERALD_AUTH_MTLS!, /HERALD_TLS_CLIENT_AUTH/);
   });

@@ -78,6 +78,10 @@ export const grpcSecurityEnv = {
     default: 'sub',
     desc: 'Claim naming the caller; the principal is jwt:<value>',
   }),
+  HERALD_AUTHZ_POLICY_FILE: str({
+    default: '',
+    desc: 'Turns on authorisation: JSON file of role bindings on Herald, topics and subscriptions (README, Security); re-read when it changes. Needs authentication',
+  }),
   HERALD_AUTH_MTLS: bool({
     default: false,
     desc: 'Turns on client-certificate authentication: a verified client certificate names the caller (mtls:<first URI, DNS or e-mail SAN, else subject CN>); needs HERALD_TLS_CLIENT_AUTH optional or require',
@@ -103,6 +107,7 @@ export interface GrpcSecurityEnv {
   HERALD_AUTH_CLOCK_TOLERANCE_S: number;
   HERALD_AUTH_PRINCIPAL_CLAIM: string;
   HERALD_AUTH_MTLS: boolean;
+  HERALD_AUTHZ_POLICY_FILE: string;
 }
 
 /** TLS of a gRPC listener: PEM files, re-read every `reloadIntervalMillis`. */
@@ -139,6 +144,8 @@ export interface GrpcSecuritySettings {
   /** A file holding the bearer token sent to other services. */
   peerTokenFile?: string;
   auth?: AuthSettings;
+  /** The role bindings in force; absent: any authenticated caller may make any call. */
+  authzPolicyFile?: string;
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -183,6 +190,7 @@ export function grpcSecurity(env: GrpcSecurityEnv, host: string): GrpcSecuritySe
     'HERALD_TLS_CLIENT_CERT',
     'HERALD_TLS_CLIENT_KEY',
     'HERALD_TOKEN_FILE',
+    'HERALD_AUTHZ_POLICY_FILE',
   ] as const) {
     checkFile(name);
   }
@@ -256,6 +264,10 @@ export function grpcSecurity(env: GrpcSecurityEnv, host: string): GrpcSecuritySe
     if (env.HERALD_AUTH_AUDIENCE.length > 0) problems.HERALD_AUTH_AUDIENCE = 'is set without HERALD_AUTH_JWKS';
     if (env.HERALD_AUTH_MTLS) auth = { mtls: true };
   }
+  if (env.HERALD_AUTHZ_POLICY_FILE !== '' && !auth) {
+    problems.HERALD_AUTHZ_POLICY_FILE =
+      'needs authentication (HERALD_AUTH_JWKS or HERALD_AUTH_MTLS): without it no caller has a name';
+  }
   if (env.HERALD_AUTH_MTLS && clientAuth === 'none') {
     problems.HERALD_AUTH_MTLS = 'needs client certificates: HERALD_TLS_CLIENT_AUTH optional or require';
   }
@@ -282,5 +294,6 @@ export function grpcSecurity(env: GrpcSecurityEnv, host: string): GrpcSecuritySe
   }
   if (env.HERALD_TOKEN_FILE) settings.peerTokenFile = env.HERALD_TOKEN_FILE;
   if (auth) settings.auth = auth;
+  if (env.HERALD_AUTHZ_POLICY_FILE) settings.authzPolicyFile = env.HERALD_AUTHZ_POLICY_FILE;
   return settings;
 }

@@ -196,12 +196,13 @@ const principals = new WeakMap<Metadata, Principal>();
  * when authentication is off. Keyed by the call's metadata object, which a
  * client cannot forge, unlike a header.
  */
-export function principalOf(call: { metadata: Metadata }): Principal | undefined {
+export function principalOf(call: { metadata: Metadata | undefined }): Principal | undefined {
+  if (!call.metadata) return undefined;
   return principals.get(call.metadata);
 }
 
 /** Methods callable without credentials: health checks, which kubelets and load balancers make. */
-function isExempt(path: string): boolean {
+export function isExempt(path: string): boolean {
   return path.startsWith('/grpc.health.v1.Health/');
 }
 

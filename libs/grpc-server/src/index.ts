@@ -7,3 +7,4 @@ export * from './auth';
 export * from './server-credentials';
 export * from './client-credentials';
 export * from './authorization';
+export * from './authorization-interceptor';

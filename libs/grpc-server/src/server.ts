@@ -7,6 +7,8 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { AuthSettings, ServerTlsSettings } from '@herald/config';
 import { Authenticator, authInterceptor } from './auth';
+import type { PolicySource } from './authorization';
+import { authorizationInterceptor } from './authorization-interceptor';
 import { type AsyncService, type MethodNeeds, withErrorHandling } from './error-middleware';
 import { metricsInterceptor } from './metrics-interceptor';
 import { Readiness } from './readiness';
@@ -51,6 +53,8 @@ export interface HeraldServerOptions {
   tls?: ServerTlsSettings;
   /** How callers are authenticated; absent: anyone who reaches the port may call. */
   auth?: AuthSettings;
+  /** The role bindings every call is checked against (needs `auth`); absent: any authenticated caller may call. */
+  authz?: PolicySource;
 }
 
 /**
@@ -82,6 +86,8 @@ export class HeraldServer {
     this.tls = options.tls;
     // The authentication interceptor comes first, so that the metrics interceptor counts its refusals.
     const interceptors: grpc.ServerInterceptor[] = [];
+    // Closest to the handler: it reads the principal the authentication interceptor set.
+    if (options.authz) interceptors.push(authorizationInterceptor(options.authz, this.logger));
     if (options.auth) interceptors.push(authInterceptor(new Authenticator(options.auth, this.logger), this.logger));
     if (options.metrics) interceptors.push(metricsInterceptor(options.metrics));
     this.server = new grpc.Server({

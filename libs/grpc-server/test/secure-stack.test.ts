@@ -5,7 +5,15 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { Message, PublisherServiceClient, SubscriberRegistryServiceClient, unaryCall } from '@herald/api';
+import {
+  DispatcherServiceClient,
+  Message,
+  PublisherServiceClient,
+  StreamingPullRequest,
+  SubscriberRegistryServiceClient,
+  Topic,
+  unaryCall,
+} from '@herald/api';
 import { Admin, HeraldClientError, Publisher, type ReceivedMessage, Subscriber } from '@herald/client';
 import { HeraldStack, checkHealth } from '@herald/devstack';
 import { heraldHome, repoRoot } from '@herald/local-kafka';
@@ -34,6 +42,26 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
   /** Every token a test sent: none may appear in a log line. */
   const sentTokens: string[] = [];
   const payload = `payload-${randomBytes(8).toString('hex')}`;
+  let policyFile: string;
+  /** The role bindings in force: the services (mtls:localhost) and the tests' users are admins. */
+  const policy = {
+    herald: [
+      {
+        role: 'admin',
+        members: [
+          'mtls:localhost',
+          'mtls:spiffe://herald.test/alice',
+          'jwt:alice',
+          'jwt:sdk-user',
+          'jwt:cli-user',
+          'jwt:polyglot',
+        ],
+      },
+      { role: 'viewer', members: ['jwt:reader'] },
+    ],
+    topics: { secure: [{ role: 'publisher', members: ['jwt:pub'] }] },
+    subscriptions: {} as Record<string, unknown>,
+  };
 
   const makeKey = async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
@@ -85,6 +113,8 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
     forger = await makeKey();
     const jwks = path.join(ca.dir, 'jwks.json');
     writeFileSync(jwks, JSON.stringify({ keys: [key.jwk] }));
+    policyFile = path.join(ca.dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify(policy));
     stack = await HeraldStack.start({
       kafkaBrokers: testKafka().brokers,
       logDir,
@@ -104,6 +134,7 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
         HERALD_AUTH_AUDIENCE: audience,
         HERALD_AUTH_ALGORITHMS: 'ES256',
         HERALD_AUTH_MTLS: 'true',
+        HERALD_AUTHZ_POLICY_FILE: policyFile,
         DISPATCHER_COMMIT_INTERVAL_MS: '200',
       },
     });
@@ -274,6 +305,92 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /UNAUTHENTICATED|not a well-formed/i);
     assert.ok(!refused.stderr.includes(jwt));
+  });
+
+  it('checks every call against the role bindings: PERMISSION_DENIED, the same for a topic that exists or not', async () => {
+    const as = async (sub: string) => {
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', `Bearer ${await token({ sub })}`);
+      return metadata;
+    };
+    const registry = new SubscriberRegistryServiceClient(registryAddress(), mtls());
+    const publisher = new PublisherServiceClient(stack.publishers[0]!.address, mtls());
+    const publish = async (sub: string, topic: string) =>
+      unaryCall(
+        publisher,
+        publisher.publish,
+        { topic, messages: [Message.fromPartial({ data: Buffer.from(payload) })] },
+        await as(sub),
+        10_000,
+      );
+    const denied = (error: grpc.ServiceError) => {
+      assert.equal(error.code, grpc.status.PERMISSION_DENIED, error.details);
+      return true;
+    };
+    try {
+      await unaryCall(
+        registry,
+        registry.createTopic,
+        { topic: Topic.fromPartial({ name: 'other' }) },
+        await as('alice'),
+        10_000,
+      );
+      // A viewer reads, and does nothing else.
+      await unaryCall(registry, registry.listTopics, { pageSize: 10, pageToken: '' }, await as('reader'), 10_000);
+      await unaryCall(registry, registry.getTopic, { name: 'secure' }, await as('reader'), 10_000);
+      await assert.rejects(publish('reader', 'secure'), denied);
+      await assert.rejects(
+        unaryCall(
+          registry,
+          registry.createTopic,
+          { topic: Topic.fromPartial({ name: 'mine' }) },
+          await as('reader'),
+          10_000,
+        ),
+        denied,
+      );
+      // A publisher on one topic publishes there only; the refusal reads the same for a topic that exists and one that does not.
+      await publish('pub', 'secure');
+      let existing = '';
+      let missing = '';
+      await assert.rejects(
+        publish('pub', 'other'),
+        (error: grpc.ServiceError) => denied(error) && Boolean((existing = error.details)),
+      );
+      await assert.rejects(
+        publish('pub', 'ghost'),
+        (error: grpc.ServiceError) => denied(error) && Boolean((missing = error.details)),
+      );
+      assert.equal(existing.replace('other', 'X'), missing.replace('ghost', 'X'));
+      // Nobody bound: nothing at all, pulls included.
+      await assert.rejects(
+        unaryCall(registry, registry.getTopic, { name: 'secure' }, await as('mallory'), 10_000),
+        denied,
+      );
+      const dispatcher = new DispatcherServiceClient(stack.dispatchers[0]!.address, mtls());
+      const pull = dispatcher.streamingPull(await as('mallory'));
+      const pullError = new Promise<grpc.ServiceError>((resolve) => pull.on('error', resolve));
+      pull.on('data', () => assert.fail('a message reached a caller without subscriptions.consume'));
+      pull.write(StreamingPullRequest.fromPartial({ subscription: 'secure-sub', streamAckDeadlineSeconds: 10 }));
+      denied(await pullError);
+      dispatcher.close();
+      // A change of the file is in force within seconds, without a restart.
+      writeFileSync(
+        policyFile,
+        JSON.stringify({ ...policy, herald: [...policy.herald, { role: 'viewer', members: ['jwt:mallory'] }] }),
+      );
+      await waitFor(
+        async () =>
+          unaryCall(registry, registry.getTopic, { name: 'secure' }, await as('mallory'), 10_000).then(
+            () => true,
+            () => false,
+          ),
+        { timeoutMillis: 15_000, description: 'the new binding in force' },
+      );
+    } finally {
+      registry.close();
+      publisher.close();
+    }
   });
 
   /** Runs a command to its end; resolves with its exit status and everything it printed. */

@@ -1,7 +1,14 @@
 import { hostname } from 'node:os';
 import { DispatcherServiceService } from '@herald/api';
 import { grpcSecurity, kafkaSecurity } from '@herald/config';
-import { HeraldServer, bindService, peerCredentials, runMain, stopOnSignals } from '@herald/grpc-server';
+import {
+  FilePolicySource,
+  HeraldServer,
+  bindService,
+  peerCredentials,
+  runMain,
+  stopOnSignals,
+} from '@herald/grpc-server';
 import { KafkaNames, type TopicAdmin, createKafkaClient, partitionOfKey } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
@@ -166,6 +173,7 @@ runMain('dispatcher', async () => {
     logger,
     tls: security.serverTls,
     auth: security.auth,
+    authz: security.authzPolicyFile ? new FilePolicySource(security.authzPolicyFile, logger) : undefined,
     metrics: metrics.exported,
     maxReceiveMessageBytes: StreamLimits.maxRequestBytes,
     services: [

@@ -1,6 +1,13 @@
 import { PublisherServiceService } from '@herald/api';
 import { grpcSecurity, kafkaSecurity } from '@herald/config';
-import { HeraldServer, bindService, peerCredentials, runMain, stopOnSignals } from '@herald/grpc-server';
+import {
+  FilePolicySource,
+  HeraldServer,
+  bindService,
+  peerCredentials,
+  runMain,
+  stopOnSignals,
+} from '@herald/grpc-server';
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
@@ -78,6 +85,7 @@ runMain('publisher', async () => {
     logger,
     tls: security.serverTls,
     auth: security.auth,
+    authz: security.authzPolicyFile ? new FilePolicySource(security.authzPolicyFile, logger) : undefined,
     metrics: metrics.exported,
     // Well above the publish limits, so that an oversize request is read and answered INVALID_ARGUMENT by
     // validateBatch, naming the limit; gRPC refuses only what is past this (RESOURCE_EXHAUSTED, at once).

@@ -1,6 +1,6 @@
 import { SubscriberRegistryServiceService } from '@herald/api';
 import { grpcSecurity, kafkaSecurity } from '@herald/config';
-import { HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
+import { FilePolicySource, HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
@@ -56,6 +56,7 @@ runMain('subscriber-registry', async () => {
     logger,
     tls: security.serverTls,
     auth: security.auth,
+    authz: security.authzPolicyFile ? new FilePolicySource(security.authzPolicyFile, logger) : undefined,
     metrics: metrics.exported,
     services: [
       bindService(

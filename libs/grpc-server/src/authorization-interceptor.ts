@@ -1,0 +1,140 @@
+import { readFileSync, statSync } from 'node:fs';
+import {
+  Metadata,
+  type ServerInterceptingCallInterface,
+  type ServerInterceptor,
+  type ServerMethodDefinition,
+  ServerInterceptingCall,
+  status,
+} from '@grpc/grpc-js';
+import type { Logger } from '@herald/logging';
+import { isExempt, principalOf } from './auth';
+import {
+  type Binding,
+  type Policy,
+  type PolicySource,
+  type Resource,
+  policyEtag,
+  roles,
+  unmetRequirement,
+} from './authorization';
+
+/** The policy file: bindings on the whole of Herald, and per topic and subscription name. */
+interface PolicyFile {
+  herald?: Binding[];
+  topics?: Record<string, Binding[]>;
+  subscriptions?: Record<string, Binding[]>;
+}
+
+function checkedBindings(value: unknown, where: string): Binding[] {
+  if (!Array.isArray(value)) throw new Error(`${where}: a list of bindings is expected`);
+  return value.map((binding: unknown, i) => {
+    const { role, members } = (binding ?? {}) as { role?: unknown; members?: unknown };
+    if (typeof role !== 'string' || !(role in roles)) {
+      throw new Error(`${where}[${i}]: role must be one of ${Object.keys(roles).join(', ')}`);
+    }
+    if (!Array.isArray(members) || !members.every((member) => typeof member === 'string' && member !== '')) {
+      throw new Error(`${where}[${i}]: members must be a list of principal ids`);
+    }
+    return { role: role as Binding['role'], members: members as string[] };
+  });
+}
+
+/**
+ * Role bindings from a JSON file (HERALD_AUTHZ_POLICY_FILE), re-read when it
+ * changes (checked at most once a second). A file that does not parse at
+ * start throws; a change that does not parse is logged and the previous
+ * bindings stay in force. The first step of authorisation, and how the first
+ * admin is named: policies set through the API will sit on top of it.
+ */
+export class FilePolicySource implements PolicySource {
+  private policies = new Map<string, Policy>();
+  private stamp = '';
+  private checkedAt = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly logger: Logger,
+  ) {
+    this.load();
+  }
+
+  policy(resource: Resource): Policy | undefined {
+    this.refresh();
+    return this.policies.get(resource.kind === 'herald' ? 'herald' : `${resource.kind}/${resource.name}`);
+  }
+
+  private refresh(): void {
+    const now = Date.now();
+    if (now - this.checkedAt < 1_000) return;
+    this.checkedAt = now;
+    try {
+      this.load();
+    } catch (error) {
+      this.logger.warn(
+        { err: { message: (error as Error).message }, file: this.file },
+        'policy file not taken; the previous bindings stay',
+      );
+    }
+  }
+
+  private load(): void {
+    const stats = statSync(this.file);
+    const stamp = `${stats.size}:${stats.mtimeMs}`;
+    if (stamp === this.stamp) return;
+    const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as PolicyFile;
+    const policies = new Map<string, Policy>();
+    const put = (key: string, bindings: Binding[]) =>
+      policies.set(key, { bindings, etag: policyEtag(bindings, stamp) });
+    put('herald', checkedBindings(parsed.herald ?? [], 'herald'));
+    for (const [name, bindings] of Object.entries(parsed.topics ?? {}))
+      put(`topic/${name}`, checkedBindings(bindings, `topics.${name}`));
+    for (const [name, bindings] of Object.entries(parsed.subscriptions ?? {})) {
+      put(`subscription/${name}`, checkedBindings(bindings, `subscriptions.${name}`));
+    }
+    this.policies = policies;
+    this.stamp = stamp;
+    this.logger.info({ file: this.file, policies: policies.size }, 'role bindings loaded');
+  }
+}
+
+/**
+ * Checks every request message (every message of a stream) against what its
+ * rpc needs ({@link unmetRequirement}) before the handler sees it; a call
+ * that lacks a permission ends with PERMISSION_DENIED. The answer is the same
+ * whether the named resource exists or not, so it reveals nothing to someone
+ * who may not see it. Runs after authentication, which names the caller.
+ */
+export function authorizationInterceptor(source: PolicySource, logger: Logger): ServerInterceptor {
+  return (method: ServerMethodDefinition<unknown, unknown>, call: ServerInterceptingCallInterface) => {
+    if (isExempt(method.path) || method.path.startsWith('/grpc.reflection.')) return new ServerInterceptingCall(call);
+    let metadata: Metadata | undefined;
+    let denied = false;
+    return new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (received, nextMetadata) => {
+            metadata = received;
+            nextMetadata(received);
+          },
+          onReceiveMessage: (message, nextMessage) => {
+            if (denied) return;
+            const principal = principalOf({ metadata });
+            const unmet = unmetRequirement(method.path, message as Record<string, unknown>, principal, source);
+            if (!unmet) return nextMessage(message);
+            denied = true;
+            const on = unmet.resource.kind === 'herald' ? 'Herald' : `${unmet.resource.kind} ${unmet.resource.name}`;
+            logger.debug(
+              { method: method.path, principal: principal?.id, permission: unmet.permission, on },
+              'call denied',
+            );
+            call.sendStatus({
+              code: status.PERMISSION_DENIED,
+              details: `${principal?.id ?? 'the caller'} lacks ${unmet.permission} on ${on}`,
+              metadata: new Metadata(),
+            });
+          },
+        }),
+    });
+  };
+}
