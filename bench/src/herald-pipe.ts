@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Admin, type HeraldClientError, Publisher, type ReceivedMessage, Subscriber } from '@herald/client';
 import { DeliveryTracker } from './delivery-tracker';
 import type { ScenarioContext } from './scenario';
@@ -5,8 +7,11 @@ import { StampedPayloads } from './stamped-payloads';
 
 /**
  * One Herald topic with one subscription, the SDK's `Publisher` on the
- * publisher service and its `Subscriber` on the dispatchers, acking every
- * message as it arrives, and a {@link DeliveryTracker} of what arrived.
+ * publisher service and, for a pull subscription, its `Subscriber` on the
+ * dispatchers, acking every message as it arrives; for a push subscription a
+ * local HTTP receiver the dispatcher POSTs each message to (binary
+ * CloudEvents: the body is the payload), answering 204 to each. A
+ * {@link DeliveryTracker} records what arrived.
  * Messages carry their send time and a sequence number in the payload; the
  * pipe hands out sequence numbers in order.
  */
@@ -23,7 +28,7 @@ export class HeraldPipe {
     readonly topic: string,
     readonly subscription: string,
     readonly publisher: Publisher,
-    readonly subscriber: Subscriber,
+    readonly subscriber: Subscriber | PushReceiver,
     readonly tracker: DeliveryTracker,
     readonly payloads: StampedPayloads,
   ) {}
@@ -38,16 +43,30 @@ export class HeraldPipe {
     name: string,
     messageBytes: number,
     expectedMessages: number,
+    delivery: 'pull' | { push: { maxOutstanding: number } } = 'pull',
   ): Promise<HeraldPipe> {
     const { env, plan } = context;
     const admin = new Admin({ endpoints: [env.registry.address] });
     const topic = `${name}-${context.runId}`;
     const subscription = `${topic}-sub`;
+    const tracker = new DeliveryTracker(expectedMessages);
+    const receiver = delivery === 'pull' ? undefined : await PushReceiver.start(tracker);
     try {
       await admin.createTopic({ name: topic, partitions: plan.partitions });
       env.deleteAtStop(topic);
-      await admin.createSubscription({ name: subscription, topic, startAt: 'earliest' });
+      await admin.createSubscription({
+        name: subscription,
+        topic,
+        startAt: 'earliest',
+        push: receiver && {
+          endpoint: receiver.url,
+          maxOutstanding: (delivery as { push: { maxOutstanding: number } }).push.maxOutstanding,
+        },
+      });
       env.deleteSubscriptionAtStop(subscription);
+    } catch (error) {
+      await receiver?.close();
+      throw error;
     } finally {
       admin.close();
     }
@@ -55,13 +74,14 @@ export class HeraldPipe {
       endpoints: [env.publisher.address],
       batching: { maxMessages: plan.endToEnd.batchMessages },
     });
+    const payloads = new StampedPayloads(messageBytes);
+    if (receiver) return new HeraldPipe(topic, subscription, publisher, receiver, tracker, payloads);
     const subscriber = new Subscriber({
       endpoints: env.dispatchers.map((dispatcher) => dispatcher.address),
       subscription,
       flowControl: { maxOutstandingMessages: plan.endToEnd.maxOutstandingMessages },
     });
-    const tracker = new DeliveryTracker(expectedMessages);
-    const pipe = new HeraldPipe(topic, subscription, publisher, subscriber, tracker, new StampedPayloads(messageBytes));
+    const pipe = new HeraldPipe(topic, subscription, publisher, subscriber, tracker, payloads);
     subscriber.on('error', (error) => (pipe.subscriberFailure = error));
     subscriber.on('message', (message: ReceivedMessage) => {
       tracker.record(message.data, process.hrtime.bigint());
@@ -130,5 +150,38 @@ export class HeraldPipe {
   /** Closes the SDK clients (the topic and subscription stay until the environment stops). */
   async close(): Promise<void> {
     await Promise.allSettled([this.publisher.close(), this.subscriber.close()]);
+  }
+}
+
+/**
+ * The endpoint of a push subscription in the benchmark process: records each
+ * payload (a binary-mode CloudEvent's body is the payload as published) and
+ * answers 204, over kept-alive connections.
+ */
+export class PushReceiver {
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+  ) {}
+
+  static async start(tracker: DeliveryTracker): Promise<PushReceiver> {
+    const server = http.createServer({ keepAliveTimeout: 60_000 }, (request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        tracker.record(Buffer.concat(chunks), process.hrtime.bigint());
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return new PushReceiver(server, `http://127.0.0.1:${port}/push`);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
   }
 }

@@ -3,6 +3,7 @@ import { fanout } from './fanout';
 import { fanoutScale } from './fanout-scale';
 import { heraldEndToEnd } from './herald-end-to-end';
 import { heraldPublish } from './herald-publish';
+import { heraldPushEndToEnd } from './herald-push-end-to-end';
 import { kafkaPerfConsumer } from './kafka-perf-consumer';
 import { kafkaPerfProducer } from './kafka-perf-producer';
 import { latencyAtFixedRates } from './latency-at-fixed-rates';
@@ -16,7 +17,7 @@ import { registryReplay } from './registry-replay';
 
 /**
  * Every scenario, in the order they run: the raw clients before Herald on the
- * same path, and `herald-end-to-end` before `latency-at-fixed-rates`, which
+ * same path, and `herald-end-to-end` before `herald-push-end-to-end` (compared with it) and `latency-at-fixed-rates`, which
  * publishes at shares of the maximum it measured. Ratios to baselines are
  * worked out when the report is written, so Kafka's own tools, slow to start,
  * can come last. `observability-cost` restarts the stack's publisher and
@@ -31,6 +32,7 @@ export const allScenarios: Scenario[] = [
   rawKafkajsEndToEnd,
   rawLibrdkafkaEndToEnd,
   heraldEndToEnd,
+  heraldPushEndToEnd,
   latencyAtFixedRates,
   kafkaPerfProducer,
   kafkaPerfConsumer,
