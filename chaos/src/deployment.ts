@@ -19,10 +19,15 @@ export interface ChaosDeploymentOptions {
 /**
  * Settings of the deployment under test: Herald's defaults, except a
  * dispatcher session of 6 s (the broker's minimum) so that failovers fit the
- * time budget. Nothing here makes Herald safer than it ships.
+ * time budget, and push allowed to a plaintext endpoint on loopback. Nothing
+ * here makes Herald safer than it ships.
  */
 export const chaosServiceEnv: Record<string, string> = {
   DISPATCHER_SESSION_TIMEOUT_MS: '6000',
+  // The steady push subscription's endpoint is an http:// server on loopback, in the chaos process.
+  REGISTRY_PUSH_ALLOW_INSECURE: 'true',
+  REGISTRY_PUSH_ALLOW_PRIVATE: 'true',
+  DISPATCHER_PUSH_ALLOW_PRIVATE: 'true',
   LOG_LEVEL: 'info',
 };
 

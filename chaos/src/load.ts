@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Message } from '@herald/api';
 import { type HeraldClientError, Publisher, type ReceivedMessage, Subscriber } from '@herald/client';
 import type { Producer } from 'kafkajs';
@@ -269,5 +271,87 @@ export class SubscribeLoad {
       message.ack();
     }, delay);
     this.timers.add(timer);
+  }
+}
+
+/** Options of {@link PushReceiverLoad}. */
+export interface PushReceiverLoadOptions {
+  subscription: string;
+  /** Name in the history. */
+  name: string;
+  history: History;
+  /** Each request is answered after a random delay up to this. @defaultValue 30 */
+  maxAnswerDelayMillis?: number;
+}
+
+/**
+ * The endpoint of a push subscription: a real HTTP server on loopback that
+ * records every request (binary CloudEvents: the chaos id is among the
+ * attributes in `ce-heraldattributes`) as a delivery, and answers 204 after a
+ * short random delay, which acknowledges it. Whatever dispatcher serves the
+ * subscription pushes here, so it follows failovers by itself.
+ */
+export class PushReceiverLoad {
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+    private readonly options: PushReceiverLoadOptions,
+  ) {}
+
+  static async start(options: PushReceiverLoadOptions): Promise<PushReceiverLoad> {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const load = new PushReceiverLoad(server, `http://127.0.0.1:${port}/push`, options);
+    server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) =>
+      load.onRequest(request, response),
+    );
+    return load;
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private onRequest(request: http.IncomingMessage, response: http.ServerResponse): void {
+    request.resume();
+    request.on('end', () => {
+      const header = (name: string) => decodeURIComponent(String(request.headers[name] ?? ''));
+      let attributes: Record<string, string> = {};
+      try {
+        attributes = JSON.parse(header('ce-heraldattributes')) as Record<string, string>;
+      } catch {
+        this.options.history.count('push receiver: request without attributes');
+      }
+      const messageId = String(request.headers['ce-id'] ?? '');
+      const delivery = this.options.history.delivered({
+        subscription: this.options.subscription,
+        id: attributes[ChaosAttribute.id] ?? `unknown:${messageId}`,
+        subscriber: this.options.name,
+        messageId,
+        orderingKey: header('ce-heraldorderingkey'),
+        deliveryAttempt: Number(request.headers['ce-heraldattempt'] ?? 0),
+        at: Date.now(),
+      });
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(timer);
+          // The ack is the answer: if the dispatcher gave up on the request meanwhile, it is not one.
+          response.writeHead(204).end(() => (delivery.ackedAt = Date.now()));
+        },
+        Math.random() * (this.options.maxAnswerDelayMillis ?? 30),
+      );
+      this.timers.add(timer);
+    });
   }
 }

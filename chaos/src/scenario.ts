@@ -8,7 +8,7 @@ import { ChaosDeployment } from './deployment';
 import { FanoutSet, fanoutRateSetting, fanoutSubscriptionsSetting } from './fanout';
 import { type FaultEvent, History } from './history';
 import { auditKafka } from './kafka-audit';
-import { PublishLoad, SubscribeLoad } from './load';
+import { PublishLoad, PushReceiverLoad, SubscribeLoad } from './load';
 import { type ProcessSampler, startSampler } from './process-sampler';
 
 /** Where scenarios run. */
@@ -232,6 +232,16 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
           ordered ? 30 : 1_000,
         );
       }
+    }
+    {
+      // A push subscription in the steady load: the dispatcher serving it (whichever, across failovers)
+      // POSTs each message to an HTTP endpoint in this process, which acks by answering 204.
+      const name = `${topic}-push`;
+      const receiver = await PushReceiverLoad.start({ subscription: name, name: 'push-endpoint', history });
+      cleanups.push(() => receiver.close());
+      await admin.createSubscription({ name, topic, ackDeadlineSeconds: 10, push: { endpoint: receiver.url } });
+      const createdAt = Date.now();
+      history.subscriptionCreated({ name, topic, ordered: false, createdAt, receiveSentFrom: createdAt, steady: true });
     }
     const fanoutSubscriptions = env.fanoutSubscriptions ?? fanoutSubscriptionsSetting(env.short);
     if (fanoutSubscriptions > 0) {
