@@ -7,7 +7,9 @@ import {
   type RedriveDeadLettersResponse,
   type SubscriptionStats,
   type TailRequest,
+  SubscriberRegistryServiceClient,
   type TailResponse,
+  type WatchResponse,
   unaryCall,
 } from '@herald/api';
 import {
@@ -45,6 +47,8 @@ export class HeraldGateway {
   private readonly dispatchers: DispatcherServiceClient[];
   private nextDispatcher = 0;
   private closed = false;
+  private watchStream: ClientReadableStream<WatchResponse> | undefined;
+  private wakeWatch: (() => void) | undefined;
 
   constructor(
     readonly endpoints: HeraldEndpoints,
@@ -91,16 +95,23 @@ export class HeraldGateway {
 
   /**
    * Keeps `index` in step with the registry's Watch stream until {@link close}: on a failure it
-   * resumes after the revision it holds, from the next registry instance, backing off to 5 s.
+   * resumes after the revision it holds, from the next registry instance, backing off to 5 s. The
+   * generated client rather than the SDK's `Admin.watch`: close must be able to cancel a stream that
+   * is waiting for the registry's next change.
    */
   async watchInto(index: RegistryIndex, log: Logger): Promise<void> {
     let attempt = 0;
     while (!this.closed) {
       const address = this.endpoints.registry[attempt % this.endpoints.registry.length]!;
-      const watcher = new Admin({ endpoints: [address], tls: this.security.tls, token: this.security.token });
+      const client = new SubscriberRegistryServiceClient(
+        address,
+        channelCredentials({ tls: this.security.tls, token: this.security.token }),
+        heraldChannelOptions,
+      );
+      const stream = client.watch({ afterRevision: index.revision < 0n ? '0' : index.revision.toString() });
+      this.watchStream = stream;
       try {
-        for await (const response of watcher.watch(index.revision < 0n ? '0' : index.revision.toString())) {
-          if (this.closed) break;
+        for await (const response of stream as AsyncIterable<WatchResponse>) {
           if (index.lastError !== undefined) log.info({ registry: address }, 'registry watch resumed');
           index.lastError = undefined;
           attempt = 0;
@@ -108,20 +119,34 @@ export class HeraldGateway {
         }
         if (!this.closed) index.lastError = `the registry at ${address} ended its watch stream`;
       } catch (error) {
-        const failure = HeraldClientError.from(error);
-        if (index.lastError === undefined)
-          log.warn({ registry: address, err: failure.message }, 'registry watch failed');
-        index.lastError = `watching the registry at ${address}: ${failure.message}`;
+        if (!this.closed) {
+          const failure = HeraldClientError.from(error);
+          if (index.lastError === undefined) {
+            log.warn({ registry: address, err: failure.message }, 'registry watch failed');
+          }
+          index.lastError = `watching the registry at ${address}: ${failure.message}`;
+        }
       } finally {
-        watcher.close();
+        stream.cancel();
+        client.close();
       }
       attempt++;
-      if (!this.closed) await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** attempt)));
+      if (!this.closed) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(5_000, 200 * 2 ** attempt));
+          this.wakeWatch = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.watchStream?.cancel();
+    this.wakeWatch?.();
     this.admin.close();
     await this.publisher.close();
     for (const client of this.dispatchers) client.close();

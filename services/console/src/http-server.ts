@@ -86,6 +86,19 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
       });
     }
   };
+  /**
+   * Lists come from the console's index of the registry: with sign-in, the operator must first be
+   * allowed to list (one page of one item asked with their token), as the registry's own lists require.
+   */
+  const mayList = async (gw: HeraldGateway, what: 'topics' | 'subscriptions') => {
+    if (!sessions) return;
+    const pages = what === 'topics' ? gw.admin.listTopics(1) : gw.admin.listSubscriptions('', 1);
+    try {
+      await pages.next();
+    } finally {
+      await pages.return(undefined);
+    }
+  };
   /** Waits until the watch no longer (or now) holds a name: lists shown after an action then show it. */
   const settle = async (holds: () => boolean) => {
     const deadline = Date.now() + settleMillis;
@@ -140,9 +153,11 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     endpoints: gateway.endpoints,
   }));
 
-  route('GET', '/api/topics', async (_req, _res, _params, url) => {
+  route('GET', '/api/topics', async (_req, _res, _params, url, gw) => {
+    const query = parsePageQuery(url.searchParams);
+    await mayList(gw, 'topics');
     await listReady();
-    const page = index.listTopics(parsePageQuery(url.searchParams));
+    const page = index.listTopics(query);
     return {
       topics: page.items.map((row) => ({
         ...topicView(row.topic, row.subscriptions),
@@ -196,8 +211,10 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
   });
 
   route('GET', '/api/subscriptions', async (_req, _res, _params, url, gw) => {
+    const query = parsePageQuery(url.searchParams, 'topic');
+    await mayList(gw, 'subscriptions');
     await listReady();
-    const page = index.listSubscriptions(parsePageQuery(url.searchParams, 'topic'));
+    const page = index.listSubscriptions(query);
     // The figures of the page shown, in one call; the list still answers when the dispatchers do not.
     let stats: Record<string, { backlog: number; oldestUnackedAgeMillis: number | null; openStreams: number }> = {};
     let statsError: string | null = null;
@@ -254,7 +271,12 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     return { subscription: subscriptionView(subscription) };
   });
 
-  route('GET', '/api/subscriptions/:name/stats', async (_req, _res, { name }) => sampler.history(name!));
+  route('GET', '/api/subscriptions/:name/stats', async (_req, _res, { name }, _url, gw) => {
+    // The history is sampled with the console's identity; a signed-in operator sees it only when the
+    // services let that operator read the subscription's figures (asked now, with their token).
+    if (sessions) await gw.subscriptionStats([name!]);
+    return sampler.history(name!);
+  });
 
   route('GET', '/api/subscriptions/:name/dead-letters', async (_req, _res, { name }, url, gw) => {
     const response = await gw.peekDeadLetters({

@@ -52,9 +52,13 @@ async function main(): Promise<void> {
     stopping = true;
     void (running?.stop() ?? Promise.resolve()).then(() => process.exit(code ?? (signal ? 1 : 0)));
   });
-  // The terminal's Ctrl-C reaches the whole process group, the stack included; a SIGTERM sent to
-  // this process alone is passed on. Either way this process ends when the stack has stopped.
-  process.on('SIGINT', () => void running?.stop());
+  // The terminal's Ctrl-C reaches the whole process group, the stack included (which ignores a second
+  // one); a signal sent to this process alone is passed on. Either way this process ends when the
+  // stack has stopped.
+  process.on('SIGINT', () => {
+    void running?.stop();
+    stack.kill('SIGINT');
+  });
   process.on('SIGTERM', () => {
     void running?.stop();
     stack.kill('SIGTERM');

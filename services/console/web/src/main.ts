@@ -31,6 +31,8 @@ function route(): void {
   document.title = `${parts.slice(0, 2).join(' ') || 'topics'} · Herald console`;
 }
 
+const plural = (n: number, noun: string) => `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+
 /** Whether the console follows the registry: the lists depend on its watch. */
 async function registryStatus(): Promise<void> {
   const status = document.getElementById('registry-status')!;
@@ -41,7 +43,7 @@ async function registryStatus(): Promise<void> {
     status.className = `status ${s.registry.error ? 'bad' : 'good'}`;
     status.textContent = s.registry.error
       ? `registry: ${s.registry.error}`
-      : `${s.registry.topics} topics · ${s.registry.subscriptions} subscriptions`;
+      : `${plural(s.registry.topics, 'topic')} · ${plural(s.registry.subscriptions, 'subscription')}`;
   } catch (error) {
     status.className = 'status bad';
     status.textContent = String(error);

@@ -304,9 +304,9 @@ export function subscriptionPage(root: HTMLElement, name: string): () => void {
           [
             'Last seek',
             s.lastSeek
-              ? s.lastSeek.time
-                ? `to ${formatTime(s.lastSeek.time)}`
-                : `to offsets ${s.lastSeek.offsets.map((o) => `${o.partition}:${o.offset}`).join(', ')}`
+              ? `at ${formatTime(s.lastSeek.time)}, to offsets ${
+                  s.lastSeek.offsets.map((o) => `partition ${o.partition}: ${o.offset}`).join(', ') || '—'
+                }`
               : 'never',
           ],
           ['Created', formatTime(s.createTime)],
