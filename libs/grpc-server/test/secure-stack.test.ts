@@ -8,9 +8,14 @@ import * as grpc from '@grpc/grpc-js';
 import {
   DispatcherServiceClient,
   Message,
+  PeekDeadLettersRequest,
   PublisherServiceClient,
+  RedriveDeadLettersRequest,
+  SeekRequest,
   StreamingPullRequest,
   SubscriberRegistryServiceClient,
+  Subscription,
+  TailRequest,
   Topic,
   unaryCall,
 } from '@herald/api';
@@ -57,10 +62,14 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
           'jwt:polyglot',
         ],
       },
-      { role: 'viewer', members: ['jwt:reader'] },
+      { role: 'viewer', members: ['jwt:reader', 'jwt:m-viewer'] },
+      { role: 'editor', members: ['jwt:m-editor'] },
     ],
-    topics: { secure: [{ role: 'publisher', members: ['jwt:pub'] }] },
-    subscriptions: {} as Record<string, unknown>,
+    topics: {
+      secure: [{ role: 'publisher', members: ['jwt:pub'] }],
+      matrix: [{ role: 'publisher', members: ['jwt:m-publisher'] }],
+    },
+    subscriptions: { 'matrix-sub': [{ role: 'subscriber', members: ['jwt:m-subscriber'] }] } as Record<string, unknown>,
   };
 
   const makeKey = async () => {
@@ -391,6 +400,156 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
       registry.close();
       publisher.close();
     }
+  });
+
+  it('allows and denies exactly what each role grants: principals × every rpc, against the services', async function () {
+    this.timeout(120_000);
+    const admin = new Admin({ endpoints: [registryAddress()], tls: tls(), token: await token() });
+    await admin.createTopic({ name: 'matrix', partitions: 1 });
+    await admin.createSubscription({ name: 'matrix-sub', topic: 'matrix' });
+    admin.close();
+    const registry = new SubscriberRegistryServiceClient(registryAddress(), mtls());
+    const publisher = new PublisherServiceClient(stack.publishers[0]!.address, mtls());
+    const dispatcher = new DispatcherServiceClient(stack.dispatchers[0]!.address, mtls());
+    const message = Message.fromPartial({ data: Buffer.from(payload) });
+    let fresh = 0;
+    /** The status a unary call ended with (OK when it succeeded). */
+    const unary = <R>(call: Promise<R>) =>
+      call.then(
+        () => grpc.status.OK,
+        (error: grpc.ServiceError) => error.code,
+      );
+    /** A stream's first verdict: its error's code, or OK once it answers or stays open a while. */
+    const streamed = (stream: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>) =>
+      new Promise<number>((resolve) => {
+        const timer = setTimeout(() => {
+          stream.cancel();
+          resolve(grpc.status.OK);
+        }, 1_500);
+        stream.on('data', () => {
+          clearTimeout(timer);
+          stream.cancel();
+          resolve(grpc.status.OK);
+        });
+        stream.on('error', (error: grpc.ServiceError) => {
+          clearTimeout(timer);
+          resolve(error.code === grpc.status.CANCELLED ? grpc.status.OK : error.code);
+        });
+      });
+    // Destructive calls name resources that do not exist: allowed, they answer NOT_FOUND; denied, PERMISSION_DENIED.
+    const rpcs: Record<string, (m: grpc.Metadata) => Promise<number>> = {
+      Publish: (m) =>
+        unary(unaryCall(publisher, publisher.publish, { topic: 'matrix', messages: [message] }, m, 10_000)),
+      PublishStream: (m) => {
+        const stream = publisher.publishStream(m);
+        stream.write({ requestId: '1', topic: 'matrix', messages: [message] });
+        return streamed(stream);
+      },
+      CreateTopic: (m) =>
+        unary(
+          unaryCall(
+            registry,
+            registry.createTopic,
+            { topic: Topic.fromPartial({ name: `matrix-new-${++fresh}` }) },
+            m,
+            10_000,
+          ),
+        ),
+      GetTopic: (m) => unary(unaryCall(registry, registry.getTopic, { name: 'matrix' }, m, 10_000)),
+      ListTopics: (m) => unary(unaryCall(registry, registry.listTopics, { pageSize: 1, pageToken: '' }, m, 10_000)),
+      DeleteTopic: (m) => unary(unaryCall(registry, registry.deleteTopic, { name: 'matrix-ghost' }, m, 10_000)),
+      CreateSubscription: (m) =>
+        unary(
+          unaryCall(
+            registry,
+            registry.createSubscription,
+            { subscription: Subscription.fromPartial({ name: `matrix-sub-new-${++fresh}`, topic: 'matrix' }) },
+            m,
+            10_000,
+          ),
+        ),
+      GetSubscription: (m) => unary(unaryCall(registry, registry.getSubscription, { name: 'matrix-sub' }, m, 10_000)),
+      ListSubscriptions: (m) =>
+        unary(unaryCall(registry, registry.listSubscriptions, { pageSize: 1, pageToken: '', topic: '' }, m, 10_000)),
+      UpdateSubscription: (m) =>
+        unary(
+          unaryCall(
+            registry,
+            registry.updateSubscription,
+            {
+              subscription: Subscription.fromPartial({ name: 'matrix-sub-ghost', ackDeadlineSeconds: 20 }),
+              updateMask: ['ack_deadline_seconds'],
+            },
+            m,
+            10_000,
+          ),
+        ),
+      DeleteSubscription: (m) =>
+        unary(unaryCall(registry, registry.deleteSubscription, { name: 'matrix-sub-ghost' }, m, 10_000)),
+      Seek: (m) =>
+        unary(
+          unaryCall(
+            registry,
+            registry.seek,
+            SeekRequest.fromPartial({ subscription: 'matrix-sub-ghost', target: { $case: 'time', value: new Date() } }),
+            m,
+            10_000,
+          ),
+        ),
+      Watch: (m) => streamed(registry.watch({ afterRevision: '' }, m)),
+      StreamingPull: (m) => {
+        const stream = dispatcher.streamingPull(m);
+        stream.write(StreamingPullRequest.fromPartial({ subscription: 'matrix-sub', streamAckDeadlineSeconds: 10 }));
+        return streamed(stream);
+      },
+      Tail: (m) => streamed(dispatcher.tail(TailRequest.fromPartial({ topic: 'matrix' }), m)),
+      GetSubscriptionStats: (m) =>
+        unary(unaryCall(dispatcher, dispatcher.getSubscriptionStats, { subscriptions: ['matrix-sub'] }, m, 10_000)),
+      PeekDeadLetters: (m) =>
+        unary(
+          unaryCall(
+            dispatcher,
+            dispatcher.peekDeadLetters,
+            PeekDeadLettersRequest.fromPartial({ selection: { subscription: 'matrix-sub-ghost' }, maxMessages: 1 }),
+            m,
+            10_000,
+          ),
+        ),
+      RedriveDeadLetters: (m) =>
+        streamed(
+          dispatcher.redriveDeadLetters(
+            RedriveDeadLettersRequest.fromPartial({ selection: { subscription: 'matrix-sub-ghost' } }),
+            m,
+          ),
+        ),
+    };
+    const readOnly = ['GetTopic', 'ListTopics', 'GetSubscription', 'ListSubscriptions', 'GetSubscriptionStats'];
+    const allowedBy: Record<string, string[]> = {
+      'm-viewer': readOnly,
+      'm-publisher': ['Publish', 'PublishStream', 'GetTopic'],
+      'm-subscriber': ['GetSubscription', 'StreamingPull'],
+      'm-editor': Object.keys(rpcs).filter((rpc) => rpc !== 'Watch'),
+      alice: Object.keys(rpcs),
+      'm-nobody': [],
+    };
+    const wrong: string[] = [];
+    for (const [principal, allowed] of Object.entries(allowedBy)) {
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', `Bearer ${await token({ sub: principal })}`);
+      for (const [rpc, call] of Object.entries(rpcs)) {
+        const code = await call(metadata.clone());
+        const deniedNow = code === grpc.status.PERMISSION_DENIED;
+        if (code === grpc.status.UNAUTHENTICATED || deniedNow === allowed.includes(rpc)) {
+          wrong.push(
+            `${principal} ${rpc}: ${grpc.status[code]} (expected ${allowed.includes(rpc) ? 'allowed' : 'PERMISSION_DENIED'})`,
+          );
+        }
+      }
+    }
+    registry.close();
+    publisher.close();
+    dispatcher.close();
+    assert.deepEqual(wrong, []);
   });
 
   /** Runs a command to its end; resolves with its exit status and everything it printed. */
