@@ -117,6 +117,7 @@ describe('make run (run-local.js)', function () {
     });
     const kafka = kafkaPid(runDir);
     assert.match(first.output(), new RegExp(`publisher +127\\.0\\.0\\.1:${ports.publisher}`));
+    assert.match(first.output(), /gRPC is PLAINTEXT, on loopback only, without authentication/);
 
     const second = start(env);
     const code = await second.exited;
