@@ -163,6 +163,20 @@ describe('HttpPush', function () {
     assert.equal(requests.length, before);
   });
 
+  it('connects to a host name through the guard when its addresses are allowed', async () => {
+    answer = (_request, response) => response.writeHead(204).end();
+    const sender = push('localhost', true);
+    try {
+      await sender.check();
+      assert.deepEqual(await sender.push(delivery(), 2_000, new AbortController().signal), {
+        outcome: 'ok',
+        detail: 'HTTP 204',
+      });
+    } finally {
+      sender.close();
+    }
+  });
+
   it('reports a refused connection as a network error', async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
