@@ -153,6 +153,8 @@ describe('console HTTP server', () => {
       );
       assert.deepEqual((await json(await fetch(`${at}/api/session`))).body, { signIn: true, signedIn: false });
       assert.equal((await fetch(`${at}/healthz`)).status, 200);
+      assert.equal((await fetch(`${at}/livez`)).status, 200);
+      assert.equal((await fetch(`${at}/api/status`)).status, 401);
       const empty = await json(
         await fetch(`${at}/api/session`, {
           method: 'POST',

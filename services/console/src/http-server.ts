@@ -56,7 +56,7 @@ interface Route {
 }
 
 /** What answers without a session: signing in, and the probes. */
-const openPaths = new Set(['/api/session', '/healthz', '/api/status']);
+const openPaths = new Set(['/api/session', '/healthz', '/livez']);
 
 /** How long an action waits for the registry's watch to show its result before answering anyway. */
 const settleMillis = 3_000;
@@ -135,6 +135,9 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     res.setHeader('set-cookie', `${sessionCookie}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
     return { signedIn: false };
   });
+
+  // Liveness: the process answers HTTP, whatever the registry does.
+  route('GET', '/livez', async () => ({ alive: true }));
 
   // Readiness: the lists need the registry's topics loaded; the page itself is served regardless.
   route('GET', '/healthz', async (_req, res) => {
@@ -305,7 +308,7 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
 
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://console');
-    if (!url.pathname.startsWith('/api/') && url.pathname !== '/healthz') {
+    if (!url.pathname.startsWith('/api/') && url.pathname !== '/healthz' && url.pathname !== '/livez') {
       serveStatic(options.webDir, url.pathname, req, res);
       return;
     }

@@ -37,9 +37,15 @@ const plural = (n: number, noun: string) => `${n.toLocaleString('en-US')} ${noun
 async function registryStatus(): Promise<void> {
   const status = document.getElementById('registry-status')!;
   try {
-    const s = await api.get<{
+    // Not through api.get: signed out, this answers 401, which must not redraw the sign-in form being filled.
+    const response = await fetch('/api/status');
+    if (!response.ok) {
+      status.textContent = '';
+      return;
+    }
+    const s = (await response.json()) as {
       registry: { ready: boolean; error: string | null; topics: number; subscriptions: number };
-    }>('/api/status');
+    };
     status.className = `status ${s.registry.error ? 'bad' : 'good'}`;
     status.textContent = s.registry.error
       ? `registry: ${s.registry.error}`
@@ -93,7 +99,8 @@ async function start(): Promise<void> {
         {
           href: '#/topics',
           class: 'sign-out',
-          onclick: async () => {
+          onclick: async (event: Event) => {
+            event.preventDefault();
             await api.delete('/api/session');
             signInPage();
           },

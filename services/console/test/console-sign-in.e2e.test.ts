@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Admin } from '@herald/client';
+import { HeraldStack } from '@herald/devstack';
+import { heraldHome } from '@herald/local-kafka';
+import { silentLogger } from '@herald/logging';
+import { TestCa, testKafka, uniqueName } from '@herald/testkit';
+import { type JWK, type KeyLike, SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { type RunningConsole, startConsole } from '../src/console';
+
+const artifactDir = path.resolve(__dirname, '..', '..', 'test-artifacts');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const issuer = 'https://issuer.herald.test';
+const audience = 'herald';
+
+/**
+ * The console before services with TLS, client certificates, tokens and role bindings on: the operator
+ * signs in with a token, and what the page does is what that token may do, whatever the console's own
+ * identity (an admin, as watching the registry needs) could.
+ */
+describe('console sign-in against secured services (headless Chromium)', function () {
+  this.timeout(300_000);
+  const prefix = `${uniqueName('console-sec')}.`;
+  let ca: TestCa;
+  let stack: HeraldStack;
+  let consoleServer: RunningConsole;
+  let browser: Browser;
+  let page: Page;
+  let key: { privateKey: KeyLike; jwk: JWK };
+  const topic = uniqueName('audited');
+
+  const token = (subject: string) =>
+    new SignJWT({ sub: subject })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(key.privateKey);
+  const dialog = () => page.locator('dialog[open]');
+  const signIn = async (jwt: string) => {
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Bearer token').fill(jwt);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+
+  before(async () => {
+    mkdirSync(artifactDir, { recursive: true });
+    ca = new TestCa('Herald console test CA');
+    const server = ca.issue('service', { commonName: 'herald-service', hosts: ['127.0.0.1', 'localhost'] });
+    const consoleCert = ca.issue('console', { commonName: 'console', usage: 'client' });
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    key = { privateKey, jwk: { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' } };
+    const jwks = path.join(ca.dir, 'jwks.json');
+    writeFileSync(jwks, JSON.stringify({ keys: [key.jwk] }));
+    const policyFile = path.join(ca.dir, 'policy.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({
+        herald: [
+          { role: 'admin', members: ['mtls:localhost', 'mtls:console', 'jwt:admin-op'] },
+          { role: 'viewer', members: ['jwt:viewer-op'] },
+          { role: 'editor', members: ['jwt:editor-op'] },
+        ],
+      }),
+    );
+    stack = await HeraldStack.start({
+      kafkaBrokers: testKafka().brokers,
+      logDir: path.join(heraldHome, 'test', 'logs', prefix),
+      env: {
+        HERALD_TOPIC_PREFIX: prefix,
+        HERALD_TLS_CERT: server.certFile,
+        HERALD_TLS_KEY: server.keyFile,
+        HERALD_TLS_CLIENT_CA: ca.caFile,
+        HERALD_TLS_CLIENT_AUTH: 'require',
+        HERALD_TLS_CA: ca.caFile,
+        HERALD_TLS_CLIENT_CERT: server.certFile,
+        HERALD_TLS_CLIENT_KEY: server.keyFile,
+        HERALD_AUTH_JWKS: jwks,
+        HERALD_AUTH_ISSUER: issuer,
+        HERALD_AUTH_AUDIENCE: audience,
+        HERALD_AUTH_ALGORITHMS: 'ES256',
+        HERALD_AUTH_MTLS: 'true',
+        HERALD_AUTHZ_POLICY_FILE: policyFile,
+      },
+    });
+    const tls = {
+      ca: readFileSync(ca.caFile),
+      cert: readFileSync(consoleCert.certFile),
+      key: readFileSync(consoleCert.keyFile),
+    };
+    const admin = new Admin({ endpoints: stack.registries.map((s) => s.address), tls, token: await token('admin-op') });
+    try {
+      await admin.createTopic({ name: topic, partitions: 1 });
+    } finally {
+      admin.close();
+    }
+    consoleServer = await startConsole({
+      endpoints: {
+        registry: stack.registries.map((s) => s.address),
+        dispatcher: stack.dispatchers.map((s) => s.address),
+        publisher: stack.publishers.map((s) => s.address),
+      },
+      host: '127.0.0.1',
+      port: 0,
+      statsIntervalMillis: 1_000,
+      tls,
+      signIn: true,
+      log: silentLogger(),
+    });
+    browser = await chromium.launch({ executablePath: chromiumPath, headless: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await consoleServer?.stop();
+    await stack?.stop();
+    ca?.remove();
+  });
+
+  it("asks for a token, refuses a bad one, and acts with the operator's rights, not the console's", async () => {
+    await page.goto(consoleServer.url);
+    // Nothing is served before signing in, whatever the console itself may see.
+    const anonymous = await page.request.get(`${consoleServer.url}api/topics`);
+    assert.equal(anonymous.status(), 401);
+
+    await signIn('not-a-jwt');
+    await page.getByRole('alert').getByText('UNAUTHENTICATED').waitFor();
+
+    // A viewer lists topics, and is refused creating one: the registry's PERMISSION_DENIED, in the dialog.
+    await page.getByLabel('Bearer token').fill(await token('viewer-op'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: topic }).waitFor();
+    await page.getByRole('button', { name: 'Create topic' }).click();
+    await dialog().getByLabel('Name').fill(`${topic}-2`);
+    await dialog().getByRole('button', { name: 'Review' }).click();
+    await dialog().getByRole('button', { name: 'Create topic' }).click();
+    await dialog().getByRole('alert').getByText('PERMISSION_DENIED').waitFor();
+    await page.screenshot({ path: path.join(artifactDir, '08-viewer-refused.png'), fullPage: true });
+    await dialog().getByRole('button', { name: 'Cancel' }).click();
+
+    // Signed out, and in again as an editor: the same action goes through.
+    await page.getByRole('link', { name: 'Sign out' }).click();
+    await signIn(await token('editor-op'));
+    await page.getByRole('button', { name: 'Create topic' }).click();
+    await dialog().getByLabel('Name').fill(`${topic}-2`);
+    await dialog().getByRole('button', { name: 'Review' }).click();
+    await dialog().getByRole('button', { name: 'Create topic' }).click();
+    await page.getByRole('heading', { name: `Topic ${topic}-2` }).waitFor();
+  });
+});
