@@ -71,12 +71,17 @@ export function decodePageToken(query: PageQuery): string {
 
 /** Whether `name` holds every word of `search`, ignoring case. */
 export function matchesSearch(search: string, ...names: string[]): boolean {
-  if (search === '') return true;
-  const haystack = names.join('\n').toLowerCase();
-  return search
-    .toLowerCase()
-    .split(/\s+/)
-    .every((word) => haystack.includes(word));
+  return matchesWords(searchWords(search), names.join('\n').toLowerCase());
+}
+
+/** The lower-case words of a search, split once per request rather than once per item. */
+export function searchWords(search: string): string[] {
+  return search === '' ? [] : search.toLowerCase().split(/\s+/);
+}
+
+/** Whether a lower-case `haystack` holds every one of `words`. */
+export function matchesWords(words: string[], haystack: string): boolean {
+  return words.every((word) => haystack.includes(word));
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Subscription, Topic, WatchResponse } from '@herald/api';
-import { type Page, type PageQuery, matchesSearch, pageOf } from './paging';
+import { type Page, type PageQuery, matchesWords, pageOf, searchWords } from './paging';
 
 /** A topic as the lists show it: the registry's topic and how many subscriptions it has. */
 export interface TopicRow {
@@ -17,6 +17,7 @@ export class RegistryIndex {
   private subscriptions = new Map<string, Subscription>();
   private subscriptionCounts = new Map<string, number>();
   private sortedTopics: Topic[] | undefined;
+  private readonly searchKeys = new WeakMap<object, string>();
   private sortedSubscriptions: Subscription[] | undefined;
   /** A snapshot being received in parts; the current view stays in use until its last part. */
   private incoming: { topics: Map<string, Topic>; subscriptions: Map<string, Subscription> } | undefined;
@@ -90,10 +91,11 @@ export class RegistryIndex {
   /** A page of topics whose names hold every word of the search. */
   listTopics(query: PageQuery): Page<TopicRow> {
     this.sortedTopics ??= [...this.topics.values()].sort((a, b) => compare(a.name, b.name));
+    const words = searchWords(query.search);
     const page = pageOf(
       this.sortedTopics,
       (topic) => topic.name,
-      (topic) => matchesSearch(query.search, topic.name),
+      (topic) => words.length === 0 || matchesWords(words, this.searchKey(topic, topic.name)),
       query,
     );
     return { ...page, items: page.items.map((topic) => ({ topic, subscriptions: this.subscriptionsOf(topic.name) })) };
@@ -102,14 +104,26 @@ export class RegistryIndex {
   /** A page of subscriptions (of `query.scope`'s topic when set) whose name or topic holds every word of the search. */
   listSubscriptions(query: PageQuery): Page<Subscription> {
     this.sortedSubscriptions ??= [...this.subscriptions.values()].sort((a, b) => compare(a.name, b.name));
+    const words = searchWords(query.search);
     return pageOf(
       this.sortedSubscriptions,
       (subscription) => subscription.name,
       (subscription) =>
         (query.scope === '' || subscription.topic === query.scope) &&
-        matchesSearch(query.search, subscription.name, subscription.topic),
+        (words.length === 0 ||
+          matchesWords(words, this.searchKey(subscription, subscription.name, subscription.topic))),
       query,
     );
+  }
+
+  /** The lower-cased names a search looks in, kept per object (a changed resource is a new object). */
+  private searchKey(item: object, ...names: string[]): string {
+    let key = this.searchKeys.get(item);
+    if (key === undefined) {
+      key = names.join('\n').toLowerCase();
+      this.searchKeys.set(item, key);
+    }
+    return key;
   }
 
   hasTopic(name: string): boolean {
