@@ -1,6 +1,7 @@
 import { type ChannelOptions, Metadata, type ServiceError, credentials, status } from '@grpc/grpc-js';
 import { PushEndpointServiceClient } from '@herald/api';
 import { parseGrpcPushTarget } from '@herald/resource-names';
+import type { TraceHeaders } from '@herald/tracing';
 import type { PushOutcome } from '../domain/adaptive-concurrency';
 import type { Delivery } from '../domain/delivery-engine';
 import { messageToProto } from '../grpc/proto-mapping';
@@ -47,15 +48,24 @@ export class GrpcPush implements PushTransport {
     await this.options.guard.resolve(this.host);
   }
 
-  async push(delivery: Delivery, timeoutMillis: number, signal: AbortSignal): Promise<PushResult> {
+  async push(
+    delivery: Delivery,
+    timeoutMillis: number,
+    signal: AbortSignal,
+    trace?: TraceHeaders,
+  ): Promise<PushResult> {
     try {
       const client = await this.clientFor();
       const token = await this.options.tokens.token(this.options.target, this.options.subscription);
       const metadata = new Metadata();
       metadata.set('authorization', `Bearer ${token}`);
+      if (trace) metadata.set('traceparent', trace.traceparent);
+      if (trace?.tracestate) metadata.set('tracestate', trace.tracestate);
       const request = {
         subscription: this.options.subscription,
-        message: messageToProto(delivery.message, '', delivery.deliveryAttempt),
+        message: trace
+          ? messageToProto(delivery.message, '', delivery.deliveryAttempt, trace)
+          : messageToProto(delivery.message, '', delivery.deliveryAttempt),
       };
       return await new Promise<PushResult>((resolve) => {
         const call = client.push(request, metadata, { deadline: Date.now() + timeoutMillis }, (error) => {

@@ -64,6 +64,17 @@ describe('cloudEventOf', () => {
     assert.equal(headers['ce-traceparent'], traceparent);
   });
 
+  it("carries the dispatcher's span context instead of the record's when it traces", () => {
+    const record = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const span = '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01';
+    const { headers } = cloudEventOf(delivery({ traceContext: record }), 's', 'binary', {
+      traceparent: span,
+      tracestate: 'herald=1',
+    });
+    assert.equal(headers['ce-traceparent'], span);
+    assert.equal(headers['ce-tracestate'], 'herald=1');
+  });
+
   it('percent-encodes space, quote, percent and non-ASCII only', () => {
     assert.equal(percentEncoded('a-b_c.d~!{}'), 'a-b_c.d~!{}');
     assert.equal(percentEncoded('a b"c%d'), 'a%20b%22c%25d');

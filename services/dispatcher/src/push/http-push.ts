@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
+import type { TraceHeaders } from '@herald/tracing';
 import { CloudEvent, HTTP } from 'cloudevents';
 import type { Delivery } from '../domain/delivery-engine';
 import type { EndpointGuard } from './endpoint-guard';
@@ -58,14 +59,19 @@ export class HttpPush implements PushTransport {
     await this.options.guard.resolve(this.host);
   }
 
-  async push(delivery: Delivery, timeoutMillis: number, signal: AbortSignal): Promise<PushResult> {
+  async push(
+    delivery: Delivery,
+    timeoutMillis: number,
+    signal: AbortSignal,
+    trace?: TraceHeaders,
+  ): Promise<PushResult> {
     try {
       if (isIP(this.host)) this.options.guard.check(this.host, this.host);
       const token = await this.options.tokens.token(
         this.options.audience || this.options.url,
         this.options.subscription,
       );
-      const { headers, body } = cloudEventOf(delivery, this.options.subscription, this.options.mode);
+      const { headers, body } = cloudEventOf(delivery, this.options.subscription, this.options.mode, trace);
       return await this.post(body, { ...headers, authorization: `Bearer ${token}` }, timeoutMillis, signal);
     } catch (error) {
       return failureResult(error);
@@ -131,6 +137,9 @@ export function cloudEventOf(
   delivery: Delivery,
   subscription: string,
   mode: 'binary' | 'structured',
+  trace: TraceHeaders | undefined = delivery.message.traceContext
+    ? { traceparent: delivery.message.traceContext, tracestate: delivery.message.traceState }
+    : undefined,
 ): { headers: Record<string, string>; body: Buffer } {
   const { message } = delivery;
   const text = mode === 'binary' ? percentEncoded : (value: string) => value;
@@ -139,8 +148,9 @@ export function cloudEventOf(
     heraldattempt: delivery.deliveryAttempt,
   };
   if (message.orderingKey) extensions.heraldorderingkey = text(message.orderingKey);
-  if (message.traceContext) extensions.traceparent = message.traceContext;
-  if (message.traceState) extensions.tracestate = text(message.traceState);
+  // The CloudEvents distributed-tracing extension: the dispatcher's span when it traces, else the record's context.
+  if (trace) extensions.traceparent = trace.traceparent;
+  if (trace?.tracestate) extensions.tracestate = text(trace.tracestate);
   // Not validated against the schema (strict false): every field is set here, well-formed, and
   // validating each message would cost more than making it.
   const event = new CloudEvent(

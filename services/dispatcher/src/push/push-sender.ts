@@ -1,4 +1,15 @@
 import type { Logger } from '@herald/logging';
+import {
+  MessagingAttribute,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  messagingSystem,
+  remoteParent,
+  serviceTracer,
+  traceHeadersOf,
+} from '@herald/tracing';
 import { AdaptiveConcurrency, type PushOutcome, pushOutcomes } from '../domain/adaptive-concurrency';
 import type { Delivery, DeliveryEngine, DeliverySink } from '../domain/delivery-engine';
 import type { PushReport } from '../domain/subscription-report';
@@ -130,8 +141,19 @@ export class PushSender implements DeliverySink {
   private async deliver(delivery: Delivery): Promise<void> {
     this.inFlight++;
     const started = this.concurrency.started();
-    const result = await this.options.transport.push(delivery, this.options.ackDeadlineMillis(), this.abort.signal);
+    const span = this.deliverSpan(delivery);
+    const result = await this.options.transport.push(
+      delivery,
+      this.options.ackDeadlineMillis(),
+      this.abort.signal,
+      span && traceHeadersOf(span.spanContext()),
+    );
     this.inFlight--;
+    if (span) {
+      span.setAttribute(MessagingAttribute.settlement, result.outcome === 'ok' ? 'ack' : 'nack');
+      if (result.outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: result.detail });
+      span.end();
+    }
     if (this.stopped) return;
     this.outcomes[result.outcome]++;
     this.concurrency.finished(started, result.outcome);
@@ -159,6 +181,37 @@ export class PushSender implements DeliverySink {
       engine.nack([delivery.ackId]);
     }
     this.options.settled();
+  }
+
+  /**
+   * With tracing on, a `deliver <subscription>` span (CONSUMER) per request, a
+   * child of the context the record carried, as a StreamingPull delivery gets;
+   * the request carries it, so the endpoint's work joins the message's trace.
+   */
+  private deliverSpan(delivery: Delivery): Span | undefined {
+    const tracer = serviceTracer();
+    if (!tracer) return undefined;
+    const { message } = delivery;
+    const span = tracer.startSpan(
+      `deliver ${this.options.subscription}`,
+      { kind: SpanKind.CONSUMER },
+      remoteParent(message.traceContext, message.traceState) ?? ROOT_CONTEXT,
+    );
+    if (span.isRecording()) {
+      span.setAttributes({
+        [MessagingAttribute.system]: messagingSystem,
+        [MessagingAttribute.operationName]: 'deliver',
+        [MessagingAttribute.operationType]: 'receive',
+        [MessagingAttribute.subscriptionName]: this.options.subscription,
+        [MessagingAttribute.messageId]: message.messageId,
+        [MessagingAttribute.deliveryAttempt]: delivery.deliveryAttempt,
+        [MessagingAttribute.partitionId]: String(message.partition),
+        [MessagingAttribute.offset]: message.offset,
+        [MessagingAttribute.bodySize]: message.data.length,
+        'messaging.herald.push.endpoint': this.endpoint,
+      });
+    }
+    return span;
   }
 
   private limits(messages = this.concurrency.limit): { maxOutstandingMessages: number; maxOutstandingBytes: number } {

@@ -1,3 +1,4 @@
+import type { TraceHeaders } from '@herald/tracing';
 import type { PushOutcome } from '../domain/adaptive-concurrency';
 import type { Delivery } from '../domain/delivery-engine';
 
@@ -17,7 +18,11 @@ export interface PushTransport {
    * @throws PushRefusedError when it resolves to a restricted address.
    */
   check(): Promise<void>;
-  /** Sends `delivery`; never rejects. The request is abandoned after `timeoutMillis` or when `signal` aborts. */
-  push(delivery: Delivery, timeoutMillis: number, signal: AbortSignal): Promise<PushResult>;
+  /**
+   * Sends `delivery`, under the W3C trace context `trace` when there is one;
+   * never rejects. The request is abandoned after `timeoutMillis` or when
+   * `signal` aborts.
+   */
+  push(delivery: Delivery, timeoutMillis: number, signal: AbortSignal, trace?: TraceHeaders): Promise<PushResult>;
   close(): void;
 }
