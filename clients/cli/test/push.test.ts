@@ -32,8 +32,6 @@ describe('herald subs with push against the real services', function () {
     stack = await HeraldStack.start({
       kafkaBrokers: testKafka().brokers,
       logDir: path.join(heraldHome, 'test', 'logs', prefix),
-      ports: { 'subscriber-registry': 41180, publisher: 41181, dispatcher: 41182 },
-      metricsPorts: { 'subscriber-registry': 41190, publisher: 41191, dispatcher: 41192 },
       env: { HERALD_TOPIC_PREFIX: prefix },
       serviceEnv: {
         'subscriber-registry': { REGISTRY_PUSH_ALLOW_INSECURE: 'true', REGISTRY_PUSH_ALLOW_PRIVATE: 'true' },

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   type Server as GrpcServer,
   type ServerUnaryCall,
@@ -9,22 +10,6 @@ import {
 } from '@grpc/grpc-js';
 import { type PushRequest, type PushResponse, PushEndpointServiceService } from '@herald/api';
 import { type CloudEventV1, HTTP } from 'cloudevents';
-
-/**
- * The fixed ports of these tests lie in Linux's ephemeral range: a client's
- * connection elsewhere may hold one for a moment. Binding again shortly after
- * gets it.
- */
-async function retryInUse(bind: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await bind();
-    } catch (error) {
-      if (attempt >= 20 || !/EADDRINUSE/.test(String((error as Error).message))) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-}
 
 /** One push request as a test receiver saw it. */
 export interface Received {
@@ -82,21 +67,16 @@ export class HttpReceiver {
     readonly port: number,
   ) {}
 
-  static async start(port: number): Promise<HttpReceiver> {
+  /** Listens on a port the system picks (fixed ports in the ephemeral range collide with other connections). */
+  static async start(): Promise<HttpReceiver> {
     const server = http.createServer();
-    const receiver = new HttpReceiver(server, port);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const receiver = new HttpReceiver(server, (server.address() as AddressInfo).port);
     server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) =>
       receiver.handle(request, response),
-    );
-    await retryInUse(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(port, '127.0.0.1', () => {
-            server.off('error', reject);
-            resolve();
-          });
-        }),
     );
     return receiver;
   }
@@ -171,32 +151,25 @@ export class GrpcReceiver {
   /** A gRPC status code per request (0: OK). */
   respond: Respond = () => ({ status: status.OK });
   private readonly inFlight = new InFlight();
+  /** Where it listens. */
+  port = 0;
 
   private constructor(private readonly server: GrpcServer) {}
 
-  static async start(port: number): Promise<GrpcReceiver> {
-    let receiver: GrpcReceiver | undefined;
-    // A server whose bind failed keeps the failure: each attempt makes a new one.
-    await retryInUse(async () => {
-      const server = new Server();
-      const candidate = new GrpcReceiver(server);
-      server.addService(PushEndpointServiceService, {
-        push: (call: ServerUnaryCall<PushRequest, PushResponse>, callback: sendUnaryData<PushResponse>) =>
-          candidate.handle(call, callback),
-      });
-      try {
-        await new Promise<void>((resolve, reject) =>
-          server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error) =>
-            error ? reject(error) : resolve(),
-          ),
-        );
-      } catch (error) {
-        server.forceShutdown();
-        throw error;
-      }
-      receiver = candidate;
+  /** Listens on a port the system picks. */
+  static async start(): Promise<GrpcReceiver> {
+    const server = new Server();
+    const receiver = new GrpcReceiver(server);
+    server.addService(PushEndpointServiceService, {
+      push: (call: ServerUnaryCall<PushRequest, PushResponse>, callback: sendUnaryData<PushResponse>) =>
+        receiver.handle(call, callback),
     });
-    return receiver!;
+    receiver.port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) =>
+        error ? reject(error) : resolve(port),
+      ),
+    );
+    return receiver;
   }
 
   private handle(call: ServerUnaryCall<PushRequest, PushResponse>, callback: sendUnaryData<PushResponse>): void {

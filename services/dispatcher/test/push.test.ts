@@ -8,19 +8,6 @@ import { type DispatchFixture, startDispatchFixture } from './fixture';
 import { GrpcReceiver, HttpReceiver, type Received } from './push-receiver';
 import { PullStream } from './pull-stream';
 
-/** Ports of this file (41100-41199): the stack, its metrics, the receivers. */
-const ports = {
-  services: { 'subscriber-registry': 41100, publisher: 41101, dispatcher: 41102 },
-  metrics: { 'subscriber-registry': 41110, publisher: 41111, dispatcher: 41112 },
-  http: 41120,
-  grpc: 41130,
-  refusing: {
-    services: { 'subscriber-registry': 41140, publisher: 41141, dispatcher: 41142 },
-    metrics: { 'subscriber-registry': 41150, publisher: 41151, dispatcher: 41152 },
-    http: 41160,
-  },
-};
-
 const one = { 'subscriber-registry': 1, publisher: 1, dispatcher: 1 };
 
 function httpPush(url: string, options: Partial<PushConfig> & { mode?: CloudEventsMode } = {}): PushConfig {
@@ -51,8 +38,8 @@ describe('push subscriptions (real Kafka, services and receivers)', function () 
   let grpcReceiver: GrpcReceiver;
 
   before(async () => {
-    receiver = await HttpReceiver.start(ports.http);
-    grpcReceiver = await GrpcReceiver.start(ports.grpc);
+    receiver = await HttpReceiver.start();
+    grpcReceiver = await GrpcReceiver.start();
     f = await startDispatchFixture(
       'push',
       {
@@ -61,7 +48,11 @@ describe('push subscriptions (real Kafka, services and receivers)', function () 
         DISPATCHER_PUSH_ALLOW_PRIVATE: 'true',
         DISPATCHER_PUSH_TOKEN_ISSUER: 'https://herald.test',
       },
-      { instances: one, ports: ports.services, metricsPorts: ports.metrics },
+      {
+        instances: one,
+        // Traced, spans on its standard output (its log): each push is a `deliver` span, its context sent along.
+        serviceEnv: { dispatcher: { OTEL_TRACES_EXPORTER: 'console' } },
+      },
     );
   });
   after(async () => {
@@ -119,9 +110,18 @@ describe('push subscriptions (real Kafka, services and receivers)', function () 
       }
     }
     assert.match(String(binary[0]!.headers['content-type']), /^application\/octet-stream/);
+    for (const r of receiver.received) {
+      assert.match(String(r.event!.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/, 'the deliver span travels');
+    }
+    await waitFor(
+      () => readFileSync(f.stack.dispatchers[0]!.options.logFile, 'utf8').includes('deliver push-ack-sub'),
+      {
+        description: "the dispatcher's deliver spans",
+      },
+    );
     assert.equal(binary[0]!.event!.source, '//herald/subscriptions/push-ack-sub');
 
-    const jwks = createRemoteJWKSet(new URL(`http://127.0.0.1:${ports.metrics.dispatcher}/.well-known/jwks.json`));
+    const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', f.stack.dispatchers[0]!.metricsUrl));
     const { payload } = await jwtVerify(binary[0]!.token, jwks, { issuer: 'https://herald.test', audience: url });
     assert.equal(payload.sub, 'push-ack-sub');
     await assert.rejects(jwtVerify(structured[0]!.token, jwks, { audience: url }), /unexpected "aud" claim value/);
@@ -311,7 +311,7 @@ describe('push subscriptions (real Kafka, services and receivers)', function () 
 
   it('pushes over gRPC to a PushEndpointService; a status other than OK nacks', async () => {
     await f.createTopic('push-grpc', 1);
-    const target = `grpc://127.0.0.1:${ports.grpc}`;
+    const target = `grpc://127.0.0.1:${grpcReceiver.port}`;
     await f.createSubscription({
       name: 'push-grpc-sub',
       topic: 'push-grpc',
@@ -340,7 +340,7 @@ describe('push subscriptions (real Kafka, services and receivers)', function () 
     );
     assert.equal(first[1]!.data.toString(), 'g0');
     assert.equal(first[1]!.orderingKey, 'k');
-    const jwks = createRemoteJWKSet(new URL(`http://127.0.0.1:${ports.metrics.dispatcher}/.well-known/jwks.json`));
+    const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', f.stack.dispatchers[0]!.metricsUrl));
     const { payload } = await jwtVerify(first[0]!.token, jwks, { audience: target, issuer: 'https://herald.test' });
     assert.equal(payload.sub, 'push-grpc-sub');
     const stats = await pushStats(f, 'push-grpc-sub');
@@ -400,15 +400,13 @@ describe('push SSRF guard (real Kafka and services)', function () {
   let receiver: HttpReceiver;
 
   before(async () => {
-    receiver = await HttpReceiver.start(ports.refusing.http);
+    receiver = await HttpReceiver.start();
     // The registry takes the endpoint (a host name, not a literal address); the dispatcher is not allowed private ones.
     f = await startDispatchFixture(
       'push-ssrf',
       {},
       {
         instances: one,
-        ports: ports.refusing.services,
-        metricsPorts: ports.refusing.metrics,
         serviceEnv: {
           'subscriber-registry': { REGISTRY_PUSH_ALLOW_INSECURE: 'true', REGISTRY_PUSH_ALLOW_PRIVATE: 'true' },
         },
@@ -425,7 +423,7 @@ describe('push SSRF guard (real Kafka and services)', function () {
     await f.createSubscription({
       name: 'ssrf-sub',
       topic: 'ssrf',
-      pushConfig: httpPush(`http://localhost:${ports.refusing.http}/push`),
+      pushConfig: httpPush(`http://localhost:${receiver.port}/push`),
     });
     const stats = await waitFor(
       async () => {
