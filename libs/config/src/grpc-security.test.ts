@@ -131,6 +131,17 @@ describe('grpcSecurity', () => {
     assert.equal(read({ ...base, HERALD_AUTHZ_POLICY_FILE: jwks }).authzPolicyFile, jwks);
   });
 
+  it('takes quotas only with authentication, and leaves them out when none is set', () => {
+    assert.match(problemsOf({ HERALD_QUOTA_STREAMS: '5' }).HERALD_QUOTA_STREAMS!, /quotas are per principal/);
+    const base = { HERALD_AUTH_JWKS: jwks, HERALD_AUTH_ISSUER: 'i', HERALD_AUTH_AUDIENCE: 'a' };
+    assert.equal(read(base).quotas, undefined);
+    assert.deepEqual(read({ ...base, HERALD_QUOTA_PUBLISH_BYTES_PER_S: '1000000' }).quotas, {
+      publishMessagesPerSecond: 0,
+      publishBytesPerSecond: 1_000_000,
+      streams: 0,
+    });
+  });
+
   it('requires client certificates for certificate authentication', () => {
     assert.match(problemsOf({ HERALD_AUTH_MTLS: 'true' }).HERALD_AUTH_MTLS!, /HERALD_TLS_CLIENT_AUTH/);
   });

@@ -82,6 +82,27 @@ export const grpcSecurityEnv = {
     default: '',
     desc: 'Turns on authorisation: JSON file of role bindings on Herald, topics and subscriptions (README, Security); re-read when it changes. Needs authentication',
   }),
+  HERALD_QUOTA_PUBLISH_MESSAGES_PER_S: int(
+    0,
+    10_000_000,
+  )({
+    default: 0,
+    desc: 'Messages each principal may publish per second (through this instance); over it, RESOURCE_EXHAUSTED with retry-after-ms. 0: no limit. Needs authentication',
+  }),
+  HERALD_QUOTA_PUBLISH_BYTES_PER_S: int(
+    0,
+    10_000_000_000,
+  )({
+    default: 0,
+    desc: 'Bytes (data, attributes, keys) each principal may publish per second (through this instance); 0: no limit. Needs authentication',
+  }),
+  HERALD_QUOTA_STREAMS: int(
+    0,
+    1_000_000,
+  )({
+    default: 0,
+    desc: 'Streams (StreamingPull, PublishStream, Tail, Watch, RedriveDeadLetters) each principal may hold open on this instance; 0: no limit. Needs authentication',
+  }),
   HERALD_AUTH_MTLS: bool({
     default: false,
     desc: 'Turns on client-certificate authentication: a verified client certificate names the caller (mtls:<first URI, DNS or e-mail SAN, else subject CN>); needs HERALD_TLS_CLIENT_AUTH optional or require',
@@ -108,6 +129,9 @@ export interface GrpcSecurityEnv {
   HERALD_AUTH_PRINCIPAL_CLAIM: string;
   HERALD_AUTH_MTLS: boolean;
   HERALD_AUTHZ_POLICY_FILE: string;
+  HERALD_QUOTA_PUBLISH_MESSAGES_PER_S: number;
+  HERALD_QUOTA_PUBLISH_BYTES_PER_S: number;
+  HERALD_QUOTA_STREAMS: number;
 }
 
 /** TLS of a gRPC listener: PEM files, re-read every `reloadIntervalMillis`. */
@@ -146,6 +170,8 @@ export interface GrpcSecuritySettings {
   auth?: AuthSettings;
   /** The role bindings in force; absent: any authenticated caller may make any call. */
   authzPolicyFile?: string;
+  /** Limits per principal (0: none); absent when none is set. */
+  quotas?: { publishMessagesPerSecond: number; publishBytesPerSecond: number; streams: number };
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -268,6 +294,22 @@ export function grpcSecurity(env: GrpcSecurityEnv, host: string): GrpcSecuritySe
     problems.HERALD_AUTHZ_POLICY_FILE =
       'needs authentication (HERALD_AUTH_JWKS or HERALD_AUTH_MTLS): without it no caller has a name';
   }
+  const quotas = {
+    publishMessagesPerSecond: env.HERALD_QUOTA_PUBLISH_MESSAGES_PER_S,
+    publishBytesPerSecond: env.HERALD_QUOTA_PUBLISH_BYTES_PER_S,
+    streams: env.HERALD_QUOTA_STREAMS,
+  };
+  const quotasSet = Object.values(quotas).some((limit) => limit > 0);
+  if (quotasSet && !auth) {
+    for (const name of [
+      'HERALD_QUOTA_PUBLISH_MESSAGES_PER_S',
+      'HERALD_QUOTA_PUBLISH_BYTES_PER_S',
+      'HERALD_QUOTA_STREAMS',
+    ] as const) {
+      if (env[name] > 0)
+        problems[name] = 'needs authentication (HERALD_AUTH_JWKS or HERALD_AUTH_MTLS): quotas are per principal';
+    }
+  }
   if (env.HERALD_AUTH_MTLS && clientAuth === 'none') {
     problems.HERALD_AUTH_MTLS = 'needs client certificates: HERALD_TLS_CLIENT_AUTH optional or require';
   }
@@ -295,5 +337,6 @@ export function grpcSecurity(env: GrpcSecurityEnv, host: string): GrpcSecuritySe
   if (env.HERALD_TOKEN_FILE) settings.peerTokenFile = env.HERALD_TOKEN_FILE;
   if (auth) settings.auth = auth;
   if (env.HERALD_AUTHZ_POLICY_FILE) settings.authzPolicyFile = env.HERALD_AUTHZ_POLICY_FILE;
+  if (quotasSet) settings.quotas = quotas;
   return settings;
 }

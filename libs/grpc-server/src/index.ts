@@ -8,3 +8,4 @@ export * from './server-credentials';
 export * from './client-credentials';
 export * from './authorization';
 export * from './authorization-interceptor';
+export * from './quota-interceptor';

@@ -9,6 +9,7 @@ import type { AuthSettings, ServerTlsSettings } from '@herald/config';
 import { Authenticator, authInterceptor } from './auth';
 import type { PolicySource } from './authorization';
 import { authorizationInterceptor } from './authorization-interceptor';
+import { type QuotaSettings, quotaInterceptor } from './quota-interceptor';
 import { type AsyncService, type MethodNeeds, withErrorHandling } from './error-middleware';
 import { metricsInterceptor } from './metrics-interceptor';
 import { Readiness } from './readiness';
@@ -55,6 +56,8 @@ export interface HeraldServerOptions {
   auth?: AuthSettings;
   /** The role bindings every call is checked against (needs `auth`); absent: any authenticated caller may call. */
   authz?: PolicySource;
+  /** Limits per principal (needs `auth`); absent: none. */
+  quotas?: QuotaSettings;
 }
 
 /**
@@ -85,11 +88,14 @@ export class HeraldServer {
     this.logger = options.logger;
     this.tls = options.tls;
     // The authentication interceptor comes first, so that the metrics interceptor counts its refusals.
+    // grpc-js hands a call's metadata and messages to the interceptors in this order, and a status one of them
+    // sends passes back through those before it: metrics first counts every refusal; authentication names
+    // the caller before authorisation and quotas look at it; a call refused by either uses no quota.
     const interceptors: grpc.ServerInterceptor[] = [];
-    // Closest to the handler: it reads the principal the authentication interceptor set.
-    if (options.authz) interceptors.push(authorizationInterceptor(options.authz, this.logger));
-    if (options.auth) interceptors.push(authInterceptor(new Authenticator(options.auth, this.logger), this.logger));
     if (options.metrics) interceptors.push(metricsInterceptor(options.metrics));
+    if (options.auth) interceptors.push(authInterceptor(new Authenticator(options.auth, this.logger), this.logger));
+    if (options.authz) interceptors.push(authorizationInterceptor(options.authz, this.logger));
+    if (options.quotas) interceptors.push(quotaInterceptor(options.quotas));
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
       'grpc.max_send_message_length': 64 * 1024 * 1024,

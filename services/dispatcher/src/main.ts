@@ -174,6 +174,7 @@ runMain('dispatcher', async () => {
     tls: security.serverTls,
     auth: security.auth,
     authz: security.authzPolicyFile ? new FilePolicySource(security.authzPolicyFile, logger) : undefined,
+    quotas: security.quotas,
     metrics: metrics.exported,
     maxReceiveMessageBytes: StreamLimits.maxRequestBytes,
     services: [

@@ -86,6 +86,7 @@ runMain('publisher', async () => {
     tls: security.serverTls,
     auth: security.auth,
     authz: security.authzPolicyFile ? new FilePolicySource(security.authzPolicyFile, logger) : undefined,
+    quotas: security.quotas,
     metrics: metrics.exported,
     // Well above the publish limits, so that an oversize request is read and answered INVALID_ARGUMENT by
     // validateBatch, naming the limit; gRPC refuses only what is past this (RESOURCE_EXHAUSTED, at once).

@@ -57,6 +57,7 @@ runMain('subscriber-registry', async () => {
     tls: security.serverTls,
     auth: security.auth,
     authz: security.authzPolicyFile ? new FilePolicySource(security.authzPolicyFile, logger) : undefined,
+    quotas: security.quotas,
     metrics: metrics.exported,
     services: [
       bindService(
