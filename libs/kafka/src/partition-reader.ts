@@ -24,8 +24,9 @@ export interface PartitionReaderOptions {
 export interface PartitionReader {
   /** Starts fetching. */
   start(): Promise<void>;
-  pause(): void;
-  resume(): void;
+  /** Stops fetching these partitions (all of those read when none are named) until resumed. */
+  pause(partitions?: number[]): void;
+  resume(partitions?: number[]): void;
   /** Stops fetching and releases the connections. */
   stop(): Promise<void>;
 }

@@ -180,6 +180,19 @@ describe('KafkajsPartitionReader', () => {
       await consumer.fetched(1, [0, 1], 2);
       assert.deepEqual(offsetsOf(records), ['1:0', '1:1']);
     });
+
+    it('pauses and resumes the partitions named, and reads the others meanwhile', async () => {
+      const { consumer, reader, records } = await started();
+      reader.pause([0]);
+      await consumer.fetched(0, [5, 6], 7);
+      await consumer.fetched(1, [0], 2);
+      assert.deepEqual(offsetsOf(records), ['1:0']);
+      reader.resume([0]);
+      await consumer.fetched(0, [5, 6], 7);
+      assert.deepEqual(consumer.pauses, [[0], [0]]);
+      assert.deepEqual(consumer.resumes, [[0]]);
+      assert.deepEqual(offsetsOf(records), ['1:0', '0:5', '0:6']);
+    });
   });
 
   describe('caughtUp', () => {

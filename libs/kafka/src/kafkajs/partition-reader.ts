@@ -15,7 +15,7 @@ export class KafkajsPartitionReader implements PartitionReader {
   private readonly consumer: Consumer;
   /** Per partition read, the next offset to hand over: its start offset at first. */
   private readonly positions: Map<number, number>;
-  private paused = false;
+  private readonly paused = new Set<number>();
   private running = false;
 
   constructor(
@@ -62,14 +62,14 @@ export class KafkajsPartitionReader implements PartitionReader {
     }
   }
 
-  pause(): void {
-    this.paused = true;
-    if (this.running) this.consumer.pause([{ topic: this.options.topic, partitions: [...this.positions.keys()] }]);
+  pause(partitions: number[] = [...this.positions.keys()]): void {
+    for (const partition of partitions) this.paused.add(partition);
+    if (this.running) this.consumer.pause([{ topic: this.options.topic, partitions }]);
   }
 
-  resume(): void {
-    this.paused = false;
-    if (this.running) this.consumer.resume([{ topic: this.options.topic, partitions: [...this.positions.keys()] }]);
+  resume(partitions: number[] = [...this.positions.keys()]): void {
+    for (const partition of partitions) this.paused.delete(partition);
+    if (this.running) this.consumer.resume([{ topic: this.options.topic, partitions }]);
   }
 
   async stop(): Promise<void> {
@@ -86,7 +86,7 @@ export class KafkajsPartitionReader implements PartitionReader {
     const position = this.positions.get(partition);
     // kafkajs forgets pauses when it restarts a crashed consumer: batches apply them again. A batch
     // not taken is not resolved, so it is fetched again after a resume.
-    if (position === undefined || this.paused) {
+    if (position === undefined || this.paused.has(partition)) {
       this.consumer.pause([{ topic, partitions: [partition] }]);
       return;
     }

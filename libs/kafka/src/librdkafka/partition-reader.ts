@@ -54,12 +54,12 @@ export class LibrdkafkaPartitionReader implements PartitionReader {
     this.loop.start();
   }
 
-  pause(): void {
-    if (this.started) this.consumer.pause(this.assigned());
+  pause(partitions?: number[]): void {
+    if (this.started) this.consumer.pause(this.assigned(partitions));
   }
 
-  resume(): void {
-    if (this.started) this.consumer.resume(this.assigned());
+  resume(partitions?: number[]): void {
+    if (this.started) this.consumer.resume(this.assigned(partitions));
   }
 
   async stop(): Promise<void> {
@@ -69,7 +69,8 @@ export class LibrdkafkaPartitionReader implements PartitionReader {
     await promised((done) => this.consumer.disconnect(done)).catch(() => undefined);
   }
 
-  private assigned(): Array<{ topic: string; partition: number }> {
-    return this.options.start.map(({ partition }) => ({ topic: this.options.topic, partition }));
+  private assigned(only?: number[]): Array<{ topic: string; partition: number }> {
+    const partitions = only ?? this.options.start.map(({ partition }) => partition);
+    return partitions.map((partition) => ({ topic: this.options.topic, partition }));
   }
 }

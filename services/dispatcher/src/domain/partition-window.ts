@@ -9,6 +9,15 @@ export type WindowRead =
   | { kind: 'behind' };
 
 /**
+ * What a held message costs beyond its data and attributes: its object, its
+ * strings and Buffer objects. Measured at about 1.8 KB of heap for a 100 B
+ * message; without it a window of small messages held ten times the memory its
+ * bound says (a dispatcher grew to 2 GB behind a backlog of 100 B messages, and
+ * spent its time collecting garbage).
+ */
+export const messageOverheadBytes = 1_024;
+
+/**
  * The most recent messages read from one partition, shared by every
  * subscription reading it on this dispatcher: each reads at its own position,
  * so a partition is fetched and decoded once however many subscriptions
@@ -44,25 +53,31 @@ export class PartitionWindow {
     return this.bytes;
   }
 
-  /** Adds messages read after the current end, in offset order; evicts the oldest past the bound. */
-  append(messages: InboundMessage[], readUpTo: number): void {
+  /**
+   * Adds messages read after the current end, in offset order; evicts the
+   * oldest past the bound. Returns how many it evicted: the window is full.
+   */
+  append(messages: InboundMessage[], readUpTo: number): number {
+    let evicted = 0;
     for (const message of messages) {
       if (message.offset < this.endOffset) continue; // fetched again after a reconnect
       this.messages.push(message);
-      this.bytes += message.size;
+      this.bytes += message.size + messageOverheadBytes;
     }
     this.endOffset = Math.max(this.endOffset, readUpTo);
     // The last message stays whatever its size: a reader at the end must find it.
     while (this.bytes > this.maxBytes && this.messages.length - this.head > 1) {
-      const evicted = this.messages[this.head]!;
+      const oldest = this.messages[this.head]!;
       this.messages[this.head++] = undefined as unknown as InboundMessage;
-      this.bytes -= evicted.size;
-      this.startOffset = evicted.offset + 1;
+      this.bytes -= oldest.size + messageOverheadBytes;
+      this.startOffset = oldest.offset + 1;
+      evicted++;
     }
     if (this.head > 1024 && this.head * 2 > this.messages.length) {
       this.messages = this.messages.slice(this.head);
       this.head = 0;
     }
+    return evicted;
   }
 
   /** Up to `max` messages at or after `position`, in offset order. */

@@ -27,7 +27,13 @@ export class TopicFeed {
   private readonly windows = new Map<number, PartitionWindow>();
   private readonly waiters = new Map<number, Array<() => void>>();
   private readonly reader: PartitionReader;
-  private paused = false;
+  /**
+   * Partitions whose window is full with nobody waiting at its end. Paused one
+   * by one: pausing them all whenever one filled, and resuming them all when a
+   * reader reached the end of another, had the reader refetch what librdkafka
+   * drops from its queue at each pause, many times over for small messages.
+   */
+  private readonly paused = new Set<number>();
   private stopped = false;
   /** When a reader last used the feed: an unused catch-up feed is stopped. */
   lastUsed = Date.now();
@@ -44,12 +50,15 @@ export class TopicFeed {
         if (this.stopped || records.length === 0) return;
         const window = this.windows.get(partition);
         if (!window) return;
-        window.append(toInboundMessages(records, options.logger), records[records.length - 1]!.offset + 1);
+        const evicted = window.append(
+          toInboundMessages(records, options.logger),
+          records[records.length - 1]!.offset + 1,
+        );
         const waiting = this.waiters.get(partition) ?? [];
         if (waiting.length === 0) {
-          if (window.heldBytes >= options.windowBytes && !this.paused) {
-            this.paused = true;
-            this.reader.pause();
+          if ((evicted > 0 || window.heldBytes >= options.windowBytes) && !this.paused.has(partition)) {
+            this.paused.add(partition);
+            this.reader.pause([partition]);
           }
           return;
         }
@@ -97,10 +106,7 @@ export class TopicFeed {
     }
     if (position < window.end) return { messages: [], next: window.end }; // offsets that held no message
     this.waiters.get(partition)?.push(wake);
-    if (this.paused) {
-      this.paused = false;
-      this.reader.resume();
-    }
+    if (this.paused.delete(partition)) this.reader.resume([partition]);
     return null;
   }
 }
