@@ -16,6 +16,8 @@ import { type LibrdkafkaContext, promised } from './librdkafka-client';
 
 const requestTimeoutMillis = 10_000;
 const unknownTopic = 3; // UNKNOWN_TOPIC_OR_PART
+/** How long a topic may stay unknown to the broker asked after it was created elsewhere. */
+const metadataPropagationMillis = 5_000;
 
 /**
  * Topic administration on librdkafka's admin client. Cluster metadata (the
@@ -184,14 +186,26 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
     }
   }
 
-  /** A topic's partition numbers. @throws a Herald error (INTERNAL) when the topic does not exist. */
+  /**
+   * A topic's partition numbers. A topic created a moment ago through another
+   * client is not known to every broker yet (KRaft brokers learn of it from the
+   * controller in their own time), and a broker that has not caught up calls it
+   * unknown: seen in `make chaos`, a subscription created by one registry right
+   * after the other created its topic. So an unknown topic is asked about again
+   * for a few seconds before it counts as missing.
+   * @throws a Herald error (INTERNAL) when the topic does not exist.
+   */
   private async partitionsOf(topic: string, what: string): Promise<number[]> {
-    const described = await this.describe(topic);
-    if (!described) {
-      const missing = Object.assign(new Error(`topic ${topic} does not exist`), { code: unknownTopic });
-      throw toHeraldError(missing, `reading ${what} of ${topic}`);
+    const deadline = Date.now() + metadataPropagationMillis;
+    for (;;) {
+      const described = await this.describe(topic);
+      if (described) return described.partitions.map(({ partition }) => partition);
+      if (Date.now() >= deadline) {
+        const missing = Object.assign(new Error(`topic ${topic} does not exist`), { code: unknownTopic });
+        throw toHeraldError(missing, `reading ${what} of ${topic}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    return described.partitions.map(({ partition }) => partition);
   }
 
   private async listOffsets(
