@@ -157,8 +157,9 @@ kubernetes-check: $(KUBE_STAMP) $(KUSTOMIZE)
 kubernetes-rules: $(KUBE_STAMP)
 	.herald/kube-venv/bin/python deploy/kubernetes/check.py --write-prometheus-rule
 
+# Unit tests are quick, but the machine may be shared and busy: a generous timeout keeps a slow run from failing.
 test-unit: build
-	$(MOCHA) $(UNIT_TESTS)
+	$(MOCHA) --timeout 30000 $(UNIT_TESTS)
 
 # Integration tests share one real Kafka (3 brokers unless KAFKA_BROKERS is set);
 # whatever happens, nothing of it is left running afterwards.
