@@ -6,6 +6,7 @@ import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
 import { readRegistryConfig } from './config';
 import { registryHandlers } from './grpc/registry-handlers';
+import { withSharedWatchEncoding } from './grpc/watch-stream';
 import { RegistryLog } from './log/registry-log';
 import { exportRegistryMetrics } from './registry-metrics';
 import { RegistryService } from './registry-service';
@@ -62,7 +63,7 @@ runMain('subscriber-registry', async () => {
     services: [
       bindService(
         'herald.v1.SubscriberRegistryService',
-        SubscriberRegistryServiceService,
+        withSharedWatchEncoding(SubscriberRegistryServiceService),
         registryHandlers(registry, logger),
         {
           createTopic: ['kafka'],
