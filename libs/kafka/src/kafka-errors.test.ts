@@ -20,6 +20,14 @@ describe('toHeraldError', () => {
     }
   });
 
+  it('makes a leader epoch a broker has not applied yet UNAVAILABLE (a topic created a moment ago)', () => {
+    const librdkafka = Object.assign(new Error('Broker: Leader epoch is newer than broker epoch'), { code: 75 });
+    const kafkajs = { type: 'UNKNOWN_LEADER_EPOCH', message: 'Leader epoch is newer than broker epoch', code: 75 };
+    for (const error of [librdkafka, kafkajs]) {
+      assert.ok(toHeraldError(error, 'reading offsets') instanceof UnavailableError);
+    }
+  });
+
   it('keeps an unknown failure INTERNAL', () => {
     assert.ok(toHeraldError(new Error('Invalid record batch'), 'producing') instanceof InternalError);
   });

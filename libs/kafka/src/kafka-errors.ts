@@ -45,6 +45,8 @@ export const librdkafkaTransientCodes = new Set([
   27, // REBALANCE_IN_PROGRESS
   51, // CONCURRENT_TRANSACTIONS
   56, // KAFKA_STORAGE_ERROR
+  74, // FENCED_LEADER_EPOCH
+  75, // UNKNOWN_LEADER_EPOCH: a broker still applying a new topic's leadership
 ]);
 
 /** Kafka protocol errors that mean "not there yet, or moving": retry later. */
@@ -63,6 +65,8 @@ const transientTypes = new Set([
   'REBALANCE_IN_PROGRESS',
   'CONCURRENT_TRANSACTIONS',
   'KAFKA_STORAGE_ERROR',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
 ]);
 
 /** Whether a Kafka client's error (or its cause) is a connection problem or a transient broker state. */

@@ -9,7 +9,7 @@ import {
 } from '@confluentinc/kafka-javascript';
 import { UnavailableError } from '@herald/errors';
 import type { PartitionOffset } from '../consumed-record';
-import { isTopicExistsError, toHeraldError } from '../kafka-errors';
+import { isTopicExistsError, isTransientKafkaError, toHeraldError } from '../kafka-errors';
 import type { CommittedOffset, TopicAdmin, TopicSpec } from '../topic-admin';
 import { connectProducer } from './durable-producer';
 import { type LibrdkafkaContext, promised } from './librdkafka-client';
@@ -216,25 +216,39 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
     committedOnly = false,
   ): Promise<PartitionOffset[]> {
     const request = partitions.map((partition) => ({ topic, partition, offset: spec }));
-    try {
-      const offsets = await promised<Array<{ partition: number; offset: number; error?: LibrdKafkaError }>>((done) =>
-        this.client().listOffsets(
-          request,
-          {
-            timeout: requestTimeoutMillis,
-            isolationLevel: committedOnly ? IsolationLevel.READ_COMMITTED : IsolationLevel.READ_UNCOMMITTED,
-          },
-          done,
-        ),
-      );
-      const failed = offsets.find((entry) => entry.error);
-      if (failed) throw failed.error;
-      return offsets
-        .map(({ partition, offset }) => ({ partition, offset: String(offset) }))
-        .sort((a, b) => a.partition - b.partition);
-    } catch (error) {
-      throw toHeraldError(error, `reading ${what} of ${topic}`);
+    // A topic created a moment ago may have a leader the broker has not applied yet ('Leader epoch is newer
+    // than broker epoch', seen in make bench): such answers are asked again for a few seconds.
+    const deadline = Date.now() + metadataPropagationMillis;
+    for (;;) {
+      try {
+        return await this.listOffsetsOnce(request, committedOnly);
+      } catch (error) {
+        if (Date.now() >= deadline || !isTransientKafkaError(error))
+          throw toHeraldError(error, `reading ${what} of ${topic}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     }
+  }
+
+  private async listOffsetsOnce(
+    request: Array<{ topic: string; partition: number; offset: OffsetSpec }>,
+    committedOnly: boolean,
+  ): Promise<PartitionOffset[]> {
+    const offsets = await promised<Array<{ partition: number; offset: number; error?: LibrdKafkaError }>>((done) =>
+      this.client().listOffsets(
+        request,
+        {
+          timeout: requestTimeoutMillis,
+          isolationLevel: committedOnly ? IsolationLevel.READ_COMMITTED : IsolationLevel.READ_UNCOMMITTED,
+        },
+        done,
+      ),
+    );
+    const failed = offsets.find((entry) => entry.error);
+    if (failed) throw failed.error;
+    return offsets
+      .map(({ partition, offset }) => ({ partition, offset: String(offset) }))
+      .sort((a, b) => a.partition - b.partition);
   }
 
   private async waitForLeaders(topic: string, partitions: number, timeoutMillis: number): Promise<void> {
