@@ -39,23 +39,31 @@ export class HeraldStack {
       const processes = await Promise.all(
         Array.from({ length: count }, async (_, i) => {
           const fixed = options.ports?.[service];
-          const port = fixed !== undefined ? fixed + i : await freePort();
           const fixedMetrics = options.metricsPorts?.[service];
-          const process = await ServiceProcess.start({
-            service,
-            port,
-            metricsPort: fixedMetrics !== undefined ? fixedMetrics + i : undefined,
-            logFile: path.join(options.logDir, `${service}-${i + 1}.log`),
-            env: {
-              KAFKA_BROKERS: options.kafkaBrokers.join(','),
-              HERALD_INSTANCE_ID: `${service}-${i + 1}`,
-              ...options.env,
-              ...options.serviceEnv?.[service],
-              ...extraEnv,
-            },
-          });
-          started.push(process);
-          return process;
+          // A port found free may be taken before the service binds it (an outgoing connection gets it from
+          // the kernel's ephemeral range: seen in CI as EADDRINUSE): ports picked here are picked again.
+          for (let attempt = 1; ; attempt++) {
+            const picked = fixed === undefined || fixedMetrics === undefined;
+            try {
+              const process = await ServiceProcess.start({
+                service,
+                port: fixed !== undefined ? fixed + i : await freePort(),
+                metricsPort: fixedMetrics !== undefined ? fixedMetrics + i : undefined,
+                logFile: path.join(options.logDir, `${service}-${i + 1}.log`),
+                env: {
+                  KAFKA_BROKERS: options.kafkaBrokers.join(','),
+                  HERALD_INSTANCE_ID: `${service}-${i + 1}`,
+                  ...options.env,
+                  ...options.serviceEnv?.[service],
+                  ...extraEnv,
+                },
+              });
+              started.push(process);
+              return process;
+            } catch (error) {
+              if (!picked || attempt >= 3 || !String((error as Error).message).includes('EADDRINUSE')) throw error;
+            }
+          }
         }),
       );
       return processes;
