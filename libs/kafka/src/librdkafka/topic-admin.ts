@@ -8,6 +8,7 @@ import {
   Producer,
 } from '@confluentinc/kafka-javascript';
 import { UnavailableError } from '@herald/errors';
+import { retry } from '@herald/retry';
 import type { PartitionOffset } from '../consumed-record';
 import { isTopicExistsError, isTransientKafkaError, toHeraldError } from '../kafka-errors';
 import type { CommittedOffset, TopicAdmin, TopicSpec } from '../topic-admin';
@@ -16,8 +17,8 @@ import { type LibrdkafkaContext, promised } from './librdkafka-client';
 
 const requestTimeoutMillis = 10_000;
 const unknownTopic = 3; // UNKNOWN_TOPIC_OR_PART
-/** How long a topic may stay unknown to the broker asked after it was created elsewhere. */
-const metadataPropagationMillis = 5_000;
+/** How long a topic may stay unknown to the broker asked (or its leader unapplied) after it was created elsewhere. */
+const propagationRetry = { initialMillis: 100, maxMillis: 1_000, totalTimeoutMillis: 5_000 };
 
 /**
  * Topic administration on librdkafka's admin client. Cluster metadata (the
@@ -196,15 +197,18 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
    * @throws a Herald error (INTERNAL) when the topic does not exist.
    */
   private async partitionsOf(topic: string, what: string): Promise<number[]> {
-    const deadline = Date.now() + metadataPropagationMillis;
-    for (;;) {
-      const described = await this.describe(topic);
-      if (described) return described.partitions.map(({ partition }) => partition);
-      if (Date.now() >= deadline) {
-        const missing = Object.assign(new Error(`topic ${topic} does not exist`), { code: unknownTopic });
-        throw toHeraldError(missing, `reading ${what} of ${topic}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    try {
+      const described = await retry(
+        async () => {
+          const found = await this.describe(topic);
+          if (!found) throw Object.assign(new Error(`topic ${topic} does not exist`), { code: unknownTopic });
+          return found;
+        },
+        { ...propagationRetry, retryable: (error) => (error as LibrdKafkaError).code === unknownTopic },
+      );
+      return described.partitions.map(({ partition }) => partition);
+    } catch (error) {
+      throw toHeraldError(error, `reading ${what} of ${topic}`);
     }
   }
 
@@ -218,15 +222,13 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
     const request = partitions.map((partition) => ({ topic, partition, offset: spec }));
     // A topic created a moment ago may have a leader the broker has not applied yet ('Leader epoch is newer
     // than broker epoch', seen in make bench): such answers are asked again for a few seconds.
-    const deadline = Date.now() + metadataPropagationMillis;
-    for (;;) {
-      try {
-        return await this.listOffsetsOnce(request, committedOnly);
-      } catch (error) {
-        if (Date.now() >= deadline || !isTransientKafkaError(error))
-          throw toHeraldError(error, `reading ${what} of ${topic}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+    try {
+      return await retry(() => this.listOffsetsOnce(request, committedOnly), {
+        ...propagationRetry,
+        retryable: isTransientKafkaError,
+      });
+    } catch (error) {
+      throw toHeraldError(error, `reading ${what} of ${topic}`);
     }
   }
 
