@@ -1,3 +1,4 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { bool, cleanEnv, makeValidator, port, str, type ValidatorSpec } from 'envalid';
 
 export { bool, port, str };
@@ -95,3 +96,13 @@ export const hostPorts = makeValidator<string[]>((input) => {
   }
   return items;
 });
+
+/** Why a file named by a variable (a PEM file, a secret) cannot be used, or undefined when it can be read. */
+export function unreadableFile(file: string): string | undefined {
+  try {
+    accessSync(file, constants.R_OK);
+    return statSync(file).isFile() ? undefined : 'is not a file (a PEM file is expected)';
+  } catch (error) {
+    return `cannot be read: ${(error as Error).message}`;
+  }
+}

@@ -1,6 +1,5 @@
-import { accessSync, constants, statSync } from 'node:fs';
 import { makeValidator } from 'envalid';
-import { ConfigError, bool, int, str } from './env';
+import { ConfigError, bool, int, str, unreadableFile } from './env';
 
 /** Whether the server asks for, and checks, client certificates. */
 export const tlsClientAuthModes = ['none', 'optional', 'require'] as const;
@@ -180,16 +179,6 @@ export function isLoopbackHost(host: string): boolean {
   return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }
 
-function fileProblem(file: string): string | undefined {
-  try {
-    accessSync(file, constants.R_OK);
-    if (!statSync(file).isFile()) return 'is not a file (a PEM file is expected)';
-  } catch (error) {
-    return `cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)} (${file})`;
-  }
-  return undefined;
-}
-
 /**
  * Checks the gRPC security variables together and returns what they mean for
  * a service listening on `host`.
@@ -204,7 +193,7 @@ export function grpcSecurity(env: GrpcSecurityEnv, host: string): GrpcSecuritySe
   const checkFile = (name: keyof GrpcSecurityEnv) => {
     const value = env[name];
     if (typeof value === 'string' && value !== '') {
-      const problem = fileProblem(value);
+      const problem = unreadableFile(value);
       if (problem) problems[name] = problem;
     }
   };
@@ -261,7 +250,7 @@ export function grpcSecurity(env: GrpcSecurityEnv, host: string): GrpcSecuritySe
         problems.HERALD_AUTH_JWKS = 'must be an https:// URL (http:// only on loopback)';
       }
     } else {
-      const problem = fileProblem(jwks);
+      const problem = unreadableFile(jwks);
       if (problem) problems.HERALD_AUTH_JWKS = problem;
     }
     if (env.HERALD_AUTH_ISSUER === '') problems.HERALD_AUTH_ISSUER = 'is required with HERALD_AUTH_JWKS';

@@ -1,6 +1,6 @@
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { makeValidator } from 'envalid';
-import { ConfigError, str } from './env';
+import { ConfigError, str, unreadableFile } from './env';
 
 /** How Herald's Kafka clients reach the brokers, in the words of Kafka's `security.protocol`. */
 export const kafkaSecurityProtocols = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'] as const;
@@ -234,13 +234,4 @@ function secret(
     return undefined;
   }
   return value;
-}
-
-function unreadableFile(file: string): string | undefined {
-  try {
-    accessSync(file, constants.R_OK);
-    return statSync(file).isFile() ? undefined : 'is not a file (a PEM file is expected)';
-  } catch (error) {
-    return `cannot be read: ${(error as Error).message}`;
-  }
 }

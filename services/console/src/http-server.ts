@@ -2,7 +2,13 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { Position, type RedriveDeadLettersResponse, type TailRequest, type TailResponse } from '@herald/api';
+import {
+  Position,
+  type RedriveDeadLettersResponse,
+  type TailRequest,
+  type TailResponse,
+  durationToMillis,
+} from '@herald/api';
 import { positionOrTime } from '@herald/client';
 import type { Logger } from '@herald/logging';
 import type { HeraldGateway } from './herald-gateway';
@@ -228,9 +234,7 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
           s.subscription,
           {
             backlog: Number(s.numUndeliveredMessages),
-            oldestUnackedAgeMillis: s.oldestUnackedMessageAge
-              ? Number(s.oldestUnackedMessageAge.seconds) * 1000 + Math.round(s.oldestUnackedMessageAge.nanos / 1e6)
-              : null,
+            oldestUnackedAgeMillis: durationToMillis(s.oldestUnackedMessageAge) ?? null,
             openStreams: s.openStreams,
           },
         ]),

@@ -76,10 +76,12 @@ runMain('dispatcher', async () => {
   const names = new KafkaNames(config.HERALD_TOPIC_PREFIX);
   const admin = kafka.topicAdmin();
   const producer = kafka.durableProducer();
+  // One set for both peers (registry and other dispatchers): each set re-reads its files on a timer.
+  const peers = peerCredentials(security);
   const watcher = new RegistryWatcher({
     addresses: config.REGISTRY_ADDRESSES,
     logger,
-    credentials: peerCredentials(security),
+    credentials: peers,
   });
   watcher.on('change', (change) => {
     if (change.kind === 'topic-deleted') {
@@ -168,7 +170,7 @@ runMain('dispatcher', async () => {
     { reports: () => dispatcher.reports(), ownedSlots: () => dispatcher.ownedSlots },
     config.HERALD_METRICS_MAX_SERIES,
   );
-  const forwarder = new StreamForwarder(address, peerCredentials(security));
+  const forwarder = new StreamForwarder(address, peers);
   const server = new HeraldServer({
     logger,
     tls: security.serverTls,

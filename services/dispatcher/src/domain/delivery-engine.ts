@@ -391,6 +391,14 @@ export class DeliveryEngine {
   setStreamLimits(id: number, limits: FlowLimits): void {
     const stream = this.streamsById.get(id);
     if (!stream) return;
+    const current = stream.flow.limits;
+    // A push sender restates its limits after every response; unchanged, there is nothing to fill.
+    if (
+      current.maxOutstandingMessages === limits.maxOutstandingMessages &&
+      current.maxOutstandingBytes === limits.maxOutstandingBytes
+    ) {
+      return;
+    }
     stream.flow.limits = limits;
     this.dispatch();
   }

@@ -80,12 +80,6 @@ export class PushSender implements DeliverySink {
     return this.options.transport.endpoint;
   }
 
-  /** The ceiling changed with the subscription. */
-  setMaxOutstanding(max: number): void {
-    this.concurrency.setCeiling(max);
-    if (this.state === 'ready') this.options.engine.setStreamLimits(this.options.streamId, this.limits());
-  }
-
   /** Called by the engine with messages leased to this endpoint: one request each, at once. */
   send(batch: Delivery[]): boolean {
     for (const delivery of batch) void this.deliver(delivery);
