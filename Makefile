@@ -197,5 +197,6 @@ bench-profile: build kafka-jars
 
 # The fault-injection suite (never part of `make test`, which runs its short version): its own 3-broker Kafka
 # on ports 29492-29497 and two instances of each service; the report goes to chaos/reports/<timestamp>.md.
+# CHAOS_FLAGS passes options to it: `make chaos CHAOS_FLAGS=--secure` runs it with TLS, mTLS and role bindings.
 chaos: build kafka-jars
-	node chaos/dist/src/run.js
+	node chaos/dist/src/run.js $(CHAOS_FLAGS)

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type ChannelCredentials, credentials as grpcCredentials } from '@grpc/grpc-js';
 import { Admin, type HeraldClientError, Publisher, type ReceivedMessage, Subscriber } from '@herald/client';
 import { DeliveryTracker } from './delivery-tracker';
 import type { ScenarioContext } from './scenario';
@@ -44,9 +45,10 @@ export class HeraldPipe {
     messageBytes: number,
     expectedMessages: number,
     delivery: 'pull' | { push: { maxOutstanding: number } } = 'pull',
+    credentials: ChannelCredentials = grpcCredentials.createInsecure(),
   ): Promise<HeraldPipe> {
     const { env, plan } = context;
-    const admin = new Admin({ endpoints: [env.registry.address] });
+    const admin = new Admin({ endpoints: [env.registry.address], credentials });
     const topic = `${name}-${context.runId}`;
     const subscription = `${topic}-sub`;
     const tracker = new DeliveryTracker(expectedMessages);
@@ -72,12 +74,14 @@ export class HeraldPipe {
     }
     const publisher = new Publisher({
       endpoints: [env.publisher.address],
+      credentials,
       batching: { maxMessages: plan.endToEnd.batchMessages },
     });
     const payloads = new StampedPayloads(messageBytes);
     if (receiver) return new HeraldPipe(topic, subscription, publisher, receiver, tracker, payloads);
     const subscriber = new Subscriber({
       endpoints: env.dispatchers.map((dispatcher) => dispatcher.address),
+      credentials,
       subscription,
       flowControl: { maxOutstandingMessages: plan.endToEnd.maxOutstandingMessages },
     });

@@ -1,6 +1,8 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { HeraldStack, type ServiceProcess } from '@herald/devstack';
 import type { LocalKafkaCluster } from '@herald/local-kafka';
 import { Kafka, logLevel } from 'kafkajs';
+import { type ChaosSecurity, clientCredentials } from './security';
 
 /** Options of {@link ChaosDeployment.start}. */
 export interface ChaosDeploymentOptions {
@@ -14,6 +16,8 @@ export interface ChaosDeploymentOptions {
   env?: Record<string, string>;
   /** Instances of each service. @defaultValue 2 */
   instances?: number;
+  /** TLS, mTLS and role bindings on every service (`--secure`); plaintext without. */
+  security?: ChaosSecurity;
 }
 
 /**
@@ -42,6 +46,8 @@ export class ChaosDeployment {
     readonly brokers: string[],
     readonly cluster: LocalKafkaCluster | undefined,
     readonly prefix: string,
+    /** How the chaos process's own clients reach the services: plaintext, or TLS with its client certificate. */
+    readonly clientCredentials: ChannelCredentials,
   ) {}
 
   /**
@@ -58,9 +64,20 @@ export class ChaosDeployment {
           kafkaBrokers: options.brokers,
           logDir: options.logDir,
           instances: { 'subscriber-registry': count, publisher: count, dispatcher: count },
-          env: { HERALD_TOPIC_PREFIX: options.prefix, ...chaosServiceEnv, ...options.env },
+          env: {
+            HERALD_TOPIC_PREFIX: options.prefix,
+            ...chaosServiceEnv,
+            ...options.security?.serviceEnv(),
+            ...options.env,
+          },
         });
-        const deployment = new ChaosDeployment(stack, options.brokers, options.cluster, options.prefix);
+        const deployment = new ChaosDeployment(
+          stack,
+          options.brokers,
+          options.cluster,
+          options.prefix,
+          clientCredentials(options.security),
+        );
         deployment.startFailures.push(...failures);
         return deployment;
       } catch (error) {

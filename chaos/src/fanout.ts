@@ -1,4 +1,4 @@
-import { type ChannelOptions, credentials } from '@grpc/grpc-js';
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { DispatcherServiceClient } from '@herald/api';
 import { type Admin, Subscriber, type SubscriberOptions, heraldChannelOptions } from '@herald/client';
 import { ChaosAttribute, FanoutHistory, type History } from './history';
@@ -45,6 +45,8 @@ export interface FanoutSetOptions {
   publisherName: string;
   publisherEndpoints: string[];
   dispatcherEndpoints: string[];
+  /** How the set's publisher and subscribers reach the services. */
+  credentials: ChannelCredentials;
   log: (line: string) => void;
 }
 
@@ -89,7 +91,7 @@ export class FanoutSet {
     // One channel per dispatcher for every fan-out stream: hundreds of subscribers need not hundreds of connections.
     const channelOptions: ChannelOptions = heraldChannelOptions;
     const clients = options.dispatcherEndpoints.map(
-      (endpoint) => new DispatcherServiceClient(endpoint, credentials.createInsecure(), channelOptions),
+      (endpoint) => new DispatcherServiceClient(endpoint, options.credentials, channelOptions),
     );
     const subscribers = names.map((name, i) => {
       const firstDispatcher = i % clients.length;
@@ -97,6 +99,7 @@ export class FanoutSet {
       const subscriber = new PlacedSubscriber(
         {
           endpoints: options.dispatcherEndpoints,
+          credentials: options.credentials,
           subscription: name,
           ackDeadlineSeconds: 10,
           flowControl: { maxOutstandingMessages: 100 },
@@ -119,7 +122,7 @@ export class FanoutSet {
       rate: options.rate,
       keys: 32,
       history,
-      via: { kind: 'sdk', endpoints: options.publisherEndpoints },
+      via: { kind: 'sdk', endpoints: options.publisherEndpoints, credentials: options.credentials },
     });
     return new FanoutSet(record, partitions, publisher, subscribers, clients);
   }

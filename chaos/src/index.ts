@@ -16,3 +16,4 @@ export * from './report';
 export * from './process-sampler';
 export * from './scenarios';
 export * from './fanout';
+export * from './security';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { Message } from '@herald/api';
 import { type HeraldClientError, Publisher, type ReceivedMessage, Subscriber } from '@herald/client';
 import type { Producer } from 'kafkajs';
@@ -27,8 +28,8 @@ export interface PublishLoadOptions {
 
 /** The client a {@link PublishLoad} sends through. */
 export type PublishVia =
-  | { kind: 'sdk'; endpoints: string[] }
-  | { kind: 'stream'; endpoints: string[] }
+  | { kind: 'sdk'; endpoints: string[]; credentials: ChannelCredentials }
+  | { kind: 'stream'; endpoints: string[]; credentials: ChannelCredentials }
   | { kind: 'kafka-acks1'; producer: Producer; kafkaTopic: string };
 
 const tickMillis = 50;
@@ -57,11 +58,12 @@ export class PublishLoad {
     if (options.via.kind === 'sdk') {
       this.sdk = new Publisher({
         endpoints: options.via.endpoints,
+        credentials: options.via.credentials,
         batching: { maxMessages: 50, maxDelayMillis: 5 },
         retry: { totalTimeoutMillis: 60_000 },
       });
     } else if (options.via.kind === 'stream') {
-      this.stream = new StreamPublishClient(options.via.endpoints, 60_000);
+      this.stream = new StreamPublishClient(options.via.endpoints, options.via.credentials, 60_000);
     }
   }
 
@@ -207,6 +209,7 @@ export interface SubscribeLoadOptions {
   subscription: string;
   /** Dispatcher endpoints the subscriber may use (one, to pin it). */
   endpoints: string[];
+  credentials: ChannelCredentials;
   /** Name in the history. */
   name: string;
   history: History;
@@ -227,6 +230,7 @@ export class SubscribeLoad {
   constructor(private readonly options: SubscribeLoadOptions) {
     this.subscriber = new Subscriber({
       endpoints: options.endpoints,
+      credentials: options.credentials,
       subscription: options.subscription,
       ackDeadlineSeconds: 10,
       flowControl: { maxOutstandingMessages: options.maxOutstandingMessages ?? 200 },

@@ -9,6 +9,8 @@ export interface RunInfo {
   machine: string;
   /** The load of the machine when the run began (1, 5, 15 minutes). */
   loadAverage: number[];
+  /** Whether the deployments ran with TLS, client certificates and role bindings (`--secure`). */
+  secured?: boolean;
 }
 
 const seconds = (millis: number) => `${(millis / 1000).toFixed(1)} s`;
@@ -27,7 +29,12 @@ export function markdownReport(info: RunInfo, results: ScenarioResult[]): string
   lines.push('');
   lines.push(
     'Deployment: three Kafka brokers (replication factor 3, min ISR 2, unclean election off), two instances of each ' +
-      'Herald service; load clients that know every instance. Definitions of every column are in chaos/README.md.',
+      'Herald service; load clients that know every instance' +
+      (info.secured
+        ? ' (secured: TLS on every listener and between services, client certificates required, every rpc checked ' +
+          'against role bindings)'
+        : ' (plaintext)') +
+      '. Definitions of every column are in chaos/README.md.',
   );
   lines.push('');
   lines.push(

@@ -12,7 +12,8 @@
  * versions; `--budget-minutes N` (default 19, plus the time the fan-out sets
  * take to create) skips scenarios that would not fit; `--fanout-subscriptions N`
  * sizes the fan-out set (default `CHAOS_FANOUT_SUBSCRIPTIONS`, or 200; 20
- * short; 0 runs none).
+ * short; 0 runs none); `--secure` runs every deployment with TLS, client
+ * certificates required and role bindings checked (security.ts).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,7 @@ import { LocalKafkaCluster, ensureKafkaJars, heraldHome, repoRoot } from '@heral
 import { BrokerNetwork, runInOwnNetworkNamespace } from './broker-network';
 import { fanoutRateSetting, fanoutSubscriptionsSetting } from './fanout';
 import { markdownReport } from './report';
+import { ChaosSecurity } from './security';
 import { type ScenarioResult, emptyResult, runScenario } from './scenario';
 import { allScenarios } from './scenarios';
 
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const only = valueOf(args, '--only')?.split(',');
   const short = args.includes('--short');
+  const secure = args.includes('--secure');
   const unknown = only?.filter((name) => !allScenarios.some((s) => s.name === name)) ?? [];
   if (unknown.length > 0)
     throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${allScenarios.map((s) => s.name).join(', ')}`);
@@ -85,7 +88,10 @@ async function main(): Promise<number> {
   const runDir = path.join(reportsDir, stamp);
   mkdirSync(runDir, { recursive: true });
   const loadAverage = os.loadavg();
-  say(`${selected.map((s) => s.name).join(', ')}${short ? ' (short)' : ''}; output in ${runDir}`);
+  say(
+    `${selected.map((s) => s.name).join(', ')}${short ? ' (short)' : ''}${secure ? ', secured (TLS, mTLS, role bindings)' : ''}; output in ${runDir}`,
+  );
+  const security = secure ? ChaosSecurity.create(path.join(runDir, 'certificates')) : undefined;
   say(
     fanoutSubscriptions > 0
       ? `fan-out set: ${fanoutSubscriptions} subscriptions at ${fanoutRate} msg/s; time budget ${(budgetMillis / 60_000).toFixed(1)} minutes`
@@ -144,6 +150,7 @@ async function main(): Promise<number> {
           logDir: path.join(runDir, 'logs'),
           outDir: runDir,
           short,
+          security,
           fanoutSubscriptions,
           fanoutRate,
           log: say,
@@ -152,6 +159,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await stopEverything();
+    security?.remove();
   }
   const report = markdownReport(
     {
@@ -160,6 +168,7 @@ async function main(): Promise<number> {
       brokers,
       machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
       loadAverage,
+      secured: secure,
     },
     results,
   );

@@ -5,6 +5,7 @@ import type { LocalKafkaCluster } from '@herald/local-kafka';
 import type { BrokerNetwork } from './broker-network';
 import { type CheckOptions, type Verdict, check, mustReceive } from './checker';
 import { ChaosDeployment } from './deployment';
+import type { ChaosSecurity } from './security';
 import { FanoutSet, fanoutRateSetting, fanoutSubscriptionsSetting } from './fanout';
 import { type FaultEvent, History } from './history';
 import { auditKafka } from './kafka-audit';
@@ -22,6 +23,8 @@ export interface ScenarioEnvironment {
   networkUnavailable?: string;
   /** A deployment the scenarios share (the short suite); without it each scenario starts its own. */
   shared?: ChaosDeployment;
+  /** Deployments this run starts are secured so (`--secure`); plaintext without. */
+  security?: ChaosSecurity;
   /** Folder for service logs (one subfolder per scenario). */
   logDir: string;
   /** Folder for the history files. */
@@ -170,14 +173,20 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
         cluster: env.cluster,
         prefix: `chaos-${scenario.name}-${stamp}.`,
         logDir: path.join(env.logDir, scenario.name),
+        security: env.security,
       });
       for (const failure of deployment.startFailures) {
         log(`a start of the deployment failed and was retried: ${failure}`);
         result.notes.push(`**Finding**: a start of the deployment failed and was retried: \`${failure}\``);
       }
     }
+    const { clientCredentials } = deployment;
     const topic = env.shared ? `${scenario.name}-load` : 'load';
-    admin = new Admin({ endpoints: deployment.registryEndpoints, retry: { totalTimeoutMillis: 60_000 } });
+    admin = new Admin({
+      endpoints: deployment.registryEndpoints,
+      credentials: deployment.clientCredentials,
+      retry: { totalTimeoutMillis: 60_000 },
+    });
     sampler = startSampler(deployment);
     ctx = {
       env,
@@ -205,7 +214,14 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
       },
       onCleanup: (cleanup) => cleanups.push(cleanup),
       addSubscriber: (subscription, endpoints, name, maxAckDelayMillis) => {
-        const subscriber = new SubscribeLoad({ subscription, endpoints, name, history, maxAckDelayMillis });
+        const subscriber = new SubscribeLoad({
+          subscription,
+          endpoints,
+          credentials: clientCredentials,
+          name,
+          history,
+          maxAckDelayMillis,
+        });
         subscribers.push(subscriber);
         return subscriber;
       },
@@ -254,6 +270,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
         publisherName: `${scenario.name}-fanout`,
         publisherEndpoints: deployment.publisherEndpoints,
         dispatcherEndpoints: deployment.dispatcherEndpoints,
+        credentials: deployment.clientCredentials,
         log,
       });
       ctx.fanout = fanout;
@@ -268,7 +285,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
           rate: rate / 2,
           keys: 32,
           history,
-          via: { kind, endpoints: deployment.publisherEndpoints },
+          via: { kind, endpoints: deployment.publisherEndpoints, credentials: deployment.clientCredentials },
         }),
       );
     }

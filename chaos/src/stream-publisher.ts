@@ -1,4 +1,4 @@
-import { type ClientDuplexStream, credentials, status } from '@grpc/grpc-js';
+import { type ChannelCredentials, type ClientDuplexStream, status } from '@grpc/grpc-js';
 import {
   type Message,
   PublisherServiceClient,
@@ -59,9 +59,10 @@ export class StreamPublishClient {
 
   constructor(
     readonly endpoints: string[],
+    credentials: ChannelCredentials,
     private readonly totalTimeoutMillis = 60_000,
   ) {
-    this.clients = endpoints.map((endpoint) => new PublisherServiceClient(endpoint, credentials.createInsecure()));
+    this.clients = endpoints.map((endpoint) => new PublisherServiceClient(endpoint, credentials));
     this.index = 0;
   }
 

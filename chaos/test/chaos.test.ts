@@ -6,6 +6,7 @@ import { heraldHome } from '@herald/local-kafka';
 import { ownCluster, testKafka, uniqueName } from '@herald/testkit';
 import {
   ChaosDeployment,
+  ChaosSecurity,
   type Scenario,
   type ScenarioEnvironment,
   type ScenarioResult,
@@ -20,7 +21,9 @@ import {
 /**
  * The short chaos suite of `make test`: scenarios 1, 3 and 5 and the fuzz, in
  * their short versions, on the shared test cluster and one two-of-each Herald
- * deployment. `make chaos` runs the full versions.
+ * deployment, secured as production would be (TLS everywhere, client
+ * certificates required, role bindings checked on every rpc). `make chaos`
+ * runs the full versions (plaintext; `--secure` for the same security).
  */
 describe('chaos, short: faults under load, judged from outside Herald', function () {
   this.timeout(600_000);
@@ -29,19 +32,23 @@ describe('chaos, short: faults under load, judged from outside Herald', function
   const outDir = path.join(heraldHome, 'test', 'chaos', prefix.slice(0, -1));
   const results: ScenarioResult[] = [];
   let deployment: ChaosDeployment | undefined;
+  let security: ChaosSecurity | undefined;
 
   before(async () => {
     const kafka = testKafka();
+    security = ChaosSecurity.create(path.join(outDir, 'certificates'));
     deployment = await ChaosDeployment.start({
       brokers: kafka.brokers,
       cluster: kafka.cluster,
       prefix,
       logDir: path.join(outDir, 'logs'),
+      security,
     });
   });
 
   after(async () => {
     await deployment?.stop();
+    security?.remove();
     if (results.length > 0) {
       mkdirSync(outDir, { recursive: true });
       const report = markdownReport(
@@ -51,6 +58,7 @@ describe('chaos, short: faults under load, judged from outside Herald', function
           brokers: testKafka().brokers,
           machine: `${os.cpus().length} cores`,
           loadAverage: os.loadavg(),
+          secured: true,
         },
         results,
       );

@@ -14,6 +14,7 @@ import { rawLibrdkafkaEndToEnd } from './raw-librdkafka-end-to-end';
 import { rawLibrdkafkaProduce } from './raw-librdkafka-produce';
 import { rawPlatformaticProduce } from './raw-platformatic-produce';
 import { registryReplay } from './registry-replay';
+import { securityCost } from './security-cost';
 
 /**
  * Every scenario, in the order they run: the raw clients before Herald on the
@@ -21,7 +22,7 @@ import { registryReplay } from './registry-replay';
  * publishes at shares of the maximum it measured. Ratios to baselines are
  * worked out when the report is written, so Kafka's own tools, slow to start,
  * can come last. `observability-cost` restarts the stack's publisher and
- * dispatchers with other settings, and back. The fan-out scenarios run last of all: they stop the stack's
+ * dispatchers with other settings, and back; `security-cost` every service. The fan-out scenarios run last of all: they stop the stack's
  * dispatchers (which would share their subscriptions) and start dispatchers of their own.
  */
 export const allScenarios: Scenario[] = [
@@ -38,6 +39,7 @@ export const allScenarios: Scenario[] = [
   kafkaPerfConsumer,
   registryReplay,
   observabilityCost,
+  securityCost,
   fanout,
   fanoutScale,
 ];

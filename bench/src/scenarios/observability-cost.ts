@@ -1,13 +1,6 @@
 import { type Server, createServer } from 'node:http';
-import { HeraldPipe } from '../herald-pipe';
-import type { Scenario, ScenarioContext, ThroughputRow } from '../scenario';
-import { measureMaximum, warmUp } from './herald-end-to-end';
-
-/** A configuration of the publisher and dispatchers to measure, by the environment that makes it. */
-interface Variant {
-  name: string;
-  env: Record<string, string>;
-}
+import type { Scenario } from '../scenario';
+import { type ServiceVariant, meanRate, measureVariants } from './service-variants';
 
 /** What every variant sets, so that none inherits another's settings. */
 const neutral = { HERALD_METRICS_ENABLED: 'true', OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: '' };
@@ -34,7 +27,7 @@ export const observabilityCost: Scenario = {
     'notes give the mean ratio of each variant to metrics off.',
   async run(context) {
     const sink = await startOtlpSink();
-    const variants: Variant[] = [
+    const variants: ServiceVariant[] = [
       { name: 'metrics on', env: neutral },
       { name: 'metrics off', env: { ...neutral, HERALD_METRICS_ENABLED: 'false' } },
       {
@@ -46,20 +39,13 @@ export const observabilityCost: Scenario = {
         },
       },
     ];
-    const rows: ThroughputRow[] = [];
-    try {
-      for (let round = 1; round <= rounds; round++) {
-        for (const variant of variants) rows.push(await measureVariant(context, variant, round));
-      }
-    } finally {
-      await configure(context, neutral);
-      sink.server.close();
-    }
-    const rate = (row: ThroughputRow) => row.messages / row.seconds;
-    const mean = (name: string) => {
-      const of = rows.filter((row) => row.variant.startsWith(name)).map(rate);
-      return of.reduce((a, b) => a + b, 0) / of.length;
-    };
+    const rows = await measureVariants(context, variants, {
+      rounds,
+      restart: 'publisher and dispatchers',
+      restore: neutral,
+      pipePrefix: 'obs',
+    }).finally(() => sink.server.close());
+    const mean = (name: string) => meanRate(rows, name);
     const off = mean('metrics off');
     const summary = `mean throughput: metrics on ${(mean('metrics on') / off).toFixed(3)}× metrics off, tracing on ${(
       mean('tracing on') / off
@@ -69,31 +55,6 @@ export const observabilityCost: Scenario = {
     return { kind: 'throughput', rows };
   },
 };
-
-async function measureVariant(context: ScenarioContext, variant: Variant, round: number): Promise<ThroughputRow> {
-  await configure(context, variant.env);
-  const size = context.plan.sizes[0]!;
-  const pipe = await HeraldPipe.open(
-    context,
-    `obs-${variant.name.replace(/ /g, '-')}-${round}`,
-    size.messageBytes,
-    size.warmupMessages + size.messages,
-  );
-  try {
-    await warmUp(context, pipe, size.warmupMessages);
-    const row = await measureMaximum(context, pipe, size.messageBytes, size.messages);
-    context.log(`    ${variant.name} (round ${round}): ${Math.round(row.messages / row.seconds)} msg/s`);
-    return { ...row, variant: `${variant.name}, round ${round}` };
-  } finally {
-    await pipe.close();
-  }
-}
-
-/** Restarts the publisher and the dispatchers with `env`; the registry stays as it is. */
-async function configure(context: ScenarioContext, env: Record<string, string>): Promise<void> {
-  const { herald } = context.env;
-  for (const service of [...herald.publishers, ...herald.dispatchers]) await service.restartWith(env);
-}
 
 /** An OTLP/HTTP receiver that counts export requests and keeps nothing. */
 async function startOtlpSink(): Promise<{ server: Server; port: number; requests: () => number }> {

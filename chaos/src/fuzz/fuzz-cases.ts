@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import {
   CreateSubscriptionRequest,
   CreateTopicRequest,
@@ -29,6 +30,8 @@ export interface FuzzTarget {
   topic: string;
   /** A subscription of that topic only the fuzz uses. */
   subscription: string;
+  /** How the fuzz reaches the services (TLS with a client certificate on a secured deployment). */
+  credentials: ChannelCredentials;
 }
 
 /** One rpc as the fuzz sees it. */
@@ -234,9 +237,9 @@ export interface FuzzFamily {
  */
 export function fuzzFamilies(target: FuzzTarget, scale: number): FuzzFamily[] {
   const clients = {
-    publisher: new RawGrpc(target.publisher),
-    registry: new RawGrpc(target.registry),
-    dispatcher: new RawGrpc(target.dispatcher),
+    publisher: new RawGrpc(target.publisher, target.credentials),
+    registry: new RawGrpc(target.registry, target.credentials),
+    dispatcher: new RawGrpc(target.dispatcher, target.credentials),
   };
   const specs = rpcs(target);
   const n = (count: number) => Math.max(1, Math.round(count * scale));

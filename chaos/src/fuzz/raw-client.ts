@@ -15,8 +15,11 @@ const RawClient = grpc.makeGenericClientConstructor({}, 'RawClient');
 export class RawGrpc {
   private readonly client: grpc.Client;
 
-  constructor(readonly address: string) {
-    this.client = new RawClient(address, grpc.credentials.createInsecure(), {
+  constructor(
+    readonly address: string,
+    credentials: grpc.ChannelCredentials,
+  ) {
+    this.client = new RawClient(address, credentials, {
       'grpc.max_send_message_length': 256 * 1024 * 1024,
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
     });

@@ -36,7 +36,9 @@ export const fuzz: Scenario = {
     const monitor = (async () => {
       while (monitoring) {
         for (const { name, process } of services) {
-          const state = process.running ? await checkHealth(process.address, '', 3_000) : 'exited';
+          const state = process.running
+            ? await checkHealth(process.address, '', 3_000, ctx.deployment.clientCredentials)
+            : 'exited';
           if (state !== 'SERVING') unhealthy.push(`${name}: ${state}`);
         }
         await ctx.sleep(1_000);
@@ -50,6 +52,7 @@ export const fuzz: Scenario = {
         dispatcher: ctx.deployment.dispatcherEndpoints[0]!,
         topic: fuzzTopic,
         subscription: fuzzSubscription,
+        credentials: ctx.deployment.clientCredentials,
       },
       ctx.short ? 0.25 : 1,
     );
@@ -71,7 +74,12 @@ export const fuzz: Scenario = {
       peaks = sampler.stop();
     }
     const after = Object.fromEntries(
-      await Promise.all(services.map(async ({ name, process }) => [name, await checkHealth(process.address)] as const)),
+      await Promise.all(
+        services.map(
+          async ({ name, process }) =>
+            [name, await checkHealth(process.address, '', 1_000, ctx.deployment.clientCredentials)] as const,
+        ),
+      ),
     );
     for (const { name, process } of services) {
       if (!process.running) ctx.fail(`${name} is not running after the fuzz`);
