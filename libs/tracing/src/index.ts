@@ -11,6 +11,7 @@ export * from './messaging-attributes';
 export * from './setup';
 export * from './trace-context';
 export {
+  type Attributes,
   type Context,
   ROOT_CONTEXT,
   type Span,

@@ -41,12 +41,4 @@ describe('AdaptiveConcurrency', () => {
     for (let i = 0; i < 3; i++) limiter.finished(limiter.started(), 'ok');
     assert.equal(limiter.limit, 8);
   });
-
-  it('keeps the limit under a lowered ceiling', () => {
-    const limiter = new AdaptiveConcurrency(50, 40);
-    limiter.setCeiling(4);
-    assert.equal(limiter.limit, 4);
-    assert.equal(limiter.finished(limiter.started(), 'ok'), 4);
-    assert.equal(limiter.ceiling, 4);
-  });
 });

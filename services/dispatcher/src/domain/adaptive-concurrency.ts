@@ -49,7 +49,7 @@ export class AdaptiveConcurrency {
   private decreases = 0;
 
   constructor(
-    private max: number,
+    private readonly max: number,
     initial = 1,
   ) {
     this.current = clamp(initial, max);
@@ -62,12 +62,6 @@ export class AdaptiveConcurrency {
 
   get ceiling(): number {
     return this.max;
-  }
-
-  /** A new ceiling (the subscription changed); the limit stays under it. */
-  setCeiling(max: number): void {
-    this.max = max;
-    this.current = clamp(this.current, max);
   }
 
   /** Call when a request starts; pass what it returns to {@link finished}. */

@@ -1,8 +1,10 @@
 import type { ReceivedMessage } from '@herald/api';
 import type { Logger } from '@herald/logging';
 import {
+  type Attributes,
   MessagingAttribute,
   ROOT_CONTEXT,
+  type Span,
   SpanKind,
   type Tracer,
   context,
@@ -30,6 +32,33 @@ export function deliveriesToProto(batch: Delivery[], subscription: string, logge
 
 function tracedDelivery(tracer: Tracer, delivery: Delivery, subscription: string, logger: Logger): ReceivedMessage {
   const message = delivery.message;
+  const span = startDeliverSpan(tracer, delivery, subscription);
+  if (logger.isLevelEnabled('debug')) {
+    context.with(trace.setSpan(ROOT_CONTEXT, span), () =>
+      logger.debug(
+        { subscription, messageId: message.messageId, deliveryAttempt: delivery.deliveryAttempt },
+        'delivered',
+      ),
+    );
+  }
+  const proto = messageToProto(message, delivery.ackId, delivery.deliveryAttempt, traceHeadersOf(span.spanContext()));
+  span.end();
+  return proto;
+}
+
+/**
+ * The `deliver <subscription>` span (CONSUMER) of one delivery attempt, a
+ * child of the context its record carried (the publisher's span), whichever
+ * way it is delivered (a StreamingPull response, a push request); `attributes`
+ * adds what only that way knows.
+ */
+export function startDeliverSpan(
+  tracer: Tracer,
+  delivery: Delivery,
+  subscription: string,
+  attributes: Attributes = {},
+): Span {
+  const { message } = delivery;
   const span = tracer.startSpan(
     `deliver ${subscription}`,
     { kind: SpanKind.CONSUMER },
@@ -47,18 +76,9 @@ function tracedDelivery(tracer: Tracer, delivery: Delivery, subscription: string
       [MessagingAttribute.partitionId]: String(message.partition),
       [MessagingAttribute.offset]: message.offset,
       [MessagingAttribute.bodySize]: message.data.length,
+      ...attributes,
     });
     if (message.orderingKey) span.setAttribute(MessagingAttribute.orderingKey, message.orderingKey);
   }
-  if (logger.isLevelEnabled('debug')) {
-    context.with(trace.setSpan(ROOT_CONTEXT, span), () =>
-      logger.debug(
-        { subscription, messageId: message.messageId, deliveryAttempt: delivery.deliveryAttempt },
-        'delivered',
-      ),
-    );
-  }
-  const proto = messageToProto(message, delivery.ackId, delivery.deliveryAttempt, traceHeadersOf(span.spanContext()));
-  span.end();
-  return proto;
+  return span;
 }

@@ -1,19 +1,10 @@
 import type { Logger } from '@herald/logging';
-import {
-  MessagingAttribute,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  messagingSystem,
-  remoteParent,
-  serviceTracer,
-  traceHeadersOf,
-} from '@herald/tracing';
+import { MessagingAttribute, type Span, SpanStatusCode, serviceTracer, traceHeadersOf } from '@herald/tracing';
 import { AdaptiveConcurrency, type PushOutcome, pushOutcomes } from '../domain/adaptive-concurrency';
 import type { Delivery, DeliveryEngine, DeliverySink } from '../domain/delivery-engine';
 import type { PushReport } from '../domain/subscription-report';
 import { PushRefusedError } from './endpoint-guard';
+import { startDeliverSpan } from '../grpc/delivery-tracing';
 import type { PushTransport } from './push-transport';
 
 /** How soon a refused or unresolvable endpoint is checked again. */
@@ -184,28 +175,10 @@ export class PushSender implements DeliverySink {
    */
   private deliverSpan(delivery: Delivery): Span | undefined {
     const tracer = serviceTracer();
-    if (!tracer) return undefined;
-    const { message } = delivery;
-    const span = tracer.startSpan(
-      `deliver ${this.options.subscription}`,
-      { kind: SpanKind.CONSUMER },
-      remoteParent(message.traceContext, message.traceState) ?? ROOT_CONTEXT,
+    return (
+      tracer &&
+      startDeliverSpan(tracer, delivery, this.options.subscription, { 'messaging.herald.push.endpoint': this.endpoint })
     );
-    if (span.isRecording()) {
-      span.setAttributes({
-        [MessagingAttribute.system]: messagingSystem,
-        [MessagingAttribute.operationName]: 'deliver',
-        [MessagingAttribute.operationType]: 'receive',
-        [MessagingAttribute.subscriptionName]: this.options.subscription,
-        [MessagingAttribute.messageId]: message.messageId,
-        [MessagingAttribute.deliveryAttempt]: delivery.deliveryAttempt,
-        [MessagingAttribute.partitionId]: String(message.partition),
-        [MessagingAttribute.offset]: message.offset,
-        [MessagingAttribute.bodySize]: message.data.length,
-        'messaging.herald.push.endpoint': this.endpoint,
-      });
-    }
-    return span;
   }
 
   private limits(messages = this.concurrency.limit): { maxOutstandingMessages: number; maxOutstandingBytes: number } {
