@@ -104,8 +104,9 @@ export function writeDeliveries(
 
 /**
  * The dispatcher's service definition with a StreamingPull serializer that
- * sends {@link EncodedPullResponse}s as they are; responses as objects (a
- * relayed stream's) are encoded as usual.
+ * sends Buffers as they are ({@link EncodedPullResponse}s, and the responses
+ * of a relayed stream, which stay the serving dispatcher's bytes); responses
+ * as objects are encoded as usual.
  */
 export function withEncodedPullResponses<S extends ServiceDefinition>(service: S): S {
   const streamingPull = service.streamingPull;

@@ -9,6 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import {
   DispatcherServiceClient,
+  DispatcherServiceService,
   type RedriveDeadLettersRequest,
   type RedriveDeadLettersResponse,
   type StreamingPullRequest,
@@ -32,7 +33,10 @@ export interface Relay {
  * Relays calls to the dispatcher serving their subscription. StreamingPull:
  * requests go up and responses come down unchanged, so flow control, leases
  * and ack ids stay the serving dispatcher's; responses are read only as fast
- * as the subscriber takes them. One channel per peer, shared by its calls.
+ * as the subscriber takes them, and passed on as the bytes the serving
+ * dispatcher encoded (never decoded here: a relayed fan-out stream would
+ * otherwise cost a decode and an encode per delivery twice over). One channel
+ * per peer, shared by its calls.
  */
 export class StreamForwarder {
   private readonly clients = new Map<string, DispatcherServiceClient>();
@@ -50,11 +54,17 @@ export class StreamForwarder {
   ): Relay {
     const metadata = new Metadata();
     metadata.set(forwardedByHeader, this.self);
-    const upstream: ClientDuplexStream<StreamingPullRequest, StreamingPullResponse> =
-      this.clientFor(address).streamingPull(metadata);
+    const { path, requestSerialize } = DispatcherServiceService.streamingPull;
+    const upstream: ClientDuplexStream<StreamingPullRequest, Buffer> = this.clientFor(address).makeBidiStreamRequest(
+      path,
+      requestSerialize,
+      (bytes: Buffer) => bytes,
+      metadata,
+    );
     let cancelled = false;
-    upstream.on('data', (response: StreamingPullResponse) => {
-      if (!call.write(response)) upstream.pause();
+    upstream.on('data', (response: Buffer) => {
+      // The service's StreamingPull serializer sends Buffers as they are (withEncodedPullResponses).
+      if (!call.write(response as unknown as StreamingPullResponse)) upstream.pause();
     });
     call.on('drain', () => upstream.resume());
     upstream.on('error', (error: ServiceError) => {
