@@ -3,6 +3,8 @@ import { grpcSecurity, kafkaSecurity } from '@herald/config';
 import {
   FilePolicySource,
   HeraldServer,
+  UnionPolicySource,
+  policiesByName,
   bindService,
   peerCredentials,
   runMain,
@@ -85,7 +87,14 @@ runMain('publisher', async () => {
     logger,
     tls: security.serverTls,
     auth: security.auth,
-    authz: security.authzPolicyFile ? new FilePolicySource(security.authzPolicyFile, logger) : undefined,
+    // The policy file (static base) and the policies set through SetIamPolicy, as this service's Watch
+    // delivers them: checked on every call without asking the registry (ADR 0006).
+    authz: security.authzPolicyFile
+      ? new UnionPolicySource(
+          new FilePolicySource(security.authzPolicyFile, logger),
+          policiesByName((resource) => watcher.policy(resource)),
+        )
+      : undefined,
     quotas: security.quotas,
     metrics: metrics.exported,
     // Well above the publish limits, so that an oversize request is read and answered INVALID_ARGUMENT by

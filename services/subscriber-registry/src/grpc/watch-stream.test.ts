@@ -6,7 +6,7 @@ describe('withSharedWatchEncoding', () => {
   const service = withSharedWatchEncoding(SubscriberRegistryServiceService);
   const response = (revision: string): WatchResponse => ({
     revision,
-    kind: { $case: 'snapshot', value: { reset: true, topics: [], subscriptions: [], last: true } },
+    kind: { $case: 'snapshot', value: { reset: true, topics: [], subscriptions: [], last: true, policies: [] } },
   });
 
   it('encodes a response shared by many watchers once, and as the generated code does', () => {
