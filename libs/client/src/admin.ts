@@ -243,10 +243,14 @@ export class Admin {
    * changed the policy since; without one, it overwrites whatever is there.
    */
   async setIamPolicy(resource: string, policy: { bindings: IamBinding[]; etag?: string }): Promise<IamPolicy> {
-    const response = await this.call((c) => c.setIamPolicy, {
-      resource,
-      policy: { bindings: policy.bindings, etag: policy.etag ?? '' },
-    });
+    // ABORTED here means a stale etag: sending the same request again cannot succeed, so it is not retried.
+    const response = await callWithRetry(
+      this.pool,
+      (c) => c.setIamPolicy,
+      { resource, policy: { bindings: policy.bindings, etag: policy.etag ?? '' } },
+      this.options.retry,
+      [status.ABORTED],
+    );
     return response.policy!;
   }
 
