@@ -88,6 +88,12 @@ export interface Policy {
 /** Where the policies in force come from (in a service: its copy of the registry's state). */
 export interface PolicySource {
   policy(resource: Resource): Policy | undefined;
+  /**
+   * Calls `listener` after the policies changed, where the source knows when
+   * (a Watch event); the open streams are checked again then. Absent: the
+   * source gives no notice (the policy file is read lazily).
+   */
+  onChange?(listener: () => void): void;
 }
 
 /**
@@ -324,6 +330,10 @@ export class UnionPolicySource implements PolicySource {
     this.sources = sources;
   }
 
+  onChange(listener: () => void): void {
+    for (const source of this.sources) source.onChange?.(listener);
+  }
+
   policy(resource: Resource): Policy | undefined {
     const found = this.sources.map((source) => source.policy(resource));
     if (found.every((policy) => policy === undefined)) return undefined;
@@ -366,11 +376,13 @@ export function seesEverything(principal: Principal | undefined, source: PolicyS
  */
 export function policiesByName(
   lookup: (resource: string) => { bindings: Array<{ role: string; members: string[] }>; etag: string } | undefined,
+  onChange?: (listener: () => void) => void,
 ): PolicySource {
   return {
     policy: (resource) => {
       const found = lookup(resourceName(resource));
       return found && { bindings: found.bindings as Binding[], etag: found.etag };
     },
+    onChange,
   };
 }

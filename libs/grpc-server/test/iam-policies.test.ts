@@ -299,7 +299,7 @@ describe('IAM policies in the registry’s log (real services, Kafka)', function
     }
   });
 
-  it('enforces a policy set through the API on the publisher and the dispatcher without a restart, and a revocation', async () => {
+  it('enforces a policy set through the API on the publisher and the dispatcher without a restart, and a revocation, open streams included', async () => {
     await admin.createTopic({ name: 'iam-live', partitions: 1 });
     await admin.createSubscription({ name: 'iam-live-sub', topic: 'iam-live' });
     assert.equal(await publishAs('carol', 'iam-live'), grpc.status.PERMISSION_DENIED);
@@ -317,8 +317,22 @@ describe('IAM policies in the registry’s log (real services, Kafka)', function
       description: 'the subscriber grant in force on the dispatcher',
     });
 
+    // A stream opened while the grant held: the revocation ends it, not only the next one.
+    const dispatcher = new DispatcherServiceClient(stack.dispatchers[0]!.address, mtls());
+    const open = dispatcher.streamingPull(await as('carol'));
+    const ended = new Promise<grpc.ServiceError>((resolve) => open.on('error', resolve));
+    const delivered = new Promise<void>((resolve) => open.once('data', () => resolve()));
+    open.on('data', () => undefined);
+    open.write(StreamingPullRequest.fromPartial({ subscription: 'iam-live-sub', streamAckDeadlineSeconds: 10 }));
+    await publishAs('carol', 'iam-live');
+    await delivered;
+
     await revoke('topics/iam-live', 'jwt:carol');
     await revoke('subscriptions/iam-live-sub', 'jwt:carol');
+    const endedWith = await ended;
+    dispatcher.close();
+    assert.equal(endedWith.code, grpc.status.PERMISSION_DENIED, endedWith.details);
+    assert.match(endedWith.details, /lacks subscriptions\.consume on subscription iam-live-sub/);
     await waitFor(async () => (await publishAs('carol', 'iam-live')) === grpc.status.PERMISSION_DENIED, {
       timeoutMillis: 15_000,
       description: 'the revocation in force on the publisher',

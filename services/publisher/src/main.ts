@@ -92,7 +92,10 @@ runMain('publisher', async () => {
     authz: security.authzPolicyFile
       ? new UnionPolicySource(
           new FilePolicySource(security.authzPolicyFile, logger),
-          policiesByName((resource) => watcher.policy(resource)),
+          policiesByName(
+            (resource) => watcher.policy(resource),
+            (listener) => watcher.on('change', (change) => change.kind === 'policy-changed' && listener()),
+          ),
         )
       : undefined,
     quotas: security.quotas,

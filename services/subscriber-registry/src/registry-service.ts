@@ -80,6 +80,7 @@ interface WritePlan<T> {
 export class RegistryService implements PolicySource {
   readonly state = new RegistryState();
   private readonly etags = new WeakMap<StoredPolicy, string>();
+  private readonly policyListeners: Array<() => void> = [];
   readonly feed = new ChangeFeed();
   private readonly appliedCommands = new Map<string, bigint>();
   private writeQueue: Promise<unknown> = Promise.resolve();
@@ -155,6 +156,11 @@ export class RegistryService implements PolicySource {
       this.etags.set(stored, etag);
     }
     return { bindings: stored.bindings as Policy['bindings'], etag };
+  }
+
+  /** Calls `listener` after each policy change is applied, so that the open streams are checked again. */
+  onChange(listener: () => void): void {
+    this.policyListeners.push(listener);
   }
 
   /** A policy's etag as watchers receive it. */
@@ -264,6 +270,9 @@ export class RegistryService implements PolicySource {
       }
     }
     if (change) this.feed.publish(change);
+    if (change?.change.kind === 'policy-set' || change?.change.kind === 'policy-dropped') {
+      for (const listener of this.policyListeners) listener();
+    }
   }
 
   /**
