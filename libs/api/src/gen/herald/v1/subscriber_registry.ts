@@ -233,7 +233,7 @@ export interface RegistrySnapshot {
 export interface ResourcePolicy {
   /** `topics/<name>`, `subscriptions/<name>` or `herald`. */
   resource: string;
-  /** The policy, with its etag. */
+  /** The policy, with its etag; absent when it was dropped. */
   policy?: IamPolicy | undefined;
 }
 
@@ -264,8 +264,8 @@ export interface RegistryEvent {
     { $case: "subscriptionDeleted"; value: string }
     | //
     /**
-     * An IAM policy was set, or dropped with its resource (then with no
-     * bindings). Only sent to watchers that see everything.
+     * An IAM policy was set, or dropped with its resource (then without
+     * `policy`). Only sent to watchers that see everything.
      */
     { $case: "policyChanged"; value: ResourcePolicy }
     | undefined;
