@@ -435,4 +435,16 @@ describe('IAM policies in the registry’s log (real services, Kafka)', function
       client.close();
     }
   });
+
+  it('refuses to start a publisher whose own identity would get a filtered Watch, naming the fix', async () => {
+    const publisher = stack.publishers[0]!;
+    const stranger = ca.issue('stranger', { commonName: 'stranger', usage: 'client', uri: 'spiffe://herald.test/x' });
+    await assert.rejects(
+      publisher.restartWith({ HERALD_TLS_CLIENT_CERT: stranger.certFile, HERALD_TLS_CLIENT_KEY: stranger.keyFile }),
+      (error: Error) =>
+        /lacks registry\.watch on Herald/.test(error.message) && /HERALD_AUTHZ_POLICY_FILE/.test(error.message),
+    );
+    await publisher.restartWith({ HERALD_TLS_CLIENT_CERT: server.certFile, HERALD_TLS_CLIENT_KEY: server.keyFile });
+    assert.equal(await publishAs('root', 'iam-a'), grpc.status.OK);
+  });
 });

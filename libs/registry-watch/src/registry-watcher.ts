@@ -161,6 +161,19 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
     );
   }
 
+  /**
+   * Which of `permissions` this watcher's identity holds on `resource`
+   * (`herald`, `topics/<name>`...), asked of a registry instance.
+   */
+  async heldPermissions(resource: string, permissions: string[]): Promise<string[]> {
+    const held = await this.fetch((client) =>
+      unaryCall(client, client.testIamPermissions, { resource, permissions }, new Metadata(), this.callTimeout()).then(
+        (r) => r.permissions,
+      ),
+    );
+    return held ?? [];
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
@@ -345,5 +358,28 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
     if (this.complete) return;
     this.complete = true;
     for (const waiter of this.readyWaiters.splice(0)) waiter();
+  }
+}
+
+/**
+ * Fails when the service's own identity lacks `registry.watch` on Herald: its
+ * Watch would then be filtered to what it may get, without IAM policies, and
+ * it would refuse publishes to topics it cannot see and check calls against
+ * the policy file alone. Bind the services' identities `admin` on Herald in
+ * HERALD_AUTHZ_POLICY_FILE. A registry that cannot answer (an older build)
+ * is only logged: the check is a safety net, not a dependency.
+ */
+export async function requireFullView(watcher: RegistryWatcher, logger: Logger): Promise<void> {
+  let held: string[];
+  try {
+    held = await watcher.heldPermissions('herald', ['registry.watch']);
+  } catch (error) {
+    logger.warn({ err: error }, 'could not ask the registry whether this service sees everything');
+    return;
+  }
+  if (!held.includes('registry.watch')) {
+    throw new Error(
+      'this service\'s identity lacks registry.watch on Herald, so its registry Watch is filtered and carries no IAM policies: bind it admin under "herald" in HERALD_AUTHZ_POLICY_FILE',
+    );
   }
 }

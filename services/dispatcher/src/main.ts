@@ -14,7 +14,7 @@ import {
 import { KafkaNames, type TopicAdmin, createKafkaClient, partitionOfKey } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
-import { RegistryWatcher } from '@herald/registry-watch';
+import { RegistryWatcher, requireFullView } from '@herald/registry-watch';
 import { startTracing } from '@herald/tracing';
 import { readDispatcherConfig } from './config';
 import { exportDispatcherMetrics } from './dispatcher-metrics';
@@ -210,6 +210,7 @@ runMain('dispatcher', async () => {
   });
   await server.listen(config.DISPATCHER_HOST, config.DISPATCHER_PORT);
   await Promise.all([producer.connect(), watcher.start(), directory.start()]);
+  if (security.authzPolicyFile) await requireFullView(watcher, logger);
   dispatcher.start();
   await ownership.start();
   await ownership.firstAssignment(30_000);

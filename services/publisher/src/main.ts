@@ -13,7 +13,7 @@ import {
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
-import { RegistryWatcher } from '@herald/registry-watch';
+import { RegistryWatcher, requireFullView } from '@herald/registry-watch';
 import { startTracing } from '@herald/tracing';
 import { readPublisherConfig } from './config';
 import { InflightBudget } from './domain/inflight-budget';
@@ -112,6 +112,7 @@ runMain('publisher', async () => {
   });
   await server.listen(config.PUBLISHER_HOST, config.PUBLISHER_PORT);
   await Promise.all([producer.connect(), watcher.start()]);
+  if (security.authzPolicyFile) await requireFullView(watcher, logger);
   // Readiness follows Kafka (and the registry); the rpcs that need Kafka fail at once without it.
   const connectivity = kafka.connectivity();
   server.readiness.follow('kafka', connectivity);
