@@ -1,6 +1,7 @@
 import {
   type PolicySource,
   type Principal,
+  type Resource,
   heldPermissions,
   maySee,
   permissions,
@@ -41,11 +42,7 @@ export class Visibility {
   }
 
   /** TestIamPermissions: what the caller holds among `requested`; everything known when authorisation is off. */
-  held(
-    principal: Principal | undefined,
-    resource: Parameters<PolicySource['policy']>[0],
-    requested: string[],
-  ): string[] {
+  held(principal: Principal | undefined, resource: Resource, requested: string[]): string[] {
     if (!this.effective) return [...new Set(requested)].filter((p) => (permissions as readonly string[]).includes(p));
     return heldPermissions(principal, resource, requested, this.effective);
   }
