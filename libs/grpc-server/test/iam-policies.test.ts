@@ -353,6 +353,9 @@ describe('IAM policies in the registry’s log (real services, Kafka)', function
     try {
       const after = await restartedAdmin.getIamPolicy('topics/iam-live');
       assert.deepEqual(after.policy, set, 'the same bindings and etag after the replay');
+      const metrics = await (await fetch(stack.registries[0]!.metricsUrl)).text();
+      const policies = Number(/^herald_registry_iam_policies (\d+)$/m.exec(metrics)?.[1]);
+      assert.ok(policies >= 2, `herald_registry_iam_policies ${policies}`);
     } finally {
       restartedAdmin.close();
     }
