@@ -40,14 +40,20 @@ function snapshotResponses(registry: RegistryService): WatchResponse[] {
   return responses;
 }
 
-/** A snapshot in parts of at most {@link snapshotChunk} entities; the policies (few) ride in the first. */
-function snapshotParts(
+/**
+ * A snapshot in parts of at most {@link snapshotChunk} entities: topics, then
+ * subscriptions, then policies (a policy per topic and subscription is as
+ * many again, and a policy may name a thousand members).
+ */
+export function snapshotParts(
   revision: string,
   topics: Topic[],
   subscriptions: Subscription[],
   policies: ResourcePolicy[],
 ): WatchResponse[] {
-  const parts = Math.max(1, Math.ceil((topics.length + subscriptions.length) / snapshotChunk));
+  const parts = Math.max(1, Math.ceil((topics.length + subscriptions.length + policies.length) / snapshotChunk));
+  const slice = <T>(items: T[], offset: number, from: number, to: number) =>
+    items.slice(Math.max(0, from - offset), Math.max(0, to - offset));
   const responses: WatchResponse[] = [];
   for (let part = 0; part < parts; part++) {
     const from = part * snapshotChunk;
@@ -58,12 +64,10 @@ function snapshotParts(
         $case: 'snapshot',
         value: {
           reset: part === 0,
-          topics: topics.slice(from, to).map(topicToProto),
-          subscriptions: subscriptions
-            .slice(Math.max(0, from - topics.length), Math.max(0, to - topics.length))
-            .map(subscriptionToProto),
+          topics: slice(topics, 0, from, to).map(topicToProto),
+          subscriptions: slice(subscriptions, topics.length, from, to).map(subscriptionToProto),
           last: part === parts - 1,
-          policies: part === 0 ? policies : [],
+          policies: slice(policies, topics.length + subscriptions.length, from, to),
         },
       },
     });
