@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -13,7 +14,7 @@ import {
 } from '@herald/api';
 import { Admin, HeraldClientError } from '@herald/client';
 import { HeraldStack } from '@herald/devstack';
-import { heraldHome } from '@herald/local-kafka';
+import { heraldHome, repoRoot } from '@herald/local-kafka';
 import { type IssuedCertificate, TestCa, testKafka, uniqueName, waitFor } from '@herald/testkit';
 import { type JWK, type KeyLike, SignJWT, exportJWK, generateKeyPair } from 'jose';
 
@@ -449,5 +450,38 @@ describe('IAM policies in the registry’s log (real services, Kafka)', function
     );
     await publisher.restartWith({ HERALD_TLS_CLIENT_CERT: server.certFile, HERALD_TLS_CLIENT_KEY: server.keyFile });
     assert.equal(await publishAs('root', 'iam-a'), grpc.status.OK);
+  });
+
+  it('grants, shows and tests policies with the CLI', async () => {
+    const cli = async (sub: string, args: string[]) => {
+      const env = { ...process.env, ...stack.endpointEnv, HERALD_TOKEN: await token(sub) };
+      const tlsFlags = ['--tls-ca', ca.caFile, '--tls-cert', client.certFile, '--tls-key', client.keyFile];
+      const child = spawn(
+        process.execPath,
+        [path.join(repoRoot, 'clients', 'cli', 'bin', 'herald.mjs'), ...tlsFlags, ...args],
+        {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      return { code, stdout, stderr };
+    };
+    await admin.createTopic({ name: 'iam-cli', partitions: 1 });
+    const granted = await cli('root', ['iam', 'grant', 'topics/iam-cli', 'publisher', 'jwt:frank']);
+    assert.equal(granted.code, 0, granted.stderr);
+    const shown = await cli('root', ['--json', 'iam', 'get', 'topics/iam-cli']);
+    assert.equal(shown.code, 0, shown.stderr);
+    const policy = JSON.parse(shown.stdout) as { bindings: Array<{ role: string; members: string[] }>; etag: string };
+    assert.deepEqual(policy.bindings, [{ role: 'publisher', members: ['jwt:frank'] }]);
+    const tested = await cli('frank', ['--json', 'iam', 'test', 'topics/iam-cli', 'topics.publish', 'topics.delete']);
+    assert.deepEqual((JSON.parse(tested.stdout) as { permissions: string[] }).permissions, ['topics.publish']);
+    // frank may not change the policy that names him.
+    const refused = await cli('frank', ['iam', 'revoke', 'topics/iam-cli', 'publisher', 'jwt:frank']);
+    assert.equal(refused.code, grpc.status.PERMISSION_DENIED, refused.stderr);
   });
 });
