@@ -251,10 +251,9 @@ describe('IAM policies in the registry’s log (real services, Kafka)', function
       invalid,
     );
     await assert.rejects(admin.getIamPolicy('iam-orders'), invalid);
-    await assert.rejects(
-      admin.setIamPolicy('topics/iam-ghost', { bindings: [] }),
-      (error: unknown) => (error as HeraldClientError).code === grpc.status.NOT_FOUND,
-    );
+    const notFound = (error: unknown) => (error as HeraldClientError).code === grpc.status.NOT_FOUND;
+    await assert.rejects(admin.setIamPolicy('topics/iam-ghost', { bindings: [] }), notFound);
+    await assert.rejects(admin.getIamPolicy('subscriptions/iam-ghost'), notFound);
     const client = registry();
     try {
       const details: string[] = [];

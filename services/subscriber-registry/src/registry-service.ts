@@ -168,9 +168,18 @@ export class RegistryService implements PolicySource {
     return this.policy(parseResourceName(stored.resource) ?? { kind: 'herald' })?.etag ?? absentPolicyEtag;
   }
 
-  /** GetIamPolicy: the policy of a resource (no bindings when none is set), with its etag. */
+  /**
+   * GetIamPolicy: the policy of a resource (no bindings when none is set), with its etag; NOT_FOUND for a
+   * topic or subscription that does not exist, as SetIamPolicy answers (the caller holds iam.get there).
+   */
   getPolicy(name: string): Policy {
     const resource = checkedResource(name);
+    if (resource.kind === 'topic' && !this.state.topic(resource.name)) {
+      throw new NotFoundError('topic', resource.name, 'resource');
+    }
+    if (resource.kind === 'subscription' && !this.state.subscription(resource.name)) {
+      throw new NotFoundError('subscription', resource.name, 'resource');
+    }
     return this.policy(resource) ?? { bindings: [], etag: absentPolicyEtag };
   }
 

@@ -72,7 +72,10 @@ export interface SetIamPolicyResponse {
 
 /** Request of GetIamPolicy. */
 export interface GetIamPolicyRequest {
-  /** `topics/<name>`, `subscriptions/<name>` or `herald`. */
+  /**
+   * `topics/<name>`, `subscriptions/<name>` or `herald`. NOT_FOUND for a
+   * topic or subscription that does not exist (after the permission check).
+   */
   resource: string;
 }
 
