@@ -26,6 +26,7 @@ import {
   parseSubscriptionSpec,
   parseTailFrom,
   parseTestMessage,
+  parseBindingChange,
   parseTopicSpec,
 } from './validation';
 import { messageView, subscriptionView, topicView } from './views';
@@ -172,9 +173,12 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     return { topic: topicView(topic, 0) };
   });
 
-  route('GET', '/api/topics/:name', async (_req, _res, { name }, _url, gw, view) => ({
-    topic: { ...topicView(await gw.admin.getTopic(name!), view.subscriptionsOf(name!)), publishRate: rateOf(name!) },
-  }));
+  route('GET', '/api/topics/:name', async (_req, _res, { name }, _url, gw, view) => {
+    const topic = await gw.admin.getTopic(name!);
+    // A session's view starts with its first request: its count is only right once it holds a snapshot.
+    await view.waitReady(settleMillis);
+    return { topic: { ...topicView(topic, view.subscriptionsOf(name!)), publishRate: rateOf(name!) } };
+  });
 
   route('DELETE', '/api/topics/:name', async (_req, _res, { name }, _url, gw, view) => {
     await gw.admin.deleteTopic(name!);
@@ -257,6 +261,26 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     await gw.admin.deleteSubscription(name!);
     await settle(() => !view.hasSubscription(name!));
     return { deleted: name };
+  });
+
+  // IAM policies, read and changed with the operator's token: the registry decides who may.
+  route('GET', '/api/iam', async (_req, _res, _params, url, gw) => {
+    const resource = url.searchParams.get('resource') ?? '';
+    const { policy, staticBindings } = await gw.admin.getIamPolicy(resource);
+    return { resource, bindings: policy.bindings, etag: policy.etag, staticBindings };
+  });
+
+  route('POST', '/api/iam/:verb', async (req, _res, { verb }, _url, gw) => {
+    if (verb !== 'grant' && verb !== 'revoke') throw new RequestError('verb', 'must be grant or revoke', 404);
+    const { resource, role, member } = parseBindingChange(await readJson(req));
+    // Read, change, write with the etag: an edit made meanwhile by someone else is read again, not lost.
+    const policy = await gw.admin.updateIamPolicy(resource, (bindings) => {
+      const others = bindings.filter((b) => b.role !== role);
+      const members = bindings.filter((b) => b.role === role).flatMap((b) => b.members);
+      const next = verb === 'grant' ? [...members, member] : members.filter((m) => m !== member);
+      return [...others, { role, members: next }];
+    });
+    return { resource, bindings: policy.bindings, etag: policy.etag };
   });
 
   route('POST', '/api/subscriptions/:name/seek', async (req, _res, { name }, _url, gw) => {

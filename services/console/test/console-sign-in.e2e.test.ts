@@ -200,4 +200,41 @@ describe('console sign-in against secured services (headless Chromium)', functio
       admin.close();
     }
   });
+
+  it("shows a topic's access and grants a role through the page, which the services refuse to a viewer", async () => {
+    await page.getByRole('link', { name: 'Sign out' }).click();
+    await signIn(await token('admin-op'));
+    await page.goto(`${consoleServer.url}#/topics/${topic}`);
+    const access = page.getByRole('region', { name: 'Access' });
+    await access.getByRole('cell', { name: 'jwt:narrow-op', exact: true }).waitFor();
+    // The operator's own view of the registry counts the topic's subscription as soon as the page shows.
+    await page.locator('dl.facts').getByText('Subscriptions').waitFor();
+    assert.equal(await page.locator('dl.facts dt:has-text("Subscriptions") + dd').textContent(), '1');
+    await access.getByRole('button', { name: 'Grant role' }).click();
+    await dialog().getByLabel('Role').selectOption('publisher');
+    await dialog().getByLabel('Member').fill('jwt:grace');
+    await dialog().getByRole('button', { name: 'Review' }).click();
+    await dialog().getByRole('button', { name: 'Grant' }).click();
+    await access.getByRole('cell', { name: 'jwt:grace', exact: true }).waitFor();
+    await page.screenshot({ path: path.join(artifactDir, '10-topic-access.png'), fullPage: true });
+    const admin = new Admin({ endpoints: stack.registries.map((s) => s.address), tls, token: await token('admin-op') });
+    try {
+      const { policy } = await admin.getIamPolicy(`topics/${topic}`);
+      assert.ok(policy.bindings.some((b) => b.role === 'publisher' && b.members.includes('jwt:grace')));
+    } finally {
+      admin.close();
+    }
+
+    // A viewer of the topic sees no policy and cannot grant: the registry says PERMISSION_DENIED.
+    await page.getByRole('link', { name: 'Sign out' }).click();
+    await signIn(await token('narrow-op'));
+    await page.goto(`${consoleServer.url}#/topics/${topic}`);
+    await access.getByRole('alert').getByText('PERMISSION_DENIED').waitFor();
+    await access.getByRole('button', { name: 'Grant role' }).click();
+    await dialog().getByLabel('Member').fill('jwt:narrow-op');
+    await dialog().getByRole('button', { name: 'Review' }).click();
+    await dialog().getByRole('button', { name: 'Grant' }).click();
+    await dialog().getByRole('alert').getByText('PERMISSION_DENIED').waitFor();
+    await dialog().getByRole('button', { name: 'Cancel' }).click();
+  });
 });
