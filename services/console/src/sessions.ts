@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '@herald/logging';
+import { decodeJwt } from 'jose';
 import { type GatewaySecurity, type HeraldEndpoints, HeraldGateway } from './herald-gateway';
 import { RegistryIndex } from './registry-index';
 
@@ -31,10 +32,14 @@ export class Sessions {
     this.sweeper.unref();
   }
 
-  /** A new session for `token`; returns its id. */
+  /**
+   * A new session for `token`; returns its id. It ends with the token: a token's lists come from a
+   * Watch opened with it, which the registry checked once, at its start, so the console must not keep
+   * serving them after the token expired.
+   */
   create(token: string): string {
     const id = randomBytes(24).toString('base64url');
-    this.sessions.set(id, { token, expires: Date.now() + this.lifetimeMillis });
+    this.sessions.set(id, { token, expires: Math.min(Date.now() + this.lifetimeMillis, tokenExpiry(token)) });
     return id;
   }
 
@@ -110,4 +115,17 @@ function sessionIdOf(request: IncomingMessage): string | undefined {
     if (name === sessionCookie) return value.join('=');
   }
   return undefined;
+}
+
+/**
+ * When a JWT says it expires (its `exp` claim, read without checking the signature: the services check
+ * that; this can only end a session sooner). Infinity for a token that is not a JWT or has no `exp`.
+ */
+export function tokenExpiry(token: string): number {
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? exp * 1000 : Infinity;
+  } catch {
+    return Infinity;
+  }
 }
