@@ -149,13 +149,7 @@ export class RegistryService implements PolicySource {
   /** The policy set on a resource through SetIamPolicy, with its etag: what this instance checks calls against. */
   policy(resource: Resource): Policy | undefined {
     const stored = this.state.policy(resourceName(resource));
-    if (!stored) return undefined;
-    let etag = this.etags.get(stored);
-    if (etag === undefined) {
-      etag = policyEtag(stored.bindings as Policy['bindings'], stored.revision);
-      this.etags.set(stored, etag);
-    }
-    return { bindings: stored.bindings as Policy['bindings'], etag };
+    return stored && { bindings: stored.bindings as Policy['bindings'], etag: this.etagOf(stored) };
   }
 
   /** Calls `listener` after each policy change is applied, so that the open streams are checked again. */
@@ -163,9 +157,14 @@ export class RegistryService implements PolicySource {
     this.policyListeners.push(listener);
   }
 
-  /** A policy's etag as watchers receive it. */
+  /** The etag of a policy as the log holds it (computed once per version: every check reads it). */
   etagOf(stored: StoredPolicy): string {
-    return this.policy(parseResourceName(stored.resource) ?? { kind: 'herald' })?.etag ?? absentPolicyEtag;
+    let etag = this.etags.get(stored);
+    if (etag === undefined) {
+      etag = policyEtag(stored.bindings as Policy['bindings'], stored.revision);
+      this.etags.set(stored, etag);
+    }
+    return etag;
   }
 
   /**
