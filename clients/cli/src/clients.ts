@@ -35,6 +35,10 @@ export type AdminApi = Pick<
   | 'updateSubscription'
   | 'deleteSubscription'
   | 'seek'
+  | 'getIamPolicy'
+  | 'setIamPolicy'
+  | 'updateIamPolicy'
+  | 'testIamPermissions'
 >;
 
 /** The Publisher calls the CLI makes. */

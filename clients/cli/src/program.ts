@@ -10,6 +10,7 @@ import { registerPublishCommand } from './commands/publish';
 import { registerPullCommand } from './commands/pull';
 import { registerSubscriptionCommands } from './commands/subs';
 import { registerTailCommand } from './commands/tail';
+import { registerIamCommands } from './commands/iam';
 import { registerTopicCommands } from './commands/topics';
 import { defaultEndpoints, endpointVariables } from './endpoints';
 import { EXIT_OK, errorLine, exitCodeFor } from './exit-codes';
@@ -24,7 +25,8 @@ const exitCodesHelp = `
 Exit codes: 0 success; 2 a usage error (or a failure with no gRPC status);
 130 stopped by Ctrl-C before the end (publish, dlq redrive); otherwise the
 gRPC status code of the failed call: 3 INVALID_ARGUMENT, 5 NOT_FOUND,
-6 ALREADY_EXISTS, 9 FAILED_PRECONDITION, 8 RESOURCE_EXHAUSTED, 4 DEADLINE_EXCEEDED, and
+6 ALREADY_EXISTS, 7 PERMISSION_DENIED, 9 FAILED_PRECONDITION, 10 ABORTED (an IAM policy
+changed since its etag was read), 8 RESOURCE_EXHAUSTED, 4 DEADLINE_EXCEEDED, and
 14 UNAVAILABLE: a Herald service cannot be reached (within 3 s), or it cannot
 reach Kafka; pull exits 14 too when no dispatcher is serving.`;
 
@@ -73,6 +75,7 @@ export function buildProgram(dependencies: CliDependencies): Command {
   registerPullCommand(program, dependencies);
   registerTailCommand(program, dependencies);
   registerDeadLetterCommands(program, dependencies);
+  registerIamCommands(program, dependencies);
   return program;
 }
 

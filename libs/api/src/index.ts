@@ -7,6 +7,7 @@ export * from './gen/herald/v1/publisher';
 export * from './gen/herald/v1/subscriber_registry';
 export * from './gen/herald/v1/dispatcher';
 export * from './gen/herald/v1/push_endpoint';
+export * from './gen/herald/v1/iam';
 export { Duration } from './gen/google/protobuf/duration';
 export { FieldMask } from './gen/google/protobuf/field_mask';
 // For code that writes wire bytes itself (the dispatcher's pre-encoded deliveries), with the generated encoders.

@@ -1,4 +1,6 @@
 import {
+  type IamBinding,
+  type IamPolicy,
   CloudEventsMode,
   Position,
   type PushConfig,
@@ -9,6 +11,7 @@ import {
   type WatchResponse,
   millisToDuration,
 } from '@herald/api';
+import { status } from '@grpc/grpc-js';
 import { HeraldClientError } from './client-error';
 import { type ConnectionOptions, EndpointPool } from './endpoints';
 import { callWithRetry, type RetryOptions } from './unary';
@@ -221,6 +224,59 @@ export class Admin {
     } finally {
       stream.cancel();
     }
+  }
+
+  /**
+   * The IAM policy of a resource (`herald`, `topics/<name>` or
+   * `subscriptions/<name>`), with the etag to give back to
+   * {@link Admin.setIamPolicy}, and the bindings of the services' policy file
+   * (which add to it and cannot be changed here).
+   */
+  async getIamPolicy(resource: string): Promise<{ policy: IamPolicy; staticBindings: IamBinding[] }> {
+    const response = await this.call((c) => c.getIamPolicy, { resource });
+    return { policy: response.policy ?? { bindings: [], etag: '' }, staticBindings: response.staticBindings };
+  }
+
+  /**
+   * Replaces the IAM policy of a resource. With the `etag` of a policy read
+   * before, it fails with ABORTED ({@link HeraldClientError}) if someone
+   * changed the policy since; without one, it overwrites whatever is there.
+   */
+  async setIamPolicy(resource: string, policy: { bindings: IamBinding[]; etag?: string }): Promise<IamPolicy> {
+    // ABORTED here means a stale etag: sending the same request again cannot succeed, so it is not retried.
+    const response = await callWithRetry(
+      this.pool,
+      (c) => c.setIamPolicy,
+      { resource, policy: { bindings: policy.bindings, etag: policy.etag ?? '' } },
+      this.options.retry,
+      [status.ABORTED],
+    );
+    return response.policy!;
+  }
+
+  /**
+   * Read, change, write: applies `change` to the current bindings and sets
+   * the result with the etag read, reading again and reapplying when a
+   * concurrent edit got in first (ABORTED), at most `attempts` times.
+   */
+  async updateIamPolicy(
+    resource: string,
+    change: (bindings: IamBinding[]) => IamBinding[],
+    attempts = 5,
+  ): Promise<IamPolicy> {
+    for (let attempt = 1; ; attempt++) {
+      const { policy } = await this.getIamPolicy(resource);
+      try {
+        return await this.setIamPolicy(resource, { bindings: change(policy.bindings), etag: policy.etag });
+      } catch (error) {
+        if (!(error instanceof HeraldClientError) || error.code !== status.ABORTED || attempt >= attempts) throw error;
+      }
+    }
+  }
+
+  /** Which of `permissions` (such as `topics.publish`) the caller holds on a resource. */
+  async testIamPermissions(resource: string, permissions: string[]): Promise<string[]> {
+    return (await this.call((c) => c.testIamPermissions, { resource, permissions })).permissions;
   }
 
   close(): void {

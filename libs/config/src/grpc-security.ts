@@ -79,7 +79,7 @@ export const grpcSecurityEnv = {
   }),
   HERALD_AUTHZ_POLICY_FILE: str({
     default: '',
-    desc: 'Turns on authorisation: JSON file of role bindings on Herald, topics and subscriptions (README, Security); re-read when it changes. Needs authentication',
+    desc: "Turns on authorisation: JSON file of role bindings on Herald, topics and subscriptions (the first admin, the services' identities), to which the IAM policies set through the API add (README, Security); re-read when it changes. Needs authentication",
   }),
   HERALD_QUOTA_PUBLISH_MESSAGES_PER_S: int(
     0,

@@ -9,6 +9,7 @@ export type HeraldErrorCode =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'FAILED_PRECONDITION'
+  | 'ABORTED'
   | 'RESOURCE_EXHAUSTED'
   | 'UNAVAILABLE'
   | 'INTERNAL';
@@ -67,6 +68,15 @@ export class AlreadyExistsError extends HeraldError {
 /** Thrown when the request is valid but the system is not in a state to serve it (a detached subscription). */
 export class FailedPreconditionError extends HeraldError {
   readonly code = 'FAILED_PRECONDITION';
+}
+
+/**
+ * Thrown when a write names a version (an IAM policy's etag) that is no longer
+ * the current one: someone else changed it since it was read. The caller reads
+ * again and reapplies its change; retrying the same request fails the same way.
+ */
+export class AbortedError extends HeraldError {
+  readonly code = 'ABORTED';
 }
 
 /** Thrown when a configured limit is reached; names the limit. */

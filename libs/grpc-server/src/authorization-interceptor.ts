@@ -13,9 +13,13 @@ import {
   type Binding,
   type Policy,
   type PolicySource,
+  type Requirement,
   type Resource,
+  isAllowed,
   policyEtag,
+  resourceName,
   roles,
+  rpcRequirements,
   unmetRequirement,
 } from './authorization';
 
@@ -98,18 +102,56 @@ export class FilePolicySource implements PolicySource {
   }
 }
 
+/** An open stream's recheck, run when the policies change. */
+type Recheck = () => void;
+
 /**
  * Checks every request message (every message of a stream) against what its
  * rpc needs ({@link unmetRequirement}) before the handler sees it; a call
  * that lacks a permission ends with PERMISSION_DENIED. The answer is the same
  * whether the named resource exists or not, so it reveals nothing to someone
  * who may not see it. Runs after authentication, which names the caller.
+ *
+ * A stream stays subject to what it was allowed: when the source reports a
+ * change ({@link PolicySource.onChange}), every open stream is checked again
+ * against the requirements its messages met, and one whose caller lost a
+ * permission ends with PERMISSION_DENIED (its handler sees a cancellation).
+ * So a revocation stops a StreamingPull or a Tail already running, not only
+ * the next one.
  */
 export function authorizationInterceptor(source: PolicySource, logger: Logger): ServerInterceptor {
+  const open = new Set<Recheck>();
+  source.onChange?.(() => {
+    for (const recheck of [...open]) recheck();
+  });
   return (method: ServerMethodDefinition<unknown, unknown>, call: ServerInterceptingCallInterface) => {
     if (isExempt(method.path) || method.path.startsWith('/grpc.reflection.')) return new ServerInterceptingCall(call);
+    const streaming = method.requestStream || method.responseStream;
     let metadata: Metadata | undefined;
     let denied = false;
+    /** What this stream's messages needed and got, once each (a PublishStream names its topic per message). */
+    const met = new Map<string, Requirement>();
+    const deny = (unmet: { permission: string; resource: Resource }, revoked: boolean) => {
+      denied = true;
+      open.delete(recheck);
+      const principal = principalOf({ metadata });
+      const on = unmet.resource.kind === 'herald' ? 'Herald' : `${unmet.resource.kind} ${unmet.resource.name}`;
+      logger.debug(
+        { method: method.path, principal: principal?.id, permission: unmet.permission, on, revoked },
+        revoked ? 'open stream ended: permission revoked' : 'call denied',
+      );
+      call.sendStatus({
+        code: status.PERMISSION_DENIED,
+        details: `${principal?.id ?? 'the caller'} lacks ${unmet.permission} on ${on}`,
+        metadata: new Metadata(),
+      });
+    };
+    const recheck: Recheck = () => {
+      if (denied) return;
+      const principal = principalOf({ metadata });
+      const lost = [...met.values()].find((need) => !isAllowed(principal, need.permission, need.resource, source));
+      if (lost) deny(lost, true);
+    };
     return new ServerInterceptingCall(call, {
       start: (next) =>
         next({
@@ -119,22 +161,26 @@ export function authorizationInterceptor(source: PolicySource, logger: Logger): 
           },
           onReceiveMessage: (message, nextMessage) => {
             if (denied) return;
+            const request = message as Record<string, unknown>;
             const principal = principalOf({ metadata });
-            const unmet = unmetRequirement(method.path, message as Record<string, unknown>, principal, source);
-            if (!unmet) return nextMessage(message);
-            denied = true;
-            const on = unmet.resource.kind === 'herald' ? 'Herald' : `${unmet.resource.kind} ${unmet.resource.name}`;
-            logger.debug(
-              { method: method.path, principal: principal?.id, permission: unmet.permission, on },
-              'call denied',
-            );
-            call.sendStatus({
-              code: status.PERMISSION_DENIED,
-              details: `${principal?.id ?? 'the caller'} lacks ${unmet.permission} on ${on}`,
-              metadata: new Metadata(),
-            });
+            const unmet = unmetRequirement(method.path, request, principal, source);
+            if (unmet) return deny(unmet, false);
+            if (streaming) {
+              for (const need of rpcRequirements[method.path]?.(request) ?? []) {
+                met.set(`${need.permission} ${resourceName(need.resource)}`, need);
+              }
+              open.add(recheck);
+            }
+            nextMessage(message);
+          },
+          onCancel: () => {
+            open.delete(recheck);
           },
         }),
+      sendStatus: (sent, nextStatus) => {
+        open.delete(recheck);
+        nextStatus(sent);
+      },
     });
   };
 }

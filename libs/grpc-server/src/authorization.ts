@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InvalidArgumentError } from '@herald/errors';
 import type { Principal } from './auth';
 
 /**
@@ -87,6 +88,12 @@ export interface Policy {
 /** Where the policies in force come from (in a service: its copy of the registry's state). */
 export interface PolicySource {
   policy(resource: Resource): Policy | undefined;
+  /**
+   * Calls `listener` after the policies changed, where the source knows when
+   * (a Watch event); the open streams are checked again then. Absent: the
+   * source gives no notice (the policy file is read lazily).
+   */
+  onChange?(listener: () => void): void;
 }
 
 /**
@@ -146,6 +153,15 @@ const topic = (name: unknown): Resource => ({ kind: 'topic', name: String(name ?
 const subscription = (name: unknown): Resource => ({ kind: 'subscription', name: String(name ?? '') });
 type Request = Record<string, unknown>;
 
+/**
+ * The resource an IAM rpc names. A name of no known shape is checked as
+ * Herald: only someone bound on the whole of Herald gets past the check,
+ * to be told INVALID_ARGUMENT by the handler.
+ */
+function iamResource(request: Request): Resource {
+  return parseResourceName(String(request.resource ?? '')) ?? herald;
+}
+
 /** Reading a subscription's dead letters; from a dead-letter topic named explicitly, reading that topic too. */
 function deadLetters(request: Request): Requirement[] {
   const selection = (request.selection ?? {}) as Request;
@@ -158,8 +174,11 @@ function deadLetters(request: Request): Requirement[] {
 
 /**
  * What each rpc needs, from its request (for a stream: from each request
- * message). Lists (ListTopics, ListSubscriptions, Watch) need the list
- * permission on Herald, and show each item only to those who may get it.
+ * message). Lists (ListTopics, ListSubscriptions, Watch) need nothing up
+ * front: the registry shows each item only to those who may get it
+ * ({@link maySee}), so a caller with a role on one topic lists that topic, and
+ * a caller with none gets an empty list, which reveals nothing.
+ * TestIamPermissions needs nothing either: it answers about the caller only.
  * Creating a subscription needs the right to attach one to its topic, as in
  * Pub/Sub, so that a topic's owner decides who reads it.
  */
@@ -168,7 +187,7 @@ export const rpcRequirements: Record<string, (request: Request) => Requirement[]
   '/herald.v1.PublisherService/PublishStream': (r) => [{ permission: 'topics.publish', resource: topic(r.topic) }],
   '/herald.v1.SubscriberRegistryService/CreateTopic': () => [{ permission: 'topics.create', resource: herald }],
   '/herald.v1.SubscriberRegistryService/GetTopic': (r) => [{ permission: 'topics.get', resource: topic(r.name) }],
-  '/herald.v1.SubscriberRegistryService/ListTopics': () => [{ permission: 'topics.list', resource: herald }],
+  '/herald.v1.SubscriberRegistryService/ListTopics': () => [],
   '/herald.v1.SubscriberRegistryService/DeleteTopic': (r) => [{ permission: 'topics.delete', resource: topic(r.name) }],
   '/herald.v1.SubscriberRegistryService/CreateSubscription': (r) => {
     const spec = (r.subscription ?? {}) as Request;
@@ -180,9 +199,7 @@ export const rpcRequirements: Record<string, (request: Request) => Requirement[]
   '/herald.v1.SubscriberRegistryService/GetSubscription': (r) => [
     { permission: 'subscriptions.get', resource: subscription(r.name) },
   ],
-  '/herald.v1.SubscriberRegistryService/ListSubscriptions': () => [
-    { permission: 'subscriptions.list', resource: herald },
-  ],
+  '/herald.v1.SubscriberRegistryService/ListSubscriptions': () => [],
   '/herald.v1.SubscriberRegistryService/UpdateSubscription': (r) => [
     { permission: 'subscriptions.update', resource: subscription(((r.subscription ?? {}) as Request).name) },
   ],
@@ -192,7 +209,10 @@ export const rpcRequirements: Record<string, (request: Request) => Requirement[]
   '/herald.v1.SubscriberRegistryService/Seek': (r) => [
     { permission: 'subscriptions.seek', resource: subscription(r.subscription) },
   ],
-  '/herald.v1.SubscriberRegistryService/Watch': () => [{ permission: 'registry.watch', resource: herald }],
+  '/herald.v1.SubscriberRegistryService/Watch': () => [],
+  '/herald.v1.SubscriberRegistryService/SetIamPolicy': (r) => [{ permission: 'iam.set', resource: iamResource(r) }],
+  '/herald.v1.SubscriberRegistryService/GetIamPolicy': (r) => [{ permission: 'iam.get', resource: iamResource(r) }],
+  '/herald.v1.SubscriberRegistryService/TestIamPermissions': () => [],
   '/herald.v1.DispatcherService/StreamingPull': (r) =>
     // Only the first request of a stream names its subscription; the later ones carry acks for it.
     r.subscription ? [{ permission: 'subscriptions.consume', resource: subscription(r.subscription) }] : [],
@@ -223,4 +243,146 @@ export function unmetRequirement(
   return requirements(request).find(
     (requirement) => !isAllowed(principal, requirement.permission, requirement.resource, source),
   );
+}
+
+/** The resource name of the whole Herald in the IAM rpcs. */
+export const heraldResourceName = 'herald';
+
+/** A resource's name in the IAM rpcs: `herald`, `topics/<name>` or `subscriptions/<name>`. */
+export function resourceName(resource: Resource): string {
+  if (resource.kind === 'herald') return heraldResourceName;
+  return `${resource.kind === 'topic' ? 'topics' : 'subscriptions'}/${resource.name}`;
+}
+
+/** The resource a name in the IAM rpcs stands for; undefined for a name of no known shape. */
+export function parseResourceName(name: string): Resource | undefined {
+  if (name === heraldResourceName) return { kind: 'herald' };
+  const slash = name.indexOf('/');
+  const collection = name.slice(0, slash);
+  const rest = name.slice(slash + 1);
+  if (slash < 0 || rest === '') return undefined;
+  if (collection === 'topics') return { kind: 'topic', name: rest };
+  if (collection === 'subscriptions') return { kind: 'subscription', name: rest };
+  return undefined;
+}
+
+/** The limits of one policy, so that a policy event stays far below a Kafka record's size. */
+export const policyLimits = { members: 1000, memberLength: 512 } as const;
+
+/**
+ * A policy's bindings as they are stored: one binding per role, in role order,
+ * each member once, sorted; bindings without members dropped. So two policies
+ * that grant the same have the same bindings, and the same etag.
+ *
+ * @throws InvalidArgumentError naming the binding that is not valid.
+ */
+export function normalizeBindings(bindings: Array<{ role: string; members: string[] }>): Binding[] {
+  const byRole = new Map<Role, Set<string>>();
+  let count = 0;
+  bindings.forEach((binding, i) => {
+    if (!(binding.role in roles)) {
+      throw new InvalidArgumentError(
+        `policy.bindings[${i}].role`,
+        `"${binding.role}" is not a role; roles are ${Object.keys(roles).join(', ')}`,
+      );
+    }
+    const members = byRole.get(binding.role as Role) ?? new Set<string>();
+    binding.members.forEach((member, j) => {
+      if (member === '' || member.length > policyLimits.memberLength || /\s/.test(member)) {
+        throw new InvalidArgumentError(
+          `policy.bindings[${i}].members[${j}]`,
+          `must be 1 to ${policyLimits.memberLength} characters without spaces`,
+        );
+      }
+      if (member !== allAuthenticated && !/^(jwt|mtls):./.test(member)) {
+        throw new InvalidArgumentError(
+          `policy.bindings[${i}].members[${j}]`,
+          `must be jwt:<subject>, mtls:<certificate identity> or ${allAuthenticated}`,
+        );
+      }
+      members.add(member);
+    });
+    count += binding.members.length;
+    byRole.set(binding.role as Role, members);
+  });
+  if (count > policyLimits.members) {
+    throw new InvalidArgumentError('policy.bindings', `name ${count} members; the limit is ${policyLimits.members}`);
+  }
+  return [...byRole]
+    .filter(([, members]) => members.size > 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([role, members]) => ({ role, members: [...members].sort() }));
+}
+
+/** The etag of a resource without a policy: a write naming it succeeds only while there is still none. */
+export const absentPolicyEtag = policyEtag([], 'absent');
+
+/**
+ * The union of several sources: a principal holds on a resource what any of
+ * them grants it. The etag is the last source's (the one that can be edited:
+ * the registry's log). Grants only add up; nothing in one source can take away
+ * what another grants.
+ */
+export class UnionPolicySource implements PolicySource {
+  private readonly sources: PolicySource[];
+
+  constructor(...sources: PolicySource[]) {
+    this.sources = sources;
+  }
+
+  onChange(listener: () => void): void {
+    for (const source of this.sources) source.onChange?.(listener);
+  }
+
+  policy(resource: Resource): Policy | undefined {
+    const found = this.sources.map((source) => source.policy(resource));
+    if (found.every((policy) => policy === undefined)) return undefined;
+    return {
+      bindings: found.flatMap((policy) => policy?.bindings ?? []),
+      etag: found.at(-1)?.etag ?? absentPolicyEtag,
+    };
+  }
+}
+
+/** The permissions among `requested` that `principal` holds on `resource`, in the order asked, each once. */
+export function heldPermissions(
+  principal: Principal | undefined,
+  resource: Resource,
+  requested: string[],
+  source: PolicySource,
+): string[] {
+  const granted = grantedPermissions(principal, resource, source);
+  return [...new Set(requested)].filter((permission) => granted.has(permission as Permission));
+}
+
+/**
+ * Whether `principal` may see a resource in a list or a Watch: the same as
+ * being allowed to get it. A binding on Herald covers every resource.
+ */
+export function maySee(principal: Principal | undefined, resource: Resource, source: PolicySource): boolean {
+  if (resource.kind === 'herald') return isAllowed(principal, 'registry.watch', resource, source);
+  return isAllowed(principal, resource.kind === 'topic' ? 'topics.get' : 'subscriptions.get', resource, source);
+}
+
+/** Whether `principal` sees everything in the registry, policies included (Herald's own services, admins). */
+export function seesEverything(principal: Principal | undefined, source: PolicySource): boolean {
+  return isAllowed(principal, 'registry.watch', { kind: 'herald' }, source);
+}
+
+/**
+ * A {@link PolicySource} over policies kept by resource name, as a service's
+ * copy of the registry (its Watch) holds them. Roles this build does not know
+ * grant nothing.
+ */
+export function policiesByName(
+  lookup: (resource: string) => { bindings: Array<{ role: string; members: string[] }>; etag: string } | undefined,
+  onChange?: (listener: () => void) => void,
+): PolicySource {
+  return {
+    policy: (resource) => {
+      const found = lookup(resourceName(resource));
+      return found && { bindings: found.bindings as Binding[], etag: found.etag };
+    },
+    onChange,
+  };
 }

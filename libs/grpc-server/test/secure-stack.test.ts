@@ -497,6 +497,27 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
           ),
         ),
       Watch: (m) => streamed(registry.watch({ afterRevision: '' }, m)),
+      SetIamPolicy: (m) =>
+        unary(
+          unaryCall(
+            registry,
+            registry.setIamPolicy,
+            { resource: 'subscriptions/matrix-sub-ghost', policy: { bindings: [], etag: '' } },
+            m,
+            10_000,
+          ),
+        ),
+      GetIamPolicy: (m) => unary(unaryCall(registry, registry.getIamPolicy, { resource: 'topics/matrix' }, m, 10_000)),
+      TestIamPermissions: (m) =>
+        unary(
+          unaryCall(
+            registry,
+            registry.testIamPermissions,
+            { resource: 'topics/matrix', permissions: ['topics.publish'] },
+            m,
+            10_000,
+          ),
+        ),
       StreamingPull: (m) => {
         const stream = dispatcher.streamingPull(m);
         stream.write(StreamingPullRequest.fromPartial({ subscription: 'matrix-sub', streamAckDeadlineSeconds: 10 }));
@@ -523,14 +544,17 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
           ),
         ),
     };
-    const readOnly = ['GetTopic', 'ListTopics', 'GetSubscription', 'ListSubscriptions', 'GetSubscriptionStats'];
+    // Lists, Watch and TestIamPermissions are open to every authenticated caller: they show or answer only what
+    // the caller may see (iam-policies.test.ts checks what each one shows).
+    const open = ['ListTopics', 'ListSubscriptions', 'Watch', 'TestIamPermissions'];
+    const readOnly = [...open, 'GetTopic', 'GetSubscription', 'GetSubscriptionStats'];
     const allowedBy: Record<string, string[]> = {
       'm-viewer': readOnly,
-      'm-publisher': ['Publish', 'PublishStream', 'GetTopic'],
-      'm-subscriber': ['GetSubscription', 'StreamingPull'],
-      'm-editor': Object.keys(rpcs).filter((rpc) => rpc !== 'Watch'),
+      'm-publisher': [...open, 'Publish', 'PublishStream', 'GetTopic'],
+      'm-subscriber': [...open, 'GetSubscription', 'StreamingPull'],
+      'm-editor': Object.keys(rpcs).filter((rpc) => rpc !== 'SetIamPolicy' && rpc !== 'GetIamPolicy'),
       alice: Object.keys(rpcs),
-      'm-nobody': [],
+      'm-nobody': open,
     };
     const wrong: string[] = [];
     for (const [principal, allowed] of Object.entries(allowedBy)) {

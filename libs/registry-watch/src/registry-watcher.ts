@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { type ChannelCredentials, type ClientReadableStream, credentials, Metadata, status } from '@grpc/grpc-js';
 import {
+  type IamPolicy,
   type Subscription,
   SubscriberRegistryServiceClient,
   type Topic,
@@ -16,7 +17,8 @@ export type WatchedChange =
   | { kind: 'topic-created'; topic: Topic }
   | { kind: 'topic-deleted'; name: string }
   | { kind: 'subscription-upserted'; subscription: Subscription; previous: Subscription | undefined }
-  | { kind: 'subscription-deleted'; name: string; previous: Subscription };
+  | { kind: 'subscription-deleted'; name: string; previous: Subscription }
+  | { kind: 'policy-changed'; resource: string; policy: IamPolicy | undefined };
 
 /** Options of {@link RegistryWatcher}. */
 export interface RegistryWatcherOptions {
@@ -46,7 +48,10 @@ export interface RegistryWatcherOptions {
 export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; reachable: [reachable: boolean] }> {
   private topicsByName = new Map<string, Topic>();
   private subscriptionsByName = new Map<string, Subscription>();
-  private pendingSnapshot: { topics: Map<string, Topic>; subscriptions: Map<string, Subscription> } | undefined;
+  private policiesByResource = new Map<string, IamPolicy>();
+  private pendingSnapshot:
+    | { topics: Map<string, Topic>; subscriptions: Map<string, Subscription>; policies: Map<string, IamPolicy> }
+    | undefined;
   private revisionHeld = '0';
   private complete = false;
   private readonly clients: SubscriberRegistryServiceClient[];
@@ -129,6 +134,15 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
   }
 
   /**
+   * The IAM policy set on a resource (`herald`, `topics/<name>`,
+   * `subscriptions/<name>`) through SetIamPolicy. The registry sends policies
+   * only to watchers that see everything (the services' own identities).
+   */
+  policy(resource: string): IamPolicy | undefined {
+    return this.policiesByResource.get(resource);
+  }
+
+  /**
    * Asks a registry instance directly, for a name the local copy lacks: it may
    * have been created a moment ago through another instance.
    */
@@ -145,6 +159,19 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
         (r) => r.subscription,
       ),
     );
+  }
+
+  /**
+   * Which of `permissions` this watcher's identity holds on `resource`
+   * (`herald`, `topics/<name>`...), asked of a registry instance.
+   */
+  async heldPermissions(resource: string, permissions: string[]): Promise<string[]> {
+    const held = await this.fetch((client) =>
+      unaryCall(client, client.testIamPermissions, { resource, permissions }, new Metadata(), this.callTimeout()).then(
+        (r) => r.permissions,
+      ),
+    );
+    return held ?? [];
   }
 
   stop(): void {
@@ -239,14 +266,19 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
     if (!kind) return;
     if (kind.$case === 'snapshot') {
       const part = kind.value;
-      if (part.reset || !this.pendingSnapshot) this.pendingSnapshot = { topics: new Map(), subscriptions: new Map() };
+      if (part.reset || !this.pendingSnapshot) {
+        this.pendingSnapshot = { topics: new Map(), subscriptions: new Map(), policies: new Map() };
+      }
+      for (const entry of part.policies) {
+        if (entry.policy) this.pendingSnapshot.policies.set(entry.resource, entry.policy);
+      }
       for (const topic of part.topics) this.pendingSnapshot.topics.set(topic.name, topic);
       for (const subscription of part.subscriptions)
         this.pendingSnapshot.subscriptions.set(subscription.name, subscription);
       if (part.last) {
         const snapshot = this.pendingSnapshot;
         this.pendingSnapshot = undefined;
-        this.replaceWith(snapshot.topics, snapshot.subscriptions);
+        this.replaceWith(snapshot.topics, snapshot.subscriptions, snapshot.policies);
         this.revisionHeld = response.revision;
         this.markComplete();
       }
@@ -276,16 +308,37 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
         }
         break;
       }
+      case 'policyChanged': {
+        const { resource, policy } = change.value;
+        if (policy) this.policiesByResource.set(resource, policy);
+        else this.policiesByResource.delete(resource);
+        this.emit('change', { kind: 'policy-changed', resource, policy });
+        break;
+      }
     }
     this.markComplete();
   }
 
   /** Swaps in a snapshot and emits the differences, so listeners never miss a change across a reconnect. */
-  private replaceWith(topics: Map<string, Topic>, subscriptions: Map<string, Subscription>): void {
+  private replaceWith(
+    topics: Map<string, Topic>,
+    subscriptions: Map<string, Subscription>,
+    policies: Map<string, IamPolicy>,
+  ): void {
     const oldTopics = this.topicsByName;
     const oldSubscriptions = this.subscriptionsByName;
+    const oldPolicies = this.policiesByResource;
     this.topicsByName = topics;
     this.subscriptionsByName = subscriptions;
+    this.policiesByResource = policies;
+    for (const [resource] of oldPolicies) {
+      if (!policies.has(resource)) this.emit('change', { kind: 'policy-changed', resource, policy: undefined });
+    }
+    for (const [resource, policy] of policies) {
+      if (oldPolicies.get(resource)?.etag !== policy.etag) {
+        this.emit('change', { kind: 'policy-changed', resource, policy });
+      }
+    }
     for (const [name] of oldTopics) if (!topics.has(name)) this.emit('change', { kind: 'topic-deleted', name });
     for (const [name, topic] of topics) {
       if (oldTopics.get(name)?.revision !== topic.revision) this.emit('change', { kind: 'topic-created', topic });
@@ -305,5 +358,28 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
     if (this.complete) return;
     this.complete = true;
     for (const waiter of this.readyWaiters.splice(0)) waiter();
+  }
+}
+
+/**
+ * Fails when the service's own identity lacks `registry.watch` on Herald: its
+ * Watch would then be filtered to what it may get, without IAM policies, and
+ * it would refuse publishes to topics it cannot see and check calls against
+ * the policy file alone. Bind the services' identities `admin` on Herald in
+ * HERALD_AUTHZ_POLICY_FILE. A registry that cannot answer (an older build)
+ * is only logged: the check is a safety net, not a dependency.
+ */
+export async function requireFullView(watcher: RegistryWatcher, logger: Logger): Promise<void> {
+  let held: string[];
+  try {
+    held = await watcher.heldPermissions('herald', ['registry.watch']);
+  } catch (error) {
+    logger.warn({ err: error }, 'could not ask the registry whether this service sees everything');
+    return;
+  }
+  if (!held.includes('registry.watch')) {
+    throw new Error(
+      'this service\'s identity lacks registry.watch on Herald, so its registry Watch is filtered and carries no IAM policies: bind it admin under "herald" in HERALD_AUTHZ_POLICY_FILE',
+    );
   }
 }

@@ -31,6 +31,7 @@ describe('console HTTP server', () => {
         value: {
           reset: true,
           last: true,
+          policies: [],
           topics: Array.from({ length: 25 }, (_, i) =>
             Topic.fromPartial({ name: `t-${String(i).padStart(2, '0')}`, partitions: 3 }),
           ),
@@ -131,7 +132,7 @@ describe('console HTTP server', () => {
     const index = new RegistryIndex();
     index.apply({
       revision: '1',
-      kind: { $case: 'snapshot', value: { reset: true, last: true, topics: [], subscriptions: [] } },
+      kind: { $case: 'snapshot', value: { reset: true, last: true, topics: [], subscriptions: [], policies: [] } },
     });
     const guarded = createConsoleServer({
       gateway,

@@ -26,6 +26,7 @@ import {
   parseSubscriptionSpec,
   parseTailFrom,
   parseTestMessage,
+  parseBindingChange,
   parseTopicSpec,
 } from './validation';
 import { messageView, subscriptionView, topicView } from './views';
@@ -52,6 +53,11 @@ type Handler = (
   url: URL,
   /** Clients carrying the signed-in operator's token, or the console's own when sign-in is off. */
   gateway: HeraldGateway,
+  /**
+   * The registry as the operator may see it: with sign-in, an index fed by a Watch with the operator's
+   * token, which the registry filters item by item; without, the console's own.
+   */
+  view: RegistryIndex,
 ) => Promise<unknown>;
 
 interface Route {
@@ -85,24 +91,11 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler });
   };
 
-  const listReady = async () => {
-    if (!(await index.waitReady(5_000))) {
-      throw Object.assign(new Error(`the registry's topics are not loaded yet (${index.lastError ?? 'connecting'})`), {
+  const listReady = async (view: RegistryIndex) => {
+    if (!(await view.waitReady(5_000))) {
+      throw Object.assign(new Error(`the registry's topics are not loaded yet (${view.lastError ?? 'connecting'})`), {
         code: status.UNAVAILABLE,
       });
-    }
-  };
-  /**
-   * Lists come from the console's index of the registry: with sign-in, the operator must first be
-   * allowed to list (one page of one item asked with their token), as the registry's own lists require.
-   */
-  const mayList = async (gw: HeraldGateway, what: 'topics' | 'subscriptions') => {
-    if (!sessions) return;
-    const pages = what === 'topics' ? gw.admin.listTopics(1) : gw.admin.listSubscriptions('', 1);
-    try {
-      await pages.next();
-    } finally {
-      await pages.return(undefined);
     }
   };
   /** Waits until the watch no longer (or now) holds a name: lists shown after an action then show it. */
@@ -116,19 +109,16 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     signedIn: sessions === undefined || sessions.tokenOf(req) !== undefined,
   }));
 
-  // Signing in checks the token with the registry (any answer but UNAUTHENTICATED or PERMISSION_DENIED
-  // means the services accept it), then keeps it server-side behind a session cookie.
+  // Signing in checks the token with the registry (an answer means the services accept it), then keeps it
+  // server-side behind a session cookie.
   route('POST', '/api/session', async (req, res) => {
     if (!sessions) throw new RequestError('session', 'this console has no sign-in (CONSOLE_SIGN_IN is off)', 404);
     const body = asObject(await readJson(req));
     const token = typeof body.token === 'string' ? body.token.trim().replace(/^Bearer\s+/i, '') : '';
     if (token === '') throw new RequestError('token', 'is required');
-    try {
-      await sessions.gatewayFor(token).admin.getTopic('console-sign-in-check');
-    } catch (error) {
-      const code = (error as { code?: number }).code;
-      if (code !== status.NOT_FOUND) throw error;
-    }
+    // TestIamPermissions is open to every authenticated caller, so it tells a token the services accept
+    // from one they refuse, whatever the operator may see (a role on one topic is enough to sign in).
+    await sessions.gatewayFor(token).admin.testIamPermissions('herald', ['topics.list']);
     res.setHeader(
       'set-cookie',
       `${sessionCookie}=${sessions.create(token)}; HttpOnly; SameSite=Strict; Path=/${req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''}`,
@@ -151,22 +141,21 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     return undefined;
   });
 
-  route('GET', '/api/status', async () => ({
+  route('GET', '/api/status', async (_req, _res, _params, _url, _gw, view) => ({
     registry: {
-      ready: index.ready,
-      error: index.lastError ?? null,
-      revision: index.revision.toString(),
-      topics: index.topicCount,
-      subscriptions: index.subscriptionCount,
+      ready: view.ready,
+      error: view.lastError ?? null,
+      revision: view.revision.toString(),
+      topics: view.topicCount,
+      subscriptions: view.subscriptionCount,
     },
     endpoints: gateway.endpoints,
   }));
 
-  route('GET', '/api/topics', async (_req, _res, _params, url, gw) => {
+  route('GET', '/api/topics', async (_req, _res, _params, url, _gw, view) => {
     const query = parsePageQuery(url.searchParams);
-    await mayList(gw, 'topics');
-    await listReady();
-    const page = index.listTopics(query);
+    await listReady(view);
+    const page = view.listTopics(query);
     return {
       topics: page.items.map((row) => ({
         ...topicView(row.topic, row.subscriptions),
@@ -178,19 +167,22 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     };
   });
 
-  route('POST', '/api/topics', async (req, _res, _params, _url, gw) => {
+  route('POST', '/api/topics', async (req, _res, _params, _url, gw, view) => {
     const topic = await gw.admin.createTopic(parseTopicSpec(await readJson(req)));
-    await index.waitForRevision(topic.revision, settleMillis);
+    await view.waitForRevision(topic.revision, settleMillis);
     return { topic: topicView(topic, 0) };
   });
 
-  route('GET', '/api/topics/:name', async (_req, _res, { name }, _url, gw) => ({
-    topic: { ...topicView(await gw.admin.getTopic(name!), index.subscriptionsOf(name!)), publishRate: rateOf(name!) },
-  }));
+  route('GET', '/api/topics/:name', async (_req, _res, { name }, _url, gw, view) => {
+    const topic = await gw.admin.getTopic(name!);
+    // A session's view starts with its first request: its count is only right once it holds a snapshot.
+    await view.waitReady(settleMillis);
+    return { topic: { ...topicView(topic, view.subscriptionsOf(name!)), publishRate: rateOf(name!) } };
+  });
 
-  route('DELETE', '/api/topics/:name', async (_req, _res, { name }, _url, gw) => {
+  route('DELETE', '/api/topics/:name', async (_req, _res, { name }, _url, gw, view) => {
     await gw.admin.deleteTopic(name!);
-    await settle(() => !index.hasTopic(name!));
+    await settle(() => !view.hasTopic(name!));
     return { deleted: name };
   });
 
@@ -219,11 +211,10 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     return undefined;
   });
 
-  route('GET', '/api/subscriptions', async (_req, _res, _params, url, gw) => {
+  route('GET', '/api/subscriptions', async (_req, _res, _params, url, gw, view) => {
     const query = parsePageQuery(url.searchParams, 'topic');
-    await mayList(gw, 'subscriptions');
-    await listReady();
-    const page = index.listSubscriptions(query);
+    await listReady(view);
+    const page = view.listSubscriptions(query);
     // The figures of the page shown, in one call; the list still answers when the dispatchers do not.
     let stats: Record<string, { backlog: number; oldestUnackedAgeMillis: number | null; openStreams: number }> = {};
     let statsError: string | null = null;
@@ -250,9 +241,9 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     };
   });
 
-  route('POST', '/api/subscriptions', async (req, _res, _params, _url, gw) => {
+  route('POST', '/api/subscriptions', async (req, _res, _params, _url, gw, view) => {
     const subscription = await gw.admin.createSubscription(parseSubscriptionSpec(await readJson(req)));
-    await index.waitForRevision(subscription.revision, settleMillis);
+    await view.waitForRevision(subscription.revision, settleMillis);
     return { subscription: subscriptionView(subscription) };
   });
 
@@ -260,16 +251,36 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     subscription: subscriptionView(await gw.admin.getSubscription(name!)),
   }));
 
-  route('PATCH', '/api/subscriptions/:name', async (req, _res, { name }, _url, gw) => {
+  route('PATCH', '/api/subscriptions/:name', async (req, _res, { name }, _url, gw, view) => {
     const subscription = await gw.admin.updateSubscription(name!, parseSubscriptionChanges(await readJson(req)));
-    await index.waitForRevision(subscription.revision, settleMillis);
+    await view.waitForRevision(subscription.revision, settleMillis);
     return { subscription: subscriptionView(subscription) };
   });
 
-  route('DELETE', '/api/subscriptions/:name', async (_req, _res, { name }, _url, gw) => {
+  route('DELETE', '/api/subscriptions/:name', async (_req, _res, { name }, _url, gw, view) => {
     await gw.admin.deleteSubscription(name!);
-    await settle(() => !index.hasSubscription(name!));
+    await settle(() => !view.hasSubscription(name!));
     return { deleted: name };
+  });
+
+  // IAM policies, read and changed with the operator's token: the registry decides who may.
+  route('GET', '/api/iam', async (_req, _res, _params, url, gw) => {
+    const resource = url.searchParams.get('resource') ?? '';
+    const { policy, staticBindings } = await gw.admin.getIamPolicy(resource);
+    return { resource, bindings: policy.bindings, etag: policy.etag, staticBindings };
+  });
+
+  route('POST', '/api/iam/:verb', async (req, _res, { verb }, _url, gw) => {
+    if (verb !== 'grant' && verb !== 'revoke') throw new RequestError('verb', 'must be grant or revoke', 404);
+    const { resource, role, member } = parseBindingChange(await readJson(req));
+    // Read, change, write with the etag: an edit made meanwhile by someone else is read again, not lost.
+    const policy = await gw.admin.updateIamPolicy(resource, (bindings) => {
+      const others = bindings.filter((b) => b.role !== role);
+      const members = bindings.filter((b) => b.role === role).flatMap((b) => b.members);
+      const next = verb === 'grant' ? [...members, member] : members.filter((m) => m !== member);
+      return [...others, { role, members: next }];
+    });
+    return { resource, bindings: policy.bindings, etag: policy.etag };
   });
 
   route('POST', '/api/subscriptions/:name/seek', async (req, _res, { name }, _url, gw) => {
@@ -340,12 +351,14 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
       try {
         if (method !== 'GET') checkSameOrigin(req);
         let gw = gateway;
+        let view = index;
         if (sessions && !openPaths.has(url.pathname)) {
           const token = sessions.tokenOf(req);
           if (token === undefined) throw new RequestError('session', 'sign in with your token first', 401);
           gw = sessions.gatewayFor(token);
+          view = sessions.viewFor(token, log);
         }
-        const body = await matched.route.handler(req, res, matched.params, url, gw);
+        const body = await matched.route.handler(req, res, matched.params, url, gw, view);
         if (body !== undefined) sendJson(res, 200, body);
       } catch (error) {
         const { httpStatus, body } = errorResponse(error);

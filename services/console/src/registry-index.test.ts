@@ -13,7 +13,7 @@ const snapshot = (
   revision,
   kind: {
     $case: 'snapshot',
-    value: { reset, last, topics: parts.topics ?? [], subscriptions: parts.subscriptions ?? [] },
+    value: { reset, last, topics: parts.topics ?? [], subscriptions: parts.subscriptions ?? [], policies: [] },
   },
 });
 const event = (revision: string, change: NonNullable<WatchResponse['kind'] & { $case: 'event' }>['value']['change']) =>

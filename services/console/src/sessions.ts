@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Logger } from '@herald/logging';
+import { decodeJwt } from 'jose';
 import { type GatewaySecurity, type HeraldEndpoints, HeraldGateway } from './herald-gateway';
+import { RegistryIndex } from './registry-index';
 
 export const sessionCookie = 'herald_console_session';
 
@@ -8,11 +11,15 @@ export const sessionCookie = 'herald_console_session';
  * Operators signed in with their own bearer tokens. The browser holds only a random session id in an
  * HttpOnly, SameSite=Strict cookie; the token stays on the server. Each token gets its own clients,
  * so every call an operator causes carries that operator's token and the services' checks apply to
- * it: the console never acts with its own identity for them.
+ * it: the console never acts with its own identity for them. What the lists show comes from a Watch
+ * with the operator's token, which the registry filters to what that operator may see.
  */
 export class Sessions {
   private readonly sessions = new Map<string, { token: string; expires: number }>();
-  private readonly gateways = new Map<string, { gateway: HeraldGateway; lastUsed: number }>();
+  private readonly gateways = new Map<
+    string,
+    { gateway: HeraldGateway; lastUsed: number; view: RegistryIndex | undefined }
+  >();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -25,10 +32,14 @@ export class Sessions {
     this.sweeper.unref();
   }
 
-  /** A new session for `token`; returns its id. */
+  /**
+   * A new session for `token`; returns its id. It ends with the token: a token's lists come from a
+   * Watch opened with it, which the registry checked once, at its start, so the console must not keep
+   * serving them after the token expired.
+   */
   create(token: string): string {
     const id = randomBytes(24).toString('base64url');
-    this.sessions.set(id, { token, expires: Date.now() + this.lifetimeMillis });
+    this.sessions.set(id, { token, expires: Math.min(Date.now() + this.lifetimeMillis, tokenExpiry(token)) });
     return id;
   }
 
@@ -53,11 +64,30 @@ export class Sessions {
   gatewayFor(token: string): HeraldGateway {
     let entry = this.gateways.get(token);
     if (!entry) {
-      entry = { gateway: new HeraldGateway(this.endpoints, { tls: this.security.tls, token }), lastUsed: 0 };
+      entry = {
+        gateway: new HeraldGateway(this.endpoints, { tls: this.security.tls, token }),
+        lastUsed: 0,
+        view: undefined,
+      };
       this.gateways.set(token, entry);
     }
     entry.lastUsed = Date.now();
     return entry.gateway;
+  }
+
+  /**
+   * The registry as the operator with `token` may see it: topics and subscriptions from a Watch with
+   * that token (started on first use, ended with the operator's clients), so lists, counts and
+   * searches cover only what the registry lets them see, item by item.
+   */
+  viewFor(token: string, log: Logger): RegistryIndex {
+    this.gatewayFor(token);
+    const entry = this.gateways.get(token)!;
+    if (!entry.view) {
+      entry.view = new RegistryIndex();
+      void entry.gateway.watchInto(entry.view, log);
+    }
+    return entry.view;
   }
 
   async close(): Promise<void> {
@@ -85,4 +115,17 @@ function sessionIdOf(request: IncomingMessage): string | undefined {
     if (name === sessionCookie) return value.join('=');
   }
   return undefined;
+}
+
+/**
+ * When a JWT says it expires (its `exp` claim, read without checking the signature: the services check
+ * that; this can only end a session sooner). Infinity for a token that is not a JWT or has no `exp`.
+ */
+export function tokenExpiry(token: string): number {
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? exp * 1000 : Infinity;
+  } catch {
+    return Infinity;
+  }
 }

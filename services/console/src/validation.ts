@@ -170,3 +170,13 @@ export function integerParam(params: URLSearchParams, name: string, min: number,
   }
   return Number(text);
 }
+
+/** Who gets or loses which role where, for the console's grant and revoke: checked again by the registry. */
+export function parseBindingChange(body: unknown): { resource: string; role: string; member: string } {
+  const object = asObject(body);
+  const resource = requiredString(object, 'resource');
+  if (!/^(herald|topics\/.+|subscriptions\/.+)$/.test(resource)) {
+    throw new RequestError('resource', 'must be herald, topics/<name> or subscriptions/<name>');
+  }
+  return { resource, role: requiredString(object, 'role'), member: requiredString(object, 'member') };
+}

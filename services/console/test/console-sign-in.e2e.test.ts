@@ -5,7 +5,7 @@ import { Admin } from '@herald/client';
 import { HeraldStack } from '@herald/devstack';
 import { heraldHome } from '@herald/local-kafka';
 import { silentLogger } from '@herald/logging';
-import { TestCa, testKafka, uniqueName } from '@herald/testkit';
+import { TestCa, testKafka, uniqueName, waitFor } from '@herald/testkit';
 import { type JWK, type KeyLike, SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { type RunningConsole, startConsole } from '../src/console';
@@ -29,6 +29,7 @@ describe('console sign-in against secured services (headless Chromium)', functio
   let browser: Browser;
   let page: Page;
   let key: { privateKey: KeyLike; jwk: JWK };
+  let tls: { ca: Buffer; cert: Buffer; key: Buffer };
   const topic = uniqueName('audited');
 
   const token = (subject: string) =>
@@ -86,7 +87,7 @@ describe('console sign-in against secured services (headless Chromium)', functio
         HERALD_AUTHZ_POLICY_FILE: policyFile,
       },
     });
-    const tls = {
+    tls = {
       ca: readFileSync(ca.caFile),
       cert: readFileSync(consoleCert.certFile),
       key: readFileSync(consoleCert.keyFile),
@@ -150,5 +151,90 @@ describe('console sign-in against secured services (headless Chromium)', functio
     await dialog().getByRole('button', { name: 'Review' }).click();
     await dialog().getByRole('button', { name: 'Create topic' }).click();
     await page.getByRole('heading', { name: `Topic ${topic}-2` }).waitFor();
+  });
+
+  it('lists only the topics and subscriptions the signed-in operator may see, item by item, and follows grants', async () => {
+    const admin = new Admin({ endpoints: stack.registries.map((s) => s.address), tls, token: await token('admin-op') });
+    const hidden = uniqueName('hidden');
+    try {
+      await admin.createTopic({ name: hidden, partitions: 1 });
+      await admin.createSubscription({ name: `${topic}-sub`, topic });
+      await admin.createSubscription({ name: `${hidden}-sub`, topic: hidden });
+      // Bindings on one topic and one subscription only, set through the API (not the policy file).
+      await admin.setIamPolicy(`topics/${topic}`, { bindings: [{ role: 'viewer', members: ['jwt:narrow-op'] }] });
+      await admin.setIamPolicy(`subscriptions/${topic}-sub`, {
+        bindings: [{ role: 'subscriber', members: ['jwt:narrow-op'] }],
+      });
+      await page.getByRole('link', { name: 'Sign out' }).click();
+      await signIn(await token('narrow-op'));
+      const names = async (list: 'topics' | 'subscriptions') => {
+        const response = await page.request.get(`${consoleServer.url}api/${list}`);
+        assert.equal(response.status(), 200, await response.text());
+        const body = (await response.json()) as Record<string, Array<{ name: string }>>;
+        return body[list]!.map((item) => item.name).sort();
+      };
+      await page.getByRole('navigation').getByRole('link', { name: 'Topics' }).click();
+      await page.getByRole('link', { name: topic, exact: true }).waitFor();
+      // The editor's topic of the first test and the hidden one are left out, and nothing counts them.
+      assert.deepEqual(await names('topics'), [topic]);
+      assert.deepEqual(await names('subscriptions'), [`${topic}-sub`]);
+      assert.equal(await page.getByRole('link', { name: hidden }).count(), 0);
+      const status = (await (await page.request.get(`${consoleServer.url}api/status`)).json()) as {
+        registry: { topics: number };
+      };
+      assert.equal(status.registry.topics, 1);
+      await page.screenshot({ path: path.join(artifactDir, '09-narrow-viewer.png'), fullPage: true });
+
+      // A grant while signed in shows up without signing in again; a revocation hides again.
+      await admin.setIamPolicy(`topics/${hidden}`, { bindings: [{ role: 'viewer', members: ['jwt:narrow-op'] }] });
+      await waitFor(async () => (await names('topics')).includes(hidden), {
+        timeoutMillis: 15_000,
+        description: 'the granted topic listed',
+      });
+      await admin.setIamPolicy(`topics/${hidden}`, { bindings: [] });
+      await waitFor(async () => !(await names('topics')).includes(hidden), {
+        timeoutMillis: 15_000,
+        description: 'the revoked topic gone from the list',
+      });
+    } finally {
+      admin.close();
+    }
+  });
+
+  it("shows a topic's access and grants a role through the page, which the services refuse to a viewer", async () => {
+    await page.getByRole('link', { name: 'Sign out' }).click();
+    await signIn(await token('admin-op'));
+    await page.goto(`${consoleServer.url}#/topics/${topic}`);
+    const access = page.getByRole('region', { name: 'Access' });
+    await access.getByRole('cell', { name: 'jwt:narrow-op', exact: true }).waitFor();
+    // The operator's own view of the registry counts the topic's subscription as soon as the page shows.
+    await page.locator('dl.facts').getByText('Subscriptions').waitFor();
+    assert.equal(await page.locator('dl.facts dt:has-text("Subscriptions") + dd').textContent(), '1');
+    await access.getByRole('button', { name: 'Grant role' }).click();
+    await dialog().getByLabel('Role').selectOption('publisher');
+    await dialog().getByLabel('Member').fill('jwt:grace');
+    await dialog().getByRole('button', { name: 'Review' }).click();
+    await dialog().getByRole('button', { name: 'Grant' }).click();
+    await access.getByRole('cell', { name: 'jwt:grace', exact: true }).waitFor();
+    await page.screenshot({ path: path.join(artifactDir, '10-topic-access.png'), fullPage: true });
+    const admin = new Admin({ endpoints: stack.registries.map((s) => s.address), tls, token: await token('admin-op') });
+    try {
+      const { policy } = await admin.getIamPolicy(`topics/${topic}`);
+      assert.ok(policy.bindings.some((b) => b.role === 'publisher' && b.members.includes('jwt:grace')));
+    } finally {
+      admin.close();
+    }
+
+    // A viewer of the topic sees no policy and cannot grant: the registry says PERMISSION_DENIED.
+    await page.getByRole('link', { name: 'Sign out' }).click();
+    await signIn(await token('narrow-op'));
+    await page.goto(`${consoleServer.url}#/topics/${topic}`);
+    await access.getByRole('alert').getByText('PERMISSION_DENIED').waitFor();
+    await access.getByRole('button', { name: 'Grant role' }).click();
+    await dialog().getByLabel('Member').fill('jwt:narrow-op');
+    await dialog().getByRole('button', { name: 'Review' }).click();
+    await dialog().getByRole('button', { name: 'Grant' }).click();
+    await dialog().getByRole('alert').getByText('PERMISSION_DENIED').waitFor();
+    await dialog().getByRole('button', { name: 'Cancel' }).click();
   });
 });

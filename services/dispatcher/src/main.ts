@@ -4,6 +4,8 @@ import { grpcSecurity, kafkaSecurity } from '@herald/config';
 import {
   FilePolicySource,
   HeraldServer,
+  UnionPolicySource,
+  policiesByName,
   bindService,
   peerCredentials,
   runMain,
@@ -12,7 +14,7 @@ import {
 import { KafkaNames, type TopicAdmin, createKafkaClient, partitionOfKey } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
-import { RegistryWatcher } from '@herald/registry-watch';
+import { RegistryWatcher, requireFullView } from '@herald/registry-watch';
 import { startTracing } from '@herald/tracing';
 import { readDispatcherConfig } from './config';
 import { exportDispatcherMetrics } from './dispatcher-metrics';
@@ -175,7 +177,17 @@ runMain('dispatcher', async () => {
     logger,
     tls: security.serverTls,
     auth: security.auth,
-    authz: security.authzPolicyFile ? new FilePolicySource(security.authzPolicyFile, logger) : undefined,
+    // The policy file (static base) and the policies set through SetIamPolicy, as this service's Watch
+    // delivers them: checked on every call without asking the registry (ADR 0006).
+    authz: security.authzPolicyFile
+      ? new UnionPolicySource(
+          new FilePolicySource(security.authzPolicyFile, logger),
+          policiesByName(
+            (resource) => watcher.policy(resource),
+            (listener) => watcher.on('change', (change) => change.kind === 'policy-changed' && listener()),
+          ),
+        )
+      : undefined,
     quotas: security.quotas,
     metrics: metrics.exported,
     maxReceiveMessageBytes: StreamLimits.maxRequestBytes,
@@ -198,6 +210,7 @@ runMain('dispatcher', async () => {
   });
   await server.listen(config.DISPATCHER_HOST, config.DISPATCHER_PORT);
   await Promise.all([producer.connect(), watcher.start(), directory.start()]);
+  if (security.authzPolicyFile) await requireFullView(watcher, logger);
   dispatcher.start();
   await ownership.start();
   await ownership.firstAssignment(30_000);

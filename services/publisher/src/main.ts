@@ -3,6 +3,8 @@ import { grpcSecurity, kafkaSecurity } from '@herald/config';
 import {
   FilePolicySource,
   HeraldServer,
+  UnionPolicySource,
+  policiesByName,
   bindService,
   peerCredentials,
   runMain,
@@ -11,7 +13,7 @@ import {
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
-import { RegistryWatcher } from '@herald/registry-watch';
+import { RegistryWatcher, requireFullView } from '@herald/registry-watch';
 import { startTracing } from '@herald/tracing';
 import { readPublisherConfig } from './config';
 import { InflightBudget } from './domain/inflight-budget';
@@ -85,7 +87,17 @@ runMain('publisher', async () => {
     logger,
     tls: security.serverTls,
     auth: security.auth,
-    authz: security.authzPolicyFile ? new FilePolicySource(security.authzPolicyFile, logger) : undefined,
+    // The policy file (static base) and the policies set through SetIamPolicy, as this service's Watch
+    // delivers them: checked on every call without asking the registry (ADR 0006).
+    authz: security.authzPolicyFile
+      ? new UnionPolicySource(
+          new FilePolicySource(security.authzPolicyFile, logger),
+          policiesByName(
+            (resource) => watcher.policy(resource),
+            (listener) => watcher.on('change', (change) => change.kind === 'policy-changed' && listener()),
+          ),
+        )
+      : undefined,
     quotas: security.quotas,
     metrics: metrics.exported,
     // Well above the publish limits, so that an oversize request is read and answered INVALID_ARGUMENT by
@@ -100,6 +112,7 @@ runMain('publisher', async () => {
   });
   await server.listen(config.PUBLISHER_HOST, config.PUBLISHER_PORT);
   await Promise.all([producer.connect(), watcher.start()]);
+  if (security.authzPolicyFile) await requireFullView(watcher, logger);
   // Readiness follows Kafka (and the registry); the rpcs that need Kafka fail at once without it.
   const connectivity = kafka.connectivity();
   server.readiness.follow('kafka', connectivity);

@@ -1,11 +1,19 @@
 import { SubscriberRegistryServiceService } from '@herald/api';
 import { grpcSecurity, kafkaSecurity } from '@herald/config';
-import { FilePolicySource, HeraldServer, bindService, runMain, stopOnSignals } from '@herald/grpc-server';
+import {
+  FilePolicySource,
+  HeraldServer,
+  UnionPolicySource,
+  bindService,
+  runMain,
+  stopOnSignals,
+} from '@herald/grpc-server';
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
 import { readRegistryConfig } from './config';
 import { registryHandlers } from './grpc/registry-handlers';
+import { Visibility } from './grpc/visibility';
 import { withSharedWatchEncoding } from './grpc/watch-stream';
 import { RegistryLog } from './log/registry-log';
 import { exportRegistryMetrics } from './registry-metrics';
@@ -53,18 +61,22 @@ runMain('subscriber-registry', async () => {
     pushRules: { allowInsecure: config.REGISTRY_PUSH_ALLOW_INSECURE, allowPrivate: config.REGISTRY_PUSH_ALLOW_PRIVATE },
   });
   exportRegistryMetrics(metrics.registry, registry);
+  // The policy file is the static base (the first admin, the services' own identities); the policies set
+  // through SetIamPolicy, held in the registry's state, add to it (ADR 0006).
+  const policyFile = security.authzPolicyFile ? new FilePolicySource(security.authzPolicyFile, logger) : undefined;
+  const policies = policyFile && new UnionPolicySource(policyFile, registry);
   const server = new HeraldServer({
     logger,
     tls: security.serverTls,
     auth: security.auth,
-    authz: security.authzPolicyFile ? new FilePolicySource(security.authzPolicyFile, logger) : undefined,
+    authz: policies,
     quotas: security.quotas,
     metrics: metrics.exported,
     services: [
       bindService(
         'herald.v1.SubscriberRegistryService',
         withSharedWatchEncoding(SubscriberRegistryServiceService),
-        registryHandlers(registry, logger),
+        registryHandlers(registry, logger, new Visibility(policies, policyFile)),
         {
           createTopic: ['kafka'],
           deleteTopic: ['kafka'],
@@ -72,6 +84,7 @@ runMain('subscriber-registry', async () => {
           updateSubscription: ['kafka'],
           deleteSubscription: ['kafka'],
           seek: ['kafka'],
+          setIamPolicy: ['kafka'],
         },
       ),
     ],

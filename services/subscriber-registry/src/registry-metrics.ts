@@ -3,8 +3,8 @@ import type { RegistryService } from './registry-service';
 
 /**
  * The registry's Prometheus metrics, read from its state at each scrape:
- * topics, subscriptions, the log revision applied, the last replay's
- * duration and the open Watch streams.
+ * topics, subscriptions, IAM policies, the log revision applied, the last
+ * replay's duration and the open Watch streams.
  */
 export function exportRegistryMetrics(registry: Registry, service: RegistryService): void {
   const registers = [registry];
@@ -22,6 +22,14 @@ export function exportRegistryMetrics(registry: Registry, service: RegistryServi
     registers,
     collect() {
       this.set(service.state.subscriptionCount);
+    },
+  });
+  new Gauge({
+    name: 'herald_registry_iam_policies',
+    help: 'IAM policies set through SetIamPolicy in the registry state (the policy file not counted)',
+    registers,
+    collect() {
+      this.set(service.state.policyCount);
     },
   });
   new Gauge({

@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { isRetryable, NotFoundError, UnavailableError } from '@herald/errors';
+import { AbortedError, InvalidArgumentError, isRetryable, NotFoundError, UnavailableError } from '@herald/errors';
+import {
+  type Policy,
+  type PolicySource,
+  type Resource,
+  absentPolicyEtag,
+  normalizeBindings,
+  parseResourceName,
+  policyEtag,
+  resourceName,
+} from '@herald/grpc-server';
 import type { KafkaNames, PartitionOffset, TopicAdmin } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
 import { backoffMillis } from '@herald/retry';
@@ -14,6 +24,7 @@ import {
   planDeleteSubscription,
   planDeleteTopic,
   planSeek,
+  planSetPolicy,
   planUpdateSubscription,
   seekRecord,
   subscriptionCreatedRecord,
@@ -24,7 +35,7 @@ import {
 import { decodePageToken, encodePageToken } from './domain/page-token';
 import type { LogRecord } from './domain/registry-events';
 import { RegistryLimits } from './domain/registry-limits';
-import type { Position, Subscription, Topic } from './domain/registry-model';
+import type { Position, StoredPolicy, Subscription, Topic } from './domain/registry-model';
 import { RegistryState } from './domain/registry-state';
 import { validateName, validateRange } from './domain/validation';
 import type { ReadRecord, RegistryLog } from './log/registry-log';
@@ -66,8 +77,10 @@ interface WritePlan<T> {
  * through the log one at a time (see RegistryLog) and return once this
  * instance has applied them, so a caller reads its own writes.
  */
-export class RegistryService {
+export class RegistryService implements PolicySource {
   readonly state = new RegistryState();
+  private readonly etags = new WeakMap<StoredPolicy, string>();
+  private readonly policyListeners: Array<() => void> = [];
   readonly feed = new ChangeFeed();
   private readonly appliedCommands = new Map<string, bigint>();
   private writeQueue: Promise<unknown> = Promise.resolve();
@@ -103,10 +116,11 @@ export class RegistryService {
     return topic;
   }
 
-  listTopics(pageSize: number, pageToken: string): Page<Topic> {
+  /** A page of the topics `shown` lets through (those the caller may see). */
+  listTopics(pageSize: number, pageToken: string, shown?: (topic: Topic) => boolean): Page<Topic> {
     const limit = pageLimit(pageSize);
     const after = decodePageToken('topics', pageToken);
-    const items = this.state.listTopics(after, limit + 1);
+    const items = this.state.listTopics(after, limit + 1, shown);
     return page(items, limit, (last) => encodePageToken('topics', last.name));
   }
 
@@ -117,13 +131,79 @@ export class RegistryService {
     return subscription;
   }
 
-  listSubscriptions(pageSize: number, pageToken: string, topic: string): Page<Subscription> {
+  /** A page of the subscriptions `shown` lets through, optionally of one topic. */
+  listSubscriptions(
+    pageSize: number,
+    pageToken: string,
+    topic: string,
+    shown?: (subscription: Subscription) => boolean,
+  ): Page<Subscription> {
     if (topic !== '') validateName('topic', topic);
     const limit = pageLimit(pageSize);
     const list = `subscriptions:${topic}`;
     const after = decodePageToken(list, pageToken);
-    const items = this.state.listSubscriptions(after, limit + 1, topic === '' ? undefined : topic);
+    const items = this.state.listSubscriptions(after, limit + 1, topic === '' ? undefined : topic, shown);
     return page(items, limit, (last) => encodePageToken(list, last.name));
+  }
+
+  /** The policy set on a resource through SetIamPolicy, with its etag: what this instance checks calls against. */
+  policy(resource: Resource): Policy | undefined {
+    const stored = this.state.policy(resourceName(resource));
+    return stored && { bindings: stored.bindings as Policy['bindings'], etag: this.etagOf(stored) };
+  }
+
+  /** Calls `listener` after each policy change is applied, so that the open streams are checked again. */
+  onChange(listener: () => void): void {
+    this.policyListeners.push(listener);
+  }
+
+  /** The etag of a policy as the log holds it (computed once per version: every check reads it). */
+  etagOf(stored: StoredPolicy): string {
+    let etag = this.etags.get(stored);
+    if (etag === undefined) {
+      etag = policyEtag(stored.bindings as Policy['bindings'], stored.revision);
+      this.etags.set(stored, etag);
+    }
+    return etag;
+  }
+
+  /**
+   * GetIamPolicy: the policy of a resource (no bindings when none is set), with its etag; NOT_FOUND for a
+   * topic or subscription that does not exist, as SetIamPolicy answers (the caller holds iam.get there).
+   */
+  getPolicy(name: string): Policy {
+    const resource = checkedResource(name);
+    if (resource.kind === 'topic' && !this.state.topic(resource.name)) {
+      throw new NotFoundError('topic', resource.name, 'resource');
+    }
+    if (resource.kind === 'subscription' && !this.state.subscription(resource.name)) {
+      throw new NotFoundError('subscription', resource.name, 'resource');
+    }
+    return this.policy(resource) ?? { bindings: [], etag: absentPolicyEtag };
+  }
+
+  /**
+   * SetIamPolicy: replaces a resource's policy, unless `etag` is given and is
+   * no longer the current one (someone changed the policy since the caller
+   * read it): then ABORTED, and nothing changes. The etag is compared on the
+   * writer, after catching up with the log, so two concurrent edits through
+   * two instances cannot both pass.
+   */
+  setPolicy(name: string, bindings: Array<{ role: string; members: string[] }>, etag: string): Promise<Policy> {
+    const resource = checkedResource(name);
+    const normalized = normalizeBindings(bindings);
+    return this.write(async (state) => {
+      const current = this.policy(resource)?.etag ?? absentPolicyEtag;
+      if (etag !== '' && etag !== current) {
+        throw new AbortedError(
+          `the policy of ${name} changed since it was read (etag ${etag}, now ${current}): read it again and reapply the change`,
+        );
+      }
+      return {
+        records: [planSetPolicy(state, resource, normalized)],
+        result: () => this.policy(resource)!,
+      };
+    });
   }
 
   // Writes.
@@ -169,7 +249,7 @@ export class RegistryService {
 
   deleteSubscription(name: string): Promise<void> {
     return this.write(async (state) => ({
-      records: [planDeleteSubscription(state, name)],
+      records: planDeleteSubscription(state, name),
       result: () => undefined,
       // Committed positions of the old subscription must not outlive it (dispatchers also check create_revision).
       afterCommit: () => this.options.admin.deleteGroup(this.options.names.subscriptionGroup(name)),
@@ -198,6 +278,9 @@ export class RegistryService {
       }
     }
     if (change) this.feed.publish(change);
+    if (change?.change.kind === 'policy-set' || change?.change.kind === 'policy-dropped') {
+      for (const listener of this.policyListeners) listener();
+    }
   }
 
   /**
@@ -301,6 +384,16 @@ export class RegistryService {
       }
     }
   }
+}
+
+/** The resource an IAM request names, checked. */
+function checkedResource(name: string): Resource {
+  const resource = parseResourceName(name);
+  if (!resource) {
+    throw new InvalidArgumentError('resource', 'must be herald, topics/<name> or subscriptions/<name>');
+  }
+  if (resource.kind !== 'herald') validateName('resource', resource.name);
+  return resource;
 }
 
 function pageLimit(pageSize: number): number {

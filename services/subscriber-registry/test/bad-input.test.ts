@@ -27,6 +27,11 @@ const updateSubscription =
   (subscription: Partial<Subscription>, updateMask: string[] | undefined) => (r: SubscriberRegistryServiceClient) =>
     rpcStatus(r, r.updateSubscription, { subscription: Subscription.fromPartial(subscription), updateMask });
 
+const setPolicy = (resource: string, bindings: Array<{ role: string; members: string[] }>, etag = '') => ({
+  resource,
+  policy: { bindings, etag },
+});
+
 /** Fixtures the rows refer to, created before the table runs. */
 const topic = 'orders';
 const deadLetters = 'orders-dead';
@@ -449,6 +454,62 @@ const rows: Row[] = [
     code: status.INVALID_ARGUMENT,
     details: /^topic: must start with a letter/,
   },
+  // IAM policies.
+  ...(
+    [
+      ['SetIamPolicy without a policy', { resource: 'herald' }, /^policy: is required/],
+      ['SetIamPolicy, bare name', setPolicy('orders', []), /^resource: must be herald, topics\/<name>/],
+      ['SetIamPolicy, unknown collection', setPolicy('queues/orders', []), /^resource: must be herald/],
+      ['SetIamPolicy, empty name', setPolicy('topics/', []), /^resource: must be herald/],
+      ['SetIamPolicy, bad topic name', setPolicy('topics/7seas', []), /^resource: must start with a letter/],
+      ['SetIamPolicy, unknown role', setPolicy('herald', [{ role: 'owner', members: ['jwt:a'] }]), /role.*not a role/],
+      [
+        'SetIamPolicy, member that names no principal',
+        setPolicy('herald', [{ role: 'viewer', members: ['alice'] }]),
+        /members\[0\]: must be jwt:<subject>/,
+      ],
+      [
+        'SetIamPolicy, member of 513 characters',
+        setPolicy('herald', [{ role: 'viewer', members: [`jwt:${'a'.repeat(509)}`] }]),
+        /members\[0\]: must be 1 to 512 characters/,
+      ],
+      [
+        'SetIamPolicy, 1,001 members',
+        setPolicy('herald', [{ role: 'viewer', members: Array.from({ length: 1001 }, (_, i) => `jwt:u${i}`) }]),
+        /^policy\.bindings: name 1001 members; the limit is 1000/,
+      ],
+      ['GetIamPolicy, bare name', { resource: 'orders' }, /^resource: must be herald/, 'get'],
+      ['TestIamPermissions, bad name', { resource: 'topic/orders', permissions: [] }, /^resource: must be/, 'test'],
+      [
+        'TestIamPermissions, 101 permissions',
+        { resource: 'herald', permissions: Array.from({ length: 101 }, () => 'topics.get') },
+        /^permissions: names 101; the limit is 100/,
+        'test',
+      ],
+    ] as Array<[string, Record<string, unknown>, RegExp, ('get' | 'test')?]>
+  ).map(([title, request, details, rpcName]): Row => ({
+    title,
+    call: (r) =>
+      rpcName === 'get'
+        ? rpcStatus(r, r.getIamPolicy, request as { resource: string })
+        : rpcName === 'test'
+          ? rpcStatus(r, r.testIamPermissions, request as { resource: string; permissions: string[] })
+          : rpcStatus(r, r.setIamPolicy, request as { resource: string }),
+    code: status.INVALID_ARGUMENT,
+    details,
+  })),
+  {
+    title: 'SetIamPolicy on a subscription that does not exist',
+    call: (r) => rpcStatus(r, r.setIamPolicy, setPolicy('subscriptions/nope-sub', [])),
+    code: status.NOT_FOUND,
+    details: /^resource: subscription "nope-sub" not found/,
+  },
+  {
+    title: 'SetIamPolicy with a made-up etag',
+    call: (r) => rpcStatus(r, r.setIamPolicy, setPolicy(`topics/${topic}`, [], 'not-an-etag')),
+    code: status.ABORTED,
+    details: /changed since it was read/,
+  },
 ];
 
 describe('subscriber-registry: bad input (one instance, 3-broker Kafka)', function () {
@@ -541,5 +602,12 @@ describe('subscriber-registry: bad input (one instance, 3-broker Kafka)', functi
       target: { $case: 'time', value: new Date() },
     });
     assert.ok(seeked?.lastSeek, 'the seek was recorded');
+    const { policy } = await rpc(registry, registry.getIamPolicy, { resource: `topics/${topic}` });
+    assert.deepEqual(policy?.bindings, [], 'no refused SetIamPolicy wrote a policy');
+    const { policy: set } = await rpc(registry, registry.setIamPolicy, {
+      resource: `topics/${topic}`,
+      policy: { bindings: [{ role: 'viewer', members: ['jwt:b', 'jwt:a', 'jwt:a'] }], etag: policy!.etag },
+    });
+    assert.deepEqual(set?.bindings, [{ role: 'viewer', members: ['jwt:a', 'jwt:b'] }]);
   });
 });

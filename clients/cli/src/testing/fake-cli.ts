@@ -170,6 +170,10 @@ export class FakeClients implements HeraldClients {
       'updateSubscription',
       'deleteSubscription',
       'seek',
+      'getIamPolicy',
+      'setIamPolicy',
+      'updateIamPolicy',
+      'testIamPermissions',
     ];
     const admin = Object.fromEntries(names.map((name) => [name, record(name)])) as unknown as AdminApi;
     this.admin = () => admin;

@@ -7,6 +7,9 @@ import {
   type PushRules,
   planCreateTopic,
   planDeleteSubscription,
+  planSetPolicy,
+  policyResource,
+  type PolicyTarget,
   planDeleteTopic,
   planSeek,
   planUpdateSubscription,
@@ -635,7 +638,7 @@ describe('planCreateSubscription', () => {
   it('allows a name whose subscription was deleted', () => {
     const registry = registryWithTopics('orders');
     registry.createSubscription('orders-sub', 'orders');
-    registry.append(planDeleteSubscription(registry.state, 'orders-sub'));
+    registry.append(...planDeleteSubscription(registry.state, 'orders-sub'));
     assert.equal(planCreateSubscription(registry.state, subscriptionInput()).name, 'orders-sub');
   });
 });
@@ -861,9 +864,9 @@ describe('planDeleteSubscription', () => {
     const registry = new TestRegistry();
     registry.createTopic('orders');
     registry.createSubscription('orders-sub', 'orders');
-    const record = planDeleteSubscription(registry.state, 'orders-sub');
-    assert.deepEqual(record, { key: subscriptionKey('orders-sub'), event: undefined });
-    registry.append(record);
+    const records = planDeleteSubscription(registry.state, 'orders-sub');
+    assert.deepEqual(records, [{ key: subscriptionKey('orders-sub'), event: undefined }]);
+    registry.append(...records);
     assert.equal(registry.state.subscription('orders-sub'), undefined);
     assert.ok(registry.state.topic('orders'));
   });
@@ -873,7 +876,7 @@ describe('planDeleteSubscription', () => {
     registry.createTopic('orders');
     registry.createSubscription('orders-sub', 'orders');
     registry.append(...planDeleteTopic(registry.state, 'orders'));
-    registry.append(planDeleteSubscription(registry.state, 'orders-sub'));
+    registry.append(...planDeleteSubscription(registry.state, 'orders-sub'));
     assert.equal(registry.state.subscription('orders-sub'), undefined);
   });
 
@@ -883,6 +886,69 @@ describe('planDeleteSubscription', () => {
 
   it('validates the name', () => {
     assertInvalidArgument(() => planDeleteSubscription(new RegistryState(), 'a b'), 'name');
+  });
+});
+
+describe('planSetPolicy', () => {
+  const bindings = [{ role: 'viewer', members: ['jwt:bob'] }];
+
+  it('sets a policy on Herald, a topic and a subscription, each under its own key', () => {
+    const registry = new TestRegistry();
+    registry.createTopic('orders');
+    registry.createSubscription('orders-sub', 'orders');
+    const targets: PolicyTarget[] = [
+      { kind: 'herald' },
+      { kind: 'topic', name: 'orders' },
+      { kind: 'subscription', name: 'orders-sub' },
+    ];
+    for (const target of targets) {
+      const offset = registry.append(planSetPolicy(registry.state, target, bindings));
+      assert.deepEqual(registry.state.policy(policyResource(target)), {
+        resource: policyResource(target),
+        bindings,
+        revision: offset,
+      });
+    }
+    assert.equal(registry.state.policyCount, 3);
+    assert.deepEqual(
+      registry.state.all().policies.map((p) => p.resource),
+      ['herald', 'topics/orders', 'subscriptions/orders-sub'],
+    );
+  });
+
+  it('refuses a topic or subscription that does not exist', () => {
+    const registry = new TestRegistry();
+    assertNotFound(
+      () => planSetPolicy(registry.state, { kind: 'topic', name: 'ghost' }, bindings),
+      'topic',
+      'ghost',
+      'resource',
+    );
+    assertNotFound(
+      () => planSetPolicy(registry.state, { kind: 'subscription', name: 'ghost' }, bindings),
+      'subscription',
+      'ghost',
+      'resource',
+    );
+  });
+
+  it('drops a topic’s policy with the topic, and a subscription’s with the subscription, not a detached one’s', () => {
+    const registry = new TestRegistry();
+    registry.createTopic('orders');
+    registry.createSubscription('orders-sub', 'orders');
+    registry.createSubscription('other-sub', 'orders');
+    registry.append(planSetPolicy(registry.state, { kind: 'topic', name: 'orders' }, bindings));
+    registry.append(planSetPolicy(registry.state, { kind: 'subscription', name: 'orders-sub' }, bindings));
+    registry.append(planSetPolicy(registry.state, { kind: 'subscription', name: 'other-sub' }, bindings));
+    registry.append(...planDeleteTopic(registry.state, 'orders'));
+    assert.equal(registry.state.policy('topics/orders'), undefined);
+    assert.ok(registry.state.policy('subscriptions/orders-sub'), 'a detached subscription keeps its policy');
+    registry.append(...planDeleteSubscription(registry.state, 'orders-sub'));
+    assert.equal(registry.state.policy('subscriptions/orders-sub'), undefined);
+    assert.ok(registry.state.policy('subscriptions/other-sub'));
+    // A topic created again under the same name starts without the old policy.
+    registry.createTopic('orders');
+    assert.equal(registry.state.policy('topics/orders'), undefined);
   });
 });
 

@@ -8,7 +8,10 @@ import {
 } from '@herald/resource-names';
 import {
   type LogRecord,
+  policyKey,
   recordVersion,
+  subscriptionResource,
+  topicResource,
   type SubscriptionChange,
   type SubscriptionChanged,
   subscriptionKey,
@@ -77,13 +80,49 @@ export function topicCreatedRecord(topic: NewTopic, replicationFactor: number, n
   };
 }
 
-/** The topic's tombstone, and every subscription of it marked detached. */
+/**
+ * The topic's tombstone, its policy's (a topic created later under the same
+ * name starts without one), and every subscription of it marked detached.
+ */
 export function planDeleteTopic(state: RegistryState, name: string): LogRecord[] {
   if (!state.topic(name)) throw new NotFoundError('topic', name);
   return [
     { key: topicKey(name), event: undefined },
+    ...policyTombstone(state, topicResource(name)),
     ...state.subscriptionsOf(name).map((s) => subscriptionRecord({ ...s, detached: true }, 'detached')),
   ];
+}
+
+function policyTombstone(state: RegistryState, resource: string): LogRecord[] {
+  return state.policy(resource) ? [{ key: policyKey(resource), event: undefined }] : [];
+}
+
+/** What an IAM policy is attached to, as the domain sees it. */
+export type PolicyTarget = { kind: 'herald' } | { kind: 'topic' | 'subscription'; name: string };
+
+/** The resource name of a policy's target: `herald`, `topics/<name>`, `subscriptions/<name>`. */
+export function policyResource(target: PolicyTarget): string {
+  if (target.kind === 'herald') return 'herald';
+  return target.kind === 'topic' ? topicResource(target.name) : subscriptionResource(target.name);
+}
+
+/**
+ * The record that sets a policy: its topic or subscription must exist (a
+ * policy waiting for a resource that someone creates later would grant
+ * rights on something its setter never saw). Bindings come checked and
+ * normalised; the etag is checked by the writer against the same state.
+ */
+export function planSetPolicy(
+  state: RegistryState,
+  target: PolicyTarget,
+  bindings: Array<{ role: string; members: string[] }>,
+): LogRecord {
+  if (target.kind === 'topic' && !state.topic(target.name)) throw new NotFoundError('topic', target.name, 'resource');
+  if (target.kind === 'subscription' && !state.subscription(target.name)) {
+    throw new NotFoundError('subscription', target.name, 'resource');
+  }
+  const resource = policyResource(target);
+  return { key: policyKey(resource), event: { v: recordVersion, type: 'policy', change: 'set', resource, bindings } };
 }
 
 export interface RetryPolicyInput {
@@ -232,10 +271,11 @@ export function planUpdateSubscription(
   return subscriptionRecord(updated, 'updated');
 }
 
-export function planDeleteSubscription(state: RegistryState, name: string): LogRecord {
+/** The subscription's tombstone, and its policy's. */
+export function planDeleteSubscription(state: RegistryState, name: string): LogRecord[] {
   validateName('name', name);
   existingSubscription(state, name);
-  return { key: subscriptionKey(name), event: undefined };
+  return [{ key: subscriptionKey(name), event: undefined }, ...policyTombstone(state, subscriptionResource(name))];
 }
 
 /** The subscription to seek, checked. */

@@ -3,6 +3,7 @@ import {
   decodeEvent,
   encodeEvent,
   parseKey,
+  policyKey,
   type RegistryEvent,
   recordVersion,
   subscriptionKey,
@@ -20,6 +21,8 @@ describe('registry keys', () => {
     ['topic/orders', { type: 'topic', name: 'orders' }],
     ['subscription/orders-sub', { type: 'subscription', name: 'orders-sub' }],
     ['topic/a/b', { type: 'topic', name: 'a/b' }],
+    ['iam/herald', { type: 'iam', name: 'herald' }],
+    ['iam/topics/orders', { type: 'iam', name: 'topics/orders' }],
     ['topic/', { type: 'topic', name: '' }],
     ['queue/orders', undefined],
     ['Topic/orders', undefined],
@@ -38,6 +41,7 @@ describe('registry keys', () => {
   it('parse back what they build', () => {
     assert.deepEqual(parseKey(topicKey('orders.v2')), { type: 'topic', name: 'orders.v2' });
     assert.deepEqual(parseKey(subscriptionKey('s_1')), { type: 'subscription', name: 's_1' });
+    assert.deepEqual(parseKey(policyKey('subscriptions/s_1')), { type: 'iam', name: 'subscriptions/s_1' });
   });
 });
 
@@ -91,6 +95,13 @@ describe('encodeEvent / decodeEvent', () => {
         createRevision: '5',
       },
     },
+    {
+      v: recordVersion,
+      type: 'policy',
+      change: 'set',
+      resource: 'topics/orders',
+      bindings: [{ role: 'publisher', members: ['jwt:checkout', 'mtls:spiffe://herald/billing'] }],
+    },
   ];
   for (const event of events) {
     it(`round-trips a ${event.type} record`, () => {
@@ -128,6 +139,21 @@ describe('encodeEvent / decodeEvent', () => {
       /^subscription.pushConfig.endpoint.kind is "smtp"$/,
     ],
     ['a JSON value that is not an object', '42', /^record is not an object$/],
+    [
+      'a policy record whose members are not names',
+      JSON.stringify({ ...events[3], bindings: [{ role: 'viewer', members: [7] }] }),
+      /^bindings\[0\]\.members\[0\] is not a string$/,
+    ],
+    [
+      'a policy record without a resource',
+      JSON.stringify({ v: 1, type: 'policy', change: 'set', bindings: [] }),
+      /^resource is not a string$/,
+    ],
+    [
+      'an unknown policy change',
+      JSON.stringify({ ...events[3], change: 'merged' }),
+      /^unknown policy change "merged"$/,
+    ],
   ];
   for (const [title, value, reason] of unreadable) {
     it(`refuses ${title} with UnreadableRecordError`, () => {

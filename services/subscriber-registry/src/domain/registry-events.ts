@@ -9,7 +9,7 @@ import type { DeadLetterPolicy, PartitionOffset, PushConfig, RetryPolicy } from 
  * Revisions are log offsets, known only once a record is written; a record
  * says `"self"` where its own offset belongs, and whoever applies it fills it in.
  */
-export type RegistryEvent = TopicCreated | SubscriptionChanged;
+export type RegistryEvent = TopicCreated | SubscriptionChanged | PolicySet;
 
 /** Version of the record format, so that a later Herald can read older logs. */
 export const recordVersion = 1;
@@ -54,6 +54,21 @@ export interface SubscriptionChanged {
   };
 }
 
+/**
+ * An IAM policy set through SetIamPolicy, whole (bindings already checked and
+ * normalised by the writer). Its etag is derived from the bindings and the
+ * record's offset, so it is not stored. A policy is dropped with a tombstone,
+ * by DeleteTopic and DeleteSubscription.
+ */
+export interface PolicySet {
+  v: typeof recordVersion;
+  type: 'policy';
+  change: 'set';
+  /** `herald`, `topics/<name>` or `subscriptions/<name>`. */
+  resource: string;
+  bindings: Array<{ role: string; members: string[] }>;
+}
+
 /** A record as written to or read from the log. */
 export interface LogRecord {
   key: string;
@@ -63,13 +78,18 @@ export interface LogRecord {
 
 export const topicKey = (name: string) => `topic/${name}`;
 export const subscriptionKey = (name: string) => `subscription/${name}`;
+/** The key of the policy of `resource` (`herald`, `topics/<name>`, `subscriptions/<name>`). */
+export const policyKey = (resource: string) => `iam/${resource}`;
+/** The policy resource names of a topic and a subscription, as the IAM rpcs spell them. */
+export const topicResource = (name: string) => `topics/${name}`;
+export const subscriptionResource = (name: string) => `subscriptions/${name}`;
 
-/** The entity a key names. */
-export function parseKey(key: string): { type: 'topic' | 'subscription'; name: string } | undefined {
+/** The entity a key names (for a policy: the resource name). */
+export function parseKey(key: string): { type: 'topic' | 'subscription' | 'iam'; name: string } | undefined {
   const slash = key.indexOf('/');
   if (slash < 0) return undefined;
   const type = key.slice(0, slash);
-  if (type !== 'topic' && type !== 'subscription') return undefined;
+  if (type !== 'topic' && type !== 'subscription' && type !== 'iam') return undefined;
   return { type, name: key.slice(slash + 1) };
 }
 
@@ -143,6 +163,17 @@ export function decodeEvent(value: Buffer | null): RegistryEvent | undefined {
       number('subscription.lastSeek.timeMillis', seek.timeMillis);
       offsets('subscription.lastSeek.offsets', seek.offsets);
     }
+  } else if (event.type === 'policy') {
+    if (event.change !== 'set')
+      throw new UnreadableRecordError(`unknown policy change ${JSON.stringify(event.change)}`);
+    string('resource', event.resource);
+    if (!Array.isArray(event.bindings)) throw new UnreadableRecordError('bindings is not a list');
+    event.bindings.forEach((entry, i) => {
+      const binding = object(`bindings[${i}]`, entry);
+      string(`bindings[${i}].role`, binding.role);
+      if (!Array.isArray(binding.members)) throw new UnreadableRecordError(`bindings[${i}].members is not a list`);
+      binding.members.forEach((member, j) => string(`bindings[${i}].members[${j}]`, member));
+    });
   } else {
     throw new UnreadableRecordError(`unknown record type ${JSON.stringify(event.type)}`);
   }

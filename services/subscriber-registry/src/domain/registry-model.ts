@@ -69,3 +69,12 @@ export interface Subscription {
 
 /** Where a subscription starts or a seek goes. */
 export type Position = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'time'; timeMillis: number };
+
+/** An IAM policy as the log holds it: its bindings, and the offset of the record that set it. */
+export interface StoredPolicy {
+  /** `herald`, `topics/<name>` or `subscriptions/<name>`. */
+  resource: string;
+  bindings: Array<{ role: string; members: string[] }>;
+  /** Log offset of the record: with the bindings, it makes the etag. */
+  revision: string;
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
   type LogRecord,
+  policyKey,
   recordVersion,
   type SubscriptionChange,
   type SubscriptionChanged,
@@ -334,6 +335,62 @@ describe('RegistryState', () => {
       assert.equal(state.subscription('payments-sub'), undefined);
       assert.equal(state.topic('orders-sub'), undefined);
       assert.equal(state.subscription('orders'), undefined);
+    });
+  });
+
+  describe('policies', () => {
+    const policyRecord = (resource: string, members: string[]): LogRecord => ({
+      key: policyKey(resource),
+      event: { v: recordVersion, type: 'policy', change: 'set', resource, bindings: [{ role: 'viewer', members }] },
+    });
+
+    it('keeps the last policy per resource with its offset, and drops it on a tombstone', () => {
+      const state = new RegistryState();
+      assert.equal(state.apply(policyRecord('topics/orders', ['jwt:a']), '0', 1)?.change.kind, 'policy-set');
+      state.apply(policyRecord('herald', ['jwt:ops']), '1', 1);
+      state.apply(policyRecord('topics/orders', ['jwt:b']), '2', 1);
+      assert.deepEqual(state.policy('topics/orders'), {
+        resource: 'topics/orders',
+        bindings: [{ role: 'viewer', members: ['jwt:b'] }],
+        revision: '2',
+      });
+      assert.equal(state.policyCount, 2);
+      assert.deepEqual(state.apply(tombstone(policyKey('topics/orders')), '3', 1)?.change, {
+        kind: 'policy-dropped',
+        resource: 'topics/orders',
+      });
+      assert.equal(state.policy('topics/orders'), undefined);
+      assert.equal(state.apply(tombstone(policyKey('topics/orders')), '4', 1), undefined, 'already gone');
+      assert.deepEqual(
+        state.all().policies.map((p) => p.resource),
+        ['herald'],
+      );
+    });
+
+    it('replays a compacted log to the same policies as the whole one', () => {
+      const whole = [
+        policyRecord('topics/orders', ['jwt:a']),
+        policyRecord('subscriptions/audit', ['jwt:b']),
+        policyRecord('topics/orders', ['jwt:c']),
+        tombstone(policyKey('subscriptions/audit')),
+      ];
+      // What compaction may keep: the last record of each key.
+      const compacted = [whole[2]!, whole[3]!];
+      const fromWhole = replay(whole)
+        .all()
+        .policies.map((p) => [p.resource, p.bindings]);
+      const fromCompacted = replay(compacted)
+        .all()
+        .policies.map((p) => [p.resource, p.bindings]);
+      assert.deepEqual(fromCompacted, fromWhole);
+    });
+
+    it('lists only what a filter lets through, paging over it', () => {
+      const state = replay(['alpha', 'bravo', 'charlie', 'delta'].map((name) => topicRecord(name)));
+      const shown = (topic: { name: string }) => topic.name !== 'bravo';
+      assert.deepEqual(names(state.listTopics('', 2, shown)), ['alpha', 'charlie']);
+      assert.deepEqual(names(state.listTopics('charlie', 2, shown)), ['delta']);
+      assert.deepEqual(names(state.listTopics('', 10, () => false)), []);
     });
   });
 

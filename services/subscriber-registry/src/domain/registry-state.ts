@@ -1,5 +1,5 @@
 import { type LogRecord, parseKey, type RegistryEvent } from './registry-events';
-import type { Subscription, Topic } from './registry-model';
+import type { StoredPolicy, Subscription, Topic } from './registry-model';
 
 /** What one applied record changed, as watchers see it. */
 export type RegistryChange =
@@ -7,7 +7,9 @@ export type RegistryChange =
   | { kind: 'topic-deleted'; name: string }
   | { kind: 'subscription-created'; subscription: Subscription }
   | { kind: 'subscription-updated'; subscription: Subscription }
-  | { kind: 'subscription-deleted'; name: string };
+  | { kind: 'subscription-deleted'; name: string }
+  | { kind: 'policy-set'; policy: StoredPolicy }
+  | { kind: 'policy-dropped'; resource: string };
 
 /** A change with the log revision and time it came from. */
 export interface AppliedChange {
@@ -25,6 +27,7 @@ export interface AppliedChange {
 export class RegistryState {
   private readonly topics = new Map<string, Topic>();
   private readonly subscriptions = new Map<string, Subscription>();
+  private readonly policies = new Map<string, StoredPolicy>();
   private sortedTopicNames: string[] | undefined;
   private sortedSubscriptionNames: string[] | undefined;
   private lastRevision = '-1';
@@ -59,24 +62,47 @@ export class RegistryState {
     return this.subscriptions.get(name);
   }
 
-  /** Topics in name order, after `afterName` (exclusive), at most `limit`. */
-  listTopics(afterName: string, limit: number): Topic[] {
-    this.sortedTopicNames ??= [...this.topics.keys()].sort();
-    return pageAfter(this.sortedTopicNames, afterName, limit, (name) => this.topics.get(name));
+  /** The IAM policy set on a resource (`herald`, `topics/<name>`, `subscriptions/<name>`), if any. */
+  policy(resource: string): StoredPolicy | undefined {
+    return this.policies.get(resource);
   }
 
-  /** Subscriptions in name order, optionally of one topic, after `afterName`, at most `limit`. */
-  listSubscriptions(afterName: string, limit: number, topic?: string): Subscription[] {
-    this.sortedSubscriptionNames ??= [...this.subscriptions.keys()].sort();
-    return pageAfter(this.sortedSubscriptionNames, afterName, limit, (name) => {
-      const subscription = this.subscriptions.get(name);
-      return topic === undefined || subscription?.topic === topic ? subscription : undefined;
+  get policyCount(): number {
+    return this.policies.size;
+  }
+
+  /** Topics in name order, after `afterName` (exclusive), at most `limit`, only those `shown` lets through. */
+  listTopics(afterName: string, limit: number, shown: (topic: Topic) => boolean = () => true): Topic[] {
+    this.sortedTopicNames ??= [...this.topics.keys()].sort();
+    return pageAfter(this.sortedTopicNames, afterName, limit, (name) => {
+      const topic = this.topics.get(name);
+      return topic && shown(topic) ? topic : undefined;
     });
   }
 
-  /** Every topic and subscription, for Watch snapshots. */
-  all(): { topics: Topic[]; subscriptions: Subscription[] } {
-    return { topics: [...this.topics.values()], subscriptions: [...this.subscriptions.values()] };
+  /** Subscriptions in name order, optionally of one topic, after `afterName`, at most `limit`, only those `shown` lets through. */
+  listSubscriptions(
+    afterName: string,
+    limit: number,
+    topic?: string,
+    shown: (subscription: Subscription) => boolean = () => true,
+  ): Subscription[] {
+    this.sortedSubscriptionNames ??= [...this.subscriptions.keys()].sort();
+    return pageAfter(this.sortedSubscriptionNames, afterName, limit, (name) => {
+      const subscription = this.subscriptions.get(name);
+      return subscription && (topic === undefined || subscription.topic === topic) && shown(subscription)
+        ? subscription
+        : undefined;
+    });
+  }
+
+  /** Every topic, subscription and policy, for Watch snapshots. */
+  all(): { topics: Topic[]; subscriptions: Subscription[]; policies: StoredPolicy[] } {
+    return {
+      topics: [...this.topics.values()],
+      subscriptions: [...this.subscriptions.values()],
+      policies: [...this.policies.values()],
+    };
   }
 
   /** Subscriptions attached to a topic (not detached). */
@@ -85,6 +111,11 @@ export class RegistryState {
   }
 
   private upsert(event: RegistryEvent, offset: string): RegistryChange {
+    if (event.type === 'policy') {
+      const policy: StoredPolicy = { resource: event.resource, bindings: event.bindings, revision: offset };
+      this.policies.set(policy.resource, policy);
+      return { kind: 'policy-set', policy };
+    }
     if (event.type === 'topic') {
       if (!this.topics.has(event.topic.name)) this.sortedTopicNames = undefined;
       const topic: Topic = { ...event.topic, revision: offset };
@@ -116,7 +147,11 @@ export class RegistryState {
     return { kind: event.change === 'created' ? 'subscription-created' : 'subscription-updated', subscription };
   }
 
-  private remove(type: 'topic' | 'subscription', name: string): RegistryChange | undefined {
+  private remove(type: 'topic' | 'subscription' | 'iam', name: string): RegistryChange | undefined {
+    if (type === 'iam') {
+      if (!this.policies.delete(name)) return undefined;
+      return { kind: 'policy-dropped', resource: name };
+    }
     if (type === 'topic') {
       if (!this.topics.delete(name)) return undefined;
       this.sortedTopicNames = undefined;

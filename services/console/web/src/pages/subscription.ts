@@ -1,4 +1,5 @@
 import { ApiError, type StatsHistory, type StatsSample, type SubscriptionView, api, enc } from '../api';
+import { accessSection } from './access';
 import { lineChart } from '../chart';
 import { h, replace } from '../dom';
 import { navigate } from '../router';
@@ -232,6 +233,7 @@ export function subscriptionPage(root: HTMLElement, name: string): () => void {
     h('p', { class: 'crumbs' }, h('a', { href: '#/subscriptions' }, 'Subscriptions'), ' / ', name),
     header,
     stats,
+    accessSection(`subscriptions/${name}`),
   );
   const poll = async () => {
     try {

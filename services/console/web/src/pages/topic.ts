@@ -1,6 +1,7 @@
 import { type MessageView, type Paged, type SubscriptionView, type TopicView, api, enc } from '../api';
 import { h, replace } from '../dom';
 import { navigate } from '../router';
+import { accessSection } from './access';
 import {
   type FormValues,
   Pager,
@@ -251,6 +252,7 @@ export function topicPage(root: HTMLElement, name: string): void {
       subscriptionsList(name),
     ),
     browser(name),
+    accessSection(`topics/${name}`),
   );
   void (async () => {
     try {

@@ -22,6 +22,15 @@ import {
 } from "@grpc/grpc-js";
 import { FieldMask } from "../../google/protobuf/field_mask";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import {
+  GetIamPolicyRequest,
+  GetIamPolicyResponse,
+  IamPolicy,
+  SetIamPolicyRequest,
+  SetIamPolicyResponse,
+  TestIamPermissionsRequest,
+  TestIamPermissionsResponse,
+} from "./iam";
 import { Position, positionFromJSON, positionToJSON, Subscription, Topic } from "./types";
 
 /** Request of CreateTopic. */
@@ -216,6 +225,16 @@ export interface RegistrySnapshot {
   subscriptions: Subscription[];
   /** True on the last part: the watcher's view is now complete at `revision`. */
   last: boolean;
+  /** IAM policies of this part; only for watchers that see everything. */
+  policies: ResourcePolicy[];
+}
+
+/** An IAM policy and what it is attached to. */
+export interface ResourcePolicy {
+  /** `topics/<name>`, `subscriptions/<name>` or `herald`. */
+  resource: string;
+  /** The policy, with its etag; absent when it was dropped. */
+  policy?: IamPolicy | undefined;
 }
 
 /** A change to the registry, as recorded in its log. */
@@ -243,6 +262,12 @@ export interface RegistryEvent {
     | //
     /** A subscription was deleted; the value is its name. */
     { $case: "subscriptionDeleted"; value: string }
+    | //
+    /**
+     * An IAM policy was set, or dropped with its resource (then without
+     * `policy`). Only sent to watchers that see everything.
+     */
+    { $case: "policyChanged"; value: ResourcePolicy }
     | undefined;
 }
 
@@ -1945,7 +1970,7 @@ export const WatchResponse: MessageFns<WatchResponse> = {
 };
 
 function createBaseRegistrySnapshot(): RegistrySnapshot {
-  return { reset: false, topics: [], subscriptions: [], last: false };
+  return { reset: false, topics: [], subscriptions: [], last: false, policies: [] };
 }
 
 export const RegistrySnapshot: MessageFns<RegistrySnapshot> = {
@@ -1961,6 +1986,9 @@ export const RegistrySnapshot: MessageFns<RegistrySnapshot> = {
     }
     if (message.last !== false) {
       writer.uint32(32).bool(message.last);
+    }
+    for (const v of message.policies) {
+      ResourcePolicy.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2010,6 +2038,14 @@ export const RegistrySnapshot: MessageFns<RegistrySnapshot> = {
             message.last = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.policies.push(ResourcePolicy.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2030,6 +2066,9 @@ export const RegistrySnapshot: MessageFns<RegistrySnapshot> = {
         ? object.subscriptions.map((e: any) => Subscription.fromJSON(e))
         : [],
       last: isSet(object.last) ? globalThis.Boolean(object.last) : false,
+      policies: globalThis.Array.isArray(object?.policies)
+        ? object.policies.map((e: any) => ResourcePolicy.fromJSON(e))
+        : [],
     };
   },
 
@@ -2047,6 +2086,9 @@ export const RegistrySnapshot: MessageFns<RegistrySnapshot> = {
     if (message.last !== false) {
       obj.last = message.last;
     }
+    if (message.policies?.length) {
+      obj.policies = message.policies.map((e) => ResourcePolicy.toJSON(e));
+    }
     return obj;
   },
 
@@ -2059,6 +2101,94 @@ export const RegistrySnapshot: MessageFns<RegistrySnapshot> = {
     message.topics = object.topics?.map((e) => Topic.fromPartial(e)) || [];
     message.subscriptions = object.subscriptions?.map((e) => Subscription.fromPartial(e)) || [];
     message.last = object.last ?? false;
+    message.policies = object.policies?.map((e) => ResourcePolicy.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseResourcePolicy(): ResourcePolicy {
+  return { resource: "", policy: undefined };
+}
+
+export const ResourcePolicy: MessageFns<ResourcePolicy> = {
+  encode(message: ResourcePolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.resource !== "") {
+      writer.uint32(10).string(message.resource);
+    }
+    if (message.policy !== undefined) {
+      IamPolicy.encode(message.policy, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResourcePolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResourcePolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.resource = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.policy = IamPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResourcePolicy {
+    return {
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : "",
+      policy: isSet(object.policy) ? IamPolicy.fromJSON(object.policy) : undefined,
+    };
+  },
+
+  toJSON(message: ResourcePolicy): unknown {
+    const obj: any = {};
+    if (message.resource !== "") {
+      obj.resource = message.resource;
+    }
+    if (message.policy !== undefined) {
+      obj.policy = IamPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResourcePolicy>): ResourcePolicy {
+    return ResourcePolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResourcePolicy>): ResourcePolicy {
+    const message = createBaseResourcePolicy();
+    message.resource = object.resource ?? "";
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? IamPolicy.fromPartial(object.policy)
+      : undefined;
     return message;
   },
 };
@@ -2090,6 +2220,9 @@ export const RegistryEvent: MessageFns<RegistryEvent> = {
         break;
       case "subscriptionDeleted":
         writer.uint32(58).string(message.change.value);
+        break;
+      case "policyChanged":
+        ResourcePolicy.encode(message.change.value, writer.uint32(66).fork()).join();
         break;
     }
     return writer;
@@ -2164,6 +2297,14 @@ export const RegistryEvent: MessageFns<RegistryEvent> = {
             message.change = { $case: "subscriptionDeleted", value: reader.string() };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.change = { $case: "policyChanged", value: ResourcePolicy.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2200,6 +2341,10 @@ export const RegistryEvent: MessageFns<RegistryEvent> = {
         ? { $case: "subscriptionDeleted", value: globalThis.String(object.subscriptionDeleted) }
         : isSet(object.subscription_deleted)
         ? { $case: "subscriptionDeleted", value: globalThis.String(object.subscription_deleted) }
+        : isSet(object.policyChanged)
+        ? { $case: "policyChanged", value: ResourcePolicy.fromJSON(object.policyChanged) }
+        : isSet(object.policy_changed)
+        ? { $case: "policyChanged", value: ResourcePolicy.fromJSON(object.policy_changed) }
         : undefined,
     };
   },
@@ -2222,6 +2367,8 @@ export const RegistryEvent: MessageFns<RegistryEvent> = {
       obj.subscriptionUpdated = Subscription.toJSON(message.change.value);
     } else if (message.change?.$case === "subscriptionDeleted") {
       obj.subscriptionDeleted = message.change.value;
+    } else if (message.change?.$case === "policyChanged") {
+      obj.policyChanged = ResourcePolicy.toJSON(message.change.value);
     }
     return obj;
   },
@@ -2264,6 +2411,12 @@ export const RegistryEvent: MessageFns<RegistryEvent> = {
         }
         break;
       }
+      case "policyChanged": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = { $case: "policyChanged", value: ResourcePolicy.fromPartial(object.change.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -2298,7 +2451,10 @@ export const SubscriberRegistryServiceService = {
     responseSerialize: (value: GetTopicResponse): Buffer => Buffer.from(GetTopicResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetTopicResponse => GetTopicResponse.decode(value),
   },
-  /** Lists topics in name order, a page at a time. */
+  /**
+   * Lists topics in name order, a page at a time: only those the caller may
+   * get (`topics.get` on the topic or on Herald).
+   */
   listTopics: {
     path: "/herald.v1.SubscriberRegistryService/ListTopics" as const,
     requestStream: false as const,
@@ -2348,7 +2504,10 @@ export const SubscriberRegistryServiceService = {
       Buffer.from(GetSubscriptionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetSubscriptionResponse => GetSubscriptionResponse.decode(value),
   },
-  /** Lists subscriptions in name order, a page at a time, optionally of one topic. */
+  /**
+   * Lists subscriptions in name order, a page at a time, optionally of one
+   * topic: only those the caller may get (`subscriptions.get`).
+   */
   listSubscriptions: {
     path: "/herald.v1.SubscriberRegistryService/ListSubscriptions" as const,
     requestStream: false as const,
@@ -2404,6 +2563,12 @@ export const SubscriberRegistryServiceService = {
   /**
    * Streams the registry's state: a snapshot of every topic and subscription,
    * then every change as it enters the log, each with its revision.
+   *
+   * A caller bound at the Herald level with the `registry.watch` permission
+   * (admin; the services' own identities) sees everything, IAM policies
+   * included. Any other caller sees only the topics and subscriptions it may
+   * get, and no policies; when a policy changes, it receives a new snapshot
+   * (`reset` true) of what it may now see.
    */
   watch: {
     path: "/herald.v1.SubscriberRegistryService/Watch" as const,
@@ -2414,6 +2579,49 @@ export const SubscriberRegistryServiceService = {
     responseSerialize: (value: WatchResponse): Buffer => Buffer.from(WatchResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchResponse => WatchResponse.decode(value),
   },
+  /**
+   * Replaces the IAM policy of a topic, a subscription or the whole Herald.
+   * Needs `iam.set` on the resource. Policies are events in the registry's
+   * log: replayed on restart and sent through Watch to every publisher and
+   * dispatcher, which check calls against them without asking the registry.
+   * A topic's or subscription's policy is deleted with it.
+   */
+  setIamPolicy: {
+    path: "/herald.v1.SubscriberRegistryService/SetIamPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetIamPolicyRequest): Buffer => Buffer.from(SetIamPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetIamPolicyRequest => SetIamPolicyRequest.decode(value),
+    responseSerialize: (value: SetIamPolicyResponse): Buffer =>
+      Buffer.from(SetIamPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetIamPolicyResponse => SetIamPolicyResponse.decode(value),
+  },
+  /** Returns the IAM policy of a resource and its etag. Needs `iam.get`. */
+  getIamPolicy: {
+    path: "/herald.v1.SubscriberRegistryService/GetIamPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetIamPolicyRequest): Buffer => Buffer.from(GetIamPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetIamPolicyRequest => GetIamPolicyRequest.decode(value),
+    responseSerialize: (value: GetIamPolicyResponse): Buffer =>
+      Buffer.from(GetIamPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetIamPolicyResponse => GetIamPolicyResponse.decode(value),
+  },
+  /**
+   * Which of the given permissions the caller holds on a resource. Any
+   * authenticated caller may ask about itself.
+   */
+  testIamPermissions: {
+    path: "/herald.v1.SubscriberRegistryService/TestIamPermissions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TestIamPermissionsRequest): Buffer =>
+      Buffer.from(TestIamPermissionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TestIamPermissionsRequest => TestIamPermissionsRequest.decode(value),
+    responseSerialize: (value: TestIamPermissionsResponse): Buffer =>
+      Buffer.from(TestIamPermissionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TestIamPermissionsResponse => TestIamPermissionsResponse.decode(value),
+  },
 } as const;
 
 export interface SubscriberRegistryServiceServer extends UntypedServiceImplementation {
@@ -2421,7 +2629,10 @@ export interface SubscriberRegistryServiceServer extends UntypedServiceImplement
   createTopic: handleUnaryCall<CreateTopicRequest, CreateTopicResponse>;
   /** Returns a topic. NOT_FOUND if there is none of that name. */
   getTopic: handleUnaryCall<GetTopicRequest, GetTopicResponse>;
-  /** Lists topics in name order, a page at a time. */
+  /**
+   * Lists topics in name order, a page at a time: only those the caller may
+   * get (`topics.get` on the topic or on Herald).
+   */
   listTopics: handleUnaryCall<ListTopicsRequest, ListTopicsResponse>;
   /**
    * Deletes a topic and its messages. Its subscriptions stay, detached: they
@@ -2435,7 +2646,10 @@ export interface SubscriberRegistryServiceServer extends UntypedServiceImplement
   createSubscription: handleUnaryCall<CreateSubscriptionRequest, CreateSubscriptionResponse>;
   /** Returns a subscription. NOT_FOUND if there is none of that name. */
   getSubscription: handleUnaryCall<GetSubscriptionRequest, GetSubscriptionResponse>;
-  /** Lists subscriptions in name order, a page at a time, optionally of one topic. */
+  /**
+   * Lists subscriptions in name order, a page at a time, optionally of one
+   * topic: only those the caller may get (`subscriptions.get`).
+   */
   listSubscriptions: handleUnaryCall<ListSubscriptionsRequest, ListSubscriptionsResponse>;
   /**
    * Changes the fields of a subscription named in `update_mask`:
@@ -2453,8 +2667,29 @@ export interface SubscriberRegistryServiceServer extends UntypedServiceImplement
   /**
    * Streams the registry's state: a snapshot of every topic and subscription,
    * then every change as it enters the log, each with its revision.
+   *
+   * A caller bound at the Herald level with the `registry.watch` permission
+   * (admin; the services' own identities) sees everything, IAM policies
+   * included. Any other caller sees only the topics and subscriptions it may
+   * get, and no policies; when a policy changes, it receives a new snapshot
+   * (`reset` true) of what it may now see.
    */
   watch: handleServerStreamingCall<WatchRequest, WatchResponse>;
+  /**
+   * Replaces the IAM policy of a topic, a subscription or the whole Herald.
+   * Needs `iam.set` on the resource. Policies are events in the registry's
+   * log: replayed on restart and sent through Watch to every publisher and
+   * dispatcher, which check calls against them without asking the registry.
+   * A topic's or subscription's policy is deleted with it.
+   */
+  setIamPolicy: handleUnaryCall<SetIamPolicyRequest, SetIamPolicyResponse>;
+  /** Returns the IAM policy of a resource and its etag. Needs `iam.get`. */
+  getIamPolicy: handleUnaryCall<GetIamPolicyRequest, GetIamPolicyResponse>;
+  /**
+   * Which of the given permissions the caller holds on a resource. Any
+   * authenticated caller may ask about itself.
+   */
+  testIamPermissions: handleUnaryCall<TestIamPermissionsRequest, TestIamPermissionsResponse>;
 }
 
 export interface SubscriberRegistryServiceClient extends Client {
@@ -2490,7 +2725,10 @@ export interface SubscriberRegistryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetTopicResponse) => void,
   ): ClientUnaryCall;
-  /** Lists topics in name order, a page at a time. */
+  /**
+   * Lists topics in name order, a page at a time: only those the caller may
+   * get (`topics.get` on the topic or on Herald).
+   */
   listTopics(
     request: ListTopicsRequest,
     callback: (error: ServiceError | null, response: ListTopicsResponse) => void,
@@ -2560,7 +2798,10 @@ export interface SubscriberRegistryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetSubscriptionResponse) => void,
   ): ClientUnaryCall;
-  /** Lists subscriptions in name order, a page at a time, optionally of one topic. */
+  /**
+   * Lists subscriptions in name order, a page at a time, optionally of one
+   * topic: only those the caller may get (`subscriptions.get`).
+   */
   listSubscriptions(
     request: ListSubscriptionsRequest,
     callback: (error: ServiceError | null, response: ListSubscriptionsResponse) => void,
@@ -2631,6 +2872,12 @@ export interface SubscriberRegistryServiceClient extends Client {
   /**
    * Streams the registry's state: a snapshot of every topic and subscription,
    * then every change as it enters the log, each with its revision.
+   *
+   * A caller bound at the Herald level with the `registry.watch` permission
+   * (admin; the services' own identities) sees everything, IAM policies
+   * included. Any other caller sees only the topics and subscriptions it may
+   * get, and no policies; when a policy changes, it receives a new snapshot
+   * (`reset` true) of what it may now see.
    */
   watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchResponse>;
   watch(
@@ -2638,6 +2885,63 @@ export interface SubscriberRegistryServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchResponse>;
+  /**
+   * Replaces the IAM policy of a topic, a subscription or the whole Herald.
+   * Needs `iam.set` on the resource. Policies are events in the registry's
+   * log: replayed on restart and sent through Watch to every publisher and
+   * dispatcher, which check calls against them without asking the registry.
+   * A topic's or subscription's policy is deleted with it.
+   */
+  setIamPolicy(
+    request: SetIamPolicyRequest,
+    callback: (error: ServiceError | null, response: SetIamPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setIamPolicy(
+    request: SetIamPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetIamPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setIamPolicy(
+    request: SetIamPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetIamPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /** Returns the IAM policy of a resource and its etag. Needs `iam.get`. */
+  getIamPolicy(
+    request: GetIamPolicyRequest,
+    callback: (error: ServiceError | null, response: GetIamPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getIamPolicy(
+    request: GetIamPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetIamPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getIamPolicy(
+    request: GetIamPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetIamPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Which of the given permissions the caller holds on a resource. Any
+   * authenticated caller may ask about itself.
+   */
+  testIamPermissions(
+    request: TestIamPermissionsRequest,
+    callback: (error: ServiceError | null, response: TestIamPermissionsResponse) => void,
+  ): ClientUnaryCall;
+  testIamPermissions(
+    request: TestIamPermissionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TestIamPermissionsResponse) => void,
+  ): ClientUnaryCall;
+  testIamPermissions(
+    request: TestIamPermissionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TestIamPermissionsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const SubscriberRegistryServiceClient = makeGenericClientConstructor(
