@@ -95,8 +95,10 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
   private readonly deadlineSeconds: number;
   private failure: HeraldClientError | undefined;
   private readonly confirmations = new Confirmations();
-  /** Whether the current stream said its subscription has exactly-once delivery. */
-  private exactlyOnceStream = false;
+  /** The stream (generation) that said its subscription has exactly-once delivery. */
+  private exactlyOnceGeneration = -1;
+  /** The latest stream that broke: until the next one opens, its ack ids are void. */
+  private brokenGeneration = -1;
 
   constructor(private readonly options: SubscriberOptions) {
     super();
@@ -119,7 +121,7 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
           this.leases.removeGeneration(generation);
           this.acks.clear();
           this.confirmations.failGeneration(generation);
-          this.exactlyOnceStream = false;
+          this.brokenGeneration = generation;
         },
         onFatal: (error) => this.fail(error),
       },
@@ -159,7 +161,8 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
 
   /** Whether the current stream's subscription has exactly-once delivery: acks are then confirmed. */
   get exactlyOnce(): boolean {
-    return this.exactlyOnceStream;
+    const current = this.stream.generation;
+    return this.exactlyOnceGeneration === current && this.brokenGeneration !== current;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
@@ -217,9 +220,7 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
 
   private onResponse(response: StreamingPullResponse, generation: number): void {
     // While closing, new deliveries are left unseen: the dispatcher gives them back when the stream ends.
-    if (response.subscriptionProperties) {
-      this.exactlyOnceStream = response.subscriptionProperties.exactlyOnceDeliveryEnabled;
-    }
+    if (response.subscriptionProperties?.exactlyOnceDeliveryEnabled) this.exactlyOnceGeneration = generation;
     this.confirmations.answer('ack', response.ackConfirmation);
     this.confirmations.answer('nack', response.nackConfirmation);
     this.confirmations.answer('modify-deadline', response.modifyDeadlineConfirmation);
@@ -287,11 +288,11 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
 
   /** Queues an operation on the current stream; on an exactly-once one, the result waits for its answer. */
   private send(message: ReceivedMessage, kind: SettleKind, record: () => void): Promise<SettleResult> {
-    // An ack id of an older stream means nothing to the current one: the message comes again anyway.
-    if (message.streamGeneration !== this.stream.generation) return stale;
-    const result = this.exactlyOnceStream
-      ? this.confirmations.expect(kind, message.ackId, message.streamGeneration)
-      : sent;
+    // An ack id of a broken stream means nothing to the next one: the message comes again anyway.
+    if (message.streamGeneration !== this.stream.generation || message.streamGeneration === this.brokenGeneration) {
+      return stale;
+    }
+    const result = this.exactlyOnce ? this.confirmations.expect(kind, message.ackId, message.streamGeneration) : sent;
     record();
     return result;
   }

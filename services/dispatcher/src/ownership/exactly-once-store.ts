@@ -39,8 +39,16 @@ interface SlotState {
   /** The latest stored record per subscription: what was read after the fence, then what this writer committed. */
   records: Map<string, SettledRecord>;
   ready: Promise<void>;
-  committing: Promise<void> | undefined;
-  dirty: boolean;
+  /**
+   * Every commit of the slot runs on this chain, one after the other: a
+   * transactional producer has one transaction open at a time, and a second
+   * `beginTransaction` while one is open never completes.
+   */
+  chain: Promise<void>;
+  /** A commit is queued on the chain and has not taken its snapshots yet: later requests join it. */
+  scheduled: boolean;
+  /** Handed over (or handing over): nothing more is committed. */
+  closed: boolean;
   leasable: boolean;
 }
 
@@ -48,6 +56,8 @@ interface SlotState {
 const handoverKey = '';
 /** How long reading a slot's stored state back may take before the join fails (the client reconnects). */
 const loadTimeoutMillis = 20_000;
+/** How long a hand-over may wait for its commit before the slot is given up without one (the next owner waits). */
+const handoverTimeoutMillis = 15_000;
 
 /**
  * Stores exactly-once subscriptions' settled state in `<prefix>_acks`, one
@@ -93,22 +103,24 @@ export class ExactlyOnceStore {
     return this.slots.get(slot)?.proof.mayLease(this.now()) ?? false;
   }
 
-  /** Stores the slot's state soon; acks arriving meanwhile join the same commit. */
+  /** Stores the slot's state soon; acks arriving until the commit takes its snapshots join it. */
   flushSoon(slot: number): void {
     const state = this.slots.get(slot);
-    if (!state) return;
-    if (state.committing) {
-      state.dirty = true;
-      return;
-    }
-    state.committing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.commit(state));
+    if (!state || state.scheduled || state.closed) return;
+    state.scheduled = true;
+    state.chain = state.chain
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => {
+        state.scheduled = false;
+        return this.commit(state);
+      });
   }
 
   /** Renews windows about to lapse, and wakes members whose slot may lease again. Called on the dispatcher's tick. */
   tick(): void {
     const now = this.now();
     for (const state of this.slots.values()) {
-      if (state.members.size > 0 && !state.committing && state.proof.renewDue(now)) this.flushSoon(state.slot);
+      if (state.members.size > 0 && state.proof.renewDue(now)) this.flushSoon(state.slot);
       this.wakeIfLeasable(state);
     }
   }
@@ -124,10 +136,17 @@ export class ExactlyOnceStore {
       states.map(async (state) => {
         state.proof.revoke();
         await state.ready.catch(() => undefined);
-        await state.committing?.catch(() => undefined);
         if (this.slots.get(state.slot) !== state) return;
-        await this.commit(state, true).catch(() => undefined);
-        this.slots.delete(state.slot);
+        const handedOver = state.chain.then(() => this.commit(state, true));
+        state.closed = true;
+        state.chain = handedOver;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          handedOver,
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, handoverTimeoutMillis))),
+        ]);
+        clearTimeout(timer);
+        if (this.slots.get(state.slot) === state) this.slots.delete(state.slot);
         await state.writer.stop();
       }),
     );
@@ -148,8 +167,9 @@ export class ExactlyOnceStore {
       parting: [],
       records: new Map(),
       ready: Promise.resolve(),
-      committing: undefined,
-      dirty: false,
+      chain: Promise.resolve(),
+      scheduled: false,
+      closed: false,
       leasable: false,
     };
     state.ready = (async () => {
@@ -173,8 +193,9 @@ export class ExactlyOnceStore {
     return state;
   }
 
+  /** One transaction with every member's state; never throws (a failure drops the slot). */
   private async commit(state: SlotState, handover = false): Promise<void> {
-    state.dirty = false;
+    if (this.slots.get(state.slot) !== state || (state.closed && !handover)) return;
     const snapshots = [
       ...state.parting.splice(0),
       ...[...state.members].map((member) => ({ name: member.name, ...member.snapshot() })),
@@ -200,11 +221,8 @@ export class ExactlyOnceStore {
       for (const snapshot of snapshots) snapshot.stored(false);
       this.drop(state, error as Error);
       return;
-    } finally {
-      state.committing = undefined;
     }
     this.wakeIfLeasable(state);
-    if (state.dirty && !handover) this.flushSoon(state.slot);
   }
 
   /** The writer failed or was fenced: the slot is not this dispatcher's to serve exactly-once any more. */
