@@ -83,7 +83,10 @@ export class ExactlyOnceStore {
     let state = this.slots.get(slot);
     if (!state) state = this.open(slot);
     await state.ready;
-    if (this.slots.get(slot) !== state) throw new UnavailableError('the subscription moved while starting; retry');
+    // A slot handing over leases nothing more: a member joining it now would wait forever.
+    if (this.slots.get(slot) !== state || state.closed) {
+      throw new UnavailableError('the subscription moved while starting; retry');
+    }
     state.members.add(member);
     // A writer idle for a while must renew its window before anything is leased.
     if (!state.proof.mayLease(this.now())) this.flushSoon(slot);
@@ -135,10 +138,10 @@ export class ExactlyOnceStore {
     await Promise.all(
       states.map(async (state) => {
         state.proof.revoke();
+        state.closed = true;
         await state.ready.catch(() => undefined);
         if (this.slots.get(state.slot) !== state) return;
         const handedOver = state.chain.then(() => this.commit(state, true));
-        state.closed = true;
         state.chain = handedOver;
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
@@ -173,12 +176,11 @@ export class ExactlyOnceStore {
       leasable: false,
     };
     state.ready = (async () => {
-      const startedAt = this.now();
       await writer.start();
       const fencedAt = this.now();
       const { records, cleanHandover } = await this.read(slot);
       state.records = records;
-      state.proof.fenced(startedAt, fencedAt, cleanHandover);
+      state.proof.fenced(fencedAt, cleanHandover);
       this.options.logger.info(
         { slot, subscriptions: records.size, cleanHandover },
         'exactly-once slot fenced and read back',
