@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { type ClientDuplexStream, type ServiceError, status } from '@grpc/grpc-js';
 import {
   type DispatcherServiceClient,
@@ -20,7 +21,11 @@ type Answer = 'confirmed' | LeaseFailureReason;
  */
 class ConfirmingStream {
   readonly deliveries: ReceivedMessage[] = [];
+  /** When each delivery arrived, by index into `deliveries`. */
+  readonly arrivals: number[] = [];
   readonly answers = new Map<string, Answer>();
+  /** When each ack id was answered `confirmed`. */
+  readonly confirmedAt = new Map<string, number>();
   exactlyOnce = false;
   reconnects = 0;
   ended = false;
@@ -41,12 +46,16 @@ class ConfirmingStream {
     call.on('data', (response: StreamingPullResponse) => {
       if (response.subscriptionProperties?.exactlyOnceDeliveryEnabled) this.exactlyOnce = true;
       this.deliveries.push(...response.receivedMessages);
+      for (const _ of response.receivedMessages) this.arrivals.push(Date.now());
       for (const confirmation of [
         response.ackConfirmation,
         response.nackConfirmation,
         response.modifyDeadlineConfirmation,
       ]) {
-        for (const ackId of confirmation?.ackIds ?? []) this.answers.set(ackId, 'confirmed');
+        for (const ackId of confirmation?.ackIds ?? []) {
+          this.answers.set(ackId, 'confirmed');
+          if (confirmation === response.ackConfirmation) this.confirmedAt.set(ackId, Date.now());
+        }
         for (const failure of confirmation?.failures ?? []) this.answers.set(failure.ackId, failure.reason);
       }
     });
@@ -89,6 +98,17 @@ class ConfirmingStream {
     this.ended = true;
     this.call.cancel();
   }
+}
+
+/** Whether a dispatcher's log says it was assigned every slot (32) after `since`. */
+function tookEverySlotSince(logFile: string, since: number): boolean {
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"msg":"slots assigned"'))
+    .some((line) => {
+      const entry = JSON.parse(line) as { time: string; slots: number[] };
+      return Date.parse(entry.time) > since && entry.slots.length === 32;
+    });
 }
 
 /** Ports from a base, for a machine where several test runs share the port space. */
@@ -224,5 +244,74 @@ describe('exactly-once delivery (real Kafka, real services)', function () {
     assert.ok(lastAnswers.every((answer) => answer === 'confirmed'));
     survivor.close();
     await dispatcher.start();
+  });
+
+  it('fences a paused dispatcher: after SIGCONT its late acks are not confirmed and it delivers nothing confirmed elsewhere', async () => {
+    await f.createTopic('eo-zombie', 2);
+    await f.createSubscription({
+      name: 'eo-zombie-sub',
+      topic: 'eo-zombie',
+      enableExactlyOnceDelivery: true,
+      ackDeadlineSeconds: 10,
+    });
+    const opener = new ConfirmingStream(f.dispatchers[0]!, 'eo-zombie-sub');
+    const owner = await f.servedBy('eo-zombie-sub');
+    opener.close();
+    const zombieSide = new ConfirmingStream(f.dispatchers[owner]!, 'eo-zombie-sub');
+    await waitFor(() => zombieSide.exactlyOnce, { description: 'a stream on the serving dispatcher' });
+    const ids = await f.publish('eo-zombie', 50);
+    await waitFor(() => zombieSide.deliveries.length >= ids.length, { description: 'all leased to the first stream' });
+    const held = [...zombieSide.deliveries];
+
+    const paused = f.stack.dispatchers[owner]!;
+    const survivor = f.stack.dispatchers[1 - owner]!;
+    const pausedAt = Date.now();
+    process.kill(paused.pid, 'SIGSTOP');
+    try {
+      // The other dispatcher takes every slot once the paused one's session ends.
+      await waitFor(() => tookEverySlotSince(survivor.options.logFile, pausedAt), {
+        timeoutMillis: 60_000,
+        description: 'the other dispatcher took over every slot',
+      });
+      const taker = new ConfirmingStream(f.dispatchers[1 - owner]!, 'eo-zombie-sub');
+      await waitFor(() => ids.every((id) => taker.deliveriesOf(id).length > 0), {
+        timeoutMillis: 60_000,
+        description: 'the new owner delivered what the paused one had leased',
+      });
+      const answers = await taker.ackAndWait(ids.map((id) => taker.deliveriesOf(id)[0]!.ackId));
+      assert.ok(answers.every((answer) => answer === 'confirmed'));
+      const confirmedAt = new Map(ids.map((id) => [id, taker.confirmedAt.get(taker.deliveriesOf(id)[0]!.ackId)!]));
+
+      process.kill(paused.pid, 'SIGCONT');
+      // The paused side acks its old leases as if nothing happened.
+      zombieSide.ack(held.map((d) => d.ackId));
+      await waitFor(() => held.every((d) => zombieSide.answers.has(d.ackId)) || zombieSide.reconnects > 0, {
+        timeoutMillis: 60_000,
+        description: 'the late acks answered, or their stream ended',
+      });
+      const lateConfirmed = held.filter((d) => zombieSide.answers.get(d.ackId) === 'confirmed');
+      assert.deepEqual(
+        lateConfirmed.map((d) => d.messageId),
+        [],
+        'an ack on the fenced dispatcher was confirmed',
+      );
+      // Give the resumed dispatcher the chance to misbehave: its leases expired while it was stopped.
+      await waitFor(() => paused.running && zombieSide.reconnects > 0, {
+        timeoutMillis: 60_000,
+        description: 'the resumed dispatcher ended its stale stream',
+      });
+      const afterConfirmation = [zombieSide, taker].flatMap((stream) =>
+        stream.deliveries.filter((d, i) => stream.arrivals[i]! > (confirmedAt.get(d.messageId) ?? Infinity)),
+      );
+      assert.deepEqual(
+        afterConfirmation.map((d) => d.messageId),
+        [],
+        'a message was delivered after its ack was confirmed',
+      );
+      taker.close();
+    } finally {
+      process.kill(paused.pid, 'SIGCONT');
+      zombieSide.close();
+    }
   });
 });
