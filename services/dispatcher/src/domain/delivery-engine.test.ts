@@ -1828,6 +1828,24 @@ describe('DeliveryEngine, exactly-once', () => {
       t.engine.acksDurable(mark);
       assert.deepEqual(offsetsOf(sink.take()), [1]);
     });
+
+    it('releases each key once, whatever order the marks come back in', () => {
+      const t = once({ ordering: true });
+      const sink = t.stream(1);
+      t.engine.receive([...messages(0, 1, { orderingKey: 'a' }), ...messages(2, 3, { orderingKey: 'b' })]);
+      const heads = sink.take();
+      assert.deepEqual(offsetsOf(heads), [0, 2]);
+      t.engine.ackChecked(1, [heads[0]!.ackId]);
+      const first = t.engine.durableMark();
+      t.engine.ackChecked(1, [heads[1]!.ackId]);
+      const second = t.engine.durableMark();
+      t.engine.acksDurable(first);
+      assert.deepEqual(offsetsOf(sink.take()), [1], 'only key a: b’s ack is not stored yet');
+      t.engine.acksDurable(first);
+      assert.deepEqual(sink.take(), [], 'a repeated mark releases nothing');
+      t.engine.acksDurable(second);
+      assert.deepEqual(offsetsOf(sink.take()), [3]);
+    });
   });
 
   describe('mayLease', () => {

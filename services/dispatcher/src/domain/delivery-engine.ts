@@ -224,6 +224,8 @@ export class DeliveryEngine {
   private readonly ended: Map<number, { entry: Entry; why: LeaseEnd; streamId: number }> | undefined;
   /** Exactly-once only: acked heads of ordering keys whose successors wait for the ack to be durable. */
   private awaitingDurable: Entry[] = [];
+  /** How many acked heads were released so far: marks count from the engine's start, so a late one releases nothing twice. */
+  private releasedDurable = 0;
   readonly stats: DeliveryStats = noCounts();
 
   constructor(private readonly options: DeliveryEngineOptions) {
@@ -570,9 +572,9 @@ export class DeliveryEngine {
     return outcome;
   }
 
-  /** How many acked ordering heads wait for durability now: pass it to {@link acksDurable} once stored. */
+  /** Where the acks stand now: pass it to {@link acksDurable} once the state taken now is stored. */
   durableMark(): number {
-    return this.awaitingDurable.length;
+    return this.releasedDurable + this.awaitingDurable.length;
   }
 
   /**
@@ -581,9 +583,11 @@ export class DeliveryEngine {
    * message again (unconfirmed) after its successor, out of order.
    */
   acksDurable(mark: number): void {
-    if (mark <= 0) return;
-    const released = this.awaitingDurable.slice(0, mark);
-    this.awaitingDurable = this.awaitingDurable.slice(mark);
+    const count = mark - this.releasedDurable;
+    if (count <= 0) return;
+    const released = this.awaitingDurable.slice(0, count);
+    this.awaitingDurable = this.awaitingDurable.slice(count);
+    this.releasedDurable += count;
     for (const entry of released) {
       if (!this.isCurrent(entry)) continue;
       this.releaseOrdering(entry);
