@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type ChannelCredentials, credentials as grpcCredentials } from '@grpc/grpc-js';
 import { Admin, type HeraldClientError, Publisher, type ReceivedMessage, Subscriber } from '@herald/client';
 import { DeliveryTracker } from './delivery-tracker';
+import { LatencyHistogram } from './latency-histogram';
 import type { ScenarioContext } from './scenario';
 import { StampedPayloads } from './stamped-payloads';
 
@@ -24,6 +25,10 @@ export class HeraldPipe {
   /** What those failures said, each once. */
   readonly publishErrors = new Set<string>();
   private subscriberFailure: HeraldClientError | undefined;
+  /** Exactly-once pipes: from `ack()` to its confirmation, for every confirmed ack. */
+  ackConfirmation = new LatencyHistogram();
+  /** Exactly-once pipes: acks that did not take, by reason (their messages come again). */
+  readonly ackFailures = new Map<string, number>();
 
   private constructor(
     readonly topic: string,
@@ -44,7 +49,7 @@ export class HeraldPipe {
     name: string,
     messageBytes: number,
     expectedMessages: number,
-    delivery: 'pull' | { push: { maxOutstanding: number } } = 'pull',
+    delivery: 'pull' | 'exactly-once' | { push: { maxOutstanding: number } } = 'pull',
     credentials: ChannelCredentials = grpcCredentials.createInsecure(),
   ): Promise<HeraldPipe> {
     const { env, plan } = context;
@@ -52,7 +57,8 @@ export class HeraldPipe {
     const topic = `${name}-${context.runId}`;
     const subscription = `${topic}-sub`;
     const tracker = new DeliveryTracker(expectedMessages);
-    const receiver = delivery === 'pull' ? undefined : await PushReceiver.start(tracker);
+    const receiver = typeof delivery === 'string' ? undefined : await PushReceiver.start(tracker);
+    const exactlyOnce = delivery === 'exactly-once';
     try {
       await admin.createTopic({ name: topic, partitions: plan.partitions });
       env.deleteAtStop(topic);
@@ -60,6 +66,7 @@ export class HeraldPipe {
         name: subscription,
         topic,
         startAt: 'earliest',
+        enableExactlyOnceDelivery: exactlyOnce,
         push: receiver && {
           endpoint: receiver.url,
           maxOutstanding: (delivery as { push: { maxOutstanding: number } }).push.maxOutstanding,
@@ -87,6 +94,22 @@ export class HeraldPipe {
     });
     const pipe = new HeraldPipe(topic, subscription, publisher, subscriber, tracker, payloads);
     subscriber.on('error', (error) => (pipe.subscriberFailure = error));
+    if (exactlyOnce) {
+      // A message counts once its ack is confirmed (stored durably): throughput and latency include it.
+      subscriber.on('message', (message: ReceivedMessage) => {
+        const ackedAt = process.hrtime.bigint();
+        void message.ack().then((result) => {
+          const now = process.hrtime.bigint();
+          if (!result.ok) {
+            pipe.ackFailures.set(result.reason, (pipe.ackFailures.get(result.reason) ?? 0) + 1);
+            return;
+          }
+          pipe.ackConfirmation.recordBetween(ackedAt, now);
+          tracker.record(message.data, now);
+        });
+      });
+      return pipe;
+    }
     subscriber.on('message', (message: ReceivedMessage) => {
       tracker.record(message.data, process.hrtime.bigint());
       message.ack();

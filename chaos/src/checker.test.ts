@@ -188,6 +188,98 @@ describe('chaos checker', () => {
     assert.equal(verdict.ok, false);
   });
 
+  describe('an exactly-once subscription', () => {
+    /** A delivery whose ack was answered `result` at `answeredAt` (or never, when `answeredAt` is null). */
+    function onceDelivery(world: World, id: string, at: number, result: string, answeredAt: number | null) {
+      world.deliver('once', id, at, at + 1);
+      const delivery = world.history.deliveries.at(-1)!;
+      if (answeredAt !== null) {
+        delivery.ackResult = result;
+        delivery.answeredAt = answeredAt;
+      }
+    }
+    const onceWorld = () => {
+      const world = new World();
+      world.history.subscriptionCreated({
+        name: 'once',
+        topic,
+        ordered: false,
+        createdAt: 0,
+        receiveSentFrom: 0,
+        exactlyOnce: true,
+      });
+      return world;
+    };
+
+    it('passes when nothing comes after a confirmation, and counts earlier duplicates and failed acks apart', () => {
+      const world = onceWorld();
+      const a = world.publish(0, 100);
+      const b = world.publish(1, 101);
+      // a: the first lease expired before its ack, which failed; the second delivery's ack was confirmed.
+      onceDelivery(world, a, 200, 'expired', 215);
+      onceDelivery(world, a, 300, 'confirmed', 320);
+      // b: confirmed at once.
+      onceDelivery(world, b, 210, 'confirmed', 230);
+      const verdict = world.check();
+      assert.equal(verdict.ok, true, verdict.failures.join('; '));
+      assert.deepEqual(verdict.subscriptions[0]!.exactlyOnce, {
+        confirmed: 2,
+        deliveriesAfterConfirm: 0,
+        afterConfirmExamples: [],
+        duplicatesBeforeConfirm: 1,
+        neverConfirmed: 0,
+        ackFailures: { expired: 1 },
+      });
+      assert.equal(verdict.duplicates, 1);
+    });
+
+    it('fails on a delivery received after an ack of the message was confirmed', () => {
+      const world = onceWorld();
+      const a = world.publish(0, 100);
+      onceDelivery(world, a, 200, 'confirmed', 220);
+      onceDelivery(world, a, 5_000, 'confirmed', 5_020);
+      const verdict = world.check();
+      assert.equal(verdict.ok, false);
+      assert.equal(verdict.subscriptions[0]!.exactlyOnce!.deliveriesAfterConfirm, 1);
+      assert.match(
+        verdict.failures.join('; '),
+        /once: 1 deliveries after a confirmed ack, e\.g\. p:0 \(s1, attempt 1\) 4780 ms/,
+      );
+    });
+
+    it('does not count a delivery that a seek begun after the confirmation replayed', () => {
+      const world = onceWorld();
+      const a = world.publish(0, 100);
+      onceDelivery(world, a, 200, 'confirmed', 220);
+      onceDelivery(world, a, 5_000, 'confirmed', 5_020);
+      world.history.subscriptions.get('once')!.seeks = [{ startedAt: 4_000, at: 4_010, replaysSentFrom: 0 }];
+      const verdict = world.check();
+      assert.equal(verdict.ok, true, verdict.failures.join('; '));
+      assert.equal(verdict.subscriptions[0]!.exactlyOnce!.deliveriesAfterConfirm, 0);
+    });
+
+    it('counts messages never confirmed and acks never answered, without failing on them', () => {
+      const world = onceWorld();
+      const a = world.publish(0, 100);
+      const b = world.publish(1, 101);
+      onceDelivery(world, a, 200, 'unavailable', 230);
+      onceDelivery(world, b, 210, 'confirmed', null);
+      const verdict = world.check();
+      assert.equal(verdict.ok, true, verdict.failures.join('; '));
+      const once = verdict.subscriptions[0]!.exactlyOnce!;
+      assert.equal(once.neverConfirmed, 2);
+      assert.deepEqual(once.ackFailures, { unavailable: 1, unanswered: 1 });
+    });
+
+    it('still counts a message never delivered as lost', () => {
+      const world = onceWorld();
+      world.publish(0, 100);
+      const verdict = world.check();
+      assert.equal(verdict.lost, 1);
+      assert.equal(verdict.ok, false);
+    });
+  });
+
   describe('the fan-out set', () => {
     it('passes when every subscription got every acknowledged message, and counts duplicates per subscription apart', () => {
       const world = new World().subscription('plain');

@@ -39,6 +39,24 @@ export interface SubscriptionVerdict {
   /** Ordering keys whose order was broken (ordered subscriptions only). */
   reorderedKeys: number;
   reorderExamples: string[];
+  /** Exactly-once subscriptions only: what their acks were answered, and what came after a confirmation. */
+  exactlyOnce?: ExactlyOnceVerdict;
+}
+
+/** How an exactly-once subscription kept its promise. */
+export interface ExactlyOnceVerdict {
+  /** Distinct messages with at least one confirmed ack. */
+  confirmed: number;
+  /** Deliveries of a message received after an ack of it had been confirmed (a seek's replays excepted): must be 0. */
+  deliveriesAfterConfirm: number;
+  /** A few of them: `chaos id (subscriber, attempt n) after the confirmation at t`. */
+  afterConfirmExamples: string[];
+  /** Duplicates that came before any confirmation (a lease that expired, moved, or was lost with its dispatcher). */
+  duplicatesBeforeConfirm: number;
+  /** Expected messages delivered whose ack was never confirmed (the last answer unavailable, or none). */
+  neverConfirmed: number;
+  /** Acks answered with a failure, by reason; `unanswered` when no answer came before the run ended. */
+  ackFailures: Record<string, number>;
 }
 
 /** How one fault event disturbed the clients. */
@@ -205,6 +223,14 @@ export function check(history: History, audit: KafkaAudit, options: CheckOptions
   const faults = judgeFaults(history, acked, byId, first, last, threshold, options.inflightWindowMillis ?? 1_000);
   const duplicateBound = faults.reduce((sum, f) => sum + f.inflight, 0);
   const duplicates = subscriptions.reduce((sum, s) => sum + s.duplicates, 0);
+  for (const s of subscriptions) {
+    const once = s.exactlyOnce;
+    if (once && once.deliveriesAfterConfirm > 0) {
+      failures.push(
+        `${s.name}: ${once.deliveriesAfterConfirm} deliveries after a confirmed ack, e.g. ${once.afterConfirmExamples[0]}`,
+      );
+    }
+  }
   const reorderedKeys = subscriptions.reduce((sum, s) => sum + s.reorderedKeys, 0) + kafkaReorderedKeys;
 
   if (lostIds.size > 0) failures.push(`${lostIds.size} acknowledged message(s) lost, e.g. ${[...lostIds][0]}`);
@@ -407,6 +433,9 @@ function judgeSubscription(
   }
   const lostIds = expected.filter((p) => !firstDelivery.has(p.id)).map((p) => p.id);
   const reorders = subscription.ordered ? findReorders(expected, firstDelivery, firstAck, audit) : [];
+  const exactlyOnce = subscription.exactlyOnce
+    ? judgeExactlyOnce(byMessage, new Set(expected.map((p) => p.id)), sentAt, seeks)
+    : undefined;
   return {
     name: subscription.name,
     ordered: subscription.ordered,
@@ -420,6 +449,66 @@ function judgeSubscription(
     duplicatesAfterAck,
     reorderedKeys: new Set(reorders.map((r) => r.key)).size,
     reorderExamples: reorders.slice(0, 5).map((r) => r.why),
+    ...(exactlyOnce ? { exactlyOnce } : {}),
+  };
+}
+
+/**
+ * An exactly-once subscription, from its deliveries (sorted by time, per
+ * message): once the subscriber was told an ack of a message was confirmed,
+ * no delivery of that message may reach any of its subscribers later, unless a
+ * seek that covers the message began in between (a replay the client asked
+ * for). Every other delivery beyond the first came before a confirmation: a
+ * duplicate of the kind exactly-once delivery allows, counted apart.
+ */
+export function judgeExactlyOnce(
+  byMessage: Map<string, DeliveryRecord[]>,
+  expected: Set<string>,
+  sentAt: Map<string, number>,
+  seeks: NonNullable<SubscriptionRecord['seeks']>,
+): ExactlyOnceVerdict {
+  let confirmed = 0;
+  let deliveriesAfterConfirm = 0;
+  let duplicatesBeforeConfirm = 0;
+  let neverConfirmed = 0;
+  const afterConfirmExamples: string[] = [];
+  const ackFailures: Record<string, number> = {};
+  for (const [id, list] of byMessage) {
+    let confirmedAt = Infinity;
+    for (const delivery of list) {
+      if (delivery.ackResult === 'confirmed') confirmedAt = Math.min(confirmedAt, delivery.answeredAt ?? Infinity);
+      else if (delivery.ackedAt !== undefined) {
+        const reason = delivery.ackResult ?? 'unanswered';
+        ackFailures[reason] = (ackFailures[reason] ?? 0) + 1;
+      }
+    }
+    if (confirmedAt < Infinity) confirmed++;
+    else if (expected.has(id)) neverConfirmed++;
+    const sent = sentAt.get(id) ?? Infinity;
+    list.forEach((delivery, i) => {
+      if (delivery.at > confirmedAt) {
+        const replayed = seeks.some(
+          (seek) => sent >= seek.replaysSentFrom && seek.startedAt >= confirmedAt && seek.startedAt <= delivery.at,
+        );
+        if (replayed) return;
+        deliveriesAfterConfirm++;
+        if (afterConfirmExamples.length < 5) {
+          afterConfirmExamples.push(
+            `${id} (${delivery.subscriber}, attempt ${delivery.deliveryAttempt}) ${delivery.at - confirmedAt} ms after the confirmation`,
+          );
+        }
+      } else if (i > 0) {
+        duplicatesBeforeConfirm++;
+      }
+    });
+  }
+  return {
+    confirmed,
+    deliveriesAfterConfirm,
+    afterConfirmExamples,
+    duplicatesBeforeConfirm,
+    neverConfirmed,
+    ackFailures,
   };
 }
 

@@ -43,6 +43,13 @@ export interface DeliveryRecord {
   at: number;
   /** When the subscriber called `ack()` on this delivery. */
   ackedAt?: number;
+  /**
+   * Exactly-once subscriptions: what `ack()` resolved with, `confirmed` or the
+   * reason it did not take (`expired`, `lease-moved`, `invalid`, `unavailable`).
+   */
+  ackResult?: string;
+  /** When that answer came. */
+  answeredAt?: number;
 }
 
 /** A subscription the run created, and what it must receive. */
@@ -60,6 +67,8 @@ export interface SubscriptionRecord {
   receiveSentFrom: number;
   /** Created before the load began and never seeked: the subscriptions end-to-end times are measured on. */
   steady?: boolean;
+  /** Exactly-once delivery: no delivery may follow a confirmed ack of the message. */
+  exactlyOnce?: boolean;
   /** Seeks that returned: when the call began and returned, and from which send time they replay (0: earliest). */
   seeks?: Array<{ startedAt: number; at: number; replaysSentFrom: number }>;
 }

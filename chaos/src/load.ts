@@ -217,6 +217,8 @@ export interface SubscribeLoadOptions {
   maxAckDelayMillis?: number;
   /** @defaultValue 200 */
   maxOutstandingMessages?: number;
+  /** The subscription has exactly-once delivery: what each ack resolves with is recorded. */
+  exactlyOnce?: boolean;
 }
 
 /**
@@ -272,7 +274,13 @@ export class SubscribeLoad {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       delivery.ackedAt = Date.now();
-      message.ack();
+      const result = message.ack();
+      if (this.options.exactlyOnce) {
+        void result.then((answer) => {
+          delivery.answeredAt = Date.now();
+          delivery.ackResult = answer.ok ? (answer.confirmed ? 'confirmed' : 'unconfirmed') : answer.reason;
+        });
+      }
     }, delay);
     this.timers.add(timer);
   }

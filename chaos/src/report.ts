@@ -100,6 +100,21 @@ function scenarioSection(r: ScenarioResult): string[] {
         `| ${s.name} | ${s.ordered ? 'yes' : 'no'} | ${s.expected} | ${s.delivered} | ${s.lost} | ${s.deliveries} | ${s.duplicates} | ${s.duplicatesAfterAck} | ${s.replays} | ${s.reorderedKeys} |`,
       );
     }
+    for (const s of v.subscriptions) {
+      const once = s.exactlyOnce;
+      if (!once) continue;
+      const failed = Object.entries(once.ackFailures)
+        .map(([reason, count]) => `${reason} ${count}`)
+        .join(', ');
+      lines.push(
+        '',
+        `**Exactly once** (\`${s.name}\`): ${once.confirmed} messages with a confirmed ack; ` +
+          `**${once.deliveriesAfterConfirm} deliveries after a confirmed ack**; ` +
+          `${once.duplicatesBeforeConfirm} duplicates before any confirmation; ` +
+          `${once.neverConfirmed} delivered but never confirmed; acks not taken: ${failed || 'none'}.`,
+        ...once.afterConfirmExamples.map((e) => `- after a confirmed ack: ${e}`),
+      );
+    }
     const examples = v.subscriptions.flatMap((s) => [
       ...s.lostIds.slice(0, 3).map((id) => `lost on ${s.name}: ${id}`),
       ...s.reorderExamples.slice(0, 3).map((why) => `reordered on ${s.name}: ${why}`),

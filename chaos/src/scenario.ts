@@ -63,7 +63,13 @@ export interface ScenarioContext {
   /** Runs at the end, whatever happened (restart what the scenario broke). */
   onCleanup(cleanup: () => Promise<void> | void): void;
   /** A subscriber on `subscription`, recorded in the history. */
-  addSubscriber(subscription: string, endpoints: string[], name: string, maxAckDelayMillis?: number): SubscribeLoad;
+  addSubscriber(
+    subscription: string,
+    endpoints: string[],
+    name: string,
+    maxAckDelayMillis?: number,
+    exactlyOnce?: boolean,
+  ): SubscribeLoad;
   /** Markdown added to the scenario's report section. */
   note(markdown: string): void;
   /** A failure the checker cannot see (a service down, memory unbounded...). */
@@ -213,7 +219,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
         }
       },
       onCleanup: (cleanup) => cleanups.push(cleanup),
-      addSubscriber: (subscription, endpoints, name, maxAckDelayMillis) => {
+      addSubscriber: (subscription, endpoints, name, maxAckDelayMillis, exactlyOnce) => {
         const subscriber = new SubscribeLoad({
           subscription,
           endpoints,
@@ -221,6 +227,7 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
           name,
           history,
           maxAckDelayMillis,
+          exactlyOnce,
         });
         subscribers.push(subscriber);
         return subscriber;
@@ -229,23 +236,42 @@ export async function runScenario(scenario: Scenario, env: ScenarioEnvironment):
       fail: (reason) => extraFailures.push(reason),
     };
     await admin.createTopic({ name: topic, partitions: scenario.partitions ?? 6 });
-    for (const [suffix, ordered] of [
-      ['plain', false],
-      ['ordered', true],
+    // `once`: exactly-once delivery, unordered; the checker holds it to no delivery after a confirmed ack.
+    for (const [suffix, ordered, exactlyOnce] of [
+      ['plain', false, false],
+      ['ordered', true, false],
+      ['once', false, true],
     ] as const) {
       const name = `${topic}-${suffix}`;
-      await admin.createSubscription({ name, topic, ackDeadlineSeconds: 10, enableMessageOrdering: ordered });
+      await admin.createSubscription({
+        name,
+        topic,
+        ackDeadlineSeconds: 10,
+        enableMessageOrdering: ordered,
+        enableExactlyOnceDelivery: exactlyOnce,
+      });
       const createdAt = Date.now();
-      history.subscriptionCreated({ name, topic, ordered, createdAt, receiveSentFrom: createdAt, steady: true });
-      for (let i = 1; i <= 2; i++) ctx.addSubscriber(name, deployment.dispatcherEndpoints, `${suffix}-${i}`);
+      history.subscriptionCreated({
+        name,
+        topic,
+        ordered,
+        createdAt,
+        receiveSentFrom: createdAt,
+        steady: true,
+        ...(exactlyOnce ? { exactlyOnce } : {}),
+      });
+      for (let i = 1; i <= 2; i++) {
+        ctx.addSubscriber(name, deployment.dispatcherEndpoints, `${suffix}-${i}`, undefined, exactlyOnce);
+      }
       if (scenario.pinnedSubscribers) {
-        // On the unordered subscription it acks slowly, so that it always holds leased messages; on the
+        // On the unordered subscriptions it acks slowly, so that it always holds leased messages; on the
         // ordered one a slow ack would hold back every key it serves, so it acks as fast as the others.
         ctx.addSubscriber(
           name,
           [deployment.dispatcherEndpoints[0]!],
           `${suffix}-pinned-dispatcher-1`,
           ordered ? 30 : 1_000,
+          exactlyOnce,
         );
       }
     }

@@ -2,6 +2,7 @@ import type { Scenario } from '../scenario';
 import { fanout } from './fanout';
 import { fanoutScale } from './fanout-scale';
 import { heraldEndToEnd } from './herald-end-to-end';
+import { heraldExactlyOnceEndToEnd } from './herald-exactly-once-end-to-end';
 import { heraldPublish } from './herald-publish';
 import { heraldPushEndToEnd } from './herald-push-end-to-end';
 import { kafkaPerfConsumer } from './kafka-perf-consumer';
@@ -18,7 +19,8 @@ import { securityCost } from './security-cost';
 
 /**
  * Every scenario, in the order they run: the raw clients before Herald on the
- * same path, and `herald-end-to-end` before `herald-push-end-to-end` (compared with it) and `latency-at-fixed-rates`, which
+ * same path, and `herald-end-to-end` before `herald-exactly-once-end-to-end` and `herald-push-end-to-end` (compared
+ * with it) and `latency-at-fixed-rates`, which
  * publishes at shares of the maximum it measured. Ratios to baselines are
  * worked out when the report is written, so Kafka's own tools, slow to start,
  * can come last. `observability-cost` restarts the stack's publisher and
@@ -33,6 +35,7 @@ export const allScenarios: Scenario[] = [
   rawKafkajsEndToEnd,
   rawLibrdkafkaEndToEnd,
   heraldEndToEnd,
+  heraldExactlyOnceEndToEnd,
   heraldPushEndToEnd,
   latencyAtFixedRates,
   kafkaPerfProducer,

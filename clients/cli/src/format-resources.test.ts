@@ -59,6 +59,7 @@ describe('formatting topics and subscriptions', () => {
       retryPolicy: { minimumBackoff: '1s', maximumBackoff: '60s' },
       deadLetterPolicy: null,
       enableMessageOrdering: false,
+      enableExactlyOnceDelivery: false,
       filter: '',
       pushConfig: null,
       startOffsets: [
@@ -85,7 +86,7 @@ describe('formatting topics and subscriptions', () => {
     s.filter = 'attributes.region = "eu"';
     assert.match(
       subscriptionsTable([s]),
-      /orders-audit │ orders │ 10s +│ no +│ attributes.region = "eu" │ orders-dead after 5 attempts │ active/,
+      /orders-audit │ orders │ 10s +│ no +│ no +│ attributes.region = "eu" │ orders-dead after 5 attempts │ active/,
     );
     const details = subscriptionDetails(s);
     assert.match(details, /retry backoff +│ 1s to 1m/);

@@ -125,6 +125,7 @@ export function subscriptionJson(s: Subscription, stats?: StatsOrProblem): Recor
         }
       : null,
     enableMessageOrdering: s.enableMessageOrdering,
+    enableExactlyOnceDelivery: s.enableExactlyOnceDelivery,
     filter: s.filter,
     pushConfig: s.pushConfig ? pushConfigJson(s.pushConfig) : null,
     startOffsets: offsets(s.startOffsets),
@@ -175,7 +176,18 @@ export function subscriptionsTable(
   stats: (name: string) => StatsOrProblem = () => undefined,
 ): string {
   return renderTable(
-    ['NAME', 'TOPIC', 'ACK DEADLINE', 'ORDERED', 'FILTER', 'DEAD LETTER', 'STATE', 'BACKLOG', 'OLDEST UNACKED'],
+    [
+      'NAME',
+      'TOPIC',
+      'ACK DEADLINE',
+      'ORDERED',
+      'EXACTLY ONCE',
+      'FILTER',
+      'DEAD LETTER',
+      'STATE',
+      'BACKLOG',
+      'OLDEST UNACKED',
+    ],
     subscriptions.map((s) => {
       const figures = stats(s.name);
       const known = figures && !('problem' in figures) ? figures : undefined;
@@ -184,6 +196,7 @@ export function subscriptionsTable(
         s.topic,
         `${s.ackDeadlineSeconds}s`,
         s.enableMessageOrdering ? 'yes' : 'no',
+        s.enableExactlyOnceDelivery ? 'yes' : 'no',
         s.filter,
         deadLetter(s),
         s.detached ? 'detached' : 'active',
@@ -209,6 +222,7 @@ export function subscriptionDetails(s: Subscription, stats?: StatsOrProblem): st
     ['dead letter', deadLetter(s) || 'none'],
     ['delivery', delivery(s)],
     ['ordered', s.enableMessageOrdering ? 'yes' : 'no'],
+    ['exactly once', s.enableExactlyOnceDelivery ? 'yes (acks confirmed; never delivered again once confirmed)' : 'no'],
     ['filter', s.filter || 'none'],
     ['start offsets (partition:offset)', offsets(s.startOffsets)],
     ['last seek', s.lastSeek ? `${formatTime(s.lastSeek.time)} to ${offsets(s.lastSeek.offsets)}` : 'none'],

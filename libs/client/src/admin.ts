@@ -87,6 +87,12 @@ export interface SubscriptionSpec {
   startAt?: StartAt;
   /** Makes it a push subscription; unset: pull. */
   push?: PushSpec;
+  /**
+   * Exactly-once delivery (pull only): each ack is confirmed once stored, and
+   * a confirmed ack's message is never delivered again; `message.ack()`
+   * resolves with the answer. @defaultValue false
+   */
+  enableExactlyOnceDelivery?: boolean;
 }
 
 /** What `updateSubscription` may change; `null` removes a policy (back to its defaults). */
@@ -96,6 +102,8 @@ export interface SubscriptionChanges {
   deadLetterPolicy?: SubscriptionSpec['deadLetterPolicy'] | null;
   /** A push configuration (switching to push), or `null` to switch back to pull. */
   push?: PushSpec | null;
+  /** Switches exactly-once delivery on or off (its streams reconnect once). */
+  enableExactlyOnceDelivery?: boolean;
 }
 
 /** Options of {@link Admin}. */
@@ -163,6 +171,7 @@ export class Admin {
       enableMessageOrdering: spec.enableMessageOrdering ?? false,
       filter: spec.filter ?? '',
       pushConfig: spec.push && pushConfigProto(spec.push),
+      enableExactlyOnceDelivery: spec.enableExactlyOnceDelivery ?? false,
       start:
         start.$case === 'time'
           ? { $case: 'startTime', value: start.value }
@@ -192,12 +201,14 @@ export class Admin {
     if (changes.retryPolicy !== undefined) paths.push('retry_policy');
     if (changes.deadLetterPolicy !== undefined) paths.push('dead_letter_policy');
     if (changes.push !== undefined) paths.push('push_config');
+    if (changes.enableExactlyOnceDelivery !== undefined) paths.push('enable_exactly_once_delivery');
     const subscription = Subscription.fromPartial({
       name,
       ackDeadlineSeconds: changes.ackDeadlineSeconds ?? 0,
       retryPolicy: changes.retryPolicy ? retryPolicyProto(changes.retryPolicy) : undefined,
       deadLetterPolicy: changes.deadLetterPolicy ?? undefined,
       pushConfig: changes.push ? pushConfigProto(changes.push) : undefined,
+      enableExactlyOnceDelivery: changes.enableExactlyOnceDelivery ?? false,
     });
     return (await this.call((c) => c.updateSubscription, { subscription, updateMask: paths })).subscription!;
   }

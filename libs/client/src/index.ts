@@ -8,6 +8,7 @@
 export { Publisher, type PublisherOptions, type PublishMessage, type BatchingOptions } from './publisher';
 export { Subscriber, type SubscriberOptions, type FlowControlOptions } from './subscriber';
 export { ReceivedMessage } from './received-message';
+export type { SettleResult, SettleFailure } from './subscriber/confirmations';
 export { type MessageTraceContext, TraceAttribute } from './tracing';
 export {
   Admin,

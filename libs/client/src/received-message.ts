@@ -1,11 +1,12 @@
 import type { ReceivedMessage as ReceivedMessageProto } from '@herald/api';
+import type { SettleResult } from './subscriber/confirmations';
 import { type MessageTraceContext, splitTraceAttributes } from './tracing';
 
 /** What a message does when settled: the subscriber forwards it on the stream it came from. */
 export interface Settler {
-  ack(message: ReceivedMessage): void;
-  nack(message: ReceivedMessage): void;
-  modifyAckDeadline(message: ReceivedMessage, seconds: number): void;
+  ack(message: ReceivedMessage): Promise<SettleResult>;
+  nack(message: ReceivedMessage): Promise<SettleResult>;
+  modifyAckDeadline(message: ReceivedMessage, seconds: number): Promise<SettleResult>;
 }
 
 /**
@@ -37,7 +38,8 @@ export class ReceivedMessage {
    * already starts a `process` span under it.
    */
   readonly traceContext: MessageTraceContext | undefined;
-  private settled = false;
+  /** The result of the ack or nack that settled it; a repeated call returns the same. */
+  private settlement: Promise<SettleResult> | undefined;
 
   constructor(
     proto: ReceivedMessageProto,
@@ -57,27 +59,42 @@ export class ReceivedMessage {
 
   /** Whether it was acked or nacked already. */
   get isSettled(): boolean {
-    return this.settled;
+    return this.settlement !== undefined;
   }
 
-  /** Marks the message processed: it will not be delivered again. Later calls do nothing. */
-  ack(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.settler.ack(this);
+  /**
+   * Marks the message processed. On an exactly-once subscription the result
+   * says whether the ack took: `{ ok: true, confirmed: true }` once it is
+   * stored, after which the message is never delivered again; otherwise why
+   * not (`expired`, `lease-moved`, `invalid`: the message comes again, or
+   * `unavailable`: unknown). On other subscriptions it resolves at once with
+   * `confirmed: false` (at least once: the message may still come again).
+   * The promise never rejects, so ignoring it is safe. Later calls (of `ack`
+   * or `nack`) return the first call's result.
+   */
+  ack(): Promise<SettleResult> {
+    this.settlement ??= this.settler.ack(this);
+    return this.settlement;
   }
 
-  /** Gives the message back: it is delivered again after the retry backoff. Later calls do nothing. */
-  nack(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.settler.nack(this);
+  /**
+   * Gives the message back: it is delivered again after the retry backoff.
+   * The result as for {@link ReceivedMessage.ack} (confirmed: the lease ended).
+   */
+  nack(): Promise<SettleResult> {
+    this.settlement ??= this.settler.nack(this);
+    return this.settlement;
   }
 
-  /** Sets this delivery's deadline to `seconds` from now (0 gives it back at once, without backoff). */
-  modifyAckDeadline(seconds: number): void {
-    if (this.settled) return;
-    if (seconds === 0) this.settled = true;
-    this.settler.modifyAckDeadline(this, seconds);
+  /**
+   * Sets this delivery's deadline to `seconds` from now (0 gives it back at
+   * once, without backoff). On an exactly-once subscription the result says
+   * whether the lease was still this stream's to extend.
+   */
+  modifyAckDeadline(seconds: number): Promise<SettleResult> {
+    if (this.settlement) return this.settlement;
+    const result = this.settler.modifyAckDeadline(this, seconds);
+    if (seconds === 0) this.settlement = result;
+    return result;
   }
 }

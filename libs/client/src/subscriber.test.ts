@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
+import { LeaseFailureReason, StreamingPullResponse } from '@herald/api';
 import type { ReceivedMessage } from './received-message';
 import { Subscriber, type SubscriberOptions } from './subscriber';
 import type { PullCall } from './subscriber/message-stream';
@@ -136,5 +137,80 @@ describe('Subscriber (its parts wired together, on a fake clock)', () => {
     );
     assert.ok(Date.now() - started < 8_000);
     await subscriber.close();
+  });
+
+  describe('exactly-once subscriptions', () => {
+    const respond = (call: FakePullCall, response: Parameters<typeof StreamingPullResponse.fromPartial>[0]) =>
+      call.emit('data', StreamingPullResponse.fromPartial(response));
+
+    it('resolves ack() with the dispatcher’s answer once it comes, and nack() with its failure', async () => {
+      const { clock, calls, received, subscriber } = fakeSubscriber();
+      respond(calls[0]!, { subscriptionProperties: { exactlyOnceDeliveryEnabled: true } });
+      assert.equal(subscriber.exactlyOnce, true);
+      calls[0]!.deliver('a', 'b');
+      const acked = received[0]!.ack();
+      const nacked = received[1]!.nack();
+      let answered = false;
+      void acked.then(() => (answered = true));
+      await clock.tickAsync(10);
+      assert.deepEqual(calls[0]!.settled().acks, ['a']);
+      assert.equal(answered, false, 'not before the confirmation');
+      respond(calls[0]!, { ackConfirmation: { ackIds: ['a'] } });
+      respond(calls[0]!, {
+        nackConfirmation: {
+          failures: [{ ackId: 'b', reason: LeaseFailureReason.LEASE_FAILURE_REASON_EXPIRED, detail: 'late' }],
+        },
+      });
+      assert.deepEqual(await acked, { ok: true, confirmed: true });
+      assert.deepEqual(await nacked, { ok: false, reason: 'expired', detail: 'late' });
+      assert.equal(received[0]!.ack(), acked, 'a second call returns the first result');
+      const closing = subscriber.close();
+      await clock.tickAsync(100);
+      await closing;
+    });
+
+    it('fails unanswered acks as unavailable when their stream breaks, and acks of an older stream as expired', async () => {
+      const { clock, calls, received, subscriber } = fakeSubscriber();
+      respond(calls[0]!, { subscriptionProperties: { exactlyOnceDeliveryEnabled: true } });
+      calls[0]!.deliver('a', 'b');
+      const acked = received[0]!.ack();
+      await clock.tickAsync(10);
+      calls[0]!.fail(status.UNAVAILABLE);
+      const result = await acked;
+      assert.equal(result.ok === false && result.reason, 'unavailable');
+      assert.equal(subscriber.exactlyOnce, false, 'until the next stream says so');
+      await clock.tickAsync(100);
+      assert.equal(calls.length, 2);
+      const late = await received[1]!.ack();
+      assert.equal(late.ok === false && late.reason, 'expired');
+      const closing = subscriber.close();
+      await clock.tickAsync(100);
+      await closing;
+    });
+
+    it('close waits for the confirmations of the acks it sent before ending the stream', async () => {
+      const { clock, calls, received, subscriber } = fakeSubscriber({ closeTimeoutMillis: 5_000 });
+      respond(calls[0]!, { subscriptionProperties: { exactlyOnceDeliveryEnabled: true } });
+      calls[0]!.deliver('a');
+      const acked = received[0]!.ack();
+      const closing = subscriber.close();
+      await clock.tickAsync(1_000);
+      assert.deepEqual(calls[0]!.settled().acks, ['a']);
+      assert.equal(calls[0]!.ended, false, 'the stream stays open for the answer');
+      respond(calls[0]!, { ackConfirmation: { ackIds: ['a'] } });
+      assert.deepEqual(await acked, { ok: true, confirmed: true });
+      await clock.tickAsync(100);
+      await closing;
+      assert.equal(calls[0]!.ended, true);
+    });
+
+    it('resolves at once, unconfirmed, on a subscription without it', async () => {
+      const { clock, calls, received, subscriber } = fakeSubscriber();
+      calls[0]!.deliver('a');
+      assert.deepEqual(await received[0]!.ack(), { ok: true, confirmed: false });
+      const closing = subscriber.close();
+      await clock.tickAsync(100);
+      await closing;
+    });
   });
 });

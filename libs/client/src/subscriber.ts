@@ -6,6 +6,7 @@ import type { HeraldClientError } from './client-error';
 import { type ConnectionOptions, EndpointPool } from './endpoints';
 import { ReceivedMessage, type Settler } from './received-message';
 import { AckQueue } from './subscriber/ack-queue';
+import { Confirmations, type SettleKind, type SettleResult } from './subscriber/confirmations';
 import { LeaseManager } from './subscriber/lease-manager';
 import { MessageStream, type PullCall } from './subscriber/message-stream';
 import { systemTimers, type Timers } from './timers';
@@ -42,6 +43,17 @@ export interface SubscriberOptions extends ConnectionOptions {
 }
 
 type Events = { message: [ReceivedMessage]; error: [HeraldClientError]; close: [] };
+
+/** What a settled message of a subscription without exactly-once delivery gets: sent, not confirmed. */
+const sent: Promise<SettleResult> = Promise.resolve(Object.freeze({ ok: true as const, confirmed: false }));
+/** What settling a message of an ended stream gets: its ack id means nothing to the next one. */
+const stale: Promise<SettleResult> = Promise.resolve(
+  Object.freeze({
+    ok: false as const,
+    reason: 'expired' as const,
+    detail: 'its stream ended; the message will be delivered again',
+  }),
+);
 
 /**
  * Receives a subscription's messages over StreamingPull, in either style:
@@ -82,6 +94,11 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
   }> = [];
   private readonly deadlineSeconds: number;
   private failure: HeraldClientError | undefined;
+  private readonly confirmations = new Confirmations();
+  /** The stream (generation) that said its subscription has exactly-once delivery. */
+  private exactlyOnceGeneration = -1;
+  /** The latest stream that broke: until the next one opens, its ack ids are void. */
+  private brokenGeneration = -1;
 
   constructor(private readonly options: SubscriberOptions) {
     super();
@@ -103,6 +120,8 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
           // Deliveries of the broken stream cannot be settled any more: the server delivers them again.
           this.leases.removeGeneration(generation);
           this.acks.clear();
+          this.confirmations.failGeneration(generation);
+          this.brokenGeneration = generation;
         },
         onFatal: (error) => this.fail(error),
       },
@@ -140,6 +159,12 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
     return this.leases.size;
   }
 
+  /** Whether the current stream's subscription has exactly-once delivery: acks are then confirmed. */
+  get exactlyOnce(): boolean {
+    const current = this.stream.generation;
+    return this.exactlyOnceGeneration === current && this.brokenGeneration !== current;
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
     this.start();
     return {
@@ -169,8 +194,15 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
     this.leases.stop();
     for (const waiter of this.waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
     for (const message of this.buffered.splice(0)) this.leases.remove(message.ackId);
-    await this.leases.waitUntilEmpty(this.options.closeTimeoutMillis ?? 10_000);
+    const started = this.timers.now();
+    const closeTimeoutMillis = this.options.closeTimeoutMillis ?? 10_000;
+    await this.leases.waitUntilEmpty(closeTimeoutMillis);
     await this.acks.flush();
+    // Exactly-once: acks sent are confirmed only on this stream; closing it first would fail them.
+    await this.confirmations.waitUntilEmpty(
+      Math.max(0, closeTimeoutMillis - (this.timers.now() - started)),
+      this.timers,
+    );
     await this.stream.close();
     this.pool.close();
     this.emit('close');
@@ -188,6 +220,10 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
 
   private onResponse(response: StreamingPullResponse, generation: number): void {
     // While closing, new deliveries are left unseen: the dispatcher gives them back when the stream ends.
+    if (response.subscriptionProperties?.exactlyOnceDeliveryEnabled) this.exactlyOnceGeneration = generation;
+    this.confirmations.answer('ack', response.ackConfirmation);
+    this.confirmations.answer('nack', response.nackConfirmation);
+    this.confirmations.answer('modify-deadline', response.modifyDeadlineConfirmation);
     if (this.closing) return;
     for (const proto of response.receivedMessages) {
       const message = new ReceivedMessage(proto, this.settler, generation);
@@ -235,24 +271,29 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
   private readonly settler: Settler = {
     ack: (message) => {
       this.endProcessSpan(message, 'ack');
-      this.settle(message, () => this.acks.ack(message.ackId));
+      this.leases.remove(message.ackId);
+      return this.send(message, 'ack', () => this.acks.ack(message.ackId));
     },
     nack: (message) => {
       this.endProcessSpan(message, 'nack');
-      this.settle(message, () => this.acks.nack(message.ackId));
+      this.leases.remove(message.ackId);
+      return this.send(message, 'nack', () => this.acks.nack(message.ackId));
     },
     modifyAckDeadline: (message, seconds) => {
       if (seconds === 0) this.endProcessSpan(message, 'modack');
-      if (message.streamGeneration !== this.stream.generation) return;
-      if (seconds === 0) this.leases.remove(message.ackId);
-      this.acks.modifyDeadline([message.ackId], seconds);
+      if (seconds === 0 && message.streamGeneration === this.stream.generation) this.leases.remove(message.ackId);
+      return this.send(message, 'modify-deadline', () => this.acks.modifyDeadline([message.ackId], seconds));
     },
   };
 
-  private settle(message: ReceivedMessage, record: () => void): void {
-    this.leases.remove(message.ackId);
-    // An ack id of an older stream means nothing to the current one: the message comes again anyway.
-    if (message.streamGeneration !== this.stream.generation) return;
+  /** Queues an operation on the current stream; on an exactly-once one, the result waits for its answer. */
+  private send(message: ReceivedMessage, kind: SettleKind, record: () => void): Promise<SettleResult> {
+    // An ack id of a broken stream means nothing to the next one: the message comes again anyway.
+    if (message.streamGeneration !== this.stream.generation || message.streamGeneration === this.brokenGeneration) {
+      return stale;
+    }
+    const result = this.exactlyOnce ? this.confirmations.expect(kind, message.ackId, message.streamGeneration) : sent;
     record();
+    return result;
   }
 }

@@ -5,10 +5,12 @@ export interface TransactionalWriterOptions {
   /** Every instance sharing this id fences the others when it starts. */
   transactionalId: string;
   topic: string;
+  /** The partition every record goes to. @defaultValue 0 */
+  partition?: number;
 }
 
 /**
- * A Kafka transactional producer on one single-partition topic. Starting it
+ * A Kafka transactional producer on one partition of a topic. Starting it
  * fences every other writer with the same transactional id and aborts its open
  * transaction: between this writer's start and its commit, nobody else commits.
  */

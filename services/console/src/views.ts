@@ -34,6 +34,7 @@ export function subscriptionView(s: Subscription) {
         }
       : null,
     enableMessageOrdering: s.enableMessageOrdering,
+    enableExactlyOnceDelivery: s.enableExactlyOnceDelivery,
     filter: s.filter,
     start,
     startOffsets: s.startOffsets.map((o) => ({ partition: o.partition, offset: o.offset })),

@@ -56,6 +56,13 @@ export const dispatcherEnv = {
     default: 10_000,
     desc: 'Membership session in the dispatchers’ group: how soon a dead dispatcher’s subscriptions move to the others',
   }),
+  DISPATCHER_EXACTLY_ONCE_PROOF_MS: int(
+    1_000,
+    60_000,
+  )({
+    default: 5_000,
+    desc: 'Exactly-once subscriptions: how long after its last stored write a dispatcher may lease, and how long a new owner waits after a crash before delivering',
+  }),
   DISPATCHER_COMMIT_INTERVAL_MS: int(
     50,
     60_000,

@@ -19,6 +19,8 @@ const ownershipWaitMillis = 10_000;
 
 /** A subscriber stream once attached to its subscription. */
 export interface AttachedStream {
+  /** Acks, nacks and deadline changes are answered on the stream (`StreamEndpoint.answer`). */
+  readonly exactlyOnce: boolean;
   ack(ackIds: string[]): void;
   nack(ackIds: string[]): void;
   modifyDeadlines(ackIds: string[], seconds: number[]): void;
@@ -140,9 +142,23 @@ export class DispatcherService {
     const id = this.nextStreamId++;
     runtime.addStream(id, endpoint, limits, ackDeadlineMillis);
     const engine = runtime.engine;
+    if (runtime.exactlyOnce) {
+      return {
+        kind: 'local',
+        stream: {
+          exactlyOnce: true,
+          ack: (ackIds) => runtime.ack(id, ackIds),
+          nack: (ackIds) => runtime.nack(id, ackIds),
+          modifyDeadlines: (ackIds, seconds) => runtime.modifyDeadlines(id, ackIds, seconds),
+          drained: () => engine.streamDrained(id),
+          detach: () => runtime.removeStream(id),
+        },
+      };
+    }
     return {
       kind: 'local',
       stream: {
+        exactlyOnce: false,
         ack: (ackIds) => (engine.ack(ackIds), runtime.settled()),
         nack: (ackIds) => (engine.nack(ackIds), runtime.settled()),
         modifyDeadlines: (ackIds, seconds) => (engine.modifyDeadlines(ackIds, seconds), runtime.settled()),
@@ -159,8 +175,13 @@ export class DispatcherService {
     await this.endAll(new UnavailableError('dispatcher is stopping; reconnect'), 'cursors not stored at stop');
   }
 
-  /** Ends every runtime's streams with `error`, stores their cursors, and stops reading every topic. */
+  /**
+   * Ends every runtime's streams with `error`, stores their cursors, and stops reading every topic.
+   * Exactly-once subscriptions hand over first: leasing stops, their state is stored and their
+   * pending acks are answered while the streams are still open.
+   */
   private async endAll(error: HeraldError, notStored: string): Promise<void> {
+    await this.parts.runtime.exactlyOnce?.handOver();
     const runtimes = await this.allRuntimes();
     this.runtimes.clear();
     this.started.clear();
@@ -317,8 +338,15 @@ export class DispatcherService {
     let stored = this.slotCursors.get(slot)?.get(latest.name);
     if (!stored) stored = await this.parts.runtime.facts.legacyCursor(latest.name, kafkaTopic).catch(() => undefined);
     const source = this.parts.sources.sourceFor(kafkaTopic, topic.partitions);
-    const runtime = new SubscriptionRuntime(latest, kafkaTopic, slot, stored, source, this.parts.runtime, (idle) =>
-      this.onIdle(idle),
+    const runtime = new SubscriptionRuntime(
+      latest,
+      kafkaTopic,
+      slot,
+      stored,
+      source,
+      this.parts.runtime,
+      (idle) => this.onIdle(idle),
+      (lost, error) => void this.retire(lost.name, lost, () => lost.terminate(error)),
     );
     try {
       await runtime.start(topic.partitions);
@@ -345,6 +373,7 @@ export class DispatcherService {
       runtime.tick();
       if (store) this.storeCursor(runtime);
     }
+    this.parts.runtime.exactlyOnce?.tick();
     if (store) {
       // A push subscription whose start failed (Kafka unreachable, say) has no stream to retry it: retried here.
       for (const name of this.pushNames) this.servePush(name);
@@ -395,6 +424,12 @@ export class DispatcherService {
         if (subscription.detached) {
           return this.retire(subscription.name, runtime, () =>
             runtime.terminate(new FailedPreconditionError(`subscription "${subscription.name}" is detached`)),
+          );
+        }
+        if (runtime.exactlyOnce !== subscription.enableExactlyOnceDelivery) {
+          // Leases and ack ids of one mode mean nothing in the other: streams reconnect to a new runtime.
+          return this.retire(subscription.name, runtime, () =>
+            runtime.terminate(new UnavailableError('the subscription’s delivery mode changed; reconnect')),
           );
         }
         runtime.update(subscription);

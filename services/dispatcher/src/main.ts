@@ -32,6 +32,7 @@ import { StartFacts } from './kafka/start-facts';
 import { RedriveStore, redriveStateTopic } from './redrive/redrive-store';
 import { Redrives } from './redrive/redrives';
 import { CursorWriter } from './ownership/cursor-writer';
+import { ExactlyOnceStore } from './ownership/exactly-once-store';
 import { SlotDirectory } from './ownership/slot-directory';
 import { SlotOwnership } from './ownership/slot-ownership';
 import { EndpointGuard } from './push/endpoint-guard';
@@ -97,6 +98,14 @@ runMain('dispatcher', async () => {
   const facts = new StartFacts(admin, names, config.DISPATCHER_DEDUP_WINDOW_MS);
   const slots = await ensureInternalTopics(admin, names, config.DISPATCHER_SLOTS);
   const cursors = new CursorWriter(producer, names.cursors(), slots);
+  const exactlyOnce = new ExactlyOnceStore({
+    kafka,
+    admin,
+    logger,
+    topic: settledStateTopic(names),
+    transactionalIdPrefix: `${names.prefix}dispatcher-slot-`,
+    proofMillis: config.DISPATCHER_EXACTLY_ONCE_PROOF_MS,
+  });
   const redriveDeps = {
     kafka,
     admin,
@@ -148,6 +157,7 @@ runMain('dispatcher', async () => {
       ),
       facts,
       push: new PushSenders(new EndpointGuard(config.DISPATCHER_PUSH_ALLOW_PRIVATE), pushTokens, logger),
+      exactlyOnce,
       settings: {
         dedupWindowMillis: config.DISPATCHER_DEDUP_WINDOW_MS,
         maxHeldPerPartition: config.DISPATCHER_MAX_HELD_PER_PARTITION,
@@ -237,11 +247,17 @@ runMain('dispatcher', async () => {
   });
 });
 
+/** Exactly-once subscriptions' settled state, written transactionally by each slot's owner. */
+function settledStateTopic(names: KafkaNames): string {
+  // Beside `_cursors`: the `_` keeps it out of the Herald topic names.
+  return `${names.prefix}_acks`;
+}
+
 /** Where the push tokens' public keys are served, on the metrics port. */
 const jwksPath = '/.well-known/jwks.json';
 
 /**
- * Creates the cursor, directory and redrive-state topics if they are missing; returns the
+ * Creates the cursor, directory, redrive-state and settled-state topics if they are missing; returns the
  * number of slots, which is the cursor topic's partition count, whatever this
  * instance's DISPATCHER_SLOTS says.
  */
@@ -258,5 +274,8 @@ async function ensureInternalTopics(admin: TopicAdmin, names: KafkaNames, slots:
   await admin.createTopic({ name: names.cursors(), partitions: slots, replicationFactor, configs });
   await admin.createTopic({ name: names.dispatcherDirectory(), partitions: 1, replicationFactor, configs });
   await admin.createTopic({ name: redriveStateTopic(names), partitions: 1, replicationFactor, configs });
-  return (await admin.partitionCount(names.cursors())) ?? slots;
+  const count = (await admin.partitionCount(names.cursors())) ?? slots;
+  // Slot by slot beside the cursors: a slot's exactly-once state is its partition here.
+  await admin.createTopic({ name: settledStateTopic(names), partitions: count, replicationFactor, configs });
+  return count;
 }

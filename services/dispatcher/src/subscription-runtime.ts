@@ -1,16 +1,24 @@
 import { type Subscription, durationToMillis } from '@herald/api';
-import type { HeraldError } from '@herald/errors';
+import { type HeraldError, UnavailableError } from '@herald/errors';
 import { parseFilter } from '@herald/filter';
 import type { Logger } from '@herald/logging';
 import type { AckIds } from './domain/ack-ids';
 import { type CursorRecord, type StartInfo, partitionStart } from './domain/cursor-record';
-import { DeliveryEngine, type DeliveryPolicy, type DeliverySink } from './domain/delivery-engine';
+import {
+  DeliveryEngine,
+  type DeliveryPolicy,
+  type DeliverySink,
+  type LeaseFailure,
+  type LeaseOutcome,
+} from './domain/delivery-engine';
 import type { FlowLimits } from './domain/flow-control';
 import { type PartitionSource, SubscriptionCursor } from './domain/subscription-cursor';
+import { type SettledRecord, cursorOf } from './domain/settled-record';
 import type { PushReport } from './domain/subscription-report';
 import type { DeadLetterPublisher } from './kafka/dead-letter';
 import { redriveTarget } from './kafka/redrive-record';
 import type { StartFacts } from './kafka/start-facts';
+import type { ExactlyOnceMember, ExactlyOnceStore } from './ownership/exactly-once-store';
 import type { PushSender } from './push/push-sender';
 import type { PushSenders } from './push/push-senders';
 
@@ -33,16 +41,32 @@ export interface RuntimeDeps {
   settings: RuntimeSettings;
   /** Makes push senders; without it push subscriptions are served to streams only. */
   push?: PushSenders;
+  /** Where exactly-once subscriptions store their acks; without it they cannot be served. */
+  exactlyOnce?: ExactlyOnceStore;
 }
 
 /** The engine stream id of a runtime's push sender (StreamingPull streams are numbered from 1). */
 const pushStreamId = 0;
+
+/** Why an operation on an ack id failed: the engine's reasons, or the state could not be stored. */
+export type AnswerFailure = LeaseFailure | 'unavailable';
+
+/** Answers to ack ids of one kind of operation, on an exactly-once subscription. */
+export interface LeaseAnswer {
+  kind: 'ack' | 'nack' | 'modify-deadline';
+  confirmed: string[];
+  failed: Array<{ ackId: string; reason: AnswerFailure }>;
+}
 
 /** A connected subscriber stream, as the runtime sees it. */
 export interface StreamEndpoint {
   sink: DeliverySink;
   /** Ends the stream with an error status (subscription deleted, dispatcher stopping). */
   end(error: HeraldError): void;
+  /** Sends answers to acks, nacks and deadline changes (exactly-once subscriptions only). */
+  answer(answer: LeaseAnswer): void;
+  /** Tells the stream, before any delivery, that it is on an exactly-once subscription. */
+  exactlyOnce(ordering: boolean): void;
 }
 
 /**
@@ -70,6 +94,11 @@ export class SubscriptionRuntime {
   private pushKey = '';
   private stopped = false;
   private readonly logger: Logger;
+  /** Exactly-once only: accepted acks not yet durable, per stream. */
+  private pendingAcks: Array<{ streamId: number; ackIds: string[] }> = [];
+  private readonly member: ExactlyOnceMember | undefined;
+  /** Whether this runtime serves exactly-once; fixed for its life (a change restarts it). */
+  readonly exactlyOnce: boolean;
 
   constructor(
     subscription: Subscription,
@@ -79,8 +108,10 @@ export class SubscriptionRuntime {
     source: PartitionSource,
     private readonly deps: RuntimeDeps,
     private readonly onIdle: (runtime: SubscriptionRuntime) => void,
+    private readonly onLost: (runtime: SubscriptionRuntime, error: HeraldError) => void = () => undefined,
   ) {
     this.subscription = subscription;
+    this.exactlyOnce = subscription.enableExactlyOnceDelivery;
     this.stored = stored ?? { createRevision: subscription.createRevision, partitions: new Map() };
     this.logger = deps.logger.child({ subscription: subscription.name });
     const filter = parseFilter(subscription.filter);
@@ -93,6 +124,8 @@ export class SubscriptionRuntime {
       redriveTarget: redriveTarget(subscription.name, subscription.createRevision),
       dedupWindowMillis: deps.settings.dedupWindowMillis,
       maxBatchSize: deps.settings.maxBatchSize,
+      exactlyOnce: this.exactlyOnce,
+      mayLease: this.exactlyOnce ? () => deps.exactlyOnce?.mayLease(slot) === true : undefined,
       deadLetter: (message, attempts) => {
         const policy = this.subscription.deadLetterPolicy;
         if (!policy) return Promise.reject(new Error('no dead-letter policy'));
@@ -106,6 +139,17 @@ export class SubscriptionRuntime {
       maxHeldTotal,
       maxRead: maxBatchSize,
     });
+    if (this.exactlyOnce) {
+      this.member = {
+        name: subscription.name,
+        snapshot: () => this.snapshot(),
+        lost: (error) => this.onLost(this, error),
+        resume: () => {
+          this.engine.dispatch();
+          this.cursor.resumeDrained();
+        },
+      };
+    }
   }
 
   get name(): string {
@@ -129,24 +173,38 @@ export class SubscriptionRuntime {
       facts.dedupWindowStart(this.kafkaTopic),
     ]);
     if (this.stopped) return;
+    let settled: SettledRecord | undefined;
+    if (this.member) {
+      const store = this.deps.exactlyOnce;
+      if (!store) throw new UnavailableError('this dispatcher does not serve exactly-once subscriptions');
+      settled = await store.join(this.slot, this.member);
+      if (this.stopped) return store.leave(this.slot, this.member);
+      settled = settled?.createRevision === this.subscription.createRevision ? settled : undefined;
+      if (settled) this.stored = furthest(settled, this.stored);
+    }
     const info = startInfoOf(this.subscription);
     const sources: string[] = [];
     for (let partition = 0; partition < partitions; partition++) {
       const first = earliest.get(partition) ?? 0;
       const start = partitionStart(partition, this.stored, info, first);
+      const ahead =
+        start.source === 'cursor'
+          ? settled?.partitions.get(partition)?.settled.filter((offset) => offset >= start.deliverFrom)
+          : undefined;
       const readFrom =
         start.source === 'cursor' && windowStart
           ? Math.max(first, Math.min(start.deliverFrom, windowStart.get(partition) ?? start.deliverFrom))
           : start.deliverFrom;
       this.seekRevisions.set(partition, start.seekRevision);
-      this.cursor.start(partition, readFrom, start.deliverFrom);
-      sources.push(`${partition}:${start.source}@${start.deliverFrom}`);
+      this.cursor.start(partition, readFrom, start.deliverFrom, ahead);
+      sources.push(`${partition}:${start.source}@${start.deliverFrom}${ahead?.length ? `+${ahead.length}` : ''}`);
     }
     this.logger.info({ partitions: sources }, 'subscription started');
     this.syncPush();
   }
 
   addStream(id: number, endpoint: StreamEndpoint, limits: FlowLimits, ackDeadlineMillis: number | undefined): void {
+    if (this.exactlyOnce) endpoint.exactlyOnce(this.subscription.enableMessageOrdering);
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.endpoints.set(id, endpoint);
@@ -209,6 +267,70 @@ export class SubscriptionRuntime {
       this.deps.push?.tokens.forget(this.subscription.name);
       this.idleIfUnused();
     }
+  }
+
+  /** Exactly-once acks from stream `streamId`: failures answered now, the rest once durable. */
+  ack(streamId: number, ackIds: string[]): void {
+    const outcome = this.engine.ackChecked(streamId, ackIds);
+    this.answerFailures(streamId, 'ack', outcome);
+    if (outcome.accepted.length > 0) {
+      this.pendingAcks.push({ streamId, ackIds: outcome.accepted });
+      this.deps.exactlyOnce?.flushSoon(this.slot);
+    }
+    this.settled();
+  }
+
+  /** Exactly-once nacks: answered at once, nothing to store. */
+  nack(streamId: number, ackIds: string[]): void {
+    this.answerAll(streamId, 'nack', this.engine.nackChecked(streamId, ackIds));
+    this.settled();
+  }
+
+  /** Exactly-once deadline changes: answered at once, nothing to store. */
+  modifyDeadlines(streamId: number, ackIds: string[], seconds: number[]): void {
+    this.answerAll(streamId, 'modify-deadline', this.engine.modifyDeadlinesChecked(streamId, ackIds, seconds));
+    this.settled();
+  }
+
+  private answerAll(streamId: number, kind: LeaseAnswer['kind'], outcome: LeaseOutcome): void {
+    this.endpoints.get(streamId)?.answer({ kind, confirmed: outcome.accepted, failed: outcome.failed });
+  }
+
+  private answerFailures(streamId: number, kind: LeaseAnswer['kind'], outcome: LeaseOutcome): void {
+    if (outcome.failed.length > 0)
+      this.endpoints.get(streamId)?.answer({ kind, confirmed: [], failed: outcome.failed });
+  }
+
+  /**
+   * The state to store (every partition's commit point and offsets settled
+   * past it), and the acks it makes durable: confirmed once it is stored,
+   * failed as unavailable when it could not be.
+   */
+  private snapshot(): { record: SettledRecord; stored(ok: boolean): void } {
+    const partitions = new Map<number, { offset: number; seekRevision: string; settled: number[] }>();
+    for (const [partition, position] of this.engine.settledPositions()) {
+      partitions.set(partition, { ...position, seekRevision: this.seekRevisions.get(partition) ?? '-1' });
+    }
+    const pending = this.pendingAcks;
+    this.pendingAcks = [];
+    const mark = this.engine.durableMark();
+    return {
+      record: { createRevision: this.subscription.createRevision, partitions },
+      stored: (ok) => {
+        if (ok) this.engine.acksDurable(mark);
+        for (const { streamId, ackIds } of pending) {
+          const endpoint = this.endpoints.get(streamId);
+          if (!endpoint) continue;
+          if (ok) endpoint.answer({ kind: 'ack', confirmed: ackIds, failed: [] });
+          else
+            endpoint.answer({
+              kind: 'ack',
+              confirmed: [],
+              failed: ackIds.map((ackId) => ({ ackId, reason: 'unavailable' })),
+            });
+        }
+      },
+    };
   }
 
   /** Partitions not read now because the subscription holds too much. */
@@ -286,6 +408,7 @@ export class SubscriptionRuntime {
     this.stopped = true;
     clearTimeout(this.idleTimer);
     this.pushSender?.stop();
+    if (this.member) this.deps.exactlyOnce?.leave(this.slot, this.member);
     this.cursor.stop();
     this.logger.info({ ...this.engine.stats }, 'subscription stopped');
   }
@@ -300,6 +423,24 @@ function policyOf(subscription: Subscription): DeliveryPolicy {
     },
     maxDeliveryAttempts: subscription.deadLetterPolicy?.maxDeliveryAttempts,
   };
+}
+
+/**
+ * The cursor an exactly-once runtime starts from: its stored settled state,
+ * but per partition the plain cursor where that one is further (it was a
+ * plain subscription since, or the plain cursor was written after): a plain
+ * cursor only ever claims what was settled.
+ */
+function furthest(settled: SettledRecord, plain: CursorRecord): CursorRecord {
+  const cursor = cursorOf(settled);
+  if (plain.createRevision !== settled.createRevision) return cursor;
+  for (const [partition, position] of plain.partitions) {
+    const own = cursor.partitions.get(partition);
+    const newerSeek = own && BigInt(position.seekRevision) > BigInt(own.seekRevision);
+    const sameSeek = own && position.seekRevision === own.seekRevision;
+    if (!own || newerSeek || (sameSeek && position.offset > own.offset)) cursor.partitions.set(partition, position);
+  }
+  return cursor;
 }
 
 /** Where a subscription starts when it has no stored cursor: its creation's offsets, or its latest seek. */

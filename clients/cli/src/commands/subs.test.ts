@@ -21,6 +21,7 @@ describe('herald subs', () => {
         '--max-delivery-attempts',
         '7',
         '--ordering',
+        '--exactly-once',
         '--filter',
         'attributes.region = "eu"',
         '--start',
@@ -39,6 +40,7 @@ describe('herald subs', () => {
           retryPolicy: { minimumBackoffMillis: 500, maximumBackoffMillis: 60_000 },
           deadLetterPolicy: { deadLetterTopic: 'orders-dead', maxDeliveryAttempts: 7 },
           enableMessageOrdering: true,
+          enableExactlyOnceDelivery: true,
           filter: 'attributes.region = "eu"',
           startAt: new Date('2026-05-01T10:00:00Z'),
           push: undefined,
@@ -111,6 +113,24 @@ describe('herald subs', () => {
     const both = await runCli(['subs', 'update', 'audit', '--pull', '--push-endpoint', 'https://a.example'], clients);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--pull switches push off/);
+  });
+
+  it('update switches exactly-once delivery on with --exactly-once and off with --no-exactly-once', async () => {
+    const clients = new FakeClients({ updateSubscription: async () => subscription('audit', 'orders') });
+    const on = await runCli(['subs', 'update', 'audit', '--exactly-once'], clients);
+    assert.equal(on.code, 0, on.stderr);
+    assert.deepEqual(clients.calls[0], [
+      'updateSubscription',
+      'audit',
+      { deadLetterPolicy: undefined, enableExactlyOnceDelivery: true },
+    ]);
+    const off = await runCli(['subs', 'update', 'audit', '--no-exactly-once'], clients);
+    assert.equal(off.code, 0, off.stderr);
+    assert.deepEqual(clients.calls[1], [
+      'updateSubscription',
+      'audit',
+      { deadLetterPolicy: undefined, enableExactlyOnceDelivery: false },
+    ]);
   });
 
   it('create needs --topic, and starts at latest by default', async () => {

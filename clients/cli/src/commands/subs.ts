@@ -31,11 +31,13 @@ interface PolicyOptions {
 
 interface UpdateOptions extends PolicyOptions {
   pull?: boolean;
+  exactlyOnce?: boolean;
 }
 
 interface CreateOptions extends PolicyOptions {
   topic: string;
   ordering?: boolean;
+  exactlyOnce?: boolean;
   filter?: string;
   start: StartAt;
 }
@@ -58,6 +60,7 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
       .requiredOption('-t, --topic <topic>', 'the topic to receive from'),
   )
     .option('--ordering', 'deliver messages with the same ordering key in publish order, one at a time')
+    .option('--exactly-once', 'exactly-once delivery: acks are confirmed, and a confirmed one never comes again')
     .option('--filter <expression>', 'only messages whose attributes match, e.g. \'attributes.region = "eu"\'')
     .option('--start <position>', 'where it starts: earliest, latest or a time', parseStartAt, 'latest' as StartAt)
     .action(
@@ -69,6 +72,7 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
           retryPolicy: retryPolicy(options, defaultBackoffMillis),
           deadLetterPolicy: deadLetterPolicy(options),
           enableMessageOrdering: options.ordering,
+          enableExactlyOnceDelivery: options.exactlyOnce,
           filter: options.filter,
           startAt: options.start,
           push: pushSpec(options),
@@ -118,6 +122,8 @@ export function registerSubscriptionCommands(program: Command, dependencies: Cli
       .argument('<name>', 'subscription name'),
   )
     .option('--pull', 'make a push subscription a pull subscription again')
+    .option('--exactly-once', 'switch exactly-once delivery on (its streams reconnect once)')
+    .option('--no-exactly-once', 'switch exactly-once delivery off')
     .action(
       withClients<UpdateOptions>(dependencies, 'registry', async ({ out, clients }, [name], options) => {
         const changes = await subscriptionChanges(clients.admin(), name as string, options);
@@ -254,6 +260,7 @@ async function subscriptionChanges(
   if (push) changes.push = push;
   if (options.pull) changes.push = null;
   if (options.ackDeadline !== undefined) changes.ackDeadlineSeconds = options.ackDeadline;
+  if (options.exactlyOnce !== undefined) changes.enableExactlyOnceDelivery = options.exactlyOnce;
   if (options.minBackoff !== undefined || options.maxBackoff !== undefined) {
     let current = defaultBackoffMillis;
     if (options.minBackoff === undefined || options.maxBackoff === undefined) {
@@ -267,7 +274,7 @@ async function subscriptionChanges(
   }
   if (Object.values(changes).every((value) => value === undefined)) {
     throw new UsageError(
-      'nothing to change: give --ack-deadline, --min-backoff, --max-backoff, --dead-letter-topic, --push-endpoint, --push-grpc or --pull',
+      'nothing to change: give --ack-deadline, --min-backoff, --max-backoff, --dead-letter-topic, --push-endpoint, --push-grpc, --pull or --[no-]exactly-once',
     );
   }
   return changes;

@@ -76,6 +76,9 @@ export function messageProto(
   };
 }
 
+/** What a settled message gets from a subscriber without exactly-once delivery. */
+const sent = Promise.resolve({ ok: true, confirmed: false } as const);
+
 /** A subscriber that delivers what the test emits, and records how messages were settled. */
 export class FakeSubscriber extends EventEmitter {
   readonly acked: string[] = [];
@@ -88,9 +91,9 @@ export class FakeSubscriber extends EventEmitter {
       const message = new ReceivedMessage(
         proto,
         {
-          ack: (m) => this.acked.push(m.id),
-          nack: (m) => this.givenBack.push(m.id),
-          modifyAckDeadline: (m) => this.givenBack.push(m.id),
+          ack: (m) => (this.acked.push(m.id), sent),
+          nack: (m) => (this.givenBack.push(m.id), sent),
+          modifyAckDeadline: (m) => (this.givenBack.push(m.id), sent),
         },
         1,
       );

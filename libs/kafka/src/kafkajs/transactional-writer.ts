@@ -49,6 +49,7 @@ export class KafkajsTransactionalWriter implements TransactionalWriter {
           messages: records.map((record) => ({
             key: record.key,
             value: record.value,
+            partition: this.options.partition ?? 0,
             headers: record.headers,
             timestamp: String(record.timestamp),
           })),

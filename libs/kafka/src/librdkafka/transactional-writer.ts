@@ -72,7 +72,7 @@ export class LibrdkafkaTransactionalWriter implements TransactionalWriter {
         for (const record of records) {
           this.producer.produce(
             this.options.topic,
-            0,
+            this.options.partition ?? 0,
             record.value,
             record.key,
             record.timestamp,

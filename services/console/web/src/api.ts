@@ -64,6 +64,7 @@ export interface SubscriptionView {
   retryPolicy: { minimumBackoffMillis: number; maximumBackoffMillis: number } | null;
   deadLetterPolicy: { deadLetterTopic: string; maxDeliveryAttempts: number } | null;
   enableMessageOrdering: boolean;
+  enableExactlyOnceDelivery: boolean;
   filter: string;
   start: string;
   startOffsets: { partition: number; offset: string }[];

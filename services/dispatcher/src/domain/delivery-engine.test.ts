@@ -1688,3 +1688,177 @@ describe('DeliveryEngine', () => {
     });
   });
 });
+
+describe('DeliveryEngine, exactly-once', () => {
+  const once = (options: SetupOptions = {}) => setup({ exactlyOnce: true, ...options });
+
+  describe('ackChecked', () => {
+    it('accepts the lease of the stream that holds it and settles the message', () => {
+      const t = once();
+      const sink = t.stream(1);
+      t.engine.receive(messages(0, 2));
+      const [first, second] = sink.take();
+      const outcome = t.engine.ackChecked(1, [first!.ackId, second!.ackId]);
+      assert.deepEqual(outcome, { accepted: [first!.ackId, second!.ackId], failed: [] });
+      assert.equal(t.engine.commitPoints().get(0), 2);
+      assert.equal(t.engine.stats.acked, 2);
+    });
+
+    it('answers invalid for an id it did not issue for this subscription, or a forged one', () => {
+      const t = once();
+      const sink = t.stream(1);
+      t.engine.receive(messages(0, 0));
+      const [delivery] = sink.take();
+      const otherScope = new AckIds(Buffer.alloc(32, 7)).encode('other@1', 1);
+      const otherProcess = new AckIds(Buffer.alloc(32, 8)).encode(SCOPE, 1);
+      const forged = `1.${'A'.repeat(16)}`;
+      const outcome = t.engine.ackChecked(1, [otherScope, otherProcess, forged, 'garbage']);
+      assert.deepEqual(
+        outcome.failed.map((f) => f.reason),
+        ['invalid', 'invalid', 'invalid', 'invalid'],
+      );
+      assert.deepEqual(outcome.accepted, []);
+      // The real lease is untouched.
+      assert.deepEqual(t.engine.ackChecked(1, [delivery!.ackId]).accepted, [delivery!.ackId]);
+    });
+
+    it('answers expired once the deadline passed and the message waits for its backoff', () => {
+      const t = once();
+      const sink = t.stream(1);
+      t.engine.receive(messages(0, 0));
+      const [delivery] = sink.take();
+      t.advance(ACK_DEADLINE_MILLIS);
+      assert.deepEqual(t.engine.ackChecked(1, [delivery!.ackId]), {
+        accepted: [],
+        failed: [{ ackId: delivery!.ackId, reason: 'expired' }],
+      });
+      assert.equal(t.engine.commitPoints().get(0), 0, 'the message is not settled');
+      t.advance(MIN_BACKOFF_MILLIS);
+      assert.deepEqual(attemptsOf(sink.take()), [2]);
+    });
+
+    it('answers lease-moved once the message is leased to another stream, and takes the new lease', () => {
+      const t = once();
+      const a = t.stream(1);
+      t.engine.receive(messages(0, 0));
+      const [first] = a.take();
+      const b = t.stream(2);
+      t.engine.removeStream(1);
+      const [second] = b.take();
+      assert.equal(second!.deliveryAttempt, 2);
+      assert.deepEqual(t.engine.ackChecked(2, [first!.ackId]).failed, [{ ackId: first!.ackId, reason: 'lease-moved' }]);
+      assert.deepEqual(t.engine.ackChecked(2, [second!.ackId]).accepted, [second!.ackId]);
+    });
+
+    it('answers lease-moved for a live lease acked on a stream that does not hold it', () => {
+      const t = once();
+      const a = t.stream(1);
+      t.stream(2, { maxOutstandingMessages: 0, maxOutstandingBytes: 0 });
+      t.engine.receive(messages(0, 0));
+      const [delivery] = a.take();
+      assert.deepEqual(t.engine.ackChecked(2, [delivery!.ackId]).failed, [
+        { ackId: delivery!.ackId, reason: 'lease-moved' },
+      ]);
+      assert.deepEqual(t.engine.ackChecked(1, [delivery!.ackId]).accepted, [delivery!.ackId]);
+    });
+
+    it('accepts a repeated ack of the same lease again, and never delivers the message again', () => {
+      const t = once();
+      const sink = t.stream(1);
+      t.engine.receive(messages(0, 0));
+      const [delivery] = sink.take();
+      t.engine.ackChecked(1, [delivery!.ackId]);
+      assert.deepEqual(t.engine.ackChecked(1, [delivery!.ackId]).accepted, [delivery!.ackId]);
+      t.advance(ACK_DEADLINE_MILLIS * 10);
+      assert.deepEqual(sink.take(), []);
+      assert.equal(t.engine.stats.acked, 1);
+    });
+  });
+
+  describe('nackChecked and modifyDeadlinesChecked', () => {
+    it('take effect for the holder only, and answer the others with the reason', () => {
+      const t = once();
+      const sink = t.stream(1);
+      t.engine.receive(messages(0, 1));
+      const [first, second] = sink.take();
+      assert.deepEqual(t.engine.modifyDeadlinesChecked(2, [first!.ackId], [60]).failed, [
+        { ackId: first!.ackId, reason: 'lease-moved' },
+      ]);
+      assert.deepEqual(t.engine.modifyDeadlinesChecked(1, [first!.ackId], [60]).accepted, [first!.ackId]);
+      t.advance(ACK_DEADLINE_MILLIS);
+      t.advance(MIN_BACKOFF_MILLIS);
+      // The second expired and came back; the first's deadline was extended.
+      assert.deepEqual(offsetsOf(sink.take()), [1]);
+      assert.deepEqual(t.engine.nackChecked(1, [second!.ackId]).failed, [{ ackId: second!.ackId, reason: 'expired' }]);
+      assert.deepEqual(t.engine.nackChecked(1, [first!.ackId]).accepted, [first!.ackId]);
+      t.engine.ackChecked(1, []);
+      assert.deepEqual(t.engine.nackChecked(1, [first!.ackId]).failed, [{ ackId: first!.ackId, reason: 'expired' }]);
+    });
+  });
+
+  describe('settled state', () => {
+    it('reports the offsets settled past the commit point, and a new owner skips them', () => {
+      const t = once();
+      const sink = t.stream(1);
+      t.engine.receive(messages(0, 5));
+      const leased = sink.take();
+      t.engine.ackChecked(1, [leased[1]!.ackId, leased[2]!.ackId, leased[4]!.ackId]);
+      assert.deepEqual(t.engine.settledPositions().get(0), { offset: 0, settled: [1, 2, 4] });
+
+      const next = once({ partitions: [] });
+      next.engine.assignPartition(0, 0, [1, 2, 4]);
+      const nextSink = next.stream(1);
+      next.engine.receive(messages(0, 5));
+      assert.deepEqual(offsetsOf(nextSink.take()), [0, 3, 5]);
+      assert.deepEqual(next.engine.settledPositions().get(0), { offset: 0, settled: [1, 2, 4] });
+    });
+  });
+
+  describe('ordering', () => {
+    it('holds the next message of a key until the ack is durable', () => {
+      const t = once({ ordering: true });
+      const sink = t.stream(1);
+      t.engine.receive(messages(0, 1, { orderingKey: 'k' }));
+      const [first] = sink.take();
+      const mark0 = t.engine.durableMark();
+      t.engine.ackChecked(1, [first!.ackId]);
+      assert.deepEqual(sink.take(), [], 'not before the ack is stored');
+      const mark = t.engine.durableMark();
+      assert.equal(mark - mark0, 1);
+      t.engine.acksDurable(mark);
+      assert.deepEqual(offsetsOf(sink.take()), [1]);
+    });
+
+    it('releases each key once, whatever order the marks come back in', () => {
+      const t = once({ ordering: true });
+      const sink = t.stream(1);
+      t.engine.receive([...messages(0, 1, { orderingKey: 'a' }), ...messages(2, 3, { orderingKey: 'b' })]);
+      const heads = sink.take();
+      assert.deepEqual(offsetsOf(heads), [0, 2]);
+      t.engine.ackChecked(1, [heads[0]!.ackId]);
+      const first = t.engine.durableMark();
+      t.engine.ackChecked(1, [heads[1]!.ackId]);
+      const second = t.engine.durableMark();
+      t.engine.acksDurable(first);
+      assert.deepEqual(offsetsOf(sink.take()), [1], 'only key a: b’s ack is not stored yet');
+      t.engine.acksDurable(first);
+      assert.deepEqual(sink.take(), [], 'a repeated mark releases nothing');
+      t.engine.acksDurable(second);
+      assert.deepEqual(offsetsOf(sink.take()), [3]);
+    });
+  });
+
+  describe('mayLease', () => {
+    it('delivers nothing while ownership is not proven, and resumes on dispatch', () => {
+      let proven = false;
+      const t = once({ mayLease: () => proven });
+      const sink = t.stream(1);
+      t.engine.receive(messages(0, 2));
+      t.advance(1);
+      assert.deepEqual(sink.take(), []);
+      proven = true;
+      t.engine.dispatch();
+      assert.deepEqual(offsetsOf(sink.take()), [0, 1, 2]);
+    });
+  });
+});

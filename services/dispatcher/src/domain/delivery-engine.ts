@@ -55,7 +55,36 @@ export interface DeliveryEngineOptions {
   /** Publishes a message to the dead-letter topic; the message is settled once it resolves. */
   deadLetter: (message: InboundMessage, deliveryAttempts: number) => Promise<void>;
   now: () => number;
+  /**
+   * Exactly-once delivery: acks, nacks and deadline changes go through the
+   * `*Checked` methods, which answer each id; an ack id is verified whole and
+   * must come from the stream holding the lease; the next message of an
+   * ordering key waits until the previous ack is durable ({@link DeliveryEngine.acksDurable}).
+   */
+  exactlyOnce?: boolean;
+  /**
+   * Whether messages may be leased now; checked once per dispatch. An
+   * exactly-once subscription leases only while its dispatcher provably owns
+   * it; call {@link DeliveryEngine.dispatch} when that becomes true again.
+   */
+  mayLease?: () => boolean;
 }
+
+/** Why an ack, nack or deadline change of an exactly-once subscription did not take effect. */
+export type LeaseFailure = 'invalid' | 'expired' | 'lease-moved';
+
+/** The answers to one request's ack ids on an exactly-once subscription. */
+export interface LeaseOutcome {
+  /** Taken; for acks, confirmed once the settled state is durable. */
+  accepted: string[];
+  failed: Array<{ ackId: string; reason: LeaseFailure }>;
+}
+
+/** Why a lease ended, kept a while on an exactly-once subscription to answer a late ack. */
+type LeaseEnd = 'acked' | 'nacked' | 'expired' | 'stream-gone' | 'revoked';
+
+/** Ended leases remembered for their reasons; older ones are answered `expired`. */
+const endedLeasesKept = 100_000;
 
 /** Counters for logs, metrics and tests. */
 export interface DeliveryStats {
@@ -108,6 +137,8 @@ interface PartitionState {
   held: number;
   /** The same messages by offset: the oldest unacknowledged one is looked up here for its age. */
   heldAt: Map<number, InboundMessage>;
+  /** Offsets past the start settled by an earlier owner (exactly-once): skipped when read. */
+  preSettled: Set<number> | undefined;
 }
 
 /** Where a partition's acknowledgements stand, for backlog figures. */
@@ -189,10 +220,17 @@ export class DeliveryEngine {
   private dispatching = false;
   private heldTotal = 0;
   private policy: DeliveryPolicy;
+  /** Exactly-once only: recently ended leases, oldest first. */
+  private readonly ended: Map<number, { entry: Entry; why: LeaseEnd; streamId: number }> | undefined;
+  /** Exactly-once only: acked heads of ordering keys whose successors wait for the ack to be durable. */
+  private awaitingDurable: Entry[] = [];
+  /** How many acked heads were released so far: marks count from the engine's start, so a late one releases nothing twice. */
+  private releasedDurable = 0;
   readonly stats: DeliveryStats = noCounts();
 
   constructor(private readonly options: DeliveryEngineOptions) {
     this.policy = options.policy;
+    this.ended = options.exactlyOnce ? new Map() : undefined;
   }
 
   /** Applies a subscription update (deadline, retry, dead letter) to future deliveries. */
@@ -202,8 +240,12 @@ export class DeliveryEngine {
 
   // Partitions.
 
-  /** Takes ownership of a partition; delivery starts at `startOffset`. */
-  assignPartition(partition: number, startOffset: number): void {
+  /**
+   * Takes ownership of a partition; delivery starts at `startOffset`, skipping
+   * `settled` (offsets past it an earlier owner settled, as an exactly-once
+   * subscription stores them).
+   */
+  assignPartition(partition: number, startOffset: number, settled?: readonly number[]): void {
     this.revokePartition(partition);
     this.partitions.set(partition, {
       epoch: nextEpoch++,
@@ -211,6 +253,7 @@ export class DeliveryEngine {
       dedup: new DedupWindow(this.options.dedupWindowMillis),
       held: 0,
       heldAt: new Map(),
+      preSettled: settled && settled.length > 0 ? new Set(settled) : undefined,
     });
   }
 
@@ -224,7 +267,7 @@ export class DeliveryEngine {
     this.partitions.delete(partition);
     this.heldTotal -= state.held;
     for (const [leaseId, entry] of this.leases) {
-      if (entry.message.partition === partition) this.endLease(leaseId, entry);
+      if (entry.message.partition === partition) this.endLease(leaseId, entry, 'revoked');
     }
     for (const head of this.ordering.dropWhere((entry) => entry.message.partition === partition)) {
       if (head.state === 'queued' && this.isCurrent(head)) {
@@ -281,6 +324,15 @@ export class DeliveryEngine {
     return points;
   }
 
+  /** Per owned partition, the commit point and the offsets settled past it: an exactly-once subscription's state. */
+  settledPositions(): Map<number, { offset: number; settled: number[] }> {
+    const positions = new Map<number, { offset: number; settled: number[] }>();
+    for (const [partition, state] of this.partitions) {
+      positions.set(partition, { offset: state.tracker.commitPoint(), settled: state.tracker.settledPast() });
+    }
+    return positions;
+  }
+
   // Messages in.
 
   /**
@@ -293,6 +345,11 @@ export class DeliveryEngine {
       const partition = this.partitions.get(message.partition);
       if (!partition || partition.tracker.hasFetched(message.offset)) continue;
       partition.tracker.fetched(message.offset);
+      if (partition.preSettled?.delete(message.offset)) {
+        // Settled by an earlier owner (an exactly-once subscription's confirmed ack): never again.
+        partition.tracker.settle(message.offset);
+        continue;
+      }
       if (message.redrive && message.redrive.target !== this.options.redriveTarget) {
         // A dead letter moved back to another subscription of the topic: not this one's to deliver.
         partition.tracker.settle(message.offset);
@@ -367,7 +424,7 @@ export class DeliveryEngine {
     for (const leaseId of [...stream!.leases]) {
       const entry = this.leases.get(leaseId);
       if (entry) {
-        this.endLease(leaseId, entry);
+        this.endLease(leaseId, entry, 'stream-gone');
         this.fail(entry, false);
       }
     }
@@ -416,7 +473,7 @@ export class DeliveryEngine {
     for (const ackId of ackIds) {
       const found = this.lease(ackId);
       if (!found) continue;
-      this.endLease(found.leaseId, found.entry);
+      this.endLease(found.leaseId, found.entry, 'acked');
       this.stats.acked++;
       this.settle(found.entry);
     }
@@ -427,7 +484,7 @@ export class DeliveryEngine {
     for (const ackId of ackIds) {
       const found = this.lease(ackId);
       if (!found) continue;
-      this.endLease(found.leaseId, found.entry);
+      this.endLease(found.leaseId, found.entry, 'nacked');
       this.stats.nacked++;
       this.fail(found.entry, true);
     }
@@ -439,18 +496,125 @@ export class DeliveryEngine {
     const now = this.options.now();
     ackIds.forEach((ackId, i) => {
       const found = this.lease(ackId);
-      if (!found) return;
-      const extension = Math.min(Math.max(seconds[i] ?? 0, 0), 600);
-      if (extension === 0) {
-        this.endLease(found.leaseId, found.entry);
-        this.stats.nacked++;
-        this.fail(found.entry, false);
-        return;
-      }
-      found.entry.deadline = now + extension * 1000;
-      this.expiries.push(found.entry.deadline, { leaseId: found.leaseId, deadline: found.entry.deadline });
+      if (found) this.extend(found.leaseId, found.entry, seconds[i] ?? 0, now);
     });
     this.dispatch();
+  }
+
+  private extend(leaseId: number, entry: Entry, seconds: number, now: number): void {
+    const extension = Math.min(Math.max(seconds, 0), 600);
+    if (extension === 0) {
+      this.endLease(leaseId, entry, 'nacked');
+      this.stats.nacked++;
+      this.fail(entry, false);
+      return;
+    }
+    entry.deadline = now + extension * 1000;
+    this.expiries.push(entry.deadline, { leaseId, deadline: entry.deadline });
+  }
+
+  // Exactly-once: every id answered.
+
+  /**
+   * Acks from stream `streamId`. Accepted acks settle their messages at once
+   * (nothing delivers them again here); the caller confirms them once the
+   * settled state that includes them is durable.
+   */
+  ackChecked(streamId: number, ackIds: string[]): LeaseOutcome {
+    const outcome: LeaseOutcome = { accepted: [], failed: [] };
+    for (const ackId of ackIds) {
+      const found = this.check(streamId, ackId);
+      if (found === 'acked') outcome.accepted.push(ackId);
+      else if (typeof found === 'string') outcome.failed.push({ ackId, reason: found });
+      else {
+        this.endLease(found.leaseId, found.entry, 'acked');
+        this.stats.acked++;
+        this.settle(found.entry, true);
+        outcome.accepted.push(ackId);
+      }
+    }
+    this.dispatch();
+    return outcome;
+  }
+
+  /** Nacks from stream `streamId`: accepted ones are delivered again after the backoff. */
+  nackChecked(streamId: number, ackIds: string[]): LeaseOutcome {
+    const outcome: LeaseOutcome = { accepted: [], failed: [] };
+    for (const ackId of ackIds) {
+      const found = this.check(streamId, ackId);
+      if (typeof found === 'string') {
+        outcome.failed.push({ ackId, reason: found === 'acked' ? 'expired' : found });
+        continue;
+      }
+      this.endLease(found.leaseId, found.entry, 'nacked');
+      this.stats.nacked++;
+      this.fail(found.entry, true);
+      outcome.accepted.push(ackId);
+    }
+    this.dispatch();
+    return outcome;
+  }
+
+  /** Deadline changes from stream `streamId`, as {@link modifyDeadlines}. */
+  modifyDeadlinesChecked(streamId: number, ackIds: string[], seconds: number[]): LeaseOutcome {
+    const outcome: LeaseOutcome = { accepted: [], failed: [] };
+    const now = this.options.now();
+    ackIds.forEach((ackId, i) => {
+      const found = this.check(streamId, ackId);
+      if (typeof found === 'string') {
+        outcome.failed.push({ ackId, reason: found === 'acked' ? 'expired' : found });
+        return;
+      }
+      this.extend(found.leaseId, found.entry, seconds[i] ?? 0, now);
+      outcome.accepted.push(ackId);
+    });
+    this.dispatch();
+    return outcome;
+  }
+
+  /** Where the acks stand now: pass it to {@link acksDurable} once the state taken now is stored. */
+  durableMark(): number {
+    return this.releasedDurable + this.awaitingDurable.length;
+  }
+
+  /**
+   * The acks up to `mark` are durable: the next message of each of their
+   * ordering keys may go out. Until then a failover could deliver the acked
+   * message again (unconfirmed) after its successor, out of order.
+   */
+  acksDurable(mark: number): void {
+    const count = mark - this.releasedDurable;
+    if (count <= 0) return;
+    const released = this.awaitingDurable.slice(0, count);
+    this.awaitingDurable = this.awaitingDurable.slice(count);
+    this.releasedDurable += count;
+    for (const entry of released) {
+      if (!this.isCurrent(entry)) continue;
+      this.releaseOrdering(entry);
+    }
+    this.dispatch();
+  }
+
+  /**
+   * The lease an exactly-once ack id stands for when stream `streamId` holds
+   * it; else why not, or 'acked' when that very lease was acked already (a
+   * repeat, answered as the first).
+   */
+  private check(streamId: number, ackId: string): { leaseId: number; entry: Entry } | LeaseFailure | 'acked' {
+    const leaseId = this.options.ackIds.decode(this.options.ackScope, ackId);
+    if (leaseId === undefined) {
+      this.stats.unknownAcks++;
+      return 'invalid';
+    }
+    const entry = this.leases.get(leaseId);
+    if (entry) return entry.streamId === streamId ? { leaseId, entry } : 'lease-moved';
+    this.stats.unknownAcks++;
+    const ended = this.ended?.get(leaseId);
+    if (!ended) return 'expired';
+    if (ended.why === 'acked') return 'acked';
+    // Leased again, to another stream: only that lease can settle it now.
+    const moved = ended.entry.state === 'leased' && ended.entry.streamId !== ended.streamId;
+    return moved && this.isCurrent(ended.entry) ? 'lease-moved' : 'expired';
   }
 
   // Time.
@@ -462,7 +626,7 @@ export class DeliveryEngine {
       const { leaseId, deadline } = this.expiries.pop()!;
       const entry = this.leases.get(leaseId);
       if (!entry || entry.deadline !== deadline) continue;
-      this.endLease(leaseId, entry);
+      this.endLease(leaseId, entry, 'expired');
       this.stats.expired++;
       this.fail(entry, true);
     }
@@ -489,6 +653,7 @@ export class DeliveryEngine {
   /** Hands ready messages to streams with room, round-robin, a batch per stream at a time. */
   dispatch(): void {
     if (this.dispatching) return;
+    if (this.options.mayLease && !this.options.mayLease()) return;
     this.dispatching = true;
     try {
       let progressed = true;
@@ -569,8 +734,12 @@ export class DeliveryEngine {
     return { leaseId: leaseId!, entry };
   }
 
-  private endLease(leaseId: number, entry: Entry): void {
+  private endLease(leaseId: number, entry: Entry, why: LeaseEnd): void {
     this.leases.delete(leaseId);
+    if (this.ended) {
+      this.ended.set(leaseId, { entry, why, streamId: entry.streamId });
+      if (this.ended.size > endedLeasesKept) this.ended.delete(this.ended.keys().next().value!);
+    }
     const stream = this.streamsById.get(entry.streamId);
     if (stream?.leases.delete(leaseId)) stream.flow.remove(entry.message.size);
   }
@@ -613,7 +782,8 @@ export class DeliveryEngine {
     );
   }
 
-  private settle(entry: Entry): void {
+  /** @param untilDurable - an exactly-once ack: the ordering key's next message waits for {@link acksDurable}. */
+  private settle(entry: Entry, untilDurable = false): void {
     if (entry.state === 'settled' || !this.isCurrent(entry)) return;
     entry.state = 'settled';
     const partition = this.partitions.get(entry.message.partition)!;
@@ -622,11 +792,16 @@ export class DeliveryEngine {
     partition.heldAt.delete(entry.message.offset);
     this.heldTotal--;
     if (this.options.ordering && entry.message.orderingKey) {
-      const next = this.ordering.settleHead(entry.message.orderingKey, entry);
-      if (next) {
-        next.state = 'ready';
-        this.fresh.push(next);
-      }
+      if (untilDurable) this.awaitingDurable.push(entry);
+      else this.releaseOrdering(entry);
+    }
+  }
+
+  private releaseOrdering(entry: Entry): void {
+    const next = this.ordering.settleHead(entry.message.orderingKey, entry);
+    if (next) {
+      next.state = 'ready';
+      this.fresh.push(next);
     }
   }
 

@@ -44,6 +44,12 @@ export class OffsetTracker {
     this.settled.add(offset);
   }
 
+  /** Offsets settled past the commit point, ascending: what an exactly-once subscription stores beside it. */
+  settledPast(): number[] {
+    this.commitPoint();
+    return [...this.settled].sort((a, b) => a - b);
+  }
+
   /**
    * The offset to commit: that of the oldest unsettled message, or the next to
    * fetch when all are settled. Never a later one: committing past a gap would

@@ -52,10 +52,11 @@ export class SubscriptionCursor {
 
   /**
    * Starts (or restarts, after a seek) a partition: messages from `readFrom`
-   * on are read, those before `deliverFrom` only into the dedup window.
+   * on are read, those before `deliverFrom` only into the dedup window, and
+   * `settled` (past `deliverFrom`, settled by an earlier owner) not at all.
    */
-  start(partition: number, readFrom: number, deliverFrom: number): void {
-    this.engine.assignPartition(partition, deliverFrom);
+  start(partition: number, readFrom: number, deliverFrom: number, settled?: readonly number[]): void {
+    this.engine.assignPartition(partition, deliverFrom, settled);
     const cursor: PartitionCursor = { position: readFrom, deliverFrom, waiting: false, full: false };
     this.partitions.set(partition, cursor);
     this.pump(partition, cursor);

@@ -5,6 +5,7 @@ import type { Logger } from '@herald/logging';
 import type { AttachedStream, DispatcherService } from '../dispatcher-service';
 import type { FlowLimits } from '../domain/flow-control';
 import { writeDeliveries } from './delivery-encoding';
+import { answerToProto, exactlyOnceProperties } from './lease-answers';
 import { type Relay, type StreamForwarder, forwardedByHeader } from './stream-forwarder';
 
 /** Bounds on what one stream may ask for, so that no client can make the server hold unbounded memory. */
@@ -77,6 +78,11 @@ export function streamingPull(
               send: (batch) => writeDeliveries(call, batch, request.subscription, logger),
             },
             end: (error) => finish(error),
+            // Small and rare beside deliveries: written past a full buffer rather than held back.
+            answer: (answer) => {
+              if (!finished) call.write(answerToProto(answer));
+            },
+            exactlyOnce: (ordering) => call.write(exactlyOnceProperties(ordering)),
           },
           limits,
           ackDeadlineMillis,

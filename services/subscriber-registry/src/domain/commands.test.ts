@@ -350,6 +350,7 @@ describe('planCreateSubscription', () => {
       enableMessageOrdering: false,
       filter: '',
       pushConfig: undefined,
+      enableExactlyOnceDelivery: false,
       start: { kind: 'earliest' },
       topicPartitions: 3,
     });
@@ -379,6 +380,7 @@ describe('planCreateSubscription', () => {
       enableMessageOrdering: true,
       filter: 'attributes.color = "red"',
       pushConfig: undefined,
+      enableExactlyOnceDelivery: false,
       start: { kind: 'time', timeMillis: 1_700_000_000_000 },
       topicPartitions: 7,
     });
@@ -673,6 +675,7 @@ describe('subscriptionCreatedRecord', () => {
       retryPolicy: { minimumBackoffMillis: 1_000, maximumBackoffMillis: 60_000 },
       deadLetterPolicy: undefined,
       pushConfig: undefined,
+      enableExactlyOnceDelivery: false,
       enableMessageOrdering: false,
       filter: '',
       startOffsets,
@@ -1118,6 +1121,67 @@ describe('push configuration', () => {
       () => planUpdateSubscription(registry.state, updateInput({ paths: ['push_config'], pushConfig })),
       'subscription.push_config.grpc.target',
       /plaintext/,
+    );
+  });
+});
+
+describe('exactly-once delivery', () => {
+  function setUp(): TestRegistry {
+    const registry = new TestRegistry();
+    registry.createTopic('orders');
+    return registry;
+  }
+
+  it('is off unless asked, stored only when on, and read back from the record', () => {
+    const registry = setUp();
+    registry.createSubscription('plain-sub', 'orders');
+    assert.equal(registry.subscription('plain-sub').enableExactlyOnceDelivery, false);
+    const planned = planCreateSubscription(
+      registry.state,
+      subscriptionInput({ name: 'once-sub', enableExactlyOnceDelivery: true }),
+    );
+    const record = subscriptionCreatedRecord(planned, [], 1);
+    assert.equal(subscriptionEvent(record).subscription.exactlyOnce, true);
+    registry.append(record);
+    assert.equal(registry.subscription('once-sub').enableExactlyOnceDelivery, true);
+    // A record written before the field existed reads as off.
+    const plain = subscriptionCreatedRecord(planCreateSubscription(registry.state, subscriptionInput()), [], 1);
+    assert.equal('exactlyOnce' in subscriptionEvent(plain).subscription, false);
+  });
+
+  it('is switched on and off by the enable_exactly_once_delivery path, and left alone by others', () => {
+    const registry = setUp();
+    registry.createSubscription('orders-sub', 'orders');
+    const paths = ['enable_exactly_once_delivery'];
+    registry.append(planUpdateSubscription(registry.state, updateInput({ paths, enableExactlyOnceDelivery: true })));
+    assert.equal(registry.subscription('orders-sub').enableExactlyOnceDelivery, true);
+    registry.append(
+      planUpdateSubscription(registry.state, updateInput({ paths: ['ack_deadline_seconds'], ackDeadlineSeconds: 30 })),
+    );
+    assert.equal(registry.subscription('orders-sub').enableExactlyOnceDelivery, true);
+    registry.append(planUpdateSubscription(registry.state, updateInput({ paths })));
+    assert.equal(registry.subscription('orders-sub').enableExactlyOnceDelivery, false);
+  });
+
+  it('refuses a push subscription, at creation and by update, naming the field', () => {
+    const registry = setUp();
+    const open: PushRules = { allowInsecure: true, allowPrivate: true };
+    const pushConfig = { endpoint: { kind: 'grpc' as const, target: 'grpc://127.0.0.1:41151' }, maxOutstanding: 8 };
+    assertInvalidArgument(
+      () =>
+        planCreateSubscription(
+          registry.state,
+          subscriptionInput({ pushConfig, enableExactlyOnceDelivery: true }),
+          open,
+        ),
+      'subscription.enable_exactly_once_delivery',
+      /pull subscriptions only/,
+    );
+    registry.createSubscription('orders-sub', 'orders', { enableExactlyOnceDelivery: true });
+    assertInvalidArgument(
+      () => planUpdateSubscription(registry.state, updateInput({ paths: ['push_config'], pushConfig }), open),
+      'subscription.enable_exactly_once_delivery',
+      /pull subscriptions only/,
     );
   });
 });

@@ -166,6 +166,8 @@ export interface CreateSubscriptionInput {
   start: Position;
   /** Undefined for a pull subscription. */
   pushConfig?: PushConfigInput | undefined;
+  /** @defaultValue false */
+  enableExactlyOnceDelivery?: boolean;
 }
 
 /** A validated new subscription, waiting for its start offsets. */
@@ -186,6 +188,8 @@ export function planCreateSubscription(
   const deadLetterPolicy = validateDeadLetterPolicy(state, input.deadLetterPolicy);
   validateFilter('subscription.filter', input.filter);
   const pushConfig = input.pushConfig && validatePushConfig(input.pushConfig, pushRules);
+  const enableExactlyOnceDelivery = input.enableExactlyOnceDelivery ?? false;
+  validateDeliveryMode(pushConfig, enableExactlyOnceDelivery);
   if (input.start.kind === 'time') validateTime('subscription.start_time', input.start.timeMillis);
   const topic = state.topic(input.topic);
   if (!topic) throw new NotFoundError('topic', input.topic, 'subscription.topic');
@@ -199,6 +203,7 @@ export function planCreateSubscription(
     enableMessageOrdering: input.enableMessageOrdering,
     filter: input.filter,
     pushConfig,
+    enableExactlyOnceDelivery,
     start: input.start,
     topicPartitions: topic.partitions,
   };
@@ -229,6 +234,7 @@ export const updatableSubscriptionFields = [
   'retry_policy',
   'dead_letter_policy',
   'push_config',
+  'enable_exactly_once_delivery',
 ] as const;
 
 export interface UpdateSubscriptionInput {
@@ -240,6 +246,8 @@ export interface UpdateSubscriptionInput {
   deadLetterPolicy: DeadLetterPolicyInput | undefined;
   /** With the path `push_config`: the new push configuration, or undefined to switch to pull. */
   pushConfig?: PushConfigInput | undefined;
+  /** With the path `enable_exactly_once_delivery`. */
+  enableExactlyOnceDelivery?: boolean;
 }
 
 export function planUpdateSubscription(
@@ -268,7 +276,24 @@ export function planUpdateSubscription(
   if (input.paths.includes('push_config')) {
     updated.pushConfig = input.pushConfig && validatePushConfig(input.pushConfig, pushRules);
   }
+  if (input.paths.includes('enable_exactly_once_delivery')) {
+    updated.enableExactlyOnceDelivery = input.enableExactlyOnceDelivery ?? false;
+  }
+  validateDeliveryMode(updated.pushConfig, updated.enableExactlyOnceDelivery);
   return subscriptionRecord(updated, 'updated');
+}
+
+/**
+ * Exactly-once delivery answers acks on a StreamingPull stream; a push
+ * endpoint's answer is an HTTP status with nobody to confirm it to.
+ */
+function validateDeliveryMode(pushConfig: PushConfig | undefined, exactlyOnce: boolean): void {
+  if (pushConfig && exactlyOnce) {
+    throw new InvalidArgumentError(
+      'subscription.enable_exactly_once_delivery',
+      'is for pull subscriptions only; this one has a push_config',
+    );
+  }
 }
 
 /** The subscription's tombstone, and its policy's. */
@@ -410,6 +435,7 @@ export function subscriptionRecord(subscription: SubscriptionForRecord, change: 
       enableMessageOrdering: subscription.enableMessageOrdering,
       filter: subscription.filter,
       pushConfig: subscription.pushConfig ?? null,
+      ...(subscription.enableExactlyOnceDelivery ? { exactlyOnce: true } : {}),
       startOffsets: subscription.startOffsets,
       lastSeek: subscription.lastSeek ?? null,
       detached: subscription.detached,

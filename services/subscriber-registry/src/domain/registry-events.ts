@@ -46,6 +46,8 @@ export interface SubscriptionChanged {
      * nothing of it, which reads such a record as a pull subscription).
      */
     pushConfig?: PushConfig | null;
+    /** Absent (false) in records written before exactly-once delivery, and whenever it is off. */
+    exactlyOnce?: boolean;
     startOffsets: PartitionOffset[];
     lastSeek: { revision: string | 'self'; offsets: PartitionOffset[]; timeMillis: number } | null;
     detached: boolean;
@@ -155,6 +157,7 @@ export function decodeEvent(value: Buffer | null): RegistryEvent | undefined {
       pushConfig('subscription.pushConfig', subscription.pushConfig);
     }
     boolean('subscription.enableMessageOrdering', subscription.enableMessageOrdering);
+    if (subscription.exactlyOnce !== undefined) boolean('subscription.exactlyOnce', subscription.exactlyOnce);
     boolean('subscription.detached', subscription.detached);
     offsets('subscription.startOffsets', subscription.startOffsets);
     if (subscription.lastSeek !== null) {

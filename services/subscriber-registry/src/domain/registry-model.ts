@@ -57,6 +57,7 @@ export interface Subscription {
   filter: string;
   /** Undefined for a pull subscription. */
   pushConfig: PushConfig | undefined;
+  enableExactlyOnceDelivery: boolean;
   startOffsets: PartitionOffset[];
   lastSeek: SeekState | undefined;
   detached: boolean;

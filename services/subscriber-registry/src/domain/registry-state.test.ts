@@ -150,6 +150,7 @@ describe('RegistryState', () => {
         retryPolicy: { minimumBackoffMillis: 0, maximumBackoffMillis: 5_000 },
         deadLetterPolicy: { deadLetterTopic: 'orders-dlq', maxDeliveryAttempts: 7 },
         pushConfig: undefined,
+        enableExactlyOnceDelivery: false,
         enableMessageOrdering: true,
         filter: 'attributes:color',
         startOffsets: [

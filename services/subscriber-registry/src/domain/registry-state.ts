@@ -132,6 +132,7 @@ export class RegistryState {
       retryPolicy: record.retryPolicy,
       deadLetterPolicy: record.deadLetterPolicy ?? undefined,
       pushConfig: record.pushConfig ?? undefined,
+      enableExactlyOnceDelivery: record.exactlyOnce ?? false,
       enableMessageOrdering: record.enableMessageOrdering,
       filter: record.filter,
       startOffsets: record.startOffsets,

@@ -49,6 +49,7 @@ export function subscriptionToProto(subscription: Subscription): SubscriptionPro
     enableMessageOrdering: subscription.enableMessageOrdering,
     filter: subscription.filter,
     pushConfig: subscription.pushConfig && pushConfigToProto(subscription.pushConfig),
+    enableExactlyOnceDelivery: subscription.enableExactlyOnceDelivery,
     start: undefined,
     startOffsets: subscription.startOffsets,
     lastSeek: subscription.lastSeek && {
@@ -86,6 +87,7 @@ export function createSubscriptionInput(subscription: SubscriptionProto | undefi
     filter: subscription.filter,
     start,
     pushConfig: pushConfigInput(subscription.pushConfig),
+    enableExactlyOnceDelivery: subscription.enableExactlyOnceDelivery,
   };
 }
 
@@ -102,6 +104,7 @@ export function updateSubscriptionInput(
     retryPolicy: retryPolicyInput(subscription.retryPolicy),
     deadLetterPolicy: deadLetterPolicyInput(subscription.deadLetterPolicy),
     pushConfig: pushConfigInput(subscription.pushConfig),
+    enableExactlyOnceDelivery: subscription.enableExactlyOnceDelivery,
   };
 }
 

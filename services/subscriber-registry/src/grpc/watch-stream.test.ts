@@ -48,6 +48,7 @@ describe('snapshotParts', () => {
     retryPolicy: { minimumBackoffMillis: 0, maximumBackoffMillis: 0 },
     deadLetterPolicy: undefined,
     enableMessageOrdering: false,
+    enableExactlyOnceDelivery: false,
     filter: '',
     pushConfig: undefined,
     startOffsets: [],

@@ -302,6 +302,10 @@ export function subscriptionPage(root: HTMLElement, name: string): () => void {
               : 'none',
           ],
           ['Ordering', s.enableMessageOrdering ? 'by ordering key' : 'off'],
+          [
+            'Exactly once',
+            s.enableExactlyOnceDelivery ? 'on: acks confirmed, never delivered again once confirmed' : 'off',
+          ],
           ['Started at', s.start],
           [
             'Last seek',

@@ -26,6 +26,79 @@ import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { Position, positionFromJSON, positionToJSON, ReceivedMessage } from "./types";
 
+/** Why an operation on an ack id failed, on an exactly-once subscription. */
+export enum LeaseFailureReason {
+  /** LEASE_FAILURE_REASON_UNSPECIFIED - Not used. */
+  LEASE_FAILURE_REASON_UNSPECIFIED = 0,
+  /**
+   * LEASE_FAILURE_REASON_INVALID - Not an ack id this subscription's dispatcher issued: malformed, of
+   * another subscription, or of a dispatcher that served the subscription
+   * before it moved (after a failover every earlier ack id is invalid).
+   * Permanent: sending it again cannot succeed.
+   */
+  LEASE_FAILURE_REASON_INVALID = 1,
+  /**
+   * LEASE_FAILURE_REASON_EXPIRED - The lease ended before the operation: its deadline passed, it was
+   * nacked, or its stream went away. The message will be delivered again.
+   */
+  LEASE_FAILURE_REASON_EXPIRED = 2,
+  /**
+   * LEASE_FAILURE_REASON_LEASE_MOVED - The message was delivered again and is now leased to another stream
+   * (or the ack came on a stream other than the one holding the lease);
+   * only the current lease can settle it.
+   */
+  LEASE_FAILURE_REASON_LEASE_MOVED = 3,
+  /**
+   * LEASE_FAILURE_REASON_UNAVAILABLE - The ack could not be stored (Kafka unreachable, or this dispatcher lost
+   * the subscription to another). Not confirmed: the message may or may not
+   * be delivered again; the stream usually ends and reconnects.
+   */
+  LEASE_FAILURE_REASON_UNAVAILABLE = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function leaseFailureReasonFromJSON(object: any): LeaseFailureReason {
+  switch (object) {
+    case 0:
+    case "LEASE_FAILURE_REASON_UNSPECIFIED":
+      return LeaseFailureReason.LEASE_FAILURE_REASON_UNSPECIFIED;
+    case 1:
+    case "LEASE_FAILURE_REASON_INVALID":
+      return LeaseFailureReason.LEASE_FAILURE_REASON_INVALID;
+    case 2:
+    case "LEASE_FAILURE_REASON_EXPIRED":
+      return LeaseFailureReason.LEASE_FAILURE_REASON_EXPIRED;
+    case 3:
+    case "LEASE_FAILURE_REASON_LEASE_MOVED":
+      return LeaseFailureReason.LEASE_FAILURE_REASON_LEASE_MOVED;
+    case 4:
+    case "LEASE_FAILURE_REASON_UNAVAILABLE":
+      return LeaseFailureReason.LEASE_FAILURE_REASON_UNAVAILABLE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LeaseFailureReason.UNRECOGNIZED;
+  }
+}
+
+export function leaseFailureReasonToJSON(object: LeaseFailureReason): string {
+  switch (object) {
+    case LeaseFailureReason.LEASE_FAILURE_REASON_UNSPECIFIED:
+      return "LEASE_FAILURE_REASON_UNSPECIFIED";
+    case LeaseFailureReason.LEASE_FAILURE_REASON_INVALID:
+      return "LEASE_FAILURE_REASON_INVALID";
+    case LeaseFailureReason.LEASE_FAILURE_REASON_EXPIRED:
+      return "LEASE_FAILURE_REASON_EXPIRED";
+    case LeaseFailureReason.LEASE_FAILURE_REASON_LEASE_MOVED:
+      return "LEASE_FAILURE_REASON_LEASE_MOVED";
+    case LeaseFailureReason.LEASE_FAILURE_REASON_UNAVAILABLE:
+      return "LEASE_FAILURE_REASON_UNAVAILABLE";
+    case LeaseFailureReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Which dead letters of a dead-letter topic a peek or a redrive takes. */
 export interface DeadLetterSelection {
   /**
@@ -231,7 +304,9 @@ export interface StreamingPullRequest {
   subscription: string;
   /**
    * Ack ids of messages processed successfully. They are not delivered again.
-   * Unknown or expired ids are ignored.
+   * Unknown or expired ids are ignored, except on a subscription with
+   * `enable_exactly_once_delivery`, where each id is answered in
+   * `StreamingPullResponse.ack_confirmation`.
    */
   ackIds: string[];
   /** Ack ids of messages to deliver again, after the subscription's retry backoff. */
@@ -266,10 +341,78 @@ export interface StreamingPullRequest {
   clientId: string;
 }
 
-/** Messages for a StreamingPull stream. */
+/**
+ * Messages for a StreamingPull stream, and on an exactly-once subscription
+ * the answers to its acks, nacks and deadline changes. A response may carry
+ * messages, answers, or both.
+ */
 export interface StreamingPullResponse {
   /** Messages, as many as flow control allows and were ready at once. */
   receivedMessages: ReceivedMessage[];
+  /**
+   * Exactly-once subscriptions only: sent once, first, when the stream is
+   * attached, so a client knows to wait for confirmations.
+   */
+  subscriptionProperties?:
+    | SubscriptionProperties
+    | undefined;
+  /**
+   * Exactly-once subscriptions only: answers to `ack_ids`. An id listed as
+   * confirmed is stored durably (in Kafka, acks=all) and its message is never
+   * delivered to the subscription again. Ids of one request may be answered
+   * over several responses, but each id once.
+   */
+  ackConfirmation?:
+    | LeaseConfirmation
+    | undefined;
+  /**
+   * Exactly-once subscriptions only: answers to `nack_ids`. Confirmed means
+   * the lease ended and the message will be delivered again after the retry
+   * backoff.
+   */
+  nackConfirmation?:
+    | LeaseConfirmation
+    | undefined;
+  /**
+   * Exactly-once subscriptions only: answers to `modify_deadline_ack_ids`.
+   * Confirmed means the new deadline holds (0: the message was given back).
+   */
+  modifyDeadlineConfirmation?: LeaseConfirmation | undefined;
+}
+
+/** What a stream should know about its subscription. */
+export interface SubscriptionProperties {
+  /**
+   * The subscription has `enable_exactly_once_delivery`: acks, nacks and
+   * deadline changes are answered on the stream.
+   */
+  exactlyOnceDeliveryEnabled: boolean;
+  /** The subscription has `enable_message_ordering`. */
+  messageOrderingEnabled: boolean;
+}
+
+/**
+ * Answers to one kind of lease operation (ack, nack, deadline change) for
+ * some ack ids: each id sent is listed once, in `ack_ids` or in `failures`.
+ */
+export interface LeaseConfirmation {
+  /** Ack ids for which the operation took effect (for an ack: durably). */
+  ackIds: string[];
+  /** Ack ids for which it did not, each with the reason. */
+  failures: LeaseFailure[];
+}
+
+/** Why an operation on one ack id did not take effect. */
+export interface LeaseFailure {
+  /** The ack id as sent. */
+  ackId: string;
+  /**
+   * Why. For every reason but `LEASE_FAILURE_REASON_UNAVAILABLE` the message
+   * is (or will be) delivered again under a new ack id: process it then.
+   */
+  reason: LeaseFailureReason;
+  /** A sentence for logs. */
+  detail: string;
 }
 
 /** Request of Tail. */
@@ -1961,13 +2104,31 @@ export const StreamingPullRequest: MessageFns<StreamingPullRequest> = {
 };
 
 function createBaseStreamingPullResponse(): StreamingPullResponse {
-  return { receivedMessages: [] };
+  return {
+    receivedMessages: [],
+    subscriptionProperties: undefined,
+    ackConfirmation: undefined,
+    nackConfirmation: undefined,
+    modifyDeadlineConfirmation: undefined,
+  };
 }
 
 export const StreamingPullResponse: MessageFns<StreamingPullResponse> = {
   encode(message: StreamingPullResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.receivedMessages) {
       ReceivedMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.subscriptionProperties !== undefined) {
+      SubscriptionProperties.encode(message.subscriptionProperties, writer.uint32(18).fork()).join();
+    }
+    if (message.ackConfirmation !== undefined) {
+      LeaseConfirmation.encode(message.ackConfirmation, writer.uint32(26).fork()).join();
+    }
+    if (message.nackConfirmation !== undefined) {
+      LeaseConfirmation.encode(message.nackConfirmation, writer.uint32(34).fork()).join();
+    }
+    if (message.modifyDeadlineConfirmation !== undefined) {
+      LeaseConfirmation.encode(message.modifyDeadlineConfirmation, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1993,6 +2154,38 @@ export const StreamingPullResponse: MessageFns<StreamingPullResponse> = {
             message.receivedMessages.push(ReceivedMessage.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subscriptionProperties = SubscriptionProperties.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ackConfirmation = LeaseConfirmation.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.nackConfirmation = LeaseConfirmation.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.modifyDeadlineConfirmation = LeaseConfirmation.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2012,6 +2205,26 @@ export const StreamingPullResponse: MessageFns<StreamingPullResponse> = {
         : globalThis.Array.isArray(object?.received_messages)
         ? object.received_messages.map((e: any) => ReceivedMessage.fromJSON(e))
         : [],
+      subscriptionProperties: isSet(object.subscriptionProperties)
+        ? SubscriptionProperties.fromJSON(object.subscriptionProperties)
+        : isSet(object.subscription_properties)
+        ? SubscriptionProperties.fromJSON(object.subscription_properties)
+        : undefined,
+      ackConfirmation: isSet(object.ackConfirmation)
+        ? LeaseConfirmation.fromJSON(object.ackConfirmation)
+        : isSet(object.ack_confirmation)
+        ? LeaseConfirmation.fromJSON(object.ack_confirmation)
+        : undefined,
+      nackConfirmation: isSet(object.nackConfirmation)
+        ? LeaseConfirmation.fromJSON(object.nackConfirmation)
+        : isSet(object.nack_confirmation)
+        ? LeaseConfirmation.fromJSON(object.nack_confirmation)
+        : undefined,
+      modifyDeadlineConfirmation: isSet(object.modifyDeadlineConfirmation)
+        ? LeaseConfirmation.fromJSON(object.modifyDeadlineConfirmation)
+        : isSet(object.modify_deadline_confirmation)
+        ? LeaseConfirmation.fromJSON(object.modify_deadline_confirmation)
+        : undefined,
     };
   },
 
@@ -2019,6 +2232,18 @@ export const StreamingPullResponse: MessageFns<StreamingPullResponse> = {
     const obj: any = {};
     if (message.receivedMessages?.length) {
       obj.receivedMessages = message.receivedMessages.map((e) => ReceivedMessage.toJSON(e));
+    }
+    if (message.subscriptionProperties !== undefined) {
+      obj.subscriptionProperties = SubscriptionProperties.toJSON(message.subscriptionProperties);
+    }
+    if (message.ackConfirmation !== undefined) {
+      obj.ackConfirmation = LeaseConfirmation.toJSON(message.ackConfirmation);
+    }
+    if (message.nackConfirmation !== undefined) {
+      obj.nackConfirmation = LeaseConfirmation.toJSON(message.nackConfirmation);
+    }
+    if (message.modifyDeadlineConfirmation !== undefined) {
+      obj.modifyDeadlineConfirmation = LeaseConfirmation.toJSON(message.modifyDeadlineConfirmation);
     }
     return obj;
   },
@@ -2029,6 +2254,309 @@ export const StreamingPullResponse: MessageFns<StreamingPullResponse> = {
   fromPartial(object: DeepPartial<StreamingPullResponse>): StreamingPullResponse {
     const message = createBaseStreamingPullResponse();
     message.receivedMessages = object.receivedMessages?.map((e) => ReceivedMessage.fromPartial(e)) || [];
+    message.subscriptionProperties =
+      (object.subscriptionProperties !== undefined && object.subscriptionProperties !== null)
+        ? SubscriptionProperties.fromPartial(object.subscriptionProperties)
+        : undefined;
+    message.ackConfirmation = (object.ackConfirmation !== undefined && object.ackConfirmation !== null)
+      ? LeaseConfirmation.fromPartial(object.ackConfirmation)
+      : undefined;
+    message.nackConfirmation = (object.nackConfirmation !== undefined && object.nackConfirmation !== null)
+      ? LeaseConfirmation.fromPartial(object.nackConfirmation)
+      : undefined;
+    message.modifyDeadlineConfirmation =
+      (object.modifyDeadlineConfirmation !== undefined && object.modifyDeadlineConfirmation !== null)
+        ? LeaseConfirmation.fromPartial(object.modifyDeadlineConfirmation)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseSubscriptionProperties(): SubscriptionProperties {
+  return { exactlyOnceDeliveryEnabled: false, messageOrderingEnabled: false };
+}
+
+export const SubscriptionProperties: MessageFns<SubscriptionProperties> = {
+  encode(message: SubscriptionProperties, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.exactlyOnceDeliveryEnabled !== false) {
+      writer.uint32(8).bool(message.exactlyOnceDeliveryEnabled);
+    }
+    if (message.messageOrderingEnabled !== false) {
+      writer.uint32(16).bool(message.messageOrderingEnabled);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubscriptionProperties {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubscriptionProperties();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.exactlyOnceDeliveryEnabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.messageOrderingEnabled = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubscriptionProperties {
+    return {
+      exactlyOnceDeliveryEnabled: isSet(object.exactlyOnceDeliveryEnabled)
+        ? globalThis.Boolean(object.exactlyOnceDeliveryEnabled)
+        : isSet(object.exactly_once_delivery_enabled)
+        ? globalThis.Boolean(object.exactly_once_delivery_enabled)
+        : false,
+      messageOrderingEnabled: isSet(object.messageOrderingEnabled)
+        ? globalThis.Boolean(object.messageOrderingEnabled)
+        : isSet(object.message_ordering_enabled)
+        ? globalThis.Boolean(object.message_ordering_enabled)
+        : false,
+    };
+  },
+
+  toJSON(message: SubscriptionProperties): unknown {
+    const obj: any = {};
+    if (message.exactlyOnceDeliveryEnabled !== false) {
+      obj.exactlyOnceDeliveryEnabled = message.exactlyOnceDeliveryEnabled;
+    }
+    if (message.messageOrderingEnabled !== false) {
+      obj.messageOrderingEnabled = message.messageOrderingEnabled;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubscriptionProperties>): SubscriptionProperties {
+    return SubscriptionProperties.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SubscriptionProperties>): SubscriptionProperties {
+    const message = createBaseSubscriptionProperties();
+    message.exactlyOnceDeliveryEnabled = object.exactlyOnceDeliveryEnabled ?? false;
+    message.messageOrderingEnabled = object.messageOrderingEnabled ?? false;
+    return message;
+  },
+};
+
+function createBaseLeaseConfirmation(): LeaseConfirmation {
+  return { ackIds: [], failures: [] };
+}
+
+export const LeaseConfirmation: MessageFns<LeaseConfirmation> = {
+  encode(message: LeaseConfirmation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.ackIds) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.failures) {
+      LeaseFailure.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaseConfirmation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaseConfirmation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ackIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.failures.push(LeaseFailure.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeaseConfirmation {
+    return {
+      ackIds: globalThis.Array.isArray(object?.ackIds)
+        ? object.ackIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.ack_ids)
+        ? object.ack_ids.map((e: any) => globalThis.String(e))
+        : [],
+      failures: globalThis.Array.isArray(object?.failures)
+        ? object.failures.map((e: any) => LeaseFailure.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LeaseConfirmation): unknown {
+    const obj: any = {};
+    if (message.ackIds?.length) {
+      obj.ackIds = message.ackIds;
+    }
+    if (message.failures?.length) {
+      obj.failures = message.failures.map((e) => LeaseFailure.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeaseConfirmation>): LeaseConfirmation {
+    return LeaseConfirmation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeaseConfirmation>): LeaseConfirmation {
+    const message = createBaseLeaseConfirmation();
+    message.ackIds = object.ackIds?.map((e) => e) || [];
+    message.failures = object.failures?.map((e) => LeaseFailure.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLeaseFailure(): LeaseFailure {
+  return { ackId: "", reason: 0, detail: "" };
+}
+
+export const LeaseFailure: MessageFns<LeaseFailure> = {
+  encode(message: LeaseFailure, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ackId !== "") {
+      writer.uint32(10).string(message.ackId);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(16).int32(message.reason);
+    }
+    if (message.detail !== "") {
+      writer.uint32(26).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeaseFailure {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeaseFailure();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ackId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeaseFailure {
+    return {
+      ackId: isSet(object.ackId)
+        ? globalThis.String(object.ackId)
+        : isSet(object.ack_id)
+        ? globalThis.String(object.ack_id)
+        : "",
+      reason: isSet(object.reason) ? leaseFailureReasonFromJSON(object.reason) : 0,
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: LeaseFailure): unknown {
+    const obj: any = {};
+    if (message.ackId !== "") {
+      obj.ackId = message.ackId;
+    }
+    if (message.reason !== 0) {
+      obj.reason = leaseFailureReasonToJSON(message.reason);
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeaseFailure>): LeaseFailure {
+    return LeaseFailure.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeaseFailure>): LeaseFailure {
+    const message = createBaseLeaseFailure();
+    message.ackId = object.ackId ?? "";
+    message.reason = object.reason ?? 0;
+    message.detail = object.detail ?? "";
     return message;
   },
 };

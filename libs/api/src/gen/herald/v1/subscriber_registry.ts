@@ -139,7 +139,8 @@ export interface UpdateSubscriptionRequest {
     | undefined;
   /**
    * Which fields to change: any of `ack_deadline_seconds`, `retry_policy`,
-   * `dead_letter_policy`, `push_config` (set: push; unset: back to pull).
+   * `dead_letter_policy`, `push_config` (set: push; unset: back to pull),
+   * `enable_exactly_once_delivery`.
    * Required; other paths are INVALID_ARGUMENT.
    */
   updateMask?: string[] | undefined;

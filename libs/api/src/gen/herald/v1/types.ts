@@ -277,7 +277,24 @@ export interface Subscription {
    * UpdateSubscription with the path `push_config` switches between the two
    * (set it to push, leave it unset to pull).
    */
-  pushConfig?: PushConfig | undefined;
+  pushConfig?:
+    | PushConfig
+    | undefined;
+  /**
+   * When true, exactly-once delivery: every ack, nack and deadline change on
+   * StreamingPull is answered on the stream (`StreamingPullResponse`
+   * confirmations), and an ack confirmed there is never followed by another
+   * delivery of that message to this subscription, across dispatcher
+   * crashes, restarts and rebalances (a `Seek` to before it replays it, as
+   * asked). A message is leased to one stream at a time; an ack for a lease
+   * that ended (expired, nacked, or now held by another stream) fails with
+   * the reason instead of being ignored. The subscriber's own side effects
+   * are not covered: work done before a failed ack may be done again on the
+   * next delivery. Not with `push_config` (INVALID_ARGUMENT). Settable at
+   * creation and by UpdateSubscription; a change ends the subscription's
+   * streams once (UNAVAILABLE) so that they reconnect in the new mode.
+   */
+  enableExactlyOnceDelivery: boolean;
 }
 
 /**
@@ -1000,6 +1017,7 @@ function createBaseSubscription(): Subscription {
     revision: "0",
     createRevision: "0",
     pushConfig: undefined,
+    enableExactlyOnceDelivery: false,
   };
 }
 
@@ -1054,6 +1072,9 @@ export const Subscription: MessageFns<Subscription> = {
     }
     if (message.pushConfig !== undefined) {
       PushConfig.encode(message.pushConfig, writer.uint32(130).fork()).join();
+    }
+    if (message.enableExactlyOnceDelivery !== false) {
+      writer.uint32(136).bool(message.enableExactlyOnceDelivery);
     }
     return writer;
   },
@@ -1199,6 +1220,14 @@ export const Subscription: MessageFns<Subscription> = {
             message.pushConfig = PushConfig.decode(reader, reader.uint32());
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.enableExactlyOnceDelivery = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1272,6 +1301,11 @@ export const Subscription: MessageFns<Subscription> = {
         : isSet(object.push_config)
         ? PushConfig.fromJSON(object.push_config)
         : undefined,
+      enableExactlyOnceDelivery: isSet(object.enableExactlyOnceDelivery)
+        ? globalThis.Boolean(object.enableExactlyOnceDelivery)
+        : isSet(object.enable_exactly_once_delivery)
+        ? globalThis.Boolean(object.enable_exactly_once_delivery)
+        : false,
     };
   },
 
@@ -1324,6 +1358,9 @@ export const Subscription: MessageFns<Subscription> = {
     if (message.pushConfig !== undefined) {
       obj.pushConfig = PushConfig.toJSON(message.pushConfig);
     }
+    if (message.enableExactlyOnceDelivery !== false) {
+      obj.enableExactlyOnceDelivery = message.enableExactlyOnceDelivery;
+    }
     return obj;
   },
 
@@ -1368,6 +1405,7 @@ export const Subscription: MessageFns<Subscription> = {
     message.pushConfig = (object.pushConfig !== undefined && object.pushConfig !== null)
       ? PushConfig.fromPartial(object.pushConfig)
       : undefined;
+    message.enableExactlyOnceDelivery = object.enableExactlyOnceDelivery ?? false;
     return message;
   },
 };
