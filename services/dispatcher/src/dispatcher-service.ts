@@ -124,6 +124,10 @@ export class DispatcherService {
   ): Promise<Attachment> {
     validateResourceName('subscription', name);
     if (this.stopping) throw new UnavailableError('dispatcher is stopping; connect to another instance');
+    // While the slots it had are being given up (an exactly-once hand-over can outlast the Kafka client's wait
+    // for it, so the next assignment may already be loaded), a runtime started now would read from the topic
+    // readers endAll is about to stop, and never be woken again: the client retries once this is over.
+    if (this.losing) throw new UnavailableError('the dispatcher is handing over its subscriptions; retry');
     const { watcher } = this.parts;
     const subscription = watcher.subscription(name) ?? (await watcher.fetchSubscription(name));
     if (!subscription) throw new NotFoundError('subscription', name);
