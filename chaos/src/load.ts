@@ -257,6 +257,8 @@ export class SubscribeLoad {
   async close(): Promise<void> {
     await this.subscriber.close();
     for (const timer of this.timers) clearTimeout(timer);
+    const refused = this.subscriber.refusedOnReceiptCount;
+    if (refused > 0) this.options.history.count('exactly-once: leases refused on receipt (never handed over)', refused);
   }
 
   private onMessage(message: ReceivedMessage): void {

@@ -142,12 +142,88 @@ describe('Subscriber (its parts wired together, on a fake clock)', () => {
   describe('exactly-once subscriptions', () => {
     const respond = (call: FakePullCall, response: Parameters<typeof StreamingPullResponse.fromPartial>[0]) =>
       call.emit('data', StreamingPullResponse.fromPartial(response));
+    /** Delivers messages and confirms their leases, as the dispatcher answers the subscriber's receipt. */
+    const deliverConfirmed = async (call: FakePullCall, ...ackIds: string[]) => {
+      call.deliver(...ackIds);
+      respond(call, { modifyDeadlineConfirmation: { ackIds } });
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+
+    it('hands a message over only once the dispatcher confirmed its lease; refused ones are dropped', async () => {
+      const { clock, calls, received, subscriber } = fakeSubscriber({ ackDeadlineSeconds: 20 });
+      respond(calls[0]!, { subscriptionProperties: { exactlyOnceDeliveryEnabled: true } });
+      calls[0]!.deliver('a', 'b', 'c');
+      assert.deepEqual(
+        calls[0]!.settled().deadlines,
+        [
+          ['a', 20],
+          ['b', 20],
+          ['c', 20],
+        ],
+        'each lease is confirmed at once with a deadline change',
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(received.length, 0, 'nothing is handed over before the answer');
+      respond(calls[0]!, {
+        modifyDeadlineConfirmation: {
+          ackIds: ['a', 'c'],
+          failures: [{ ackId: 'b', reason: LeaseFailureReason.LEASE_FAILURE_REASON_LEASE_MOVED, detail: 'moved' }],
+        },
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(
+        received.map((message) => message.ackId),
+        ['a', 'c'],
+      );
+      assert.equal(subscriber.refusedOnReceiptCount, 1);
+      assert.equal(subscriber.heldCount, 2, 'the refused message is not held');
+      for (const message of received) void message.ack();
+      respond(calls[0]!, { ackConfirmation: { ackIds: ['a', 'c'] } });
+      const closing = subscriber.close();
+      await clock.tickAsync(100);
+      await closing;
+    });
+
+    it('hands messages over in the order they arrived, whatever order their leases are confirmed in', async () => {
+      const { clock, calls, received, subscriber } = fakeSubscriber();
+      respond(calls[0]!, { subscriptionProperties: { exactlyOnceDeliveryEnabled: true } });
+      calls[0]!.deliver('a');
+      calls[0]!.deliver('b');
+      respond(calls[0]!, { modifyDeadlineConfirmation: { ackIds: ['b'] } });
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(received.length, 0, 'b waits for a');
+      respond(calls[0]!, { modifyDeadlineConfirmation: { ackIds: ['a'] } });
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(
+        received.map((message) => message.ackId),
+        ['a', 'b'],
+      );
+      for (const message of received) void message.nack();
+      const closing = subscriber.close();
+      await clock.tickAsync(100);
+      respond(calls[0]!, { nackConfirmation: { ackIds: ['a', 'b'] } });
+      await clock.tickAsync(100);
+      await closing;
+    });
+
+    it('drops messages whose stream broke before their leases were confirmed', async () => {
+      const { clock, calls, received, subscriber } = fakeSubscriber();
+      respond(calls[0]!, { subscriptionProperties: { exactlyOnceDeliveryEnabled: true } });
+      calls[0]!.deliver('a');
+      calls[0]!.fail(status.UNAVAILABLE);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(received.length, 0);
+      assert.equal(subscriber.heldCount, 0);
+      const closing = subscriber.close();
+      await clock.tickAsync(200);
+      await closing;
+    });
 
     it('resolves ack() with the dispatcher’s answer once it comes, and nack() with its failure', async () => {
       const { clock, calls, received, subscriber } = fakeSubscriber();
       respond(calls[0]!, { subscriptionProperties: { exactlyOnceDeliveryEnabled: true } });
       assert.equal(subscriber.exactlyOnce, true);
-      calls[0]!.deliver('a', 'b');
+      await deliverConfirmed(calls[0]!, 'a', 'b');
       const acked = received[0]!.ack();
       const nacked = received[1]!.nack();
       let answered = false;
@@ -172,7 +248,7 @@ describe('Subscriber (its parts wired together, on a fake clock)', () => {
     it('fails unanswered acks as unavailable when their stream breaks, and acks of an older stream as expired', async () => {
       const { clock, calls, received, subscriber } = fakeSubscriber();
       respond(calls[0]!, { subscriptionProperties: { exactlyOnceDeliveryEnabled: true } });
-      calls[0]!.deliver('a', 'b');
+      await deliverConfirmed(calls[0]!, 'a', 'b');
       const acked = received[0]!.ack();
       await clock.tickAsync(10);
       calls[0]!.fail(status.UNAVAILABLE);
@@ -191,7 +267,7 @@ describe('Subscriber (its parts wired together, on a fake clock)', () => {
     it('close waits for the confirmations of the acks it sent before ending the stream', async () => {
       const { clock, calls, received, subscriber } = fakeSubscriber({ closeTimeoutMillis: 5_000 });
       respond(calls[0]!, { subscriptionProperties: { exactlyOnceDeliveryEnabled: true } });
-      calls[0]!.deliver('a');
+      await deliverConfirmed(calls[0]!, 'a');
       const acked = received[0]!.ack();
       const closing = subscriber.close();
       await clock.tickAsync(1_000);

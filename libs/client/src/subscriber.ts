@@ -99,6 +99,9 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
   private exactlyOnceGeneration = -1;
   /** The latest stream that broke: until the next one opens, its ack ids are void. */
   private brokenGeneration = -1;
+  /** Exactly-once hand-overs waiting for their leases to be confirmed, in arrival order. */
+  private receipts: Promise<void> = Promise.resolve();
+  private refusedOnReceipt = 0;
 
   constructor(private readonly options: SubscriberOptions) {
     super();
@@ -157,6 +160,16 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
   /** Messages held (received, not yet acked or nacked). */
   get heldCount(): number {
     return this.leases.size;
+  }
+
+  /**
+   * Exactly-once only: messages received whose lease the dispatcher no longer
+   * held when the subscriber confirmed it (held up in transit past their
+   * deadline, or their stream ended first). They were never handed over; they
+   * come again, or were settled through another stream.
+   */
+  get refusedOnReceiptCount(): number {
+    return this.refusedOnReceipt;
   }
 
   /** Whether the current stream's subscription has exactly-once delivery: acks are then confirmed. */
@@ -224,12 +237,36 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
     this.confirmations.answer('ack', response.ackConfirmation);
     this.confirmations.answer('nack', response.nackConfirmation);
     this.confirmations.answer('modify-deadline', response.modifyDeadlineConfirmation);
-    if (this.closing) return;
-    for (const proto of response.receivedMessages) {
-      const message = new ReceivedMessage(proto, this.settler, generation);
-      this.leases.add(message.ackId, generation);
-      this.deliver(message);
+    if (this.closing || response.receivedMessages.length === 0) return;
+    const messages = response.receivedMessages.map((proto) => new ReceivedMessage(proto, this.settler, generation));
+    for (const message of messages) this.leases.add(message.ackId, generation);
+    if (this.exactlyOnceGeneration !== generation) {
+      for (const message of messages) this.deliver(message);
+      return;
     }
+    // Exactly-once: the dispatcher's lease clock started when it wrote the message, and a message held up
+    // in transit past its deadline may have been leased again and acked elsewhere. So each lease is
+    // confirmed (a deadline change, answered) before its message is handed over; the refused ones will
+    // never be settled by this stream and are dropped. Hand-overs stay in arrival order (ordering keys).
+    const receipts = messages.map((message) => this.confirmations.expect('modify-deadline', message.ackId, generation));
+    this.acks.modifyDeadline(
+      messages.map((message) => message.ackId),
+      this.deadlineSeconds,
+    );
+    void this.acks.flush();
+    const confirmedBefore = this.receipts;
+    this.receipts = confirmedBefore.then(async () => {
+      const results = await Promise.all(receipts);
+      messages.forEach((message, i) => {
+        const current = message.streamGeneration === this.stream.generation;
+        if (results[i]!.ok && current && !this.closing) {
+          this.deliver(message);
+          return;
+        }
+        this.leases.remove(message.ackId);
+        if (!results[i]!.ok) this.refusedOnReceipt++;
+      });
+    });
   }
 
   private deliver(message: ReceivedMessage): void {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { StreamingPullResponse } from '@herald/api';
 import { Admin, HeraldClientError, Publisher, type ReceivedMessage, Subscriber } from '@herald/client';
 import { HeraldStack } from '@herald/devstack';
 import { heraldHome } from '@herald/local-kafka';
@@ -99,6 +100,64 @@ describe('TypeScript client against the real services (two of each, 3-broker Kaf
     );
     assert.equal(new Set([...first, ...second]).size, 10_000);
     await victim.start();
+  });
+
+  it('exactly-once: a message held up in transit past its deadline and acked through another stream never reaches the first handler', async () => {
+    const admin = new Admin({ endpoints: endpoints.registry });
+    await admin.createTopic({ name: 'sdk-once', partitions: 1 });
+    await admin.createSubscription({
+      name: 'sdk-once-sub',
+      topic: 'sdk-once',
+      ackDeadlineSeconds: 10,
+      enableExactlyOnceDelivery: true,
+    });
+    // Every response of this subscriber's streams reaches it 12 s late: past the 10 s deadline of each lease.
+    let leasedToLate = 0;
+    class LateSubscriber extends Subscriber {
+      protected override openStream(failover: boolean) {
+        const call = super.openStream(failover);
+        const on = call.on.bind(call) as (event: string, listener: (...args: unknown[]) => void) => unknown;
+        on('data', (response: unknown) => {
+          leasedToLate += (response as StreamingPullResponse).receivedMessages.length;
+        });
+        return Object.assign(call, {
+          on: (event: string, listener: (...args: unknown[]) => void) =>
+            on(event, (...args: unknown[]) => setTimeout(() => listener(...args), 12_000)),
+        });
+      }
+    }
+    const late = new LateSubscriber({
+      endpoints: endpoints.dispatcher,
+      subscription: 'sdk-once-sub',
+      ackDeadlineSeconds: 10,
+    });
+    const handedToLate: string[] = [];
+    late.on('message', (message) => {
+      handedToLate.push(message.data.toString());
+      void message.ack();
+    });
+    const publisher = new Publisher({ endpoints: endpoints.publisher });
+    await publisher.publishAll(
+      'sdk-once',
+      Array.from({ length: 20 }, (_, i) => ({ data: `once-${i}` })),
+    );
+    await publisher.close();
+    await waitFor(() => leasedToLate >= 20, { description: 'every message leased to the late stream first' });
+    const prompt = new Subscriber({ endpoints: endpoints.dispatcher, subscription: 'sdk-once-sub' });
+    const confirmed = new Set<string>();
+    prompt.on('message', (message) => {
+      void message.ack().then((result) => {
+        if (result.ok && result.confirmed) confirmed.add(message.data.toString());
+      });
+    });
+    await waitFor(() => confirmed.size === 20, {
+      timeoutMillis: 60_000,
+      description: 'every message acked and confirmed through the prompt stream',
+    });
+    await waitFor(() => late.refusedOnReceiptCount >= 20, { description: 'the late stream refused its stale leases' });
+    assert.deepEqual(handedToLate, [], 'no message acked elsewhere was handed to the late handler');
+    await Promise.all([prompt.close(), late.close()]);
+    admin.close();
   });
 
   it('reports a missing subscription as a HeraldClientError NOT_FOUND, to listeners and iterators alike', async () => {

@@ -96,12 +96,14 @@ export class DispatcherService {
   /** Every slot goes (a rebalance): streams end so their clients reconnect to the new owners; cursors are stored. */
   async slotsLosing(): Promise<void> {
     this.losing = true;
+    // The next assignment can arrive while this one is still handed over: only the slots held now go.
+    const given = new Map(this.slotCursors);
     try {
       await this.endAll(
         new UnavailableError('the subscription moved to another dispatcher; reconnect'),
         'cursors not stored before the slots moved',
       );
-      this.slotCursors.clear();
+      for (const [slot, cursors] of given) if (this.slotCursors.get(slot) === cursors) this.slotCursors.delete(slot);
       this.pastCounts.clear();
     } finally {
       this.losing = false;
