@@ -3,7 +3,7 @@ import { HeraldPipe } from '../herald-pipe';
 import { LatencyHistogram } from '../latency-histogram';
 import { formatSize } from '../payloads';
 import { ProcessMeter } from '../process-stats';
-import type { Scenario, ScenarioContext, ThroughputRow } from '../scenario';
+import type { Scenario, ScenarioContext, ScenarioResult, ThroughputRow } from '../scenario';
 
 /** Herald end to end: SDK publisher → publisher service → Kafka → dispatcher → SDK subscriber, which acks. */
 export const heraldEndToEnd: Scenario = {
@@ -19,21 +19,44 @@ export const heraldEndToEnd: Scenario = {
     'measured publish to the last measured message received; latency is from the moment publish() was called ' +
     "(stamped in the payload) to the message's arrival in the subscriber's handler.",
   async run(context) {
-    const rows: ThroughputRow[] = [];
-    for (const size of context.plan.sizes) rows.push(await measureSize(context, size));
-    return { kind: 'throughput', rows };
+    return throughputPerSize(context, async (size) =>
+      measurePipe(
+        context,
+        await HeraldPipe.open(
+          context,
+          `e2e-${size.messageBytes}`,
+          size.messageBytes,
+          size.warmupMessages + size.messages,
+        ),
+        size,
+      ),
+    );
   },
 };
 
-async function measureSize(context: ScenarioContext, size: SizePlan): Promise<ThroughputRow> {
-  const pipe = await HeraldPipe.open(
-    context,
-    `e2e-${size.messageBytes}`,
-    size.messageBytes,
-    size.warmupMessages + size.messages,
-  );
+/** One row per size of the plan, measured in turn. */
+export async function throughputPerSize(
+  context: ScenarioContext,
+  measure: (size: SizePlan) => Promise<ThroughputRow>,
+): Promise<ScenarioResult> {
+  const rows: ThroughputRow[] = [];
+  for (const size of context.plan.sizes) rows.push(await measure(size));
+  return { kind: 'throughput', rows };
+}
+
+/**
+ * Warms `pipe` up, measures its maximum with `size` ({@link measureMaximum}) and closes it;
+ * `measuring` runs between the two, for what a variant counts from there on.
+ */
+export async function measurePipe(
+  context: ScenarioContext,
+  pipe: HeraldPipe,
+  size: SizePlan,
+  measuring?: () => void,
+): Promise<ThroughputRow> {
   try {
     await warmUp(context, pipe, size.warmupMessages);
+    measuring?.();
     return await measureMaximum(context, pipe, size.messageBytes, size.messages);
   } finally {
     await pipe.close();

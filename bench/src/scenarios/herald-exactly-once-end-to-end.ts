@@ -3,7 +3,7 @@ import { HeraldPipe } from '../herald-pipe';
 import { LatencyHistogram } from '../latency-histogram';
 import { formatSize } from '../payloads';
 import type { Scenario, ScenarioContext, ThroughputRow } from '../scenario';
-import { measureMaximum, warmUp } from './herald-end-to-end';
+import { measurePipe, throughputPerSize } from './herald-end-to-end';
 
 /** As `herald-end-to-end`, on an exactly-once subscription: a message counts once its ack is confirmed. */
 export const heraldExactlyOnceEndToEnd: Scenario = {
@@ -16,11 +16,7 @@ export const heraldExactlyOnceEndToEnd: Scenario = {
     "when ack() resolves confirmed, i.e. once the dispatcher stored it in its slot's transaction (acks=all). " +
     'Throughput is confirmed acks per second; latency is from publish() to the confirmation. The notes give the ' +
     'ack-confirmation latency alone (ack() called to confirmed), p50 and p99.',
-  async run(context) {
-    const rows: ThroughputRow[] = [];
-    for (const size of context.plan.sizes) rows.push(await measureSize(context, size));
-    return { kind: 'throughput', rows };
-  },
+  run: (context) => throughputPerSize(context, (size) => measureSize(context, size)),
 };
 
 async function measureSize(context: ScenarioContext, size: SizePlan): Promise<ThroughputRow> {
@@ -31,27 +27,21 @@ async function measureSize(context: ScenarioContext, size: SizePlan): Promise<Th
     size.warmupMessages + size.messages,
     'exactly-once',
   );
-  try {
-    await warmUp(context, pipe, size.warmupMessages);
-    // The warm-up's acks include the subscription's first start: measured from here on.
-    pipe.ackConfirmation = new LatencyHistogram();
-    const row = await measureMaximum(context, pipe, size.messageBytes, size.messages);
-    const confirmation = pipe.ackConfirmation.summary();
-    const ms = (millis: number) => `${millis.toFixed(1)} ms`;
-    row.notes = row.notes.map((note) => note.replace('received and acked', 'received, acked and confirmed'));
-    row.notes.push(
-      `ack-confirmation latency (ack() to confirmed): p50 ${ms(confirmation.p50Millis)}, p99 ${ms(confirmation.p99Millis)}, ` +
-        `max ${ms(confirmation.maxMillis)} over ${confirmation.count} acks`,
-    );
-    if (pipe.ackFailures.size > 0) {
-      const failures = [...pipe.ackFailures].map(([reason, count]) => `${reason} ${count}`).join(', ');
-      row.notes.push(`acks not taken (their messages came again): ${failures}`);
-    }
-    context.log(
-      `  ${formatSize(size.messageBytes)} exactly once: confirmation p50 ${ms(confirmation.p50Millis)}, p99 ${ms(confirmation.p99Millis)}`,
-    );
-    return row;
-  } finally {
-    await pipe.close();
+  // The warm-up's acks include the subscription's first start: measured from there on.
+  const row = await measurePipe(context, pipe, size, () => (pipe.ackConfirmation = new LatencyHistogram()));
+  const confirmation = pipe.ackConfirmation.summary();
+  const ms = (millis: number) => `${millis.toFixed(1)} ms`;
+  row.notes = row.notes.map((note) => note.replace('received and acked', 'received, acked and confirmed'));
+  row.notes.push(
+    `ack-confirmation latency (ack() to confirmed): p50 ${ms(confirmation.p50Millis)}, p99 ${ms(confirmation.p99Millis)}, ` +
+      `max ${ms(confirmation.maxMillis)} over ${confirmation.count} acks`,
+  );
+  if (pipe.ackFailures.size > 0) {
+    const failures = [...pipe.ackFailures].map(([reason, count]) => `${reason} ${count}`).join(', ');
+    row.notes.push(`acks not taken (their messages came again): ${failures}`);
   }
+  context.log(
+    `  ${formatSize(size.messageBytes)} exactly once: confirmation p50 ${ms(confirmation.p50Millis)}, p99 ${ms(confirmation.p99Millis)}`,
+  );
+  return row;
 }

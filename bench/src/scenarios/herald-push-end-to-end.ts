@@ -2,7 +2,7 @@ import type { SizePlan } from '../bench-plan';
 import { HeraldPipe } from '../herald-pipe';
 import { formatSize } from '../payloads';
 import type { Scenario, ScenarioContext, ThroughputRow } from '../scenario';
-import { measureMaximum, warmUp } from './herald-end-to-end';
+import { measurePipe, throughputPerSize } from './herald-end-to-end';
 
 /** The push subscription's concurrency ceiling: the default of `push_config.max_outstanding`. */
 const maxOutstanding = 100;
@@ -18,11 +18,7 @@ export const heraldPushEndToEnd: Scenario = {
     `HTTP endpoint in the benchmark process (node:http, kept-alive connections) that answers 204; at most ` +
     `${maxOutstanding} requests in flight (push_config.max_outstanding, the default), the dispatcher's adaptive ` +
     'concurrency growing to it from 1. Throughput and latency are counted as in herald-end-to-end, at the endpoint.',
-  async run(context) {
-    const rows: ThroughputRow[] = [];
-    for (const size of context.plan.sizes) rows.push(await measureSize(context, size));
-    return { kind: 'throughput', rows };
-  },
+  run: (context) => throughputPerSize(context, (size) => measureSize(context, size)),
 };
 
 async function measureSize(context: ScenarioContext, size: SizePlan): Promise<ThroughputRow> {
@@ -33,15 +29,10 @@ async function measureSize(context: ScenarioContext, size: SizePlan): Promise<Th
     size.warmupMessages + size.messages,
     { push: { maxOutstanding } },
   );
-  try {
-    await warmUp(context, pipe, size.warmupMessages);
-    const row = await measureMaximum(context, pipe, size.messageBytes, size.messages);
-    row.notes = row.notes.map((note) =>
-      note.replace(/subscriber flow control \d+ messages/, `push: at most ${maxOutstanding} requests in flight`),
-    );
-    context.log(`  ${formatSize(size.messageBytes)} pushed`);
-    return row;
-  } finally {
-    await pipe.close();
-  }
+  const row = await measurePipe(context, pipe, size);
+  row.notes = row.notes.map((note) =>
+    note.replace(/subscriber flow control \d+ messages/, `push: at most ${maxOutstanding} requests in flight`),
+  );
+  context.log(`  ${formatSize(size.messageBytes)} pushed`);
+  return row;
 }

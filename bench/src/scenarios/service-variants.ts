@@ -2,7 +2,7 @@ import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import type { ServiceProcess } from '@herald/devstack';
 import { HeraldPipe } from '../herald-pipe';
 import type { ScenarioContext, ThroughputRow } from '../scenario';
-import { measureMaximum, warmUp } from './herald-end-to-end';
+import { measurePipe } from './herald-end-to-end';
 
 /** A configuration of the stack's services to measure, by the environment that makes it. */
 export interface ServiceVariant {
@@ -62,14 +62,9 @@ async function measureVariant(
     'pull',
     variant.credentials ?? credentials.createInsecure(),
   );
-  try {
-    await warmUp(context, pipe, size.warmupMessages);
-    const row = await measureMaximum(context, pipe, size.messageBytes, size.messages);
-    context.log(`    ${variant.name} (round ${round}): ${Math.round(row.messages / row.seconds)} msg/s`);
-    return { ...row, variant: `${variant.name}, round ${round}` };
-  } finally {
-    await pipe.close();
-  }
+  const row = await measurePipe(context, pipe, size);
+  context.log(`    ${variant.name} (round ${round}): ${Math.round(row.messages / row.seconds)} msg/s`);
+  return { ...row, variant: `${variant.name}, round ${round}` };
 }
 
 /** Restarts the services with `env` (the registries first: the others call them at start). */
