@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
-import { TestCa } from '@herald/testkit';
+import { TestCa, securedServiceEnv } from '@herald/testkit';
 
 /** The identity the chaos process's own clients (load, checker, fuzz) show: a URI SAN of its client certificate. */
 export const chaosClientIdentity = 'spiffe://herald.chaos/load';
@@ -37,17 +37,7 @@ export class ChaosSecurity {
 
   /** The services' environment: TLS, mTLS required, certificate identities, the policy file. */
   serviceEnv(): Record<string, string> {
-    return {
-      HERALD_TLS_CERT: this.server.certFile,
-      HERALD_TLS_KEY: this.server.keyFile,
-      HERALD_TLS_CLIENT_CA: this.ca.caFile,
-      HERALD_TLS_CLIENT_AUTH: 'require',
-      HERALD_TLS_CA: this.ca.caFile,
-      HERALD_TLS_CLIENT_CERT: this.server.certFile,
-      HERALD_TLS_CLIENT_KEY: this.server.keyFile,
-      HERALD_AUTH_MTLS: 'true',
-      HERALD_AUTHZ_POLICY_FILE: this.policyFile,
-    };
+    return securedServiceEnv({ ca: this.ca, server: this.server, policyFile: this.policyFile });
   }
 
   /** Channel credentials of the chaos process's clients (the SDK's and raw ones): TLS with its certificate. */

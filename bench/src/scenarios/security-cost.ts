@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { TestCa } from '@herald/testkit';
+import { TestCa, securedServiceEnv } from '@herald/testkit';
 import type { Scenario } from '../scenario';
 import { type ServiceVariant, meanRate, measureVariants } from './service-variants';
 
@@ -63,15 +63,7 @@ export const securityCost: Scenario = {
         { name: 'TLS', env: tls, credentials: credentials.createSsl(caPem) },
         {
           name: 'mTLS + authorisation',
-          env: {
-            ...tls,
-            HERALD_TLS_CLIENT_CA: ca.caFile,
-            HERALD_TLS_CLIENT_AUTH: 'require',
-            HERALD_TLS_CLIENT_CERT: server.certFile,
-            HERALD_TLS_CLIENT_KEY: server.keyFile,
-            HERALD_AUTH_MTLS: 'true',
-            HERALD_AUTHZ_POLICY_FILE: policyFile,
-          },
+          env: { ...plaintext, ...securedServiceEnv({ ca, server, policyFile }) },
           credentials: credentials.createSsl(caPem, readFileSync(client.keyFile), readFileSync(client.certFile)),
         },
       ];

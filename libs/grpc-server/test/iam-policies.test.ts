@@ -15,11 +15,15 @@ import {
 import { Admin, HeraldClientError } from '@herald/client';
 import { HeraldStack } from '@herald/devstack';
 import { heraldHome, repoRoot } from '@herald/local-kafka';
-import { type IssuedCertificate, TestCa, testKafka, uniqueName, waitFor } from '@herald/testkit';
-import { type JWK, type KeyLike, SignJWT, exportJWK, generateKeyPair } from 'jose';
-
-const issuer = 'https://issuer.herald.test';
-const audience = 'herald';
+import {
+  type IssuedCertificate,
+  TestCa,
+  TestSigningKey,
+  securedServiceEnv,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from '@herald/testkit';
 
 /** The responses of a Watch stream, read one at a time. */
 class WatchReader {
@@ -82,17 +86,10 @@ describe('IAM policies in the registry’s log (real services, Kafka)', function
   let server: IssuedCertificate;
   let client: IssuedCertificate;
   let stack: HeraldStack;
-  let key: { privateKey: KeyLike; jwk: JWK };
+  let key: TestSigningKey;
   let admin: Admin;
 
-  const token = async (sub: string) =>
-    new SignJWT({ sub })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setIssuer(issuer)
-      .setAudience(audience)
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(key.privateKey);
+  const token = (sub: string) => key.sign(sub);
   const as = async (sub: string) => {
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${await token(sub)}`);
@@ -160,10 +157,8 @@ describe('IAM policies in the registry’s log (real services, Kafka)', function
     ca = new TestCa('Herald IAM test CA');
     server = ca.issue('service', { commonName: 'herald-service', hosts: ['127.0.0.1', 'localhost'] });
     client = ca.issue('operator', { commonName: 'operator', usage: 'client', uri: 'spiffe://herald.test/operator' });
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    key = { privateKey, jwk: { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' } };
-    const jwks = path.join(ca.dir, 'jwks.json');
-    writeFileSync(jwks, JSON.stringify({ keys: [key.jwk] }));
+    key = await TestSigningKey.create();
+    const jwksFile = key.writeJwks(ca.dir);
     // The static base: the services' own identity (mtls:localhost) and the first admin; everything else is set
     // through the API by the tests.
     const policyFile = path.join(ca.dir, 'policy.json');
@@ -182,19 +177,7 @@ describe('IAM policies in the registry’s log (real services, Kafka)', function
       instances: { 'subscriber-registry': 2 },
       env: {
         HERALD_TOPIC_PREFIX: prefix,
-        HERALD_TLS_CERT: server.certFile,
-        HERALD_TLS_KEY: server.keyFile,
-        HERALD_TLS_CLIENT_CA: ca.caFile,
-        HERALD_TLS_CLIENT_AUTH: 'require',
-        HERALD_TLS_CA: ca.caFile,
-        HERALD_TLS_CLIENT_CERT: server.certFile,
-        HERALD_TLS_CLIENT_KEY: server.keyFile,
-        HERALD_AUTH_JWKS: jwks,
-        HERALD_AUTH_ISSUER: issuer,
-        HERALD_AUTH_AUDIENCE: audience,
-        HERALD_AUTH_ALGORITHMS: 'ES256',
-        HERALD_AUTH_MTLS: 'true',
-        HERALD_AUTHZ_POLICY_FILE: policyFile,
+        ...securedServiceEnv({ ca, server, policyFile, jwksFile }),
       },
     });
     admin = await adminOn(stack.registries.map((r) => r.address));

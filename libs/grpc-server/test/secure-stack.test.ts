@@ -22,11 +22,18 @@ import {
 import { Admin, HeraldClientError, Publisher, type ReceivedMessage, Subscriber } from '@herald/client';
 import { HeraldStack, checkHealth } from '@herald/devstack';
 import { heraldHome, repoRoot } from '@herald/local-kafka';
-import { type IssuedCertificate, TestCa, testKafka, uniqueName, waitFor } from '@herald/testkit';
-import { type JWK, type KeyLike, SignJWT, UnsecuredJWT, exportJWK, generateKeyPair } from 'jose';
-
-const issuer = 'https://issuer.herald.test';
-const audience = 'herald';
+import {
+  type IssuedCertificate,
+  TestCa,
+  TestSigningKey,
+  securedServiceEnv,
+  testKafka,
+  testTokenAudience,
+  testTokenIssuer,
+  uniqueName,
+  waitFor,
+} from '@herald/testkit';
+import { UnsecuredJWT } from 'jose';
 
 /**
  * The three services as processes with everything on: TLS with client
@@ -42,8 +49,8 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
   let server: IssuedCertificate;
   let alice: IssuedCertificate;
   let stack: HeraldStack;
-  let key: { privateKey: KeyLike; jwk: JWK };
-  let forger: { privateKey: KeyLike; jwk: JWK };
+  let key: TestSigningKey;
+  let forger: TestSigningKey;
   /** Every token a test sent: none may appear in a log line. */
   const sentTokens: string[] = [];
   const payload = `payload-${randomBytes(8).toString('hex')}`;
@@ -72,21 +79,15 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
     subscriptions: { 'matrix-sub': [{ role: 'subscriber', members: ['jwt:m-subscriber'] }] } as Record<string, unknown>,
   };
 
-  const makeKey = async () => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    return { privateKey, jwk: { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' } };
-  };
   const token = async (
     claims: Record<string, unknown> = {},
-    options: { by?: { privateKey: KeyLike }; exp?: string; iss?: string; aud?: string } = {},
+    options: { by?: TestSigningKey; exp?: string; iss?: string; aud?: string } = {},
   ) => {
-    const jwt = await new SignJWT({ sub: 'alice', ...claims })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setIssuer(options.iss ?? issuer)
-      .setAudience(options.aud ?? audience)
-      .setIssuedAt()
-      .setExpirationTime(options.exp ?? '10m')
-      .sign((options.by ?? key).privateKey);
+    const jwt = await (options.by ?? key).sign('alice', claims, {
+      issuer: options.iss,
+      audience: options.aud,
+      expiresAt: options.exp,
+    });
     sentTokens.push(jwt);
     return jwt;
   };
@@ -118,10 +119,9 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
     rogue = new TestCa('Someone else');
     server = ca.issue('service', { commonName: 'herald-service', hosts: ['127.0.0.1', 'localhost'] });
     alice = ca.issue('alice', { commonName: 'alice', usage: 'client', uri: 'spiffe://herald.test/alice' });
-    key = await makeKey();
-    forger = await makeKey();
-    const jwks = path.join(ca.dir, 'jwks.json');
-    writeFileSync(jwks, JSON.stringify({ keys: [key.jwk] }));
+    key = await TestSigningKey.create();
+    forger = await TestSigningKey.create();
+    const jwksFile = key.writeJwks(ca.dir);
     policyFile = path.join(ca.dir, 'policy.json');
     writeFileSync(policyFile, JSON.stringify(policy));
     stack = await HeraldStack.start({
@@ -130,20 +130,8 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
       env: {
         HERALD_TOPIC_PREFIX: prefix,
         LOG_LEVEL: 'debug',
-        HERALD_TLS_CERT: server.certFile,
-        HERALD_TLS_KEY: server.keyFile,
-        HERALD_TLS_CLIENT_CA: ca.caFile,
-        HERALD_TLS_CLIENT_AUTH: 'require',
+        ...securedServiceEnv({ ca, server, policyFile, jwksFile }),
         HERALD_TLS_RELOAD_INTERVAL_MS: '300',
-        HERALD_TLS_CA: ca.caFile,
-        HERALD_TLS_CLIENT_CERT: server.certFile,
-        HERALD_TLS_CLIENT_KEY: server.keyFile,
-        HERALD_AUTH_JWKS: jwks,
-        HERALD_AUTH_ISSUER: issuer,
-        HERALD_AUTH_AUDIENCE: audience,
-        HERALD_AUTH_ALGORITHMS: 'ES256',
-        HERALD_AUTH_MTLS: 'true',
-        HERALD_AUTHZ_POLICY_FILE: policyFile,
         DISPATCHER_COMMIT_INTERVAL_MS: '200',
       },
     });
@@ -196,7 +184,10 @@ describe('secure services: TLS, mTLS and authentication (real services, Kafka)',
   });
 
   it('refuses forged, expired, wrong-audience, wrong-issuer, alg none and garbage tokens with UNAUTHENTICATED', async () => {
-    const none = new UnsecuredJWT({ sub: 'alice' }).setIssuer(issuer).setAudience(audience).setExpirationTime('5m');
+    const none = new UnsecuredJWT({ sub: 'alice' })
+      .setIssuer(testTokenIssuer)
+      .setAudience(testTokenAudience)
+      .setExpirationTime('5m');
     sentTokens.push(none.encode());
     const bad = [
       await token({}, { by: forger }),

@@ -5,3 +5,4 @@ export * from './reflection-probe';
 export * from './rpc';
 export * from './kafka-reader';
 export * from './test-ca';
+export * from './secured-deployment';

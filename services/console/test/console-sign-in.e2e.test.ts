@@ -5,15 +5,12 @@ import { Admin } from '@herald/client';
 import { HeraldStack } from '@herald/devstack';
 import { heraldHome } from '@herald/local-kafka';
 import { silentLogger } from '@herald/logging';
-import { TestCa, testKafka, uniqueName, waitFor } from '@herald/testkit';
-import { type JWK, type KeyLike, SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { TestCa, TestSigningKey, securedServiceEnv, testKafka, uniqueName, waitFor } from '@herald/testkit';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { type RunningConsole, startConsole } from '../src/console';
 
 const artifactDir = path.resolve(__dirname, '..', '..', 'test-artifacts');
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const issuer = 'https://issuer.herald.test';
-const audience = 'herald';
 
 /**
  * The console before services with TLS, client certificates, tokens and role bindings on: the operator
@@ -28,18 +25,11 @@ describe('console sign-in against secured services (headless Chromium)', functio
   let consoleServer: RunningConsole;
   let browser: Browser;
   let page: Page;
-  let key: { privateKey: KeyLike; jwk: JWK };
+  let key: TestSigningKey;
   let tls: { ca: Buffer; cert: Buffer; key: Buffer };
   const topic = uniqueName('audited');
 
-  const token = (subject: string) =>
-    new SignJWT({ sub: subject })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setIssuer(issuer)
-      .setAudience(audience)
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(key.privateKey);
+  const token = (subject: string) => key.sign(subject);
   const dialog = () => page.locator('dialog[open]');
   const signIn = async (jwt: string) => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -52,10 +42,8 @@ describe('console sign-in against secured services (headless Chromium)', functio
     ca = new TestCa('Herald console test CA');
     const server = ca.issue('service', { commonName: 'herald-service', hosts: ['127.0.0.1', 'localhost'] });
     const consoleCert = ca.issue('console', { commonName: 'console', usage: 'client' });
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    key = { privateKey, jwk: { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' } };
-    const jwks = path.join(ca.dir, 'jwks.json');
-    writeFileSync(jwks, JSON.stringify({ keys: [key.jwk] }));
+    key = await TestSigningKey.create();
+    const jwksFile = key.writeJwks(ca.dir);
     const policyFile = path.join(ca.dir, 'policy.json');
     writeFileSync(
       policyFile,
@@ -72,19 +60,7 @@ describe('console sign-in against secured services (headless Chromium)', functio
       logDir: path.join(heraldHome, 'test', 'logs', prefix),
       env: {
         HERALD_TOPIC_PREFIX: prefix,
-        HERALD_TLS_CERT: server.certFile,
-        HERALD_TLS_KEY: server.keyFile,
-        HERALD_TLS_CLIENT_CA: ca.caFile,
-        HERALD_TLS_CLIENT_AUTH: 'require',
-        HERALD_TLS_CA: ca.caFile,
-        HERALD_TLS_CLIENT_CERT: server.certFile,
-        HERALD_TLS_CLIENT_KEY: server.keyFile,
-        HERALD_AUTH_JWKS: jwks,
-        HERALD_AUTH_ISSUER: issuer,
-        HERALD_AUTH_AUDIENCE: audience,
-        HERALD_AUTH_ALGORITHMS: 'ES256',
-        HERALD_AUTH_MTLS: 'true',
-        HERALD_AUTHZ_POLICY_FILE: policyFile,
+        ...securedServiceEnv({ ca, server, policyFile, jwksFile }),
       },
     });
     tls = {
