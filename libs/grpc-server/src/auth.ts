@@ -1,4 +1,3 @@
-import { statSync, readFileSync } from 'node:fs';
 import type { PeerCertificate } from 'node:tls';
 import {
   Metadata,
@@ -8,7 +7,7 @@ import {
   ServerInterceptingCall,
   status,
 } from '@grpc/grpc-js';
-import type { AuthSettings } from '@herald/config';
+import { type AuthSettings, ReloadedFile } from '@herald/config';
 import type { Logger } from '@herald/logging';
 import { type JSONWebKeySet, type JWTVerifyGetKey, createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 
@@ -32,31 +31,23 @@ export class AuthenticationError extends Error {
 
 /** A JWKS file, read again when its size or modification time changes (checked at most once a second). */
 class FileJwks {
-  private keys: ReturnType<typeof createLocalJWKSet> | undefined;
-  private stamp = '';
-  private checkedAt = 0;
+  private readonly keys: ReloadedFile<ReturnType<typeof createLocalJWKSet>>;
 
-  constructor(private readonly file: string) {}
+  constructor(file: string) {
+    this.keys = new ReloadedFile(file, (text) => createLocalJWKSet(JSON.parse(text) as JSONWebKeySet), 1_000);
+  }
 
   readonly getKey: JWTVerifyGetKey = (header, token) => {
-    const now = Date.now();
-    if (!this.keys || now - this.checkedAt >= 1_000) {
-      this.checkedAt = now;
-      try {
-        const stats = statSync(this.file);
-        const stamp = `${stats.size}:${stats.mtimeMs}`;
-        if (stamp !== this.stamp || !this.keys) {
-          this.keys = createLocalJWKSet(JSON.parse(readFileSync(this.file, 'utf8')) as JSONWebKeySet);
-          this.stamp = stamp;
-        }
-      } catch (error) {
-        // Reported as jose reports a bad key set, so that the caller gets UNAVAILABLE, not a verdict on the token.
-        throw Object.assign(new Error(`cannot read the JWKS file: ${(error as Error).message}`), {
-          code: 'ERR_JWKS_INVALID',
-        });
-      }
+    let keys: ReturnType<typeof createLocalJWKSet>;
+    try {
+      keys = this.keys.read();
+    } catch (error) {
+      // Reported as jose reports a bad key set, so that the caller gets UNAVAILABLE, not a verdict on the token.
+      throw Object.assign(new Error(`cannot read the JWKS file: ${(error as Error).message}`), {
+        code: 'ERR_JWKS_INVALID',
+      });
     }
-    return this.keys(header, token);
+    return keys(header, token);
   };
 }
 

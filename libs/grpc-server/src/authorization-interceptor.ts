@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
 import {
   Metadata,
   type ServerInterceptingCallInterface,
@@ -7,6 +6,7 @@ import {
   ServerInterceptingCall,
   status,
 } from '@grpc/grpc-js';
+import { ReloadedFile } from '@herald/config';
 import type { Logger } from '@herald/logging';
 import { isExempt, principalOf } from './auth';
 import {
@@ -52,28 +52,25 @@ function checkedBindings(value: unknown, where: string): Binding[] {
  * admin is named: policies set through the API will sit on top of it.
  */
 export class FilePolicySource implements PolicySource {
-  private policies = new Map<string, Policy>();
-  private stamp = '';
-  private checkedAt = 0;
+  private readonly policies: ReloadedFile<Map<string, Policy>>;
+  private current: Map<string, Policy>;
 
   constructor(
     private readonly file: string,
     private readonly logger: Logger,
   ) {
-    this.load();
+    this.policies = new ReloadedFile(file, (text, stamp) => this.parse(text, stamp), 1_000);
+    this.current = this.policies.read();
   }
 
   policy(resource: Resource): Policy | undefined {
     this.refresh();
-    return this.policies.get(resource.kind === 'herald' ? 'herald' : `${resource.kind}/${resource.name}`);
+    return this.current.get(resource.kind === 'herald' ? 'herald' : `${resource.kind}/${resource.name}`);
   }
 
   private refresh(): void {
-    const now = Date.now();
-    if (now - this.checkedAt < 1_000) return;
-    this.checkedAt = now;
     try {
-      this.load();
+      this.current = this.policies.read();
     } catch (error) {
       this.logger.warn(
         { err: { message: (error as Error).message }, file: this.file },
@@ -82,11 +79,8 @@ export class FilePolicySource implements PolicySource {
     }
   }
 
-  private load(): void {
-    const stats = statSync(this.file);
-    const stamp = `${stats.size}:${stats.mtimeMs}`;
-    if (stamp === this.stamp) return;
-    const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as PolicyFile;
+  private parse(text: string, stamp: string): Map<string, Policy> {
+    const parsed = JSON.parse(text) as PolicyFile;
     const policies = new Map<string, Policy>();
     const put = (key: string, bindings: Binding[]) =>
       policies.set(key, { bindings, etag: policyEtag(bindings, stamp) });
@@ -96,9 +90,8 @@ export class FilePolicySource implements PolicySource {
     for (const [name, bindings] of Object.entries(parsed.subscriptions ?? {})) {
       put(`subscription/${name}`, checkedBindings(bindings, `subscriptions.${name}`));
     }
-    this.policies = policies;
-    this.stamp = stamp;
     this.logger.info({ file: this.file, policies: policies.size }, 'role bindings loaded');
+    return policies;
   }
 }
 

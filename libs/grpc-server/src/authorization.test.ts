@@ -15,9 +15,11 @@ import {
   maySee,
   normalizeBindings,
   parseResourceName,
+  permissions,
   policiesByName,
   policyEtag,
   resourceName,
+  roles,
   rpcRequirements,
   seesEverything,
   unmetRequirement,
@@ -52,6 +54,26 @@ describe('authorisation model', () => {
     [orders, [{ role: 'publisher', members: ['jwt:alice'] }]],
     [audit, [{ role: 'subscriber', members: ['jwt:bob'] }]],
   ]);
+
+  it('allows exactly what the roles table grants, for every role and permission, bound here or on Herald', () => {
+    for (const role of Object.keys(roles) as Array<keyof typeof roles>) {
+      const granted: readonly string[] = roles[role];
+      const onTopic = source([[orders, [{ role, members: ['jwt:alice'] }]]]);
+      const onHerald = source([[{ kind: 'herald' }, [{ role, members: [allAuthenticated] }]]]);
+      for (const permission of permissions) {
+        const expected = granted.includes(permission);
+        assert.equal(isAllowed(alice, permission, orders, onTopic), expected, `${role} on the topic: ${permission}`);
+        assert.equal(
+          isAllowed(bob, permission, orders, onTopic),
+          false,
+          `${role} bound to someone else: ${permission}`,
+        );
+        assert.equal(isAllowed(bob, permission, orders, onHerald), expected, `${role} on Herald: ${permission}`);
+        assert.equal(isAllowed(undefined, permission, orders, onHerald), false, `no principal: ${permission}`);
+        assert.deepEqual(heldPermissions(alice, orders, [permission], onTopic), expected ? [permission] : []);
+      }
+    }
+  });
 
   it('grants what a role binds on the resource, and on the whole of Herald', () => {
     assert.ok(isAllowed(alice, 'topics.publish', orders, policies));

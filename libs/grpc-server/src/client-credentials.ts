@@ -1,28 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { type ChannelCredentials, Metadata, credentials, experimental } from '@grpc/grpc-js';
-import type { GrpcSecuritySettings } from '@herald/config';
-
-/**
- * A token file's content, read again when its size or modification time
- * changes (a projected service-account token is rewritten in place).
- */
-export class TokenFile {
-  private token = '';
-  private stamp = '';
-
-  constructor(private readonly file: string) {}
-
-  read(): string {
-    const stats = statSync(this.file);
-    const stamp = `${stats.size}:${stats.mtimeMs}`;
-    if (stamp !== this.stamp) {
-      this.token = readFileSync(this.file, 'utf8').trim();
-      this.stamp = stamp;
-    }
-    return this.token;
-  }
-}
+import { type GrpcSecuritySettings, TokenFile } from '@herald/config';
 
 /** Files of a client's TLS: the CAs it trusts (absent: the system's) and its own certificate. */
 export interface PeerTlsFiles {

@@ -1,1 +1,2 @@
 export * from './registry-watcher';
+export * from './watched-authorization';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, bool, hostPorts, int, port, readEnv, str } from '@herald/config';
+import { ConfigError, TokenFile, bool, hostPorts, int, port, readEnv, str } from '@herald/config';
 import type { TlsOptions } from '@herald/client';
 
 /** Every variable the console reads, with its default. */
@@ -89,5 +89,7 @@ export function connectionSecurity(config: ConsoleConfig): { tls?: TlsOptions; o
   const key = read(config.HERALD_TLS_CLIENT_KEY);
   if (cert && key) Object.assign(tls, { cert, key });
   const tokenFile = config.HERALD_TOKEN_FILE;
-  return tokenFile === '' ? { tls } : { tls, ownToken: () => readFileSync(tokenFile, 'utf8').trim() };
+  if (tokenFile === '') return { tls };
+  const ownToken = new TokenFile(tokenFile);
+  return { tls, ownToken: () => ownToken.read() };
 }

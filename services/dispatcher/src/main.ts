@@ -1,20 +1,11 @@
 import { hostname } from 'node:os';
 import { DispatcherServiceService } from '@herald/api';
 import { grpcSecurity, kafkaSecurity } from '@herald/config';
-import {
-  FilePolicySource,
-  HeraldServer,
-  UnionPolicySource,
-  policiesByName,
-  bindService,
-  peerCredentials,
-  runMain,
-  stopOnSignals,
-} from '@herald/grpc-server';
+import { HeraldServer, bindService, peerCredentials, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, type TopicAdmin, createKafkaClient, partitionOfKey } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
-import { RegistryWatcher, requireFullView } from '@herald/registry-watch';
+import { RegistryWatcher, watchedAuthorization } from '@herald/registry-watch';
 import { startTracing } from '@herald/tracing';
 import { readDispatcherConfig } from './config';
 import { exportDispatcherMetrics } from './dispatcher-metrics';
@@ -183,21 +174,12 @@ runMain('dispatcher', async () => {
     config.HERALD_METRICS_MAX_SERIES,
   );
   const forwarder = new StreamForwarder(address, peers);
+  const authorization = watchedAuthorization(watcher, security.authzPolicyFile, logger);
   const server = new HeraldServer({
     logger,
     tls: security.serverTls,
     auth: security.auth,
-    // The policy file (static base) and the policies set through SetIamPolicy, as this service's Watch
-    // delivers them: checked on every call without asking the registry (ADR 0006).
-    authz: security.authzPolicyFile
-      ? new UnionPolicySource(
-          new FilePolicySource(security.authzPolicyFile, logger),
-          policiesByName(
-            (resource) => watcher.policy(resource),
-            (listener) => watcher.on('change', (change) => change.kind === 'policy-changed' && listener()),
-          ),
-        )
-      : undefined,
+    authz: authorization.policies,
     quotas: security.quotas,
     metrics: metrics.exported,
     maxReceiveMessageBytes: StreamLimits.maxRequestBytes,
@@ -220,7 +202,7 @@ runMain('dispatcher', async () => {
   });
   await server.listen(config.DISPATCHER_HOST, config.DISPATCHER_PORT);
   await Promise.all([producer.connect(), watcher.start(), directory.start()]);
-  if (security.authzPolicyFile) await requireFullView(watcher, logger);
+  await authorization.requireFullView();
   dispatcher.start();
   await ownership.start();
   await ownership.firstAssignment(30_000);

@@ -1,19 +1,10 @@
 import { PublisherServiceService } from '@herald/api';
 import { grpcSecurity, kafkaSecurity } from '@herald/config';
-import {
-  FilePolicySource,
-  HeraldServer,
-  UnionPolicySource,
-  policiesByName,
-  bindService,
-  peerCredentials,
-  runMain,
-  stopOnSignals,
-} from '@herald/grpc-server';
+import { HeraldServer, bindService, peerCredentials, runMain, stopOnSignals } from '@herald/grpc-server';
 import { KafkaNames, createKafkaClient } from '@herald/kafka';
 import { createLogger, defaultInstanceId } from '@herald/logging';
 import { startServiceMetrics } from '@herald/metrics';
-import { RegistryWatcher, requireFullView } from '@herald/registry-watch';
+import { RegistryWatcher, watchedAuthorization } from '@herald/registry-watch';
 import { startTracing } from '@herald/tracing';
 import { readPublisherConfig } from './config';
 import { InflightBudget } from './domain/inflight-budget';
@@ -83,21 +74,12 @@ runMain('publisher', async () => {
       maxIdempotencyKeyBytes: config.PUBLISHER_MAX_IDEMPOTENCY_KEY_BYTES,
     },
   });
+  const authorization = watchedAuthorization(watcher, security.authzPolicyFile, logger);
   const server = new HeraldServer({
     logger,
     tls: security.serverTls,
     auth: security.auth,
-    // The policy file (static base) and the policies set through SetIamPolicy, as this service's Watch
-    // delivers them: checked on every call without asking the registry (ADR 0006).
-    authz: security.authzPolicyFile
-      ? new UnionPolicySource(
-          new FilePolicySource(security.authzPolicyFile, logger),
-          policiesByName(
-            (resource) => watcher.policy(resource),
-            (listener) => watcher.on('change', (change) => change.kind === 'policy-changed' && listener()),
-          ),
-        )
-      : undefined,
+    authz: authorization.policies,
     quotas: security.quotas,
     metrics: metrics.exported,
     // Well above the publish limits, so that an oversize request is read and answered INVALID_ARGUMENT by
@@ -112,7 +94,7 @@ runMain('publisher', async () => {
   });
   await server.listen(config.PUBLISHER_HOST, config.PUBLISHER_PORT);
   await Promise.all([producer.connect(), watcher.start()]);
-  if (security.authzPolicyFile) await requireFullView(watcher, logger);
+  await authorization.requireFullView();
   // Readiness follows Kafka (and the registry); the rpcs that need Kafka fail at once without it.
   const connectivity = kafka.connectivity();
   server.readiness.follow('kafka', connectivity);
