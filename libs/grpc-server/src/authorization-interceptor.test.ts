@@ -45,6 +45,10 @@ describe('FilePolicySource', () => {
       /role must be one of/,
     );
     assert.throws(
+      bad('inherited.json', JSON.stringify({ herald: [{ role: 'constructor', members: ['jwt:x'] }] })),
+      /role must be one of/,
+    );
+    assert.throws(
       bad('members.json', JSON.stringify({ topics: { t: [{ role: 'viewer', members: [''] }] } })),
       /topics\.t\[0\]: members/,
     );

@@ -34,7 +34,7 @@ function checkedBindings(value: unknown, where: string): Binding[] {
   if (!Array.isArray(value)) throw new Error(`${where}: a list of bindings is expected`);
   return value.map((binding: unknown, i) => {
     const { role, members } = (binding ?? {}) as { role?: unknown; members?: unknown };
-    if (typeof role !== 'string' || !(role in roles)) {
+    if (typeof role !== 'string' || !Object.hasOwn(roles, role)) {
       throw new Error(`${where}[${i}]: role must be one of ${Object.keys(roles).join(', ')}`);
     }
     if (!Array.isArray(members) || !members.every((member) => typeof member === 'string' && member !== '')) {

@@ -224,6 +224,7 @@ describe('IAM policy logic', () => {
       return assert.fail('accepted');
     };
     assert.equal(field([{ role: 'owner', members: ['jwt:a'] }]), 'policy.bindings[0].role');
+    assert.equal(field([{ role: 'toString', members: ['jwt:a'] }]), 'policy.bindings[0].role', 'not an inherited name');
     assert.equal(field([{ role: 'viewer', members: ['jwt:a', 'alice'] }]), 'policy.bindings[0].members[1]');
     assert.equal(field([{ role: 'viewer', members: ['jwt:a b'] }]), 'policy.bindings[0].members[0]');
     assert.equal(field([{ role: 'viewer', members: [`jwt:${'x'.repeat(600)}`] }]), 'policy.bindings[0].members[0]');

@@ -311,7 +311,7 @@ export function normalizeBindings(bindings: Array<{ role: string; members: strin
   const byRole = new Map<Role, Set<string>>();
   let count = 0;
   bindings.forEach((binding, i) => {
-    if (!(binding.role in roles)) {
+    if (!Object.hasOwn(roles, binding.role)) {
       throw new InvalidArgumentError(
         `policy.bindings[${i}].role`,
         `"${binding.role}" is not a role; roles are ${Object.keys(roles).join(', ')}`,
