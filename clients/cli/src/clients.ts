@@ -37,7 +37,8 @@ export type AdminApi = Pick<
   | 'seek'
   | 'getIamPolicy'
   | 'setIamPolicy'
-  | 'updateIamPolicy'
+  | 'grantRole'
+  | 'revokeRole'
   | 'testIamPermissions'
 >;
 

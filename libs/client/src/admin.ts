@@ -254,14 +254,10 @@ export class Admin {
    * changed the policy since; without one, it overwrites whatever is there.
    */
   async setIamPolicy(resource: string, policy: { bindings: IamBinding[]; etag?: string }): Promise<IamPolicy> {
-    // ABORTED here means a stale etag: sending the same request again cannot succeed, so it is not retried.
-    const response = await callWithRetry(
-      this.pool,
-      (c) => c.setIamPolicy,
-      { resource, policy: { bindings: policy.bindings, etag: policy.etag ?? '' } },
-      this.options.retry,
-      [status.ABORTED],
-    );
+    const response = await this.call((c) => c.setIamPolicy, {
+      resource,
+      policy: { bindings: policy.bindings, etag: policy.etag ?? '' },
+    });
     return response.policy!;
   }
 
@@ -285,6 +281,18 @@ export class Admin {
     }
   }
 
+  /** Binds `role` to `members` on a resource, keeping every other binding ({@link updateIamPolicy}). */
+  grantRole(resource: string, role: string, members: string[]): Promise<IamPolicy> {
+    return this.updateIamPolicy(resource, (bindings) => withRoleMembers(bindings, role, (had) => [...had, ...members]));
+  }
+
+  /** Removes `members` from `role` on a resource, keeping every other binding ({@link updateIamPolicy}). */
+  revokeRole(resource: string, role: string, members: string[]): Promise<IamPolicy> {
+    return this.updateIamPolicy(resource, (bindings) =>
+      withRoleMembers(bindings, role, (had) => had.filter((member) => !members.includes(member))),
+    );
+  }
+
   /** Which of `permissions` (such as `topics.publish`) the caller holds on a resource. */
   async testIamPermissions(resource: string, permissions: string[]): Promise<string[]> {
     return (await this.call((c) => c.testIamPermissions, { resource, permissions })).permissions;
@@ -300,6 +308,17 @@ export class Admin {
   ): Promise<Res> {
     return callWithRetry(this.pool, method, request, this.options.retry);
   }
+}
+
+/** The bindings with `role`'s members (of all its bindings, as one) replaced by `change` of them. */
+export function withRoleMembers(
+  bindings: IamBinding[],
+  role: string,
+  change: (members: string[]) => string[],
+): IamBinding[] {
+  const others = bindings.filter((binding) => binding.role !== role);
+  const members = bindings.filter((binding) => binding.role === role).flatMap((binding) => binding.members);
+  return [...others, { role, members: change(members) }];
 }
 
 function retryPolicyProto(policy: { minimumBackoffMillis: number; maximumBackoffMillis: number }) {

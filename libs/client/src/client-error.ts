@@ -1,12 +1,10 @@
 import { type ServiceError, status } from '@grpc/grpc-js';
 
-/** Status codes after which the same call may succeed: Herald's client retries these. */
-const retryableCodes = new Set<number>([
-  status.UNAVAILABLE,
-  status.DEADLINE_EXCEEDED,
-  status.RESOURCE_EXHAUSTED,
-  status.ABORTED,
-]);
+/**
+ * Status codes after which the same call may succeed: Herald's client retries these. Not ABORTED: Herald
+ * answers it only to a write with a stale etag, which the same request can never pass.
+ */
+const retryableCodes = new Set<number>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED]);
 
 /** How grpc-js words a message over a channel's size limit, on either side. */
 const tooLarge = /message larger than max/i;

@@ -26,4 +26,4 @@ export { HeraldClientError } from './client-error';
 export { type ConnectionOptions, type TlsOptions, channelCredentials, heraldChannelOptions } from './endpoints';
 export type { RetryOptions } from './unary';
 export type { BackoffOptions } from './backoff';
-export type { Topic, Subscription, WatchResponse } from '@herald/api';
+export type { Topic, Subscription, WatchResponse, IamPolicy, IamBinding } from '@herald/api';

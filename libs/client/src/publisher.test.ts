@@ -177,4 +177,8 @@ describe('HeraldClientError.retryable', () => {
     assert.equal(busy.retryable, true);
     assert.equal(new HeraldClientError(status.INVALID_ARGUMENT, 'x').retryable, false);
   });
+
+  it('never retries ABORTED: Herald answers it to a stale etag, which the same request cannot pass', () => {
+    assert.equal(new HeraldClientError(status.ABORTED, 'the policy changed since it was read').retryable, false);
+  });
 });

@@ -280,6 +280,31 @@ describe('Subscriber (its parts wired together, on a fake clock)', () => {
       assert.equal(calls[0]!.ended, true);
     });
 
+    it('answers every ack still waiting once close gave up or a fatal error ended the stream, and acks after close at once', async () => {
+      const timedOut = fakeSubscriber({ closeTimeoutMillis: 1_000 });
+      respond(timedOut.calls[0]!, { subscriptionProperties: { exactlyOnceDeliveryEnabled: true } });
+      await deliverConfirmed(timedOut.calls[0]!, 'a', 'b');
+      const unanswered = timedOut.received[0]!.ack();
+      const closing = timedOut.subscriber.close();
+      await timedOut.clock.tickAsync(1_200);
+      await closing;
+      const result = await unanswered;
+      assert.equal(result.ok === false && result.reason, 'unavailable');
+      const afterClose = await timedOut.received[1]!.ack();
+      assert.equal(afterClose.ok === false && afterClose.reason, 'expired');
+
+      const fatal = fakeSubscriber();
+      fatal.subscriber.on('error', () => undefined);
+      respond(fatal.calls[0]!, { subscriptionProperties: { exactlyOnceDeliveryEnabled: true } });
+      await deliverConfirmed(fatal.calls[0]!, 'c');
+      const pending = fatal.received[0]!.ack();
+      await fatal.clock.tickAsync(10);
+      fatal.calls[0]!.fail(status.NOT_FOUND, 'the subscription was deleted');
+      await fatal.clock.tickAsync(10_100);
+      const answer = await pending;
+      assert.equal(answer.ok === false && answer.reason, 'unavailable');
+    });
+
     it('resolves at once, unconfirmed, on a subscription without it', async () => {
       const { clock, calls, received, subscriber } = fakeSubscriber();
       calls[0]!.deliver('a');

@@ -102,6 +102,8 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
   /** Exactly-once hand-overs waiting for their leases to be confirmed, in arrival order. */
   private receipts: Promise<void> = Promise.resolve();
   private refusedOnReceipt = 0;
+  /** Set once close() ended the stream: nothing sent any more, nothing answered. */
+  private streamClosed = false;
 
   constructor(private readonly options: SubscriberOptions) {
     super();
@@ -217,6 +219,9 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
       this.timers,
     );
     await this.stream.close();
+    this.streamClosed = true;
+    // Past the timeout, or after a fatal error: no answer can come on a closed stream.
+    this.confirmations.failAll('the subscriber closed before the dispatcher answered');
     this.pool.close();
     this.emit('close');
   }
@@ -326,7 +331,11 @@ export class Subscriber extends EventEmitter<Events> implements AsyncIterable<Re
   /** Queues an operation on the current stream; on an exactly-once one, the result waits for its answer. */
   private send(message: ReceivedMessage, kind: SettleKind, record: () => void): Promise<SettleResult> {
     // An ack id of a broken stream means nothing to the next one: the message comes again anyway.
-    if (message.streamGeneration !== this.stream.generation || message.streamGeneration === this.brokenGeneration) {
+    if (
+      this.streamClosed ||
+      message.streamGeneration !== this.stream.generation ||
+      message.streamGeneration === this.brokenGeneration
+    ) {
       return stale;
     }
     const result = this.exactlyOnce ? this.confirmations.expect(kind, message.ackId, message.streamGeneration) : sent;

@@ -48,8 +48,6 @@ export async function callWithRetry<C extends Client, Req, Res>(
   method: Method<C, Req, Res>,
   request: Req,
   retry: RetryOptions = {},
-  /** Statuses that end the call at once although they are retryable elsewhere (SetIamPolicy's ABORTED). */
-  final: readonly number[] = [],
 ): Promise<Res> {
   const started = Date.now();
   const deadline = started + (retry.totalTimeoutMillis ?? 30_000);
@@ -76,7 +74,6 @@ export async function callWithRetry<C extends Client, Req, Res>(
           : HeraldClientError.from(error);
     }
     const wait = backoff.next();
-    if (final.includes(failure.code)) throw failure;
     if (!failure.retryable || Date.now() + wait > deadline) throw givingUp(pool, failure, attempt, started);
     pool.next();
     await new Promise((resolve) => setTimeout(resolve, wait));

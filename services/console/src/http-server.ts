@@ -274,12 +274,10 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     if (verb !== 'grant' && verb !== 'revoke') throw new RequestError('verb', 'must be grant or revoke', 404);
     const { resource, role, member } = parseBindingChange(await readJson(req));
     // Read, change, write with the etag: an edit made meanwhile by someone else is read again, not lost.
-    const policy = await gw.admin.updateIamPolicy(resource, (bindings) => {
-      const others = bindings.filter((b) => b.role !== role);
-      const members = bindings.filter((b) => b.role === role).flatMap((b) => b.members);
-      const next = verb === 'grant' ? [...members, member] : members.filter((m) => m !== member);
-      return [...others, { role, members: next }];
-    });
+    const policy =
+      verb === 'grant'
+        ? await gw.admin.grantRole(resource, role, [member])
+        : await gw.admin.revokeRole(resource, role, [member]);
     return { resource, bindings: policy.bindings, etag: policy.etag };
   });
 

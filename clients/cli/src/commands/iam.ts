@@ -99,13 +99,11 @@ export function registerIamCommands(program: Command, dependencies: CliDependenc
         withClients(dependencies, 'registry', async ({ out, clients }, [resource, role, members]) => {
           const name = checkedResource(resource as string);
           const changed = members as unknown as string[];
-          const policy = await clients.admin().updateIamPolicy(name, (bindings) => {
-            const others = bindings.filter((b) => b.role !== role);
-            const current = bindings.filter((b) => b.role === role).flatMap((b) => b.members);
-            const next =
-              verb === 'grant' ? [...current, ...changed] : current.filter((member) => !changed.includes(member));
-            return [...others, { role: role as string, members: next }];
-          });
+          const admin = clients.admin();
+          const policy =
+            verb === 'grant'
+              ? await admin.grantRole(name, role as string, changed)
+              : await admin.revokeRole(name, role as string, changed);
           out.item(policyJson(name, policy), () => policyDone(name, policy));
         }),
       );

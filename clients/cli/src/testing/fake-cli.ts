@@ -175,7 +175,8 @@ export class FakeClients implements HeraldClients {
       'seek',
       'getIamPolicy',
       'setIamPolicy',
-      'updateIamPolicy',
+      'grantRole',
+      'revokeRole',
       'testIamPermissions',
     ];
     const admin = Object.fromEntries(names.map((name) => [name, record(name)])) as unknown as AdminApi;

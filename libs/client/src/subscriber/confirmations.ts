@@ -90,19 +90,12 @@ export class Confirmations {
 
   /** The stream of `generation` ended: its unanswered operations may or may not have taken. */
   failGeneration(generation: number): void {
-    const result: SettleResult = {
-      ok: false,
-      reason: 'unavailable',
-      detail: 'the stream ended before the dispatcher answered',
-    };
-    for (const waiting of Object.values(this.waiting)) {
-      for (const [ackId, waiter] of waiting) {
-        if (waiter.generation !== generation) continue;
-        waiting.delete(ackId);
-        waiter.resolve(result);
-      }
-    }
-    this.checkEmpty();
+    this.failWhere((waiter) => waiter.generation === generation, 'the stream ended before the dispatcher answered');
+  }
+
+  /** No answer will come any more (the subscriber closed or failed): every operation waiting gets `detail`. */
+  failAll(detail: string): void {
+    this.failWhere(() => true, detail);
   }
 
   /** Resolves once nothing waits, or after `timeoutMillis`. */
@@ -114,6 +107,18 @@ export class Confirmations {
       timer = timers.setTimeout(resolve, timeoutMillis);
     });
     timers.clearTimeout(timer);
+  }
+
+  private failWhere(matches: (waiter: Waiter) => boolean, detail: string): void {
+    const result: SettleResult = { ok: false, reason: 'unavailable', detail };
+    for (const waiting of Object.values(this.waiting)) {
+      for (const [ackId, waiter] of waiting) {
+        if (!matches(waiter)) continue;
+        waiting.delete(ackId);
+        waiter.resolve(result);
+      }
+    }
+    this.checkEmpty();
   }
 
   private take(waiting: Map<string, Waiter>, ackId: string): ((result: SettleResult) => void) | undefined {
