@@ -28,7 +28,7 @@ describe('FilePolicySource', () => {
     );
     const source = new FilePolicySource(file, silentLogger());
     const principal = (id: string) => ({ id, method: 'jwt' as const });
-    assert.ok(isAllowed(principal('jwt:v'), 'topics.list', { kind: 'herald' }, source));
+    assert.ok(isAllowed(principal('jwt:v'), 'topics.get', { kind: 'herald' }, source));
     assert.ok(isAllowed(principal('jwt:p'), 'topics.publish', { kind: 'topic', name: 'orders' }, source));
     assert.ok(!isAllowed(principal('jwt:p'), 'topics.publish', { kind: 'topic', name: 'other' }, source));
     assert.ok(isAllowed(principal('jwt:s'), 'subscriptions.consume', { kind: 'subscription', name: 'audit' }, source));

@@ -15,14 +15,12 @@ import type { Principal } from './auth';
 export const permissions = [
   'topics.create',
   'topics.get',
-  'topics.list',
   'topics.delete',
   'topics.publish',
   'topics.attachSubscription',
   'topics.tail',
   'subscriptions.create',
   'subscriptions.get',
-  'subscriptions.list',
   'subscriptions.update',
   'subscriptions.delete',
   'subscriptions.seek',
@@ -35,13 +33,7 @@ export const permissions = [
 ] as const;
 export type Permission = (typeof permissions)[number];
 
-const viewer: Permission[] = [
-  'topics.get',
-  'topics.list',
-  'subscriptions.get',
-  'subscriptions.list',
-  'subscriptions.stats',
-];
+const viewer: Permission[] = ['topics.get', 'subscriptions.get', 'subscriptions.stats'];
 const editor: Permission[] = [
   ...viewer,
   'topics.create',

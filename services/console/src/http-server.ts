@@ -118,7 +118,7 @@ export function createConsoleServer(options: ConsoleServerOptions): Server {
     if (token === '') throw new RequestError('token', 'is required');
     // TestIamPermissions is open to every authenticated caller, so it tells a token the services accept
     // from one they refuse, whatever the operator may see (a role on one topic is enough to sign in).
-    await sessions.gatewayFor(token).admin.testIamPermissions('herald', ['topics.list']);
+    await sessions.gatewayFor(token).admin.testIamPermissions('herald', ['topics.get']);
     res.setHeader(
       'set-cookie',
       `${sessionCookie}=${sessions.create(token)}; HttpOnly; SameSite=Strict; Path=/${req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : ''}`,

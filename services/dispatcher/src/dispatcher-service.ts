@@ -19,8 +19,7 @@ const ownershipWaitMillis = 10_000;
 
 /** A subscriber stream once attached to its subscription. */
 export interface AttachedStream {
-  /** Acks, nacks and deadline changes are answered on the stream (`StreamEndpoint.answer`). */
-  readonly exactlyOnce: boolean;
+  /** On an exactly-once subscription acks, nacks and deadline changes are answered on the stream. */
   ack(ackIds: string[]): void;
   nack(ackIds: string[]): void;
   modifyDeadlines(ackIds: string[], seconds: number[]): void;
@@ -147,28 +146,13 @@ export class DispatcherService {
     const runtime = await this.runtimeFor(subscription, slot);
     const id = this.nextStreamId++;
     runtime.addStream(id, endpoint, limits, ackDeadlineMillis);
-    const engine = runtime.engine;
-    if (runtime.exactlyOnce) {
-      return {
-        kind: 'local',
-        stream: {
-          exactlyOnce: true,
-          ack: (ackIds) => runtime.ack(id, ackIds),
-          nack: (ackIds) => runtime.nack(id, ackIds),
-          modifyDeadlines: (ackIds, seconds) => runtime.modifyDeadlines(id, ackIds, seconds),
-          drained: () => engine.streamDrained(id),
-          detach: () => runtime.removeStream(id),
-        },
-      };
-    }
     return {
       kind: 'local',
       stream: {
-        exactlyOnce: false,
-        ack: (ackIds) => (engine.ack(ackIds), runtime.settled()),
-        nack: (ackIds) => (engine.nack(ackIds), runtime.settled()),
-        modifyDeadlines: (ackIds, seconds) => (engine.modifyDeadlines(ackIds, seconds), runtime.settled()),
-        drained: () => engine.streamDrained(id),
+        ack: (ackIds) => runtime.ack(id, ackIds),
+        nack: (ackIds) => runtime.nack(id, ackIds),
+        modifyDeadlines: (ackIds, seconds) => runtime.modifyDeadlines(id, ackIds, seconds),
+        drained: () => runtime.engine.streamDrained(id),
         detach: () => runtime.removeStream(id),
       },
     };

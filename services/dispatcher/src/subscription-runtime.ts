@@ -269,8 +269,13 @@ export class SubscriptionRuntime {
     }
   }
 
-  /** Exactly-once acks from stream `streamId`: failures answered now, the rest once durable. */
+  /** Acks from stream `streamId`. Exactly-once: failures answered now, the rest once durable. */
   ack(streamId: number, ackIds: string[]): void {
+    if (!this.exactlyOnce) {
+      this.engine.ack(ackIds);
+      this.settled();
+      return;
+    }
     const outcome = this.engine.ackChecked(streamId, ackIds);
     this.answerFailures(streamId, 'ack', outcome);
     if (outcome.accepted.length > 0) {
@@ -280,15 +285,20 @@ export class SubscriptionRuntime {
     this.settled();
   }
 
-  /** Exactly-once nacks: answered at once, nothing to store. */
+  /** Nacks from stream `streamId`; exactly-once: answered at once, nothing to store. */
   nack(streamId: number, ackIds: string[]): void {
-    this.answerAll(streamId, 'nack', this.engine.nackChecked(streamId, ackIds));
+    if (this.exactlyOnce) this.answerAll(streamId, 'nack', this.engine.nackChecked(streamId, ackIds));
+    else this.engine.nack(ackIds);
     this.settled();
   }
 
-  /** Exactly-once deadline changes: answered at once, nothing to store. */
+  /** Deadline changes from stream `streamId`; exactly-once: answered at once, nothing to store. */
   modifyDeadlines(streamId: number, ackIds: string[], seconds: number[]): void {
-    this.answerAll(streamId, 'modify-deadline', this.engine.modifyDeadlinesChecked(streamId, ackIds, seconds));
+    if (this.exactlyOnce) {
+      this.answerAll(streamId, 'modify-deadline', this.engine.modifyDeadlinesChecked(streamId, ackIds, seconds));
+    } else {
+      this.engine.modifyDeadlines(ackIds, seconds);
+    }
     this.settled();
   }
 

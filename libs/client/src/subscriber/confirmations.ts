@@ -5,7 +5,10 @@ import type { Timers } from '../timers';
 export type SettleFailure =
   /** Not an ack id the serving dispatcher issued (after a failover, every earlier one). Permanent. */
   | 'invalid'
-  /** The lease ended first (deadline, nack, or its stream ended): the message comes again. */
+  /**
+   * The lease ended first (deadline, nack, or its stream ended): the message comes again. Also the answer
+   * to a nack or deadline change on a lease already acked: that message is settled and does not come again.
+   */
   | 'expired'
   /** The message was delivered again to another stream, whose lease alone can settle it. */
   | 'lease-moved'

@@ -46,6 +46,7 @@ export class OffsetTracker {
 
   /** Offsets settled past the commit point, ascending: what an exactly-once subscription stores beside it. */
   settledPast(): number[] {
+    // For its side effect: it drops the settled offsets below the commit point, which need not be stored.
     this.commitPoint();
     return [...this.settled].sort((a, b) => a - b);
   }

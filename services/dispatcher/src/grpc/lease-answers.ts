@@ -8,7 +8,7 @@ const reasons: Record<AnswerFailure, { reason: LeaseFailureReason; detail: strin
   },
   expired: {
     reason: LeaseFailureReason.LEASE_FAILURE_REASON_EXPIRED,
-    detail: 'the lease ended before this; the message will be delivered again',
+    detail: 'the lease ended before this (its deadline passed, it was nacked or acked, or its stream ended)',
   },
   'lease-moved': {
     reason: LeaseFailureReason.LEASE_FAILURE_REASON_LEASE_MOVED,

@@ -149,6 +149,25 @@ describe('ExactlyOnceStore', () => {
       assert.equal(old.mayLease(slot), false);
     });
 
+    it('refuses a slot whose stored state it cannot read, rather than forget the acks in it', async () => {
+      const kafka = new FakeTransactions();
+      const first = store(kafka);
+      const member = new FakeMember('orders-once');
+      await first.join(slot, member);
+      member.settled = [4, 5];
+      first.flushSoon(slot);
+      await turns();
+      kafka.log.get(slot)!.push({
+        partition: slot,
+        offset: kafka.log.get(slot)!.length,
+        key: Buffer.from('orders-once'),
+        value: Buffer.from('{"v":2}'),
+        headers: {},
+        timestampMillis: Date.now(),
+      });
+      await assert.rejects(store(kafka).join(slot, new FakeMember('orders-once')), /cannot be read/);
+    });
+
     it('after a crash, leases nothing until the window passed; after a clean hand-over, at once', async () => {
       const kafka = new FakeTransactions();
       const crashed = store(kafka);

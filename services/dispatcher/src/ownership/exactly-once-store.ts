@@ -250,6 +250,7 @@ export class ExactlyOnceStore {
     const { kafka, admin, topic } = this.options;
     const end = Number((await admin.latestOffsets(topic)).find((o) => o.partition === slot)?.offset ?? 0);
     const records = new Map<string, SettledRecord>();
+    let unreadable: string | undefined;
     let cleanHandover = end === 0;
     if (end === 0) return { records, cleanHandover };
     let finish: () => void = () => undefined;
@@ -269,9 +270,14 @@ export class ExactlyOnceStore {
             continue;
           }
           cleanHandover = false;
-          const settled = record.value && decodeSettled(record.value);
+          if (!record.value) {
+            records.delete(name);
+            continue;
+          }
+          const settled = decodeSettled(record.value);
           if (settled) records.set(name, settled);
-          else records.delete(name);
+          // Skipping it would forget confirmed acks past the commit point, and deliver them again: refuse instead.
+          else unreadable ??= `the record of ${name} at offset ${record.offset} cannot be read (a newer format?)`;
         }
         advance(batch[batch.length - 1]!.offset + 1);
       },
@@ -296,6 +302,7 @@ export class ExactlyOnceStore {
       clearTimeout(timer);
       await reader.stop();
     }
+    if (unreadable) throw new UnavailableError(`exactly-once state of slot ${slot}: ${unreadable}`);
     return { records, cleanHandover };
   }
 }

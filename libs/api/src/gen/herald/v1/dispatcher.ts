@@ -39,7 +39,10 @@ export enum LeaseFailureReason {
   LEASE_FAILURE_REASON_INVALID = 1,
   /**
    * LEASE_FAILURE_REASON_EXPIRED - The lease ended before the operation: its deadline passed, it was
-   * nacked, or its stream went away. The message will be delivered again.
+   * nacked, or its stream went away; the message will be delivered again.
+   * Also the answer to a nack or deadline change on a lease already acked,
+   * and to an ack repeated long after its confirmation: such a message is
+   * settled and does not come again.
    */
   LEASE_FAILURE_REASON_EXPIRED = 2,
   /**
@@ -407,8 +410,8 @@ export interface LeaseFailure {
   /** The ack id as sent. */
   ackId: string;
   /**
-   * Why. For every reason but `LEASE_FAILURE_REASON_UNAVAILABLE` the message
-   * is (or will be) delivered again under a new ack id: process it then.
+   * Why. The operation did not change the message's fate; whether the message
+   * comes again depends on the reason (see LeaseFailureReason).
    */
   reason: LeaseFailureReason;
   /** A sentence for logs. */

@@ -41,8 +41,9 @@ export interface IamBinding {
   /**
    * Principal ids as the services name them: `jwt:<sub claim>` for a bearer
    * token, `mtls:<URI or common name>` for a client certificate, or
-   * `allAuthenticated` for every authenticated caller. 1 to 1000 members of at
-   * most 512 characters each.
+   * `allAuthenticated` for every authenticated caller. At most 512 characters
+   * each, and 1,000 members across all the bindings of a policy; a binding
+   * without members is dropped.
    */
   members: string[];
 }
