@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { type ChannelCredentials, type ClientReadableStream, credentials, Metadata, status } from '@grpc/grpc-js';
+import {
+  type ChannelCredentials,
+  type ClientReadableStream,
+  connectivityState,
+  credentials,
+  Metadata,
+  status,
+} from '@grpc/grpc-js';
 import {
   type IamPolicy,
   type Subscription,
@@ -41,11 +48,20 @@ export interface RegistryWatcherOptions {
  * A live local copy of the registry's topics and subscriptions, from its Watch
  * stream: a snapshot, then each change. On a broken stream it reconnects (to
  * the next instance), resuming after the last revision it holds. Emits
- * `change` with a {@link WatchedChange} for every difference it applies, and
- * `reachable` when no registry instance could be reached for a while (false)
- * and when one is again (true).
+ * `change` with a {@link WatchedChange} for every difference it applies,
+ * `revision` once the local copy reflects a new revision of the registry log
+ * (a whole snapshot, or one event, even one that changed nothing here),
+ * `interrupted` with the reason each time the stream breaks, `connected` when
+ * a stream is up again after that, and `reachable` when no registry instance
+ * could be reached for a while (false) and when one is again (true).
  */
-export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; reachable: [reachable: boolean] }> {
+export class RegistryWatcher extends EventEmitter<{
+  change: [WatchedChange];
+  revision: [revision: string];
+  interrupted: [reason: string];
+  connected: [];
+  reachable: [reachable: boolean];
+}> {
   private topicsByName = new Map<string, Topic>();
   private subscriptionsByName = new Map<string, Subscription>();
   private policiesByResource = new Map<string, IamPolicy>();
@@ -61,7 +77,7 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private failures = 0;
-  private readyWaiters: Array<() => void> = [];
+  private readyWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   private reachableNow = true;
   private brokenSince = 0;
   private unreachableTimer: NodeJS.Timeout | undefined;
@@ -98,9 +114,15 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
           ),
         timeoutMillis,
       );
-      this.readyWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
+      this.readyWaiters.push({
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       });
     });
   }
@@ -123,6 +145,10 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
 
   topic(name: string): Topic | undefined {
     return this.topicsByName.get(name);
+  }
+
+  topics(): Topic[] {
+    return [...this.topicsByName.values()];
   }
 
   subscription(name: string): Subscription | undefined {
@@ -174,12 +200,22 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
     return held ?? [];
   }
 
+  /** Cancels the stream, even one waiting for the registry's next change; a pending {@link ready} rejects. */
   stop(): void {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.unreachableTimer);
     this.stream?.cancel();
     for (const client of this.clients) client.close();
+    for (const waiter of this.readyWaiters.splice(0)) waiter.reject(new UnavailableError('the registry watch stopped'));
+  }
+
+  /**
+   * Applies one response of a Watch stream, as the stream does: public so that a view built on the
+   * watcher's events can be fed without a registry.
+   */
+  apply(response: WatchResponse): void {
+    this.onResponse(response);
   }
 
   private callTimeout(): number {
@@ -212,9 +248,9 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
     // reconnects every few seconds.
     if (!this.waitingForReady.has(client)) {
       this.waitingForReady.add(client);
-      client.waitForReady(Date.now() + 3_600_000, (error) => {
+      this.whenReady(client, () => {
         this.waitingForReady.delete(client);
-        if (!error && this.stream !== undefined && this.clients[this.current] === client) this.markReachable();
+        if (this.stream !== undefined && this.clients[this.current] === client) this.markReachable();
       });
     }
     stream.on('data', (response: WatchResponse) => {
@@ -222,9 +258,11 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
       this.markReachable();
       this.onResponse(response);
     });
+    const address = this.options.addresses[this.current]!;
     const retry = (why: string) => {
       if (this.stream !== stream || this.stopped) return;
       this.markBroken();
+      this.emit('interrupted', `watching the registry at ${address}: ${why}`);
       this.stream = undefined;
       this.pendingSnapshot = undefined;
       this.failures++;
@@ -240,7 +278,28 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
     stream.on('end', () => retry('stream ended'));
   }
 
+  /**
+   * Calls `then` once the client's channel is ready. Not the client's waitForReady: closing the
+   * channel wakes that wait, which then asks the closed channel to connect again, and it does, for
+   * the hour of the deadline, keeping a stopped watcher's process alive.
+   */
+  private whenReady(client: SubscriberRegistryServiceClient, then: () => void): void {
+    const channel = client.getChannel();
+    const check = (error?: Error) => {
+      if (this.stopped) return;
+      if (error) {
+        this.waitingForReady.delete(client);
+        return;
+      }
+      const state = channel.getConnectivityState(true);
+      if (state === connectivityState.READY) then();
+      else channel.watchConnectivityState(state, Date.now() + 3_600_000, check);
+    };
+    setImmediate(check);
+  }
+
   private markReachable(): void {
+    if (this.brokenSince > 0) this.emit('connected');
     clearTimeout(this.unreachableTimer);
     this.unreachableTimer = undefined;
     this.brokenSince = 0;
@@ -281,6 +340,7 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
         this.replaceWith(snapshot.topics, snapshot.subscriptions, snapshot.policies);
         this.revisionHeld = response.revision;
         this.markComplete();
+        this.emit('revision', this.revisionHeld);
       }
       return;
     }
@@ -317,6 +377,7 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
       }
     }
     this.markComplete();
+    this.emit('revision', this.revisionHeld);
   }
 
   /** Swaps in a snapshot and emits the differences, so listeners never miss a change across a reconnect. */
@@ -357,7 +418,7 @@ export class RegistryWatcher extends EventEmitter<{ change: [WatchedChange]; rea
   private markComplete(): void {
     if (this.complete) return;
     this.complete = true;
-    for (const waiter of this.readyWaiters.splice(0)) waiter();
+    for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
   }
 }
 

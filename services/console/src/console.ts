@@ -42,14 +42,13 @@ export const defaultWebDir = path.resolve(__dirname, '..', 'web');
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const gateway = new HeraldGateway(options.endpoints, { tls: options.tls, token: options.ownToken });
   const sessions = options.signIn ? new Sessions(options.endpoints, { tls: options.tls }) : undefined;
-  const index = new RegistryIndex();
+  const index = new RegistryIndex(gateway.watchRegistry(options.log));
   const sampler = new StatsSampler({
     read: (names) => gateway.subscriptionStats(names),
     intervalMillis: options.statsIntervalMillis,
   });
   const rates = new PublishRates(options.publisherMetricsUrls ?? []);
   rates.start();
-  const watching = gateway.watchInto(index, options.log);
   sampler.start();
   const server = createConsoleServer({
     gateway,
@@ -77,7 +76,6 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       await new Promise((resolve) => server.close(resolve));
       await gateway.close();
       await sessions?.close();
-      await watching;
     },
   };
 }

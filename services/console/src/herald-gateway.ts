@@ -7,21 +7,12 @@ import {
   type RedriveDeadLettersResponse,
   type SubscriptionStats,
   type TailRequest,
-  SubscriberRegistryServiceClient,
   type TailResponse,
-  type WatchResponse,
   unaryCall,
 } from '@herald/api';
-import {
-  Admin,
-  HeraldClientError,
-  Publisher,
-  type TlsOptions,
-  channelCredentials,
-  heraldChannelOptions,
-} from '@herald/client';
+import { Admin, Publisher, type TlsOptions, channelCredentials, heraldChannelOptions } from '@herald/client';
 import type { Logger } from '@herald/logging';
-import type { RegistryIndex } from './registry-index';
+import { RegistryWatcher } from '@herald/registry-watch';
 
 /** Where Herald's services are. */
 export interface HeraldEndpoints {
@@ -46,9 +37,7 @@ export class HeraldGateway {
   readonly publisher: Publisher;
   private readonly dispatchers: DispatcherServiceClient[];
   private nextDispatcher = 0;
-  private closed = false;
-  private watchStream: ClientReadableStream<WatchResponse> | undefined;
-  private wakeWatch: (() => void) | undefined;
+  private readonly watchers: RegistryWatcher[] = [];
 
   constructor(
     readonly endpoints: HeraldEndpoints,
@@ -94,59 +83,23 @@ export class HeraldGateway {
   }
 
   /**
-   * Keeps `index` in step with the registry's Watch stream until {@link close}: on a failure it
-   * resumes after the revision it holds, from the next registry instance, backing off to 5 s. The
-   * generated client rather than the SDK's `Admin.watch`: close must be able to cancel a stream that
-   * is waiting for the registry's next change.
+   * A watch of the registry with this gateway's token (so the registry filters it to what that
+   * token may see), started now and stopped by {@link close}.
    */
-  async watchInto(index: RegistryIndex, log: Logger): Promise<void> {
-    let attempt = 0;
-    while (!this.closed) {
-      const address = this.endpoints.registry[attempt % this.endpoints.registry.length]!;
-      const client = new SubscriberRegistryServiceClient(
-        address,
-        channelCredentials({ tls: this.security.tls, token: this.security.token }),
-        heraldChannelOptions,
-      );
-      const stream = client.watch({ afterRevision: index.revision < 0n ? '0' : index.revision.toString() });
-      this.watchStream = stream;
-      try {
-        for await (const response of stream as AsyncIterable<WatchResponse>) {
-          if (index.lastError !== undefined) log.info({ registry: address }, 'registry watch resumed');
-          index.lastError = undefined;
-          attempt = 0;
-          index.apply(response);
-        }
-        if (!this.closed) index.lastError = `the registry at ${address} ended its watch stream`;
-      } catch (error) {
-        if (!this.closed) {
-          const failure = HeraldClientError.from(error);
-          if (index.lastError === undefined) {
-            log.warn({ registry: address, err: failure.message }, 'registry watch failed');
-          }
-          index.lastError = `watching the registry at ${address}: ${failure.message}`;
-        }
-      } finally {
-        stream.cancel();
-        client.close();
-      }
-      attempt++;
-      if (!this.closed) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(5_000, 200 * 2 ** attempt));
-          this.wakeWatch = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    }
+  watchRegistry(logger: Logger): RegistryWatcher {
+    const watcher = new RegistryWatcher({
+      addresses: this.endpoints.registry,
+      logger,
+      credentials: channelCredentials({ tls: this.security.tls, token: this.security.token }),
+    });
+    this.watchers.push(watcher);
+    // Readiness is the index's to report (and the lists wait for it), so a slow first snapshot is no error here.
+    watcher.start().catch(() => undefined);
+    return watcher;
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.watchStream?.cancel();
-    this.wakeWatch?.();
+    for (const watcher of this.watchers) watcher.stop();
     this.admin.close();
     await this.publisher.close();
     for (const client of this.dispatchers) client.close();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Subscription, Topic } from '@herald/api';
 import { silentLogger } from '@herald/logging';
+import { RegistryWatcher } from '@herald/registry-watch';
 import { HeraldGateway } from './herald-gateway';
 import { createConsoleServer } from './http-server';
 import { RegistryIndex } from './registry-index';
@@ -23,8 +24,9 @@ describe('console HTTP server', () => {
   let gateway: HeraldGateway;
 
   before(async () => {
-    const index = new RegistryIndex();
-    index.apply({
+    const watcher = new RegistryWatcher({ addresses: ['127.0.0.1:1'], logger: silentLogger() });
+    const index = new RegistryIndex(watcher);
+    watcher.apply({
       revision: '10',
       kind: {
         $case: 'snapshot',
@@ -129,8 +131,9 @@ describe('console HTTP server', () => {
       { registry: ['127.0.0.1:1'], dispatcher: ['127.0.0.1:1'], publisher: ['127.0.0.1:1'] },
       { tls: {} },
     );
-    const index = new RegistryIndex();
-    index.apply({
+    const watcher = new RegistryWatcher({ addresses: ['127.0.0.1:1'], logger: silentLogger() });
+    const index = new RegistryIndex(watcher);
+    watcher.apply({
       revision: '1',
       kind: { $case: 'snapshot', value: { reset: true, last: true, topics: [], subscriptions: [], policies: [] } },
     });

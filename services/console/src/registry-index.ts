@@ -1,4 +1,5 @@
-import type { Subscription, Topic, WatchResponse } from '@herald/api';
+import type { Subscription, Topic } from '@herald/api';
+import type { RegistryWatcher, WatchedChange } from '@herald/registry-watch';
 import { type Page, type PageQuery, matchesWords, pageOf, searchWords } from './paging';
 
 /** A topic as the lists show it: the registry's topic and how many subscriptions it has. */
@@ -8,19 +9,17 @@ export interface TopicRow {
 }
 
 /**
- * The registry's topics and subscriptions, kept current by its Watch stream, so that lists page and
- * search on the console's side at any size (ListTopics has no search, nor subscription counts) without
- * reading the whole registry per request. Detail pages still ask the registry itself.
+ * The registry's topics and subscriptions as the console's lists need them, on top of a
+ * {@link RegistryWatcher} (which keeps them current from the registry's Watch stream): sorted, with
+ * subscription counts per topic, so that lists page and search on the console's side at any size
+ * (ListTopics has no search, nor subscription counts) without reading the whole registry per request.
+ * Detail pages still ask the registry itself.
  */
 export class RegistryIndex {
-  private topics = new Map<string, Topic>();
-  private subscriptions = new Map<string, Subscription>();
   private subscriptionCounts = new Map<string, number>();
   private sortedTopics: Topic[] | undefined;
   private readonly searchKeys = new WeakMap<object, string>();
   private sortedSubscriptions: Subscription[] | undefined;
-  /** A snapshot being received in parts; the current view stays in use until its last part. */
-  private incoming: { topics: Map<string, Topic>; subscriptions: Map<string, Subscription> } | undefined;
   private waiters: Array<{ revision: bigint; resolve: () => void }> = [];
   private readyWaiters: Array<() => void> = [];
   /** The registry log revision the view is complete at; -1 before the first snapshot. */
@@ -30,70 +29,36 @@ export class RegistryIndex {
   /** Why the watch is not connected now, if it is not. */
   lastError: string | undefined;
 
+  /** The watcher logs its interruptions; the index keeps the last one for the status page. */
+  constructor(private readonly watcher: RegistryWatcher) {
+    watcher.on('change', (change) => this.onChange(change));
+    watcher.on('revision', (revision) => {
+      this.advance(BigInt(revision));
+      if (this.ready) return;
+      this.ready = true;
+      for (const resolve of this.readyWaiters.splice(0)) resolve();
+    });
+    watcher.on('interrupted', (reason) => {
+      this.lastError = reason;
+    });
+    watcher.on('connected', () => {
+      this.lastError = undefined;
+    });
+  }
+
   get topicCount(): number {
-    return this.topics.size;
+    return this.topics().length;
   }
 
   get subscriptionCount(): number {
-    return this.subscriptions.size;
-  }
-
-  /** Applies one step of a Watch stream. */
-  apply(response: WatchResponse): void {
-    const kind = response.kind;
-    if (kind?.$case === 'snapshot') {
-      const part = kind.value;
-      if (part.reset || !this.incoming) this.incoming = { topics: new Map(), subscriptions: new Map() };
-      for (const topic of part.topics) this.incoming.topics.set(topic.name, topic);
-      for (const subscription of part.subscriptions) this.incoming.subscriptions.set(subscription.name, subscription);
-      if (part.last) {
-        this.topics = this.incoming.topics;
-        this.subscriptions = this.incoming.subscriptions;
-        this.incoming = undefined;
-        this.recount();
-        this.advance(BigInt(response.revision));
-        this.ready = true;
-        for (const resolve of this.readyWaiters.splice(0)) resolve();
-      }
-      return;
-    }
-    if (kind?.$case !== 'event') return;
-    const change = kind.value.change;
-    switch (change?.$case) {
-      case 'topicCreated':
-        this.topics.set(change.value.name, change.value);
-        this.sortedTopics = undefined;
-        break;
-      case 'topicDeleted':
-        this.topics.delete(change.value);
-        this.sortedTopics = undefined;
-        break;
-      case 'subscriptionCreated':
-      case 'subscriptionUpdated': {
-        const before = this.subscriptions.get(change.value.name);
-        if (before) this.count(before.topic, -1);
-        this.subscriptions.set(change.value.name, change.value);
-        this.count(change.value.topic, 1);
-        this.sortedSubscriptions = undefined;
-        break;
-      }
-      case 'subscriptionDeleted': {
-        const before = this.subscriptions.get(change.value);
-        if (before) this.count(before.topic, -1);
-        this.subscriptions.delete(change.value);
-        this.sortedSubscriptions = undefined;
-        break;
-      }
-    }
-    this.advance(BigInt(response.revision));
+    return this.subscriptions().length;
   }
 
   /** A page of topics whose names hold every word of the search. */
   listTopics(query: PageQuery): Page<TopicRow> {
-    this.sortedTopics ??= [...this.topics.values()].sort((a, b) => compare(a.name, b.name));
     const words = searchWords(query.search);
     const page = pageOf(
-      this.sortedTopics,
+      this.topics(),
       (topic) => topic.name,
       (topic) => words.length === 0 || matchesWords(words, this.searchKey(topic, topic.name)),
       query,
@@ -103,10 +68,9 @@ export class RegistryIndex {
 
   /** A page of subscriptions (of `query.scope`'s topic when set) whose name or topic holds every word of the search. */
   listSubscriptions(query: PageQuery): Page<Subscription> {
-    this.sortedSubscriptions ??= [...this.subscriptions.values()].sort((a, b) => compare(a.name, b.name));
     const words = searchWords(query.search);
     return pageOf(
-      this.sortedSubscriptions,
+      this.subscriptions(),
       (subscription) => subscription.name,
       (subscription) =>
         (query.scope === '' || subscription.topic === query.scope) &&
@@ -127,11 +91,11 @@ export class RegistryIndex {
   }
 
   hasTopic(name: string): boolean {
-    return this.topics.has(name);
+    return this.watcher.topic(name) !== undefined;
   }
 
   hasSubscription(name: string): boolean {
-    return this.subscriptions.has(name);
+    return this.watcher.subscription(name) !== undefined;
   }
 
   subscriptionsOf(topic: string): number {
@@ -171,11 +135,33 @@ export class RegistryIndex {
     for (const waiter of done) waiter.resolve();
   }
 
-  private recount(): void {
-    this.subscriptionCounts = new Map();
-    for (const subscription of this.subscriptions.values()) this.count(subscription.topic, 1);
-    this.sortedTopics = undefined;
-    this.sortedSubscriptions = undefined;
+  /** A snapshot after a reconnect arrives as the differences it makes, so counts follow without a recount. */
+  private onChange(change: WatchedChange): void {
+    switch (change.kind) {
+      case 'topic-created':
+      case 'topic-deleted':
+        this.sortedTopics = undefined;
+        break;
+      case 'subscription-upserted':
+        if (change.previous) this.count(change.previous.topic, -1);
+        this.count(change.subscription.topic, 1);
+        this.sortedSubscriptions = undefined;
+        break;
+      case 'subscription-deleted':
+        this.count(change.previous.topic, -1);
+        this.sortedSubscriptions = undefined;
+        break;
+    }
+  }
+
+  private topics(): Topic[] {
+    this.sortedTopics ??= this.watcher.topics().sort((a, b) => compare(a.name, b.name));
+    return this.sortedTopics;
+  }
+
+  private subscriptions(): Subscription[] {
+    this.sortedSubscriptions ??= this.watcher.subscriptions().sort((a, b) => compare(a.name, b.name));
+    return this.sortedSubscriptions;
   }
 
   private count(topic: string, delta: number): void {

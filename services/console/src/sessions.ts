@@ -84,8 +84,7 @@ export class Sessions {
     this.gatewayFor(token);
     const entry = this.gateways.get(token)!;
     if (!entry.view) {
-      entry.view = new RegistryIndex();
-      void entry.gateway.watchInto(entry.view, log);
+      entry.view = new RegistryIndex(entry.gateway.watchRegistry(log));
     }
     return entry.view;
   }
