@@ -36,6 +36,11 @@ describe('console sign-in against secured services (headless Chromium)', functio
     await page.getByLabel('Bearer token').fill(jwt);
     await page.getByRole('button', { name: 'Sign in' }).click();
   };
+  /** Signs in with a token the services accept, and waits until the page is past the form (its cookie set). */
+  const signInAs = async (subject: string) => {
+    await signIn(await token(subject));
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor({ state: 'hidden' });
+  };
 
   before(async () => {
     mkdirSync(artifactDir, { recursive: true });
@@ -121,7 +126,7 @@ describe('console sign-in against secured services (headless Chromium)', functio
 
     // Signed out, and in again as an editor: the same action goes through.
     await page.getByRole('link', { name: 'Sign out' }).click();
-    await signIn(await token('editor-op'));
+    await signInAs('editor-op');
     await page.getByRole('button', { name: 'Create topic' }).click();
     await dialog().getByLabel('Name').fill(`${topic}-2`);
     await dialog().getByRole('button', { name: 'Review' }).click();
@@ -142,7 +147,7 @@ describe('console sign-in against secured services (headless Chromium)', functio
         bindings: [{ role: 'subscriber', members: ['jwt:narrow-op'] }],
       });
       await page.getByRole('link', { name: 'Sign out' }).click();
-      await signIn(await token('narrow-op'));
+      await signInAs('narrow-op');
       const names = async (list: 'topics' | 'subscriptions') => {
         const response = await page.request.get(`${consoleServer.url}api/${list}`);
         assert.equal(response.status(), 200, await response.text());
@@ -179,7 +184,7 @@ describe('console sign-in against secured services (headless Chromium)', functio
 
   it("shows a topic's access and grants a role through the page, which the services refuse to a viewer", async () => {
     await page.getByRole('link', { name: 'Sign out' }).click();
-    await signIn(await token('admin-op'));
+    await signInAs('admin-op');
     await page.goto(`${consoleServer.url}#/topics/${topic}`);
     const access = page.getByRole('region', { name: 'Access' });
     await access.getByRole('cell', { name: 'jwt:narrow-op', exact: true }).waitFor();
@@ -203,7 +208,7 @@ describe('console sign-in against secured services (headless Chromium)', functio
 
     // A viewer of the topic sees no policy and cannot grant: the registry says PERMISSION_DENIED.
     await page.getByRole('link', { name: 'Sign out' }).click();
-    await signIn(await token('narrow-op'));
+    await signInAs('narrow-op');
     await page.goto(`${consoleServer.url}#/topics/${topic}`);
     await access.getByRole('alert').getByText('PERMISSION_DENIED').waitFor();
     await access.getByRole('button', { name: 'Grant role' }).click();

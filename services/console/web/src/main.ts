@@ -60,6 +60,8 @@ async function registryStatus(): Promise<void> {
 function signInPage(): void {
   cleanup?.();
   cleanup = undefined;
+  // Signed out (or the session ended): nothing to sign out of until the next sign-in adds it again.
+  document.querySelector('header.top nav .sign-out')?.remove();
   const problem = h('div');
   const form = h(
     'form',
