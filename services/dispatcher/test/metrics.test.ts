@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { status } from '@grpc/grpc-js';
 import { Message, type SubscriptionStats, durationToMillis } from '@herald/api';
 import { rpc, waitFor } from '@herald/testkit';
 import { type DispatchFixture, startDispatchFixture } from './fixture';
@@ -36,11 +37,20 @@ describe('metrics and backlog figures (3-broker Kafka)', function () {
     await f.createSubscription({ name: 'counted-sub', topic: 'counted', ackDeadlineSeconds: 600 });
     const asked = [0, 0];
     const stats = async (through: number): Promise<SubscriptionStats> => {
-      asked[through]!++;
       const client = f.dispatchers[through]!;
-      const { stats } = await rpc(client, client.getSubscriptionStats, { subscriptions: ['counted-sub'] });
-      assert.equal(stats.length, 1);
-      return stats[0]!;
+      // UNAVAILABLE says retry (a slot between owners on a loaded machine), as any client does; only
+      // answered calls (OK) are counted, as the dispatchers' own metrics count them.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { stats } = await rpc(client, client.getSubscriptionStats, { subscriptions: ['counted-sub'] });
+          asked[through]!++;
+          assert.equal(stats.length, 1);
+          return stats[0]!;
+        } catch (error) {
+          if ((error as { code?: number }).code !== status.UNAVAILABLE || attempt >= 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
     };
 
     // Before any stream: the whole topic is backlog, aged from the first message.
