@@ -15,17 +15,24 @@ describe('ReloadedFile', () => {
     utimesSync(file, mtimeSeconds, mtimeSeconds);
   };
 
-  it('parses the file once while its size and modification time stay', () => {
+  /** A ReloadedFile of `{"n":1}` (modified at 1,000 s) parsing JSON, which counts its parses. */
+  const countingJson = () => {
     const file = path.join(dir, 'a.json');
     write(file, '{"n":1}', 1_000);
-    let parses = 0;
-    const reloaded = new ReloadedFile(file, (text) => {
-      parses += 1;
+    const counted = { file, parses: 0, reloaded: undefined as unknown as ReloadedFile<{ n: number }> };
+    counted.reloaded = new ReloadedFile(file, (text) => {
+      counted.parses += 1;
       return JSON.parse(text) as { n: number };
     });
+    return counted;
+  };
+
+  it('parses the file once while its size and modification time stay', () => {
+    const counted = countingJson();
+    const { reloaded } = counted;
     assert.deepEqual(reloaded.read(), { n: 1 });
     assert.deepEqual(reloaded.read(), { n: 1 });
-    assert.equal(parses, 1);
+    assert.equal(counted.parses, 1);
   });
 
   it('parses again when the modification time changes, handing over the new stamp', () => {
@@ -44,21 +51,16 @@ describe('ReloadedFile', () => {
   });
 
   it('throws on a change that does not parse and keeps the last good content and its stamp', () => {
-    const file = path.join(dir, 'a.json');
-    write(file, '{"n":1}', 1_000);
-    let parses = 0;
-    const reloaded = new ReloadedFile(file, (text) => {
-      parses += 1;
-      return JSON.parse(text) as { n: number };
-    });
+    const counted = countingJson();
+    const { file, reloaded } = counted;
     reloaded.read();
     write(file, '{"n":', 2_000);
     assert.throws(() => reloaded.read(), SyntaxError);
     // Back to the version that was taken: nothing to parse, the kept content is handed out.
     write(file, '{"n":1}', 1_000);
-    const before = parses;
+    const before = counted.parses;
     assert.deepEqual(reloaded.read(), { n: 1 });
-    assert.equal(parses, before);
+    assert.equal(counted.parses, before);
   });
 
   it('retries a failed check at the next read and takes the file once whole', () => {
