@@ -78,6 +78,8 @@ describe('dispatcher seek and tail (3-broker Kafka)', function () {
     const fromLatest = tail(Position.POSITION_LATEST);
     const filtered = tail(Position.POSITION_EARLIEST, 'attributes.i = "7"');
     await waitFor(() => fromEarliest.received.length >= 50, { description: 'history from earliest' });
+    // Each tail reads on its own; the filtered one may still be catching up when the others are done.
+    await waitFor(() => filtered.received.length > 0, { description: 'the one matching message, filtered' });
     // A tail from latest is positioned once its consumer joins; publish until it sees something new.
     let fresh: string[] = [];
     await waitFor(
