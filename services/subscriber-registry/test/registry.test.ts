@@ -110,6 +110,18 @@ describe('subscriber-registry (two instances, 3-broker Kafka)', function () {
     assert.deepEqual(subscriptionRace.map((o) => o.code).sort(), [status.OK, status.ALREADY_EXISTS]);
   });
 
+  it("validates each write against the other instance's last one, when writes alternate between instances", async () => {
+    // A writer that skipped catching up (it held the log) must find out from its fenced commit, not write twice.
+    const create = (client: typeof a, name: string) =>
+      rpcStatus(client, client.createTopic, { topic: Topic.fromPartial({ name, partitions: 1 }) });
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const [first, second] = i % 2 === 0 ? [a, b] : [b, a];
+      codes.push((await create(first, `alternate-${i}`)).code, (await create(second, `alternate-${i}`)).code);
+    }
+    assert.deepEqual(codes, Array(4).fill([status.OK, status.ALREADY_EXISTS]).flat());
+  });
+
   it('updates, seeks and detaches subscriptions as events every watcher sees with their revisions', async () => {
     const watch = b.watch({ afterRevision: '0' });
     const responses: WatchResponse[] = [];

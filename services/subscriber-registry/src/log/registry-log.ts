@@ -57,6 +57,11 @@ export class RegistryLog {
   private readonly ownMarkers = new Set<bigint>();
   private skipped = 0;
   private readonly positionWaiters: Array<{ offset: bigint; resolve: () => void }> = [];
+  /**
+   * Where the log ends for the current writer: set when it caught up, moved past each of its commits;
+   * undefined until it caught up.
+   */
+  private writtenUpTo: bigint | undefined;
 
   constructor(private readonly options: RegistryLogOptions) {
     this.topic = options.names.registryLog();
@@ -141,8 +146,17 @@ export class RegistryLog {
       });
       await writer.start();
       this.writer = writer;
+      this.writtenUpTo = undefined;
     }
-    await this.catchUp();
+    if (this.writtenUpTo === undefined) {
+      await this.catchUp();
+      this.writtenUpTo = this.position;
+      return;
+    }
+    // Nobody else committed since this writer caught up: another instance's commit would have fenced it,
+    // and then its next commit fails and drops it. So the log ends with this writer's own last commit,
+    // and applying up to there is enough: no round trip to Kafka for the end offset on every write.
+    await this.waitApplied(this.writtenUpTo - 1n);
   }
 
   /**
@@ -166,6 +180,7 @@ export class RegistryLog {
       );
       // The commit marker follows the last record at once: the log has one transactional writer, which
       // fences any other before it writes.
+      this.writtenUpTo = last + 2n;
       if (this.position > last + 1n) return last;
       if (this.position === last + 1n) this.advance(last + 2n);
       else this.ownMarkers.add(last + 1n);
