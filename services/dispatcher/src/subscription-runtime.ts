@@ -389,14 +389,13 @@ export class SubscriptionRuntime {
    * offset before which everything is settled, with the seek it follows.
    */
   takeCursor(): CursorRecord | undefined {
-    let moved = false;
-    const partitions = new Map(this.stored.partitions);
-    for (const [partition, offset] of this.engine.commitPoints()) {
-      if (this.written.get(partition) === offset) continue;
-      moved = true;
+    let partitions: CursorRecord['partitions'] | undefined;
+    this.engine.forEachCommitPoint((partition, offset) => {
+      if (this.written.get(partition) === offset) return;
+      partitions ??= new Map(this.stored.partitions);
       partitions.set(partition, { offset, seekRevision: this.seekRevisions.get(partition) ?? '-1' });
-    }
-    if (!moved) return undefined;
+    });
+    if (!partitions) return undefined;
     this.stored = { createRevision: this.subscription.createRevision, partitions };
     this.written = new Map([...partitions].map(([partition, position]) => [partition, position.offset]));
     return this.stored;

@@ -6,6 +6,12 @@ const fingerprintWords = 4;
 const initialCapacity = 8;
 const noWords = new Uint32Array(0);
 const noNumbers = new Float64Array(0);
+/**
+ * The fingerprint being looked up. One for all windows (lookups never
+ * interleave): a dispatcher has a window per partition of every subscription,
+ * and each typed array costs a few hundred bytes of bookkeeping beyond its data.
+ */
+const scratchKey = new Uint32Array(fingerprintWords);
 
 /**
  * Idempotency keys seen recently on one partition. Messages that share an
@@ -24,10 +30,9 @@ const noNumbers = new Float64Array(0);
 export class DedupWindow {
   /** 0 until the first key: most partitions of most subscriptions never see one. */
   private capacity = 0;
-  /** The ring: entry at position p has fingerprint words [4p, 4p+4), its offset and publish time. */
+  /** The ring: entry at position p has fingerprint words [4p, 4p+4), and its offset and publish time at [2p, 2p+1]. */
   private fingerprints = noWords;
-  private offsets = noNumbers;
-  private times = noNumbers;
+  private numbers = noNumbers;
   /** Sequence numbers of the oldest entry and of the next one; position = sequence % capacity. */
   private head = 0;
   private tail = 0;
@@ -37,7 +42,6 @@ export class DedupWindow {
    */
   private index = noWords;
   private indexed = 0;
-  private readonly key = new Uint32Array(fingerprintWords);
 
   constructor(private readonly windowMillis: number) {}
 
@@ -49,8 +53,8 @@ export class DedupWindow {
     let slot = this.find();
     const position = this.index[slot]! - 1;
     if (position >= 0) {
-      const firstOffset = this.offsets[position]!;
-      if (firstOffset !== offset && publishTimeMillis - this.times[position]! <= this.windowMillis) {
+      const firstOffset = this.numbers[2 * position]!;
+      if (firstOffset !== offset && publishTimeMillis - this.numbers[2 * position + 1]! <= this.windowMillis) {
         return firstOffset < offset;
       }
     }
@@ -76,7 +80,7 @@ export class DedupWindow {
     const digest = hash('sha256', key, 'binary');
     for (let word = 0; word < fingerprintWords; word++) {
       const at = word * 4;
-      this.key[word] =
+      scratchKey[word] =
         digest.charCodeAt(at) |
         (digest.charCodeAt(at + 1) << 8) |
         (digest.charCodeAt(at + 2) << 16) |
@@ -85,7 +89,7 @@ export class DedupWindow {
   }
 
   /** The slot of the fingerprint at `words[at..]`, or the empty slot where it would go. */
-  private find(words: Uint32Array = this.key, at = 0): number {
+  private find(words: Uint32Array = scratchKey, at = 0): number {
     const mask = this.index.length - 1;
     const fingerprints = this.fingerprints;
     let slot = words[at]! & mask;
@@ -107,9 +111,9 @@ export class DedupWindow {
 
   private append(offset: number, publishTimeMillis: number): number {
     const position = this.tail % this.capacity;
-    this.fingerprints.set(this.key, position * fingerprintWords);
-    this.offsets[position] = offset;
-    this.times[position] = publishTimeMillis;
+    this.fingerprints.set(scratchKey, position * fingerprintWords);
+    this.numbers[2 * position] = offset;
+    this.numbers[2 * position + 1] = publishTimeMillis;
     this.tail++;
     return position;
   }
@@ -127,7 +131,7 @@ export class DedupWindow {
       const slot = this.find(this.fingerprints, position * fingerprintWords);
       const current = this.index[slot] === position + 1;
       if (current) {
-        if (this.times[position]! >= cutoffMillis) break;
+        if (this.numbers[2 * position + 1]! >= cutoffMillis) break;
         this.remove(slot);
       }
       this.head++;
@@ -158,19 +162,17 @@ export class DedupWindow {
   private allocate(): void {
     this.capacity = initialCapacity;
     this.fingerprints = new Uint32Array(initialCapacity * fingerprintWords);
-    this.offsets = new Float64Array(initialCapacity);
-    this.times = new Float64Array(initialCapacity);
+    this.numbers = new Float64Array(initialCapacity * 2);
     this.index = new Uint32Array(initialCapacity * 2);
   }
 
   /** Doubles the ring; entries keep their sequence numbers, so their positions and the index change. */
   private growRing(): void {
-    const old = { capacity: this.capacity, fingerprints: this.fingerprints, offsets: this.offsets, times: this.times };
+    const old = { capacity: this.capacity, fingerprints: this.fingerprints, numbers: this.numbers };
     const capacity = old.capacity * 2;
     this.capacity = capacity;
     this.fingerprints = new Uint32Array(capacity * fingerprintWords);
-    this.offsets = new Float64Array(capacity);
-    this.times = new Float64Array(capacity);
+    this.numbers = new Float64Array(capacity * 2);
     for (let sequence = this.head; sequence < this.tail; sequence++) {
       const from = sequence % old.capacity;
       const to = sequence % capacity;
@@ -178,8 +180,8 @@ export class DedupWindow {
         old.fingerprints.subarray(from * fingerprintWords, (from + 1) * fingerprintWords),
         to * fingerprintWords,
       );
-      this.offsets[to] = old.offsets[from]!;
-      this.times[to] = old.times[from]!;
+      this.numbers[2 * to] = old.numbers[2 * from]!;
+      this.numbers[2 * to + 1] = old.numbers[2 * from + 1]!;
     }
     const oldHead = this.head % old.capacity;
     const moved = (position: number) => (this.head + ((position - oldHead + old.capacity) % old.capacity)) % capacity;

@@ -291,7 +291,7 @@ describe('DeliveryEngine', () => {
       assert.equal(seen.size, 5_000);
       assert.ok([...seen.values()].every((count) => count === 1));
       assert.equal(h.engine.held(), 0);
-      assert.equal(h.engine.commitPoints().get(0), 5_000);
+      assert.equal(h.engine.commitPoint(0), 5_000);
       assert.equal(h.engine.stats.acked, 5_000);
     }).timeout(20_000);
   });
@@ -464,7 +464,7 @@ describe('DeliveryEngine', () => {
       h.engine.ack([first!.ackId]);
       assert.equal(h.engine.stats.acked, 1);
       assert.equal(h.engine.held(0), 2);
-      assert.equal(h.engine.commitPoints().get(0), 1);
+      assert.equal(h.engine.commitPoint(0), 1);
       assert.deepEqual(offsetsOf(sink.take()), [2], 'the freed room is used at once');
       h.advance(ACK_DEADLINE_MILLIS * 10);
       assert.ok(!offsetsOf(sink.take()).includes(0), 'an acked message never comes back');
@@ -478,7 +478,7 @@ describe('DeliveryEngine', () => {
       assert.equal(h.engine.stats.acked, 5);
       assert.equal(h.engine.held(), 0);
       assert.deepEqual(h.engine.outstanding(1), { messages: 0, bytes: 0 });
-      assert.equal(h.engine.commitPoints().get(0), 5);
+      assert.equal(h.engine.commitPoint(0), 5);
     });
 
     it('counts a second ack of the same id as unknown', () => {
@@ -575,7 +575,7 @@ describe('DeliveryEngine', () => {
       h.engine.nack(ackIdsOf(sink.take()));
       assert.deepEqual(offsetsOf(sink.take()), [1]);
       assert.equal(h.engine.held(), 2, 'a nacked message is still held');
-      assert.equal(h.engine.commitPoints().get(0), 0);
+      assert.equal(h.engine.commitPoint(0), 0);
     });
 
     it('delivers redeliveries before fresh messages', () => {
@@ -832,14 +832,14 @@ describe('DeliveryEngine', () => {
       await callbacksRun();
       assert.equal(sink.take().length, 0, 'never delivered again');
       assert.equal(h.engine.held(0), 1, 'held until the dead letter is written');
-      assert.equal(h.engine.commitPoints().get(0), 0);
+      assert.equal(h.engine.commitPoint(0), 0);
       assert.equal(h.engine.stats.deadLettered, 0);
 
       h.deadLetters[0]!.resolve();
       await callbacksRun();
       assert.equal(h.engine.stats.deadLettered, 1);
       assert.equal(h.engine.held(0), 0);
-      assert.equal(h.engine.commitPoints().get(0), 2, 'offset 0 counts as acknowledged');
+      assert.equal(h.engine.commitPoint(0), 2, 'offset 0 counts as acknowledged');
       h.advance(ACK_DEADLINE_MILLIS * 5);
       await callbacksRun();
       assert.equal(h.deadLetters.length, 1, 'exactly once');
@@ -896,13 +896,13 @@ describe('DeliveryEngine', () => {
       h.advance(1_000);
       assert.equal(h.deadLetters.length, 3);
       assert.equal(sink.take().length, 0, 'never delivered while dead-lettering');
-      assert.equal(h.engine.commitPoints().get(0), 0, 'not committed while dead-lettering');
+      assert.equal(h.engine.commitPoint(0), 0, 'not committed while dead-lettering');
       assert.equal(h.engine.held(), 1);
 
       h.deadLetters[2]!.resolve();
       await callbacksRun();
       assert.equal(h.engine.held(), 0);
-      assert.equal(h.engine.commitPoints().get(0), 1);
+      assert.equal(h.engine.commitPoint(0), 1);
       assert.equal(h.engine.stats.deadLettered, 1);
       h.advance(10_000);
       await callbacksRun();
@@ -934,7 +934,7 @@ describe('DeliveryEngine', () => {
       await callbacksRun();
       assert.equal(h.engine.stats.deadLettered, 0);
       assert.equal(h.engine.held(0), 0);
-      assert.equal(h.engine.commitPoints().get(0), 0, 'the new owner decides about offset 0 again');
+      assert.equal(h.engine.commitPoint(0), 0, 'the new owner decides about offset 0 again');
     });
 
     it('does not retry a rejected dead letter of a revoked partition', async () => {
@@ -1156,9 +1156,9 @@ describe('DeliveryEngine', () => {
       assert.deepEqual(offsetsOf(got), [1]);
       assert.equal(h.engine.stats.filtered, 3);
       assert.equal(h.engine.held(), 1, 'filtered messages are not held');
-      assert.equal(h.engine.commitPoints().get(0), 1, 'offset 0 was settled by the filter');
+      assert.equal(h.engine.commitPoint(0), 1, 'offset 0 was settled by the filter');
       h.engine.ack(ackIdsOf(got));
-      assert.equal(h.engine.commitPoints().get(0), 4);
+      assert.equal(h.engine.commitPoint(0), 4);
     });
 
     it('commits past a partition where everything is filtered out', () => {
@@ -1166,7 +1166,7 @@ describe('DeliveryEngine', () => {
       const sink = h.stream(1);
       h.engine.receive(messages(0, 99));
       assert.equal(sink.deliveries.length, 0);
-      assert.equal(h.engine.commitPoints().get(0), 100);
+      assert.equal(h.engine.commitPoint(0), 100);
       assert.equal(h.engine.held(), 0);
     });
   });
@@ -1185,7 +1185,7 @@ describe('DeliveryEngine', () => {
       assert.equal(h.engine.stats.deduplicated, 1);
       assert.equal(h.engine.held(), 2);
       h.engine.ack(ackIdsOf(got));
-      assert.equal(h.engine.commitPoints().get(0), 3, 'the repeat does not hold back the commit point');
+      assert.equal(h.engine.commitPoint(0), 3, 'the repeat does not hold back the commit point');
     });
 
     it('delivers a repeat published after the window', () => {
@@ -1227,7 +1227,7 @@ describe('DeliveryEngine', () => {
       ]);
       assert.equal(sink.deliveries.length, 0);
       assert.equal(h.engine.fetchedUpTo(0), 5);
-      assert.equal(h.engine.commitPoints().get(0), 5);
+      assert.equal(h.engine.commitPoint(0), 5);
       assert.equal(h.engine.held(), 0);
       h.engine.receive([
         message(5, { idempotencyKey: 'k', publishTimeMillis: 2_000 }),
@@ -1235,7 +1235,7 @@ describe('DeliveryEngine', () => {
       ]);
       assert.deepEqual(offsetsOf(sink.deliveries), [6]);
       assert.equal(h.engine.stats.deduplicated, 1);
-      assert.equal(h.engine.commitPoints().get(0), 6);
+      assert.equal(h.engine.commitPoint(0), 6);
     });
 
     it('ignores history of a partition it does not own', () => {
@@ -1286,7 +1286,7 @@ describe('DeliveryEngine', () => {
       assert.equal(h.engine.held(), 2, 'copies for others are not held');
       assert.equal(h.engine.stats.filtered, 0, 'nor counted as filtered: they were never this subscription’s');
       h.engine.ack(ackIdsOf(got));
-      assert.equal(h.engine.commitPoints().get(0), 4);
+      assert.equal(h.engine.commitPoint(0), 4);
     });
 
     it('settles every copy when it has no address of its own', () => {
@@ -1294,7 +1294,7 @@ describe('DeliveryEngine', () => {
       const sink = h.stream(1);
       h.engine.receive([copy(0, mine, 'dead@1/0/1')]);
       assert.equal(sink.deliveries.length, 0);
-      assert.equal(h.engine.commitPoints().get(0), 1);
+      assert.equal(h.engine.commitPoint(0), 1);
     });
 
     it('delivers a copy that repeats the failed message’s idempotency key, and drops a second copy of one dead letter', () => {
@@ -1312,12 +1312,14 @@ describe('DeliveryEngine', () => {
     });
   });
 
-  describe('commitPoints', () => {
+  describe('commit points', () => {
     it('is the start offset of each owned partition before anything is received', () => {
       const h = setup({ partitions: [] });
       h.engine.assignPartition(0, 0);
       h.engine.assignPartition(1, 42);
-      assert.deepEqual([...h.engine.commitPoints()].sort(), [
+      const points: Array<[number, number]> = [];
+      h.engine.forEachCommitPoint((partition, offset) => points.push([partition, offset]));
+      assert.deepEqual(points.sort(), [
         [0, 0],
         [1, 42],
       ]);
@@ -1337,7 +1339,7 @@ describe('DeliveryEngine', () => {
       ];
       for (const [ack, commit] of steps) {
         h.engine.ack([byOffset[ack]!.ackId]);
-        assert.equal(h.engine.commitPoints().get(0), commit, `after acking ${ack}`);
+        assert.equal(h.engine.commitPoint(0), commit, `after acking ${ack}`);
       }
     });
 
@@ -1348,9 +1350,9 @@ describe('DeliveryEngine', () => {
       h.engine.receive([message(10), message(12), message(15)]);
       const got = sink.take();
       h.engine.ack([got[0]!.ackId]);
-      assert.equal(h.engine.commitPoints().get(0), 12);
+      assert.equal(h.engine.commitPoint(0), 12);
       h.engine.ack(ackIdsOf(got.slice(1)));
-      assert.equal(h.engine.commitPoints().get(0), 16);
+      assert.equal(h.engine.commitPoint(0), 16);
     });
 
     it('is held back by a message waiting for redelivery', () => {
@@ -1360,10 +1362,10 @@ describe('DeliveryEngine', () => {
       const [a, b, c] = sink.take();
       h.engine.nack([a!.ackId]);
       h.engine.ack([b!.ackId, c!.ackId]);
-      assert.equal(h.engine.commitPoints().get(0), 0);
+      assert.equal(h.engine.commitPoint(0), 0);
       h.advance(MIN_BACKOFF_MILLIS);
       h.engine.ack(ackIdsOf(sink.take()));
-      assert.equal(h.engine.commitPoints().get(0), 3);
+      assert.equal(h.engine.commitPoint(0), 3);
     });
 
     it('is kept per partition', () => {
@@ -1372,8 +1374,8 @@ describe('DeliveryEngine', () => {
       h.engine.receive([message(0), message(1), message(0, { partition: 1 })]);
       const got = sink.take();
       h.engine.ack(got.filter((d) => d.message.partition === 0).map((d) => d.ackId));
-      assert.equal(h.engine.commitPoints().get(0), 2);
-      assert.equal(h.engine.commitPoints().get(1), 0);
+      assert.equal(h.engine.commitPoint(0), 2);
+      assert.equal(h.engine.commitPoint(1), 0);
     });
   });
 
@@ -1401,7 +1403,7 @@ describe('DeliveryEngine', () => {
       assert.deepEqual(h.engine.outstanding(1), { messages: 2, bytes: 20 }, 'room of partition 0 freed');
       assert.equal(h.engine.held(0), 0);
       assert.equal(h.engine.held(), 4);
-      assert.ok(!h.engine.commitPoints().has(0));
+      assert.equal(h.engine.commitPoint(0), undefined);
       h.engine.tick();
       assert.deepEqual(placesOf(sink.take()), ['1:2', '1:3'], 'partition 1 goes on; 0:2 is not delivered');
 
@@ -1411,7 +1413,7 @@ describe('DeliveryEngine', () => {
       assert.equal(h.engine.stats.acked, 0);
       h.engine.ack(ackIdsOf(first.filter((d) => d.message.partition === 1)));
       assert.equal(h.engine.stats.acked, 2);
-      assert.equal(h.engine.commitPoints().get(1), 2);
+      assert.equal(h.engine.commitPoint(1), 2);
 
       h.advance(ACK_DEADLINE_MILLIS * 2);
       h.advance(MAX_BACKOFF_MILLIS);
@@ -1451,7 +1453,7 @@ describe('DeliveryEngine', () => {
       h.engine.assignPartition(0, 2); // a seek
       assert.equal(h.engine.held(), 0);
       assert.equal(h.engine.fetchedUpTo(0), 2);
-      assert.equal(h.engine.commitPoints().get(0), 2);
+      assert.equal(h.engine.commitPoint(0), 2);
       h.engine.ack(ackIdsOf(old.slice(1)));
       assert.equal(h.engine.stats.unknownAcks, 4, 'leases from before the restart are gone');
       h.engine.receive(messages(2, 4));
@@ -1700,7 +1702,7 @@ describe('DeliveryEngine, exactly-once', () => {
       const [first, second] = sink.take();
       const outcome = t.engine.ackChecked(1, [first!.ackId, second!.ackId]);
       assert.deepEqual(outcome, { accepted: [first!.ackId, second!.ackId], failed: [] });
-      assert.equal(t.engine.commitPoints().get(0), 2);
+      assert.equal(t.engine.commitPoint(0), 2);
       assert.equal(t.engine.stats.acked, 2);
     });
 
@@ -1732,7 +1734,7 @@ describe('DeliveryEngine, exactly-once', () => {
         accepted: [],
         failed: [{ ackId: delivery!.ackId, reason: 'expired' }],
       });
-      assert.equal(t.engine.commitPoints().get(0), 0, 'the message is not settled');
+      assert.equal(t.engine.commitPoint(0), 0, 'the message is not settled');
       t.advance(MIN_BACKOFF_MILLIS);
       assert.deepEqual(attemptsOf(sink.take()), [2]);
     });

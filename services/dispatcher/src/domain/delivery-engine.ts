@@ -317,11 +317,18 @@ export class DeliveryEngine {
     return this.leases.size;
   }
 
-  /** Per owned partition, the offset safe to commit. */
-  commitPoints(): Map<number, number> {
-    const points = new Map<number, number>();
-    for (const [partition, state] of this.partitions) points.set(partition, state.tracker.commitPoint());
-    return points;
+  /** The offset of an owned partition safe to commit; undefined for a partition not owned. */
+  commitPoint(partition: number): number | undefined {
+    return this.partitions.get(partition)?.tracker.commitPoint();
+  }
+
+  /**
+   * Visits each owned partition with the offset safe to commit. Builds no
+   * collection: every served subscription is asked once per commit interval,
+   * most of them with nothing new.
+   */
+  forEachCommitPoint(visit: (partition: number, offset: number) => void): void {
+    for (const [partition, state] of this.partitions) visit(partition, state.tracker.commitPoint());
   }
 
   /** Per owned partition, the commit point and the offsets settled past it: an exactly-once subscription's state. */

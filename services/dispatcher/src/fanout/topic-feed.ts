@@ -3,6 +3,7 @@ import type { Logger } from '@herald/logging';
 import type { SourceRead } from '../domain/subscription-cursor';
 import { PartitionWindow } from '../domain/partition-window';
 import { toInboundMessages } from '../kafka/inbound-record';
+import { WakeQueue } from './wake-queue';
 
 /** Options of a {@link TopicFeed}. */
 export interface TopicFeedOptions {
@@ -14,6 +15,8 @@ export interface TopicFeedOptions {
   start: Map<number, number>;
   /** Bytes of recent messages kept per partition for readers behind the fastest one. */
   windowBytes: number;
+  /** Wakes the readers waiting for new records; a queue of the feed's own by default. */
+  wakes?: WakeQueue;
 }
 
 /**
@@ -27,6 +30,7 @@ export class TopicFeed {
   private readonly windows = new Map<number, PartitionWindow>();
   private readonly waiters = new Map<number, Array<() => void>>();
   private readonly reader: PartitionReader;
+  private readonly wakes: WakeQueue;
   /**
    * Partitions whose window is full with nobody waiting at its end. Paused one
    * by one: pausing them all whenever one filled, and resuming them all when a
@@ -39,6 +43,7 @@ export class TopicFeed {
   lastUsed = Date.now();
 
   constructor(options: TopicFeedOptions) {
+    this.wakes = options.wakes ?? new WakeQueue();
     for (const [partition, offset] of options.start) {
       this.windows.set(partition, new PartitionWindow(offset, options.windowBytes));
       this.waiters.set(partition, []);
@@ -63,7 +68,7 @@ export class TopicFeed {
           return;
         }
         this.waiters.set(partition, []);
-        for (const wake of waiting) wake();
+        this.wakes.wake(waiting);
       },
     });
   }

@@ -2,6 +2,7 @@ import type { KafkaClient } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
 import type { PartitionSource, SourceRead } from '../domain/subscription-cursor';
 import { TopicFeed } from './topic-feed';
+import type { WakeQueue } from './wake-queue';
 
 /** Options of a {@link TopicSource}. */
 export interface TopicSourceOptions {
@@ -17,6 +18,8 @@ export interface TopicSourceOptions {
   catchUpIdleMillis: number;
   /** The end of each partition now: where the live feed reads partitions nobody asked for yet. */
   latestOffsets: () => Promise<Map<number, number>>;
+  /** Wakes the readers of every feed of the topic. */
+  wakes?: WakeQueue;
 }
 
 /** How long readers wait before asking again after a feed failed to start (Kafka away, say). */
@@ -135,6 +138,7 @@ export class TopicSource implements PartitionSource {
         topic: this.options.topic,
         start,
         windowBytes: this.options.windowBytes,
+        wakes: this.options.wakes,
       });
       const previous = which === 'live' ? this.live : this.catchUp.get(which);
       if (which === 'live') this.live = feed;

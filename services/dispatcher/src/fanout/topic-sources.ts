@@ -1,6 +1,7 @@
 import type { KafkaClient } from '@herald/kafka';
 import type { Logger } from '@herald/logging';
 import { TopicSource } from './topic-source';
+import { WakeQueue } from './wake-queue';
 
 /** Options of {@link TopicSources}. */
 export interface TopicSourcesOptions {
@@ -15,6 +16,8 @@ export interface TopicSourcesOptions {
 /** The topics this dispatcher reads, one {@link TopicSource} each while a served subscription follows it. */
 export class TopicSources {
   private readonly sources = new Map<string, { source: TopicSource; users: number }>();
+  /** One for every topic: what one turn of the event loop wakes is bounded for the dispatcher, not per topic. */
+  private readonly wakes = new WakeQueue();
 
   constructor(private readonly options: TopicSourcesOptions) {}
 
@@ -32,6 +35,7 @@ export class TopicSources {
         gatherMillis,
         catchUpIdleMillis,
         latestOffsets: () => latestOffsets(kafkaTopic),
+        wakes: this.wakes,
       });
       entry = { source, users: 0 };
       this.sources.set(kafkaTopic, entry);
