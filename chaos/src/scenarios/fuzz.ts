@@ -32,6 +32,11 @@ export const fuzz: Scenario = {
     const sampler = startSampler(ctx.deployment, 250);
     const baseline = sampler.current();
     const unhealthy: string[] = [];
+    // A probe that got no answer within its deadline, once, on a 2-core machine under a flood is slowness, not
+    // an outage (a Kubernetes probe fails after 3 misses by default): it counts as unhealthy from the second
+    // miss in a row. Any other answer than SERVING, or an exit, counts at once.
+    const slowProbes: string[] = [];
+    const missesInARow = new Map<string, number>();
     let monitoring = true;
     const monitor = (async () => {
       while (monitoring) {
@@ -39,7 +44,11 @@ export const fuzz: Scenario = {
           const state = process.running
             ? await checkHealth(process.address, '', 3_000, ctx.deployment.clientCredentials)
             : 'exited';
-          if (state !== 'SERVING') unhealthy.push(`${name}: ${state}`);
+          const missed = state.includes('Deadline exceeded');
+          const misses = missed ? (missesInARow.get(name) ?? 0) + 1 : 0;
+          missesInARow.set(name, misses);
+          if (missed && misses === 1) slowProbes.push(`${name}: ${state}`);
+          else if (state !== 'SERVING') unhealthy.push(`${name}: ${state}`);
         }
         await ctx.sleep(1_000);
       }
@@ -87,6 +96,9 @@ export const fuzz: Scenario = {
     }
     if (unhealthy.length > 0) {
       ctx.fail(`health was not SERVING ${unhealthy.length} time(s) during the fuzz, e.g. ${unhealthy[0]}`);
+    }
+    if (slowProbes.length > 0) {
+      ctx.note(`Health probes that missed their 3 s deadline once in a row (tolerated): ${slowProbes.join('; ')}`);
     }
     for (const [name, mb] of Object.entries(peaks)) {
       if (mb > fuzzRssLimitMb) ctx.fail(`${name} reached ${mb} MiB RSS (limit ${fuzzRssLimitMb} MiB)`);
