@@ -8,6 +8,7 @@ import {
   fanoutSummary,
   fanoutTable,
   idleCpuShare,
+  heapKilobytesPerSubscription,
   kilobytesPerSubscription,
 } from './fanout-report';
 import type { BenchReport } from './report';
@@ -130,6 +131,16 @@ describe('fan-out scale figures', () => {
   it('divides the RSS growth by the subscriptions attached on each dispatcher', () => {
     assert.equal(kilobytesPerSubscription(dispatcher), 10);
     assert.equal(kilobytesPerSubscription({ ...dispatcher, attached: 0 }), undefined);
+  });
+
+  it('divides the V8 heap growth the same way, when the dispatcher answered both times', () => {
+    const heaps = {
+      heapBefore: { totalBytes: 50 * 2 ** 20, usedBytes: 30 * 2 ** 20 },
+      heapAfter: { totalBytes: 50 * 2 ** 20 + 100 * 8 * 1024, usedBytes: 30 * 2 ** 20 + 100 * 3 * 1024 },
+    };
+    assert.deepEqual(heapKilobytesPerSubscription({ ...dispatcher, ...heaps }), { total: 8, used: 3 });
+    assert.equal(heapKilobytesPerSubscription({ ...dispatcher, ...heaps, heapAfter: undefined }), undefined);
+    assert.equal(heapKilobytesPerSubscription(dispatcher), undefined);
   });
 
   it('says whether every subscription got the message and memory stayed under the target', () => {

@@ -24,6 +24,18 @@ export function kilobytesPerSubscription(dispatcher: FanoutScaleDispatcher): num
   return (dispatcher.rssAfterBytes - dispatcher.rssBeforeBytes) / 1024 / dispatcher.attached;
 }
 
+/** KB per attached subscription by which its V8 heap grew (total, used); undefined without both readings. */
+export function heapKilobytesPerSubscription(
+  dispatcher: FanoutScaleDispatcher,
+): { total: number; used: number } | undefined {
+  const { heapBefore: before, heapAfter: after, attached } = dispatcher;
+  if (!before || !after || attached === 0) return undefined;
+  return {
+    total: (after.totalBytes - before.totalBytes) / 1024 / attached,
+    used: (after.usedBytes - before.usedBytes) / 1024 / attached,
+  };
+}
+
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const fixed = (value: number | undefined, digits: number) => (value === undefined ? '–' : value.toFixed(digits));
 const count = (value: number | undefined) => (value === undefined ? '–' : Math.round(value).toLocaleString('en-US'));
@@ -91,6 +103,7 @@ export function fanoutScaleTables(row: FanoutScaleRow): string[] {
       'attached',
       'RSS MB before / after',
       'KB per idle subscription',
+      'V8 heap KB per subscription: total / used',
       'Kafka connections',
       'threads',
       'running',
@@ -101,6 +114,7 @@ export function fanoutScaleTables(row: FanoutScaleRow): string[] {
       d.attached.toLocaleString('en-US'),
       `${mb(d.rssBeforeBytes)} / ${mb(d.rssAfterBytes)}`,
       fixed(kilobytesPerSubscription(d), 1),
+      heapCell(heapKilobytesPerSubscription(d)),
       count(d.kafkaConnections),
       d.threads.toLocaleString('en-US'),
       d.running ? 'yes' : '**no**',
@@ -108,6 +122,9 @@ export function fanoutScaleTables(row: FanoutScaleRow): string[] {
   );
   return [...overview, '', ...perDispatcher];
 }
+
+const heapCell = (heap: { total: number; used: number } | undefined) =>
+  heap ? `${heap.total.toFixed(1)} / ${heap.used.toFixed(1)}` : '–';
 
 const verdict = (met: boolean) => (met ? 'met' : '**missed**');
 

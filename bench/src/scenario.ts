@@ -2,6 +2,7 @@ import type { BenchEnvironment } from './bench-environment';
 import type { BenchPlan, LatencyTarget } from './bench-plan';
 import type { LatencySummary } from './latency-histogram';
 import type { MachineLoad, ProcessUsage } from './process-stats';
+import type { V8Heap } from './v8-heap';
 
 /** What a scenario gets: the running environment, the plan, and a place for progress lines. */
 export interface ScenarioContext {
@@ -113,6 +114,9 @@ export interface FanoutScaleDispatcher {
   /** Resident memory once the subscriptions existed, before any stream; and once the attach phase ended. */
   rssBeforeBytes: number;
   rssAfterBytes: number;
+  /** Its V8 heap at the same two moments, from its /metrics; undefined when it did not answer. */
+  heapBefore?: V8Heap;
+  heapAfter?: V8Heap;
   kafkaConnections: number | undefined;
   threads: number;
   /** Whether the process was still running at the end. */

@@ -17,6 +17,7 @@ import { brokerPorts, connectionsTo } from '../proc-sockets';
 import type { FanoutScaleDispatcher, FanoutScaleRow, Scenario } from '../scenario';
 import { StampedPayloads } from '../stamped-payloads';
 import { StreamFleet } from '../stream-fleet';
+import { v8HeapOf } from '../v8-heap';
 
 const messageBytes = 1024;
 
@@ -43,7 +44,9 @@ export const fanoutScale: Scenario = {
     'processes, stream limit raised above S); a probe message is published and waited for on every subscription ' +
     '(attach), then one message whose arrival on every attached subscription is timed (deliver). Memory per idle ' +
     "subscription is each dispatcher's RSS growth from before the streams to after the attach phase, divided " +
-    'by the subscriptions attached on it. Each phase is bounded in time (and attach by a memory and thread guard); ' +
+    'by the subscriptions attached on it; beside it, the growth of its V8 heap (total reserved, and used: live ' +
+    'objects plus garbage not yet collected) from its /metrics. Each phase is bounded in time (and attach by a ' +
+    'memory and thread guard); ' +
     'what did not happen in time is counted, not waited for.',
   async run(context) {
     const plan = context.plan.fanoutScale;
@@ -110,6 +113,7 @@ export const fanoutScale: Scenario = {
 
       await sleep(registrySettleMillis);
       const rssBefore = dispatchers.map((d) => rssOf(d.pid));
+      const heapBefore = await Promise.all(dispatchers.map((d) => v8HeapOf(d.metricsUrl)));
       const deliveries = new FanoutDeliveries(created.length);
       const payloads = new StampedPayloads(messageBytes);
       fleet = StreamFleet.create({
@@ -156,6 +160,8 @@ export const fanoutScale: Scenario = {
 
       if (guard) streams.close();
       const ports = brokerPorts(env.kafkaBrokers);
+      // Not from frozen processes: they would not answer.
+      const heapAfter = guard ? [] : await Promise.all(dispatchers.map((d) => v8HeapOf(d.metricsUrl)));
       row.dispatchers = dispatchers.map((d, i): FanoutScaleDispatcher => {
         let attached = 0;
         let assigned = 0;
@@ -177,6 +183,8 @@ export const fanoutScale: Scenario = {
           attached,
           rssBeforeBytes: rssBefore[i]!,
           rssAfterBytes: rssOf(d.pid),
+          heapBefore: heapBefore[i],
+          heapAfter: heapAfter[i],
           kafkaConnections,
           threads: threadsOf(d.pid),
           running: d.running,
