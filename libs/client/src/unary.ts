@@ -28,6 +28,9 @@ type Method<C, Req, Res> = (
   callback: (error: ServiceError | null, response: Res) => void,
 ) => unknown;
 
+/** Less time than this left in the total timeout starts no further attempt. */
+const minimumAttemptMillis = 50;
+
 /** An attempt that never reached the service: no connection to the endpoint. */
 class Unreachable extends Error {}
 
@@ -74,9 +77,14 @@ export async function callWithRetry<C extends Client, Req, Res>(
           : HeraldClientError.from(error);
     }
     const wait = backoff.next();
-    if (!failure.retryable || Date.now() + wait > deadline) throw givingUp(pool, failure, attempt, started);
+    if (!failure.retryable || Date.now() + wait + minimumAttemptMillis > deadline) {
+      throw givingUp(pool, failure, attempt, started);
+    }
     pool.next();
     await new Promise((resolve) => setTimeout(resolve, wait));
+    // A timer that fired late on a busy machine leaves next to nothing of the budget: an attempt with a
+    // deadline of a millisecond would only put a DEADLINE_EXCEEDED of our own in place of the service's status.
+    if (deadline - Date.now() < minimumAttemptMillis) throw givingUp(pool, failure, attempt, started);
   }
 }
 
