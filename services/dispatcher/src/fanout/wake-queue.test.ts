@@ -75,6 +75,19 @@ describe('WakeQueue', () => {
     assert.deepEqual(woken, ['a', 'b', 'c', 'nested']);
   });
 
+  it('does not keep the wakes that ran when new ones keep coming before it runs empty', () => {
+    const { queue, turns } = steppedQueue(2);
+    let woken = 0;
+    const wakes = () => [() => woken++, () => woken++, () => woken++];
+    queue.wake(wakes());
+    for (let turn = 0; turn < 1_000; turn++) {
+      queue.wake(wakes()); // three more each turn, two run: it never runs empty
+      turns.shift()!();
+    }
+    assert.equal(woken, 2 * 1_001);
+    assert.ok(queue.held < 2 * 16 + queue.pending + 1, `holds ${queue.held} for ${queue.pending} pending`);
+  });
+
   it('runs later turns on setImmediate by default', async () => {
     const queue = new WakeQueue(1);
     const woken: string[] = [];
