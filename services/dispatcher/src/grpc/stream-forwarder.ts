@@ -133,6 +133,10 @@ export class StreamForwarder {
         'grpc.keepalive_permit_without_calls': 1,
         // Responses carry batches of up to the serving dispatcher's limit, as they would to the subscriber.
         'grpc.max_receive_message_length': -1,
+        // Every stream relayed to this peer shares the connection's HTTP/2 window, 64 KiB by default: a fan-out
+        // burst to thousands of relayed streams would wait on window updates. The serving dispatcher's flow
+        // control bounds what a stream holds.
+        'grpc-node.flow_control_window': 16 * 1024 * 1024,
       });
       this.clients.set(address, client);
     }
