@@ -72,7 +72,7 @@ export class HeraldPipe {
           maxOutstanding: (delivery as { push: { maxOutstanding: number } }).push.maxOutstanding,
         },
       });
-      env.deleteSubscriptionAtStop(subscription);
+      env.deleteSubscriptionAfterScenario(subscription);
     } catch (error) {
       await receiver?.close();
       throw error;
@@ -174,7 +174,7 @@ export class HeraldPipe {
     if (this.subscriberFailure) throw this.subscriberFailure;
   }
 
-  /** Closes the SDK clients (the topic and subscription stay until the environment stops). */
+  /** Closes the SDK clients (the topic stays until the environment stops, the subscription until the scenario ends). */
   async close(): Promise<void> {
     await Promise.allSettled([this.publisher.close(), this.subscriber.close()]);
   }

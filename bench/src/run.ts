@@ -74,6 +74,7 @@ async function main(): Promise<number> {
         say(`${scenario.name} failed: ${error instanceof Error ? error.message : String(error)}`);
       } finally {
         if (profiling) profiles.push(await collectProfiles(env, scenario));
+        await env.endScenario(say);
       }
     }
   } finally {
