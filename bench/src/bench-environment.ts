@@ -184,14 +184,27 @@ export class BenchEnvironment {
       this.heraldSubscriptions.push(...names);
       return;
     }
+    await this.deleteThroughRegistry({ subscriptions: names, topics: [] }, (what, name, error) => {
+      log(`could not delete ${what} ${name} yet: ${error.message}`);
+      this.heraldSubscriptions.push(name);
+    });
+  }
+
+  /** Deletes subscriptions, then topics, through the registry, one at a time; reports each it could not delete. */
+  private async deleteThroughRegistry(
+    names: { subscriptions: string[]; topics: string[] },
+    failed: (what: 'subscription' | 'topic', name: string, error: Error) => void,
+  ): Promise<void> {
     const registry = new SubscriberRegistryServiceClient(this.registry.address, credentials.createInsecure());
     try {
-      for (const name of names) {
-        await unaryCall(registry, registry.deleteSubscription, { name }, new Metadata(), 30_000).catch(
-          (error: unknown) => {
-            log(`could not delete subscription ${name} yet: ${(error as Error).message}`);
-            this.heraldSubscriptions.push(name);
-          },
+      for (const name of names.subscriptions) {
+        await unaryCall(registry, registry.deleteSubscription, { name }, new Metadata(), 30_000).catch((error: Error) =>
+          failed('subscription', name, error),
+        );
+      }
+      for (const name of names.topics) {
+        await unaryCall(registry, registry.deleteTopic, { name }, new Metadata(), 30_000).catch((error: Error) =>
+          failed('topic', name, error),
         );
       }
     } finally {
@@ -264,19 +277,10 @@ export class BenchEnvironment {
   private async stopStack(stack: HeraldStack, log: (line: string) => void): Promise<void> {
     await Promise.all(stack.publishers.map((publisher) => publisher.stop()));
     if (this.registry.running) {
-      const registry = new SubscriberRegistryServiceClient(this.registry.address, credentials.createInsecure());
-      const failed = (what: string) => (error: unknown) => log(`could not delete ${what}: ${(error as Error).message}`);
-      for (const name of this.heraldSubscriptions.splice(0)) {
-        await unaryCall(registry, registry.deleteSubscription, { name }, new Metadata(), 30_000).catch(
-          failed(`subscription ${name}`),
-        );
-      }
-      for (const name of this.heraldTopics.splice(0)) {
-        await unaryCall(registry, registry.deleteTopic, { name }, new Metadata(), 30_000).catch(
-          failed(`topic ${name}`),
-        );
-      }
-      registry.close();
+      await this.deleteThroughRegistry(
+        { subscriptions: this.heraldSubscriptions.splice(0), topics: this.heraldTopics.splice(0) },
+        (what, name, error) => log(`could not delete ${what} ${name}: ${error.message}`),
+      );
     }
     await stack.stop();
   }
