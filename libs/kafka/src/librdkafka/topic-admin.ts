@@ -221,11 +221,13 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
   ): Promise<PartitionOffset[]> {
     const request = partitions.map((partition) => ({ topic, partition, offset: spec }));
     // A topic created a moment ago may have a leader the broker has not applied yet ('Leader epoch is newer
-    // than broker epoch', seen in make bench): such answers are asked again for a few seconds.
+    // than broker epoch', seen in make bench), or be unknown to the leader asked even though the broker that
+    // described it knew it (seen in make test's chaos fuzz: a subscription created on a topic made a moment
+    // before failed INTERNAL): such answers are asked again for a few seconds.
     try {
       return await retry(() => this.listOffsetsOnce(request, committedOnly), {
         ...propagationRetry,
-        retryable: isTransientKafkaError,
+        retryable: (error) => isTransientKafkaError(error) || (error as LibrdKafkaError).code === unknownTopic,
       });
     } catch (error) {
       throw toHeraldError(error, `reading ${what} of ${topic}`);
