@@ -60,8 +60,15 @@ export interface DispatcherParts {
  */
 export class DispatcherService {
   private readonly runtimes = new Map<string, Promise<SubscriptionRuntime>>();
-  /** The runtimes started and not retired: what the timer visits. */
+  /** The runtimes started and not retired. */
   private readonly started = new Set<SubscriptionRuntime>();
+  /**
+   * The started runtimes that may hold messages or have a moved cursor: what the timer visits. A runtime
+   * leaves once its cursor is stored with nothing held, and comes back when its cursor reads again, so
+   * idle subscriptions cost the timer nothing: visiting every one, every tick, allocated enough for V8 to
+   * take an idle dispatcher for a busy one and never give back the heap grown while streams attached.
+   */
+  private readonly ticking = new Set<SubscriptionRuntime>();
   /** The stored cursor of every subscription in an owned slot, as loaded or last written. */
   private readonly slotCursors = new Map<number, Map<string, CursorRecord>>();
   /** Counters of runtimes retired while their subscription stayed here, so the totals never go back. */
@@ -175,6 +182,7 @@ export class DispatcherService {
     const runtimes = await this.allRuntimes();
     this.runtimes.clear();
     this.started.clear();
+    this.ticking.clear();
     for (const runtime of runtimes) {
       this.storeCursor(runtime);
       runtime.terminate(error);
@@ -337,6 +345,9 @@ export class DispatcherService {
       this.parts.runtime,
       (idle) => this.onIdle(idle),
       (lost, error) => void this.retire(lost.name, lost, () => lost.terminate(error)),
+      (busy) => {
+        if (this.started.has(busy)) this.ticking.add(busy);
+      },
     );
     try {
       await runtime.start(topic.partitions);
@@ -352,6 +363,7 @@ export class DispatcherService {
       throw new UnavailableError(`subscription "${latest.name}" moved to another dispatcher while starting; retry`);
     }
     this.started.add(runtime);
+    this.ticking.add(runtime); // its start positions are stored at the next interval
     return runtime;
   }
 
@@ -359,9 +371,11 @@ export class DispatcherService {
     const now = Date.now();
     const store = now - this.lastStore >= this.parts.commitIntervalMillis;
     if (store) this.lastStore = now;
-    for (const runtime of this.started) {
+    for (const runtime of this.ticking) {
       runtime.tick();
-      if (store) this.storeCursor(runtime);
+      if (!store) continue;
+      this.storeCursor(runtime);
+      if (runtime.engine.held() === 0) this.ticking.delete(runtime);
     }
     this.parts.runtime.exactlyOnce?.tick();
     if (store) {
@@ -447,6 +461,7 @@ export class DispatcherService {
     if (current !== runtime) return;
     this.runtimes.delete(name);
     this.started.delete(runtime);
+    this.ticking.delete(runtime);
     this.storeCursor(runtime);
     this.pastCounts.set(name, addCounts(this.pastCounts.get(name) ?? noCounts(), runtime.engine.stats));
     stop();

@@ -109,6 +109,8 @@ export class SubscriptionRuntime {
     private readonly deps: RuntimeDeps,
     private readonly onIdle: (runtime: SubscriptionRuntime) => void,
     private readonly onLost: (runtime: SubscriptionRuntime, error: HeraldError) => void = () => undefined,
+    /** It may hold messages or have a cursor to store: it needs {@link tick} and {@link takeCursor} again. */
+    private readonly onBusy: (runtime: SubscriptionRuntime) => void = () => undefined,
   ) {
     this.subscription = subscription;
     this.exactlyOnce = subscription.enableExactlyOnceDelivery;
@@ -134,11 +136,12 @@ export class SubscriptionRuntime {
       now: Date.now,
     });
     const { maxHeldPerPartition, maxHeldTotal, maxBatchSize } = deps.settings;
-    this.cursor = new SubscriptionCursor(this.engine, source, {
-      maxHeldPerPartition,
-      maxHeldTotal,
-      maxRead: maxBatchSize,
-    });
+    this.cursor = new SubscriptionCursor(
+      this.engine,
+      source,
+      { maxHeldPerPartition, maxHeldTotal, maxRead: maxBatchSize },
+      () => this.onBusy(this),
+    );
     if (this.exactlyOnce) {
       this.member = {
         name: subscription.name,

@@ -102,6 +102,23 @@ describe('SubscriptionCursor', () => {
     assert.equal(source.reads, readsAtEnd + 2, 'one read for the new messages, one to find the end again');
   });
 
+  it('reports progress when a partition starts and when messages reach the engine, never while it waits', () => {
+    const source = new WindowSource();
+    source.append(range(0, 3));
+    const { engine } = engineWithStream();
+    let progress = 0;
+    const cursor = new SubscriptionCursor(engine, source, limits, () => progress++);
+    cursor.start(0, 0, 0);
+    assert.equal(progress, 2, 'the start, then the three messages read');
+    cursor.resumeDrained();
+    cursor.resumeDrained();
+    assert.equal(progress, 2, 'waiting at the end of the partition is no progress');
+    source.append(range(3, 4));
+    assert.equal(progress, 3, 'the new message');
+    cursor.start(0, 1, 1);
+    assert.equal(progress, 5, 'a seek restarts the partition, and reads from its new position');
+  });
+
   it('feeds messages before the delivery start only to the dedup window', () => {
     const source = new WindowSource();
     source.append([message(0, { idempotencyKey: 'k' }), message(1), message(2, { idempotencyKey: 'k' }), message(3)]);

@@ -44,10 +44,15 @@ interface PartitionCursor {
 export class SubscriptionCursor {
   private readonly partitions = new Map<number, PartitionCursor>();
 
+  /**
+   * @param onProgress - called when a partition starts and when messages reach the engine: from then on the
+   *   engine may hold messages to time out and commit points to store, until its owner finds it drained.
+   */
   constructor(
     private readonly engine: DeliveryEngine,
     private readonly source: PartitionSource,
     private readonly limits: CursorLimits,
+    private readonly onProgress: () => void = () => undefined,
   ) {}
 
   /**
@@ -59,6 +64,7 @@ export class SubscriptionCursor {
     this.engine.assignPartition(partition, deliverFrom, settled);
     const cursor: PartitionCursor = { position: readFrom, deliverFrom, waiting: false, full: false };
     this.partitions.set(partition, cursor);
+    this.onProgress();
     this.pump(partition, cursor);
   }
 
@@ -127,6 +133,7 @@ export class SubscriptionCursor {
         this.engine.observeHistory(read.messages.slice(0, firstLive));
         this.engine.receive(read.messages.slice(firstLive));
       }
+      this.onProgress();
     }
   }
 }
