@@ -110,6 +110,7 @@ describe('fan-out scale figures', () => {
     attached: 100,
     rssBeforeBytes: 100 * 2 ** 20,
     rssAfterBytes: 100 * 2 ** 20 + 100 * 10 * 1024,
+    rssIdleBytes: 100 * 2 ** 20 + 100 * 6 * 1024,
     kafkaConnections: 3,
     threads: 20,
     running: true,
@@ -128,25 +129,32 @@ describe('fan-out scale figures', () => {
     notes: [],
   };
 
-  it('divides the RSS growth by the subscriptions attached on each dispatcher', () => {
-    assert.equal(kilobytesPerSubscription(dispatcher), 10);
+  it('divides the RSS growth by the subscriptions attached on each dispatcher, as attached and once idle', () => {
+    assert.equal(kilobytesPerSubscription(dispatcher, 'attached'), 10);
+    assert.equal(kilobytesPerSubscription(dispatcher), 6);
     assert.equal(kilobytesPerSubscription({ ...dispatcher, attached: 0 }), undefined);
+    assert.equal(kilobytesPerSubscription({ ...dispatcher, rssIdleBytes: undefined }), undefined, 'not measured idle');
   });
 
   it('divides the V8 heap growth the same way, when the dispatcher answered both times', () => {
     const heaps = {
       heapBefore: { totalBytes: 50 * 2 ** 20, usedBytes: 30 * 2 ** 20 },
       heapAfter: { totalBytes: 50 * 2 ** 20 + 100 * 8 * 1024, usedBytes: 30 * 2 ** 20 + 100 * 3 * 1024 },
+      heapIdle: { totalBytes: 50 * 2 ** 20 + 100 * 4 * 1024, usedBytes: 30 * 2 ** 20 + 100 * 2 * 1024 },
     };
-    assert.deepEqual(heapKilobytesPerSubscription({ ...dispatcher, ...heaps }), { total: 8, used: 3 });
-    assert.equal(heapKilobytesPerSubscription({ ...dispatcher, ...heaps, heapAfter: undefined }), undefined);
+    assert.deepEqual(heapKilobytesPerSubscription({ ...dispatcher, ...heaps }, 'attached'), { total: 8, used: 3 });
+    assert.deepEqual(heapKilobytesPerSubscription({ ...dispatcher, ...heaps }), { total: 4, used: 2 });
+    assert.equal(
+      heapKilobytesPerSubscription({ ...dispatcher, ...heaps, heapAfter: undefined }, 'attached'),
+      undefined,
+    );
     assert.equal(heapKilobytesPerSubscription(dispatcher), undefined);
   });
 
   it('says whether every subscription got the message and memory stayed under the target', () => {
     const lines = fanoutScaleSummary(scale, targets);
     assert.match(lines[0]!, /the message reached 300 of them.*: met$/);
-    assert.match(lines[1]!, /10\.0 KB .*: met$/);
+    assert.match(lines[1]!, /memory per idle subscription: 6\.0 KB .*; 10\.0 KB as the attach phase ended\).*: met$/);
     const short = fanoutScaleSummary({ ...scale, attached: 120, delivered: 120 }, targets);
     assert.match(short[0]!, /\*\*missed\*\*$/);
     const stopped = fanoutScaleSummary({ ...scale, attached: 0, delivered: 0, deliverTarget: 0 }, targets);
@@ -170,7 +178,7 @@ describe('fan-out scale figures', () => {
     };
     const markdown = renderMarkdown(report);
     assert.match(markdown, /^## fanout$/m);
-    assert.match(markdown, /^\| dispatcher-1 \| 100 \| 100 \| 100 \/ 101 \| 10\.0 \|/m);
+    assert.match(markdown, /^\| dispatcher-1 \| 100 \| 100 \| 100 \/ 101 \/ 101 \| 10\.0 \/ 6\.0 \|/m);
     assert.match(markdown, /other clients\): 2\.0/);
     assert.equal(fanoutScaleTables(scale).filter((line) => line.startsWith('| dispatcher-')).length, 2);
     const chart = renderChart(report);

@@ -18,17 +18,26 @@ export function deliveriesPerSecond(row: FanoutRow): number | undefined {
   return row.loaded && row.loaded.seconds > 0 ? row.loaded.deliveries / row.loaded.seconds : undefined;
 }
 
-/** KB of resident memory per attached subscription; undefined when none attached on it. */
-export function kilobytesPerSubscription(dispatcher: FanoutScaleDispatcher): number | undefined {
-  if (dispatcher.attached === 0 || dispatcher.rssAfterBytes === 0) return undefined;
-  return (dispatcher.rssAfterBytes - dispatcher.rssBeforeBytes) / 1024 / dispatcher.attached;
+/** When a dispatcher's memory was read: as the attach phase ended, or after the idle wait. */
+export type MemoryMoment = 'attached' | 'idle';
+
+/** KB of resident memory per attached subscription at `moment`; undefined without that reading or none attached. */
+export function kilobytesPerSubscription(
+  dispatcher: FanoutScaleDispatcher,
+  moment: MemoryMoment = 'idle',
+): number | undefined {
+  const after = moment === 'idle' ? dispatcher.rssIdleBytes : dispatcher.rssAfterBytes;
+  if (dispatcher.attached === 0 || !after) return undefined;
+  return (after - dispatcher.rssBeforeBytes) / 1024 / dispatcher.attached;
 }
 
-/** KB per attached subscription by which its V8 heap grew (total, used); undefined without both readings. */
+/** KB per attached subscription by which its V8 heap grew (total, used) by `moment`; undefined without both readings. */
 export function heapKilobytesPerSubscription(
   dispatcher: FanoutScaleDispatcher,
+  moment: MemoryMoment = 'idle',
 ): { total: number; used: number } | undefined {
-  const { heapBefore: before, heapAfter: after, attached } = dispatcher;
+  const { heapBefore: before, attached } = dispatcher;
+  const after = moment === 'idle' ? dispatcher.heapIdle : dispatcher.heapAfter;
   if (!before || !after || attached === 0) return undefined;
   return {
     total: (after.totalBytes - before.totalBytes) / 1024 / attached,
@@ -101,9 +110,10 @@ export function fanoutScaleTables(row: FanoutScaleRow): string[] {
       'dispatcher',
       'streams',
       'attached',
-      'RSS MB before / after',
-      'KB per idle subscription',
-      'V8 heap KB per subscription: total / used',
+      'RSS MB before / attached / idle',
+      'KB per subscription attached / idle',
+      'V8 heap KB per subscription attached: total / used',
+      'idle: total / used',
       'Kafka connections',
       'threads',
       'running',
@@ -112,9 +122,10 @@ export function fanoutScaleTables(row: FanoutScaleRow): string[] {
       d.role,
       d.streams.toLocaleString('en-US'),
       d.attached.toLocaleString('en-US'),
-      `${mb(d.rssBeforeBytes)} / ${mb(d.rssAfterBytes)}`,
-      fixed(kilobytesPerSubscription(d), 1),
-      heapCell(heapKilobytesPerSubscription(d)),
+      `${mb(d.rssBeforeBytes)} / ${mb(d.rssAfterBytes)} / ${d.rssIdleBytes ? mb(d.rssIdleBytes) : '–'}`,
+      `${fixed(kilobytesPerSubscription(d, 'attached'), 1)} / ${fixed(kilobytesPerSubscription(d, 'idle'), 1)}`,
+      heapCell(heapKilobytesPerSubscription(d, 'attached')),
+      heapCell(heapKilobytesPerSubscription(d, 'idle')),
       count(d.kafkaConnections),
       d.threads.toLocaleString('en-US'),
       d.running ? 'yes' : '**no**',
@@ -180,7 +191,8 @@ export function fanoutSummary(rows: FanoutRow[], targets: FanoutTargets): string
 
 /** Summary lines of `fanout-scale`: how many received the message, and memory per idle subscription. */
 export function fanoutScaleSummary(row: FanoutScaleRow, targets: FanoutTargets): string[] {
-  const perSubscription = row.dispatchers.map(kilobytesPerSubscription).filter((v) => v !== undefined);
+  const perSubscription = row.dispatchers.map((d) => kilobytesPerSubscription(d)).filter((v) => v !== undefined);
+  const atAttach = row.dispatchers.map((d) => kilobytesPerSubscription(d, 'attached')).filter((v) => v !== undefined);
   const delivery =
     row.deliverTarget > 0
       ? `the message reached ${row.delivered.toLocaleString('en-US')} of them in ${row.deliverSeconds.toFixed(1)} s`
@@ -194,7 +206,8 @@ export function fanoutScaleSummary(row: FanoutScaleRow, targets: FanoutTargets):
     const worst = Math.max(...perSubscription);
     lines.push(
       `- \`fanout-scale\` memory per idle subscription: ${perSubscription.map((v) => v.toFixed(1)).join(', ')} KB ` +
-        `(per dispatcher, over the ${row.attached.toLocaleString('en-US')} attached); target < ` +
+        `(per dispatcher, over the ${row.attached.toLocaleString('en-US')} attached; ` +
+        `${atAttach.map((v) => v.toFixed(1)).join(', ')} KB as the attach phase ended); target < ` +
         `${targets.kilobytesPerIdleSubscription} KB: ${verdict(worst < targets.kilobytesPerIdleSubscription)}`,
     );
   }

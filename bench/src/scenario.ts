@@ -117,6 +117,12 @@ export interface FanoutScaleDispatcher {
   /** Its V8 heap at the same two moments, from its /metrics; undefined when it did not answer. */
   heapBefore?: V8Heap;
   heapAfter?: V8Heap;
+  /**
+   * Both again once the dispatchers had been idle for the plan's `idleSeconds` (time for a dispatcher to
+   * give back what the attach burst grew of its heap); undefined when not measured.
+   */
+  rssIdleBytes?: number;
+  heapIdle?: V8Heap;
   kafkaConnections: number | undefined;
   threads: number;
   /** Whether the process was still running at the end. */

@@ -42,10 +42,12 @@ export const fanoutScale: Scenario = {
     'S subscriptions of one fresh topic created through the registry (16 requests in flight), then one ' +
     'StreamingPull stream each from the benchmark process, round robin over dispatchers of their own (fresh ' +
     'processes, stream limit raised above S); a probe message is published and waited for on every subscription ' +
-    '(attach), then one message whose arrival on every attached subscription is timed (deliver). Memory per idle ' +
-    "subscription is each dispatcher's RSS growth from before the streams to after the attach phase, divided " +
-    'by the subscriptions attached on it; beside it, the growth of its V8 heap (total reserved, and used: live ' +
-    'objects plus garbage not yet collected) from its /metrics. Each phase is bounded in time (and attach by a ' +
+    '(attach), then one message whose arrival on every attached subscription is timed (deliver). Memory per ' +
+    "subscription is each dispatcher's RSS growth from before the streams, divided by the subscriptions attached " +
+    'on it: as the attach phase ended, and per idle subscription once the dispatchers had been left idle a few ' +
+    'seconds more (a dispatcher gives back what a burst grew of its heap once it is idle); beside it, the growth ' +
+    'of its V8 heap (total reserved, and used: live objects plus garbage not yet collected) from its /metrics, ' +
+    'at the same moments. Each phase is bounded in time (and attach by a ' +
     'memory and thread guard); ' +
     'what did not happen in time is counted, not waited for.',
   async run(context) {
@@ -197,6 +199,15 @@ export const fanoutScale: Scenario = {
       if (guard) for (const d of dispatchers) d.kill();
       if (streams.endings.size > 0) row.notes.push(`streams ended: ${streams.describeEndings().join('; ')}`);
       if (guard || attached.publishFailure) return { kind: 'fanout-scale', rows: [row] };
+
+      context.log(`  idle for ${plan.idleSeconds} s`);
+      await sleep(plan.idleSeconds * 1000);
+      const heapIdle = await Promise.all(dispatchers.map((d) => v8HeapOf(d.metricsUrl)));
+      for (const [i, d] of dispatchers.entries()) {
+        const measured = row.dispatchers[i]!;
+        measured.rssIdleBytes = d.running ? rssOf(d.pid) : undefined;
+        measured.heapIdle = heapIdle[i];
+      }
 
       // Deliver: one message, to every attached subscription.
       row.deliverTarget = row.attached;

@@ -82,6 +82,13 @@ export const dispatcherEnv = {
     default: 5_000,
     desc: 'How long a subscription stays served after its last stream left',
   }),
+  DISPATCHER_HEAP_COMPACTION_INTERVAL_MS: int(
+    0,
+    3_600_000,
+  )({
+    default: 5_000,
+    desc: 'How often to look whether the heap grew by a burst (attaching many streams) and the process is idle (event loop busy under 5%); then one compacting collection gives the memory back (a pause of some 100 ms per 100 MB). 0 never compacts',
+  }),
   DISPATCHER_PUSH_ALLOW_PRIVATE: bool({
     default: false,
     desc: 'Push to endpoints whose host resolves to loopback, private or link-local addresses (refused otherwise, against SSRF)',

@@ -17,6 +17,7 @@ import { withEncodedPullResponses } from './grpc/delivery-encoding';
 import { dispatcherHandlers } from './grpc/dispatcher-handlers';
 import { StreamForwarder } from './grpc/stream-forwarder';
 import { StreamLimits } from './grpc/streaming-pull';
+import { HeapCompaction } from './heap-compaction';
 import { DeadLetterPublisher } from './kafka/dead-letter';
 import { RecordTimes } from './kafka/record-times';
 import { StartFacts } from './kafka/start-facts';
@@ -211,7 +212,16 @@ runMain('dispatcher', async () => {
   server.readiness.follow('kafka', connectivity);
   server.readiness.follow('registry', watcher);
   server.setServing(true);
+  const compaction = new HeapCompaction({
+    intervalMillis: config.DISPATCHER_HEAP_COMPACTION_INTERVAL_MS,
+    maxLoopUtilization: 0.05,
+    minReclaimBytes: 64 * 1024 * 1024,
+    minGrowthFactor: 2,
+    logger,
+  });
+  compaction.start();
   stopOnSignals(logger, async () => {
+    compaction.stop();
     server.setServing(false);
     // Streams end first (clients reconnect elsewhere) and cursors are stored; then the group is left.
     await redrives.stopAll('the dispatcher is stopping');
