@@ -11,6 +11,7 @@ class FakeHeap implements HeapProbes {
   liveBytes = 30 * MiB;
   utilization = 0;
   compactions = 0;
+  clock = 0;
 
   heap() {
     return { totalBytes: this.totalBytes, usedBytes: this.usedBytes };
@@ -27,7 +28,7 @@ class FakeHeap implements HeapProbes {
   }
 
   now() {
-    return 0;
+    return this.clock;
   }
 }
 
@@ -37,6 +38,7 @@ function compaction(heap: FakeHeap) {
     maxLoopUtilization: 0.05,
     minReclaimBytes: 64 * MiB,
     minGrowthFactor: 2,
+    minSpacingMillis: 600_000,
     logger: createLogger({ service: 'test', level: 'silent' }),
     probes: heap,
   });
@@ -54,6 +56,7 @@ describe('HeapCompaction', () => {
     heap.liveBytes = 130 * MiB;
     assert.equal(compactor.check(), true);
     assert.equal(heap.totalBytes, 134 * MiB);
+    heap.clock = 3_600_000;
     assert.equal(compactor.check(), false, 'compacted already');
   });
 
@@ -73,6 +76,7 @@ describe('HeapCompaction', () => {
     heap.totalBytes = 400 * MiB;
     heap.liveBytes = 100 * MiB;
     assert.equal(compactor.check(), true);
+    heap.clock = 600_000; // the spacing is not what holds the next ones back
     heap.totalBytes = 104 * MiB + 48 * MiB; // semi-spaces back at their largest under light traffic
     assert.equal(compactor.check(), false);
     heap.totalBytes = 104 * MiB + 70 * MiB; // past the reclaim bound, not yet twice the size
@@ -80,6 +84,19 @@ describe('HeapCompaction', () => {
     heap.totalBytes = 210 * MiB;
     assert.equal(compactor.check(), true, 'twice the size and 106 MiB more');
     assert.equal(heap.compactions, 2);
+  });
+
+  it('lets the spacing pass before it compacts again, however much the heap grew', () => {
+    const heap = new FakeHeap();
+    const compactor = compaction(heap);
+    heap.totalBytes = 400 * MiB;
+    heap.liveBytes = 100 * MiB;
+    assert.equal(compactor.check(), true);
+    heap.totalBytes = 800 * MiB;
+    heap.clock = 599_999;
+    assert.equal(compactor.check(), false);
+    heap.clock = 600_000;
+    assert.equal(compactor.check(), true);
   });
 
   it('compacts this process’s heap for real: what a burst left is given back', () => {

@@ -23,6 +23,8 @@ export interface HeapCompactionOptions {
   minReclaimBytes: number;
   /** ...and at least this many times as much. */
   minGrowthFactor: number;
+  /** Time between two compactions at least: a load that comes in bursts pays for one now and then, not each time. */
+  minSpacingMillis: number;
   logger: Logger;
   probes?: HeapProbes;
 }
@@ -36,8 +38,10 @@ export interface HeapCompactionOptions {
  * interval in which the event loop was nearly idle and the heap is well past
  * its size after the last compaction, one compacting collection runs: a pause
  * of a few hundred milliseconds for a heap of some hundred megabytes, paid
- * when nothing waits for the process, and at most once per doubling of the
- * heap. The JVM's periodic collection of an idle G1 heap does the same.
+ * when nothing waits for the process, at most once per doubling of the heap
+ * and once per `minSpacingMillis`. The heap grows back under the next load,
+ * at some cost in collections. The JVM's periodic collection of an idle G1
+ * heap does the same.
  */
 export class HeapCompaction {
   private readonly probes: HeapProbes;
@@ -48,6 +52,7 @@ export class HeapCompaction {
    * not count as growth, and light traffic does not compact every interval.
    */
   private baselineBytes: number;
+  private lastCompaction = -Infinity;
 
   constructor(private readonly options: HeapCompactionOptions) {
     this.probes = options.probes ?? processHeapProbes();
@@ -70,18 +75,20 @@ export class HeapCompaction {
   check(): boolean {
     const utilization = this.probes.loopUtilization();
     const before = this.probes.heap();
-    const { maxLoopUtilization, minReclaimBytes, minGrowthFactor } = this.options;
+    const { maxLoopUtilization, minReclaimBytes, minGrowthFactor, minSpacingMillis } = this.options;
+    const started = this.probes.now();
     if (
+      started - this.lastCompaction < minSpacingMillis ||
       utilization > maxLoopUtilization ||
       before.totalBytes - this.baselineBytes < minReclaimBytes ||
       before.totalBytes < this.baselineBytes * minGrowthFactor
     ) {
       return false;
     }
-    const started = this.probes.now();
     this.probes.compact();
     const after = this.probes.heap();
     this.baselineBytes = after.totalBytes;
+    this.lastCompaction = started;
     this.options.logger.info(
       {
         pauseMillis: Math.round(this.probes.now() - started),

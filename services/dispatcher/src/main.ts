@@ -217,6 +217,7 @@ runMain('dispatcher', async () => {
     maxLoopUtilization: 0.05,
     minReclaimBytes: 64 * 1024 * 1024,
     minGrowthFactor: 2,
+    minSpacingMillis: 10 * 60_000,
     logger,
   });
   compaction.start();
