@@ -17,6 +17,7 @@ import { type LibrdkafkaContext, promised } from './librdkafka-client';
 
 const requestTimeoutMillis = 10_000;
 const unknownTopic = 3; // UNKNOWN_TOPIC_OR_PART
+const isUnknownTopic = (error: unknown) => (error as LibrdKafkaError | undefined)?.code === unknownTopic;
 /** How long a topic may stay unknown to the broker asked (or its leader unapplied) after it was created elsewhere. */
 const propagationRetry = { initialMillis: 100, maxMillis: 1_000, totalTimeoutMillis: 5_000 };
 
@@ -88,7 +89,7 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
       await promised((done) => this.client().deleteTopic(name, 15_000, done));
       this.context.logger.info({ topic: name }, 'deleted Kafka topic');
     } catch (error) {
-      if ((error as LibrdKafkaError).code === unknownTopic) return;
+      if (isUnknownTopic(error)) return;
       throw toHeraldError(error, `deleting topic ${name}`);
     }
   }
@@ -182,7 +183,7 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
       if (description?.error) throw description.error;
       return description;
     } catch (error) {
-      if ((error as LibrdKafkaError).code === unknownTopic) return undefined;
+      if (isUnknownTopic(error)) return undefined;
       throw toHeraldError(error, `describing topic ${topic}`);
     }
   }
@@ -204,7 +205,7 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
           if (!found) throw Object.assign(new Error(`topic ${topic} does not exist`), { code: unknownTopic });
           return found;
         },
-        { ...propagationRetry, retryable: (error) => (error as LibrdKafkaError).code === unknownTopic },
+        { ...propagationRetry, retryable: isUnknownTopic },
       );
       return described.partitions.map(({ partition }) => partition);
     } catch (error) {
@@ -227,7 +228,7 @@ export class LibrdkafkaTopicAdmin implements TopicAdmin {
     try {
       return await retry(() => this.listOffsetsOnce(request, committedOnly), {
         ...propagationRetry,
-        retryable: (error) => isTransientKafkaError(error) || (error as LibrdKafkaError).code === unknownTopic,
+        retryable: (error) => isTransientKafkaError(error) || isUnknownTopic(error),
       });
     } catch (error) {
       throw toHeraldError(error, `reading ${what} of ${topic}`);
