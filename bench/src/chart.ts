@@ -187,6 +187,11 @@ function drawFanout(body: string[], scenarios: ScenarioOutcome[], colours: Map<s
     },
     { title: 'publish-to-delivery p50, ms', value: (r) => r.loaded?.latency.p50Millis, digits: 1 },
     { title: 'publish-to-delivery p99, ms', value: (r) => r.loaded?.latency.p99Millis, digits: 1 },
+    {
+      title: 'the same from a bare grpc-js server (floor, no Kafka, no Herald): p99, ms',
+      value: (r) => r.floor?.latency.p99Millis,
+      digits: 1,
+    },
   ];
   for (const figure of figures) {
     const bars = rows.flatMap((row): Bar[] => {

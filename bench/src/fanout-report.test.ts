@@ -30,6 +30,10 @@ function phase(seconds: number, cpu: number, connections: number, fetches: numbe
   };
 }
 
+function latency(p99: number) {
+  return { count: 40_000, p50Millis: 3, p99Millis: p99, p999Millis: p99 * 2, maxMillis: p99 * 3 };
+}
+
 function row(n: number, idleCpu: number, loadedCpu: number, connections: number, p99: number): FanoutRow {
   return {
     subscriptions: n,
@@ -45,7 +49,7 @@ function row(n: number, idleCpu: number, loadedCpu: number, connections: number,
       published: (2000 / n) * 20,
       deliveries: 40_000,
       expectedDeliveries: 40_000,
-      latency: { count: 40_000, p50Millis: 3, p99Millis: p99, p999Millis: p99 * 2, maxMillis: p99 * 3 },
+      latency: latency(p99),
     },
     notes: [],
   };
@@ -93,6 +97,18 @@ describe('fan-out figures', () => {
     );
     assert.match(lines[0]!, /no loaded phase at N = 5,000/);
     assert.match(lines[1]!, /N = 1,000 \(only 120 attached\)/);
+  });
+
+  it('sets the p99 beside the grpc-js floor of the same run when it was measured', () => {
+    const floor = { deliveries: 40_000, expectedDeliveries: 40_000, latency: { ...latency(40), maxMillis: 60 } };
+    const lines = fanoutSummary([row(10, 0.1, 4, 3, 10), { ...row(1000, 0.3, 5, 3, 100), floor }], targets);
+    assert.match(
+      lines[3]!,
+      /p99 at N = 1,000: 100\.0 ms \(.*bare grpc-js server.*: 40\.0 ms; Herald 2\.50× that floor\); .*\*\*missed\*\*$/,
+    );
+    const table = fanoutTable([{ ...row(1000, 0.3, 5, 3, 100), floor }]);
+    assert.match(table[2]!, /\| 3\.0 \/ 100\.0 \/ 300\.0 \| 3\.0 \/ 40\.0 \/ 60\.0 \|/);
+    assert.match(fanoutTable([row(1000, 0.3, 5, 3, 100)])[2]!, /\| 3\.0 \/ 100\.0 \/ 300\.0 \| – \|/);
   });
 
   it('has one table line per N', () => {

@@ -1,4 +1,5 @@
 import type { FanoutTargets } from './bench-plan';
+import type { LatencySummary } from './latency-histogram';
 import type { FanoutRow, FanoutScaleDispatcher, FanoutScaleRow } from './scenario';
 
 /** Idle dispatcher CPU as a share of one core. */
@@ -63,6 +64,7 @@ export function fanoutTable(rows: FanoutRow[]): string[] {
     'broker fetch/s idle / loaded',
     'RSS MB idle / loaded peak',
     'latency p50 / p99 / max (ms)',
+    'grpc-js floor p50 / p99 / max (ms)',
     'other load %',
   ];
   const body = rows.map((row) => {
@@ -78,11 +80,8 @@ export function fanoutTable(rows: FanoutRow[]): string[] {
       `${count(row.idle?.kafkaConnections)} / ${count(row.loaded?.kafkaConnections)}`,
       `${fixed(row.idle?.brokerFetchesPerSecond, 1)} / ${fixed(row.loaded?.brokerFetchesPerSecond, 1)}`,
       `${row.idle ? mb(row.idle.dispatcherRssBytes) : '–'} / ${row.loaded ? mb(row.loaded.dispatcherPeakRssBytes) : '–'}`,
-      row.loaded
-        ? [row.loaded.latency.p50Millis, row.loaded.latency.p99Millis, row.loaded.latency.maxMillis]
-            .map((v) => Math.min(v, row.loaded!.latency.maxMillis).toFixed(1))
-            .join(' / ')
-        : '–',
+      latencyCell(row.loaded?.latency),
+      latencyCell(row.floor?.latency),
       row.loaded ? (row.loaded.machine.otherShare * 100).toFixed(0) : '–',
     ];
   });
@@ -134,6 +133,14 @@ export function fanoutScaleTables(row: FanoutScaleRow): string[] {
   return [...overview, '', ...perDispatcher];
 }
 
+/** p50 / p99 / max; a percentile of an HDR histogram can read above the exact max, so none is shown above it. */
+const latencyCell = (latency: LatencySummary | undefined) =>
+  latency
+    ? [latency.p50Millis, latency.p99Millis, latency.maxMillis]
+        .map((v) => Math.min(v, latency.maxMillis).toFixed(1))
+        .join(' / ')
+    : '–';
+
 const heapCell = (heap: { total: number; used: number } | undefined) =>
   heap ? `${heap.total.toFixed(1)} / ${heap.used.toFixed(1)}` : '–';
 
@@ -182,9 +189,14 @@ export function fanoutSummary(rows: FanoutRow[], targets: FanoutTargets): string
     );
   }
   const p99 = largest.loaded!.latency.p99Millis;
+  const floor = largest.floor?.latency.p99Millis;
   lines.push(
-    `- \`fanout\` publish-to-delivery p99 at ${n}: ${p99.toFixed(1)} ms; target < ${targets.p99Millis} ms: ` +
-      verdict(p99 < targets.p99Millis),
+    `- \`fanout\` publish-to-delivery p99 at ${n}: ${p99.toFixed(1)} ms` +
+      (floor === undefined
+        ? ''
+        : ` (the same streams from a bare grpc-js server, no Kafka and no Herald, in this run: ${floor.toFixed(1)} ms; ` +
+          `Herald ${(p99 / floor).toFixed(2)}× that floor)`) +
+      `; target < ${targets.p99Millis} ms: ${verdict(p99 < targets.p99Millis)}`,
   );
   return lines;
 }

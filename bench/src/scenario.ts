@@ -85,6 +85,14 @@ export interface FanoutLoadedPhase extends FanoutPhase {
   latency: LatencySummary;
 }
 
+/** The loaded phase of a `fanout` measurement run again against a bare grpc-js server (`GrpcFloor`). */
+export interface FanoutFloor {
+  deliveries: number;
+  expectedDeliveries: number;
+  /** Intended send time to delivery, over every delivery. */
+  latency: LatencySummary;
+}
+
 /** One N of `fanout`: N subscriptions of one topic, a stream each, on one dispatcher. */
 export interface FanoutRow {
   subscriptions: number;
@@ -100,6 +108,8 @@ export interface FanoutRow {
   attachSeconds: number;
   idle?: FanoutPhase;
   loaded?: FanoutLoadedPhase;
+  /** The same streams and schedule against a bare grpc-js server: the latency no dispatcher goes under here. */
+  floor?: FanoutFloor;
   notes: string[];
 }
 

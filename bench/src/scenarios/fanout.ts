@@ -16,7 +16,8 @@ import { LatencyHistogram } from '../latency-histogram';
 import { sendOnSchedule, waitForAnswers } from '../open-loop';
 import { ProcessMeter, sampleProcess } from '../process-stats';
 import { brokerPorts, connectionsTo } from '../proc-sockets';
-import type { FanoutLoadedPhase, FanoutPhase, FanoutRow, Scenario, ScenarioContext } from '../scenario';
+import { GrpcFloor } from '../grpc-floor';
+import type { FanoutFloor, FanoutLoadedPhase, FanoutPhase, FanoutRow, Scenario, ScenarioContext } from '../scenario';
 import { StampedPayloads } from '../stamped-payloads';
 import { StreamFleet } from '../stream-fleet';
 
@@ -44,7 +45,9 @@ export const fanout: Scenario = {
     "(deliveries per second) / N msg/s, so every N gets the same deliveries per second). The dispatcher's CPU " +
     'and memory come from /proc, its Kafka connections from its sockets matched against /proc/<pid>/net/tcp, ' +
     "the brokers' Fetch requests per second from Kafka's JMX meter (`RequestsPerSec,request=Fetch`, all " +
-    'clients) read by JmxTool; latency is from the intended send time to each delivery.',
+    'clients) read by JmxTool; latency is from the intended send time to each delivery. Then, for each N, the ' +
+    'floor: the same streams from the same fleet to a bare grpc-js server in a process of its own, sent the same ' +
+    'messages on the same schedule (no Kafka, no Herald: what the fan-out costs grpc-js and this machine).',
   async run(context) {
     const plan = context.plan.fanout;
     const rows: FanoutRow[] = [];
@@ -52,7 +55,11 @@ export const fanout: Scenario = {
     const fetches = new FetchRate(context, notes);
     let backgroundFetchesPerSecond: number | undefined;
     try {
-      for (const n of plan.subscriptionCounts) rows.push(await measureN(context, plan, n, fetches));
+      for (const n of plan.subscriptionCounts) {
+        const row = await measureN(context, plan, n, fetches);
+        if (row.loaded) row.floor = await measureFloor(context, plan, row);
+        rows.push(row);
+      }
       backgroundFetchesPerSecond = await fetches.background(plan.idleSeconds / 2);
     } finally {
       fetches.stop();
@@ -304,6 +311,63 @@ async function measureN(context: ScenarioContext, plan: FanoutPlan, n: number, f
     await publisher.close().catch(() => undefined);
     await stopAll(dispatchers);
     await deleteSubscriptions(context, attempted, registryConcurrency, 60_000);
+  }
+}
+
+/**
+ * The loaded phase again, against {@link GrpcFloor} instead of Herald: as many
+ * streams as were attached, a probe that every stream must receive first (as
+ * the attach probe does for Herald), the settle time, then the same messages
+ * on the same schedule. Failures are the row's notes, never the run's.
+ */
+async function measureFloor(
+  context: ScenarioContext,
+  plan: FanoutPlan,
+  row: FanoutRow,
+): Promise<FanoutFloor | undefined> {
+  let floor: GrpcFloor | undefined;
+  let fleet: StreamFleet | undefined;
+  try {
+    floor = await GrpcFloor.start(plan.messageBytes);
+    const server = floor;
+    const n = row.attached;
+    const deliveries = new FanoutDeliveries(n);
+    fleet = StreamFleet.create({
+      subscriptions: Array.from({ length: n }, (_, i) => `floor-${i}`),
+      endpoints: [server.address],
+      streamsPerChannel: plan.streamsPerChannel,
+      onMessage: (subscription, message) => deliveries.record(subscription, message.data, process.hrtime.bigint()),
+    });
+    fleet.openNext(n);
+    const alive = () => server.running && fleet!.open > 0;
+    const timeout = plan.attachTimeoutSeconds * 1000;
+    if (!(await waitFor(() => server.attached >= n || !alive(), timeout)) || !alive()) {
+      throw new Error(`${server.attached} of ${n} streams attached`);
+    }
+    deliveries.watchProbe(0);
+    server.deliver(0, process.hrtime.bigint());
+    if (!(await waitFor(() => deliveries.receivedProbe(0) >= n || !alive(), timeout)) || !alive()) {
+      throw new Error(`the probe reached ${deliveries.receivedProbe(0)} of ${n} streams`);
+    }
+    await sleep(plan.settleSeconds * 1000);
+    const count = row.loaded!.published;
+    const histogram = new LatencyHistogram();
+    deliveries.measure(1, count, histogram);
+    await sendOnSchedule(
+      count,
+      row.publishRate,
+      async (index, intendedNanos) => server.deliver(1 + index, intendedNanos),
+      new LatencyHistogram(),
+    );
+    await waitFor(() => deliveries.measuredDeliveries >= count * n || !alive(), plan.drainTimeoutSeconds * 1000);
+    context.log(`  N=${row.subscriptions}: grpc-js floor p99 ${histogram.summary().p99Millis.toFixed(1)} ms`);
+    return { deliveries: deliveries.measuredDeliveries, expectedDeliveries: count * n, latency: histogram.summary() };
+  } catch (error) {
+    row.notes.push(`grpc-js floor not measured: ${(error as Error).message}`);
+    return undefined;
+  } finally {
+    fleet?.close();
+    await floor?.stop();
   }
 }
 
