@@ -90,21 +90,40 @@ export function channelCredentials(
 export class EndpointPool<C extends Client> {
   private readonly clients: C[];
   private readonly addresses: string[];
+  /** Clients of addresses the service named (a dispatcher serving a subscription), beyond the endpoints. */
+  private readonly named = new Map<string, C>();
+  private readonly creds: ChannelCredentials;
+  private readonly channelOptions: ChannelOptions;
   private index = 0;
 
   constructor(
-    make: new (address: string, creds: ChannelCredentials, options: ChannelOptions) => C,
+    private readonly make: new (address: string, creds: ChannelCredentials, options: ChannelOptions) => C,
     options: ConnectionOptions,
     /** What the endpoints are, for error messages: `publisher`, `subscriber-registry`... */
     readonly service = 'Herald',
   ) {
     if (options.endpoints.length === 0) throw new Error('at least one endpoint is required');
-    const creds = channelCredentials(options);
-    const channelOptions = { ...heraldChannelOptions, ...options.channelOptions };
+    this.creds = channelCredentials(options);
+    this.channelOptions = { ...heraldChannelOptions, ...options.channelOptions };
     // Start at a random instance so that many clients spread over the service.
     this.index = Math.floor(Math.random() * options.endpoints.length);
     this.addresses = [...options.endpoints];
-    this.clients = options.endpoints.map((endpoint) => new make(endpoint, creds, channelOptions));
+    this.clients = options.endpoints.map((endpoint) => new make(endpoint, this.creds, this.channelOptions));
+  }
+
+  /**
+   * The client of `address`, with the endpoints' credentials and options: an endpoint's own client, or one
+   * made for it on first use and kept until {@link EndpointPool.close}. The current endpoint does not move.
+   */
+  clientAt(address: string): C {
+    const endpoint = this.addresses.indexOf(address);
+    if (endpoint >= 0) return this.clients[endpoint]!;
+    let client = this.named.get(address);
+    if (!client) {
+      client = new this.make(address, this.creds, this.channelOptions);
+      this.named.set(address, client);
+    }
+    return client;
   }
 
   /** The address of the current endpoint. */
@@ -132,6 +151,7 @@ export class EndpointPool<C extends Client> {
   }
 
   close(): void {
-    for (const client of this.clients) client.close();
+    for (const client of [...this.clients, ...this.named.values()]) client.close();
+    this.named.clear();
   }
 }

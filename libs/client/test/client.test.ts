@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { StreamingPullResponse } from '@herald/api';
+import { credentials } from '@grpc/grpc-js';
+import { DispatcherServiceClient, StreamingPullRequest, type StreamingPullResponse } from '@herald/api';
 import { Admin, HeraldClientError, Publisher, type ReceivedMessage, Subscriber } from '@herald/client';
 import { HeraldStack } from '@herald/devstack';
 import { heraldHome } from '@herald/local-kafka';
@@ -160,6 +161,45 @@ describe('TypeScript client against the real services (two of each, 3-broker Kaf
     admin.close();
   });
 
+  it('connectToServingDispatcher: streams from the dispatcher serving the subscription, not through the one it reached', async () => {
+    const admin = new Admin({ endpoints: endpoints.registry });
+    await admin.createTopic({ name: 'sdk-direct', partitions: 2 });
+    await admin.createSubscription({ name: 'sdk-direct-sub', topic: 'sdk-direct' });
+    const { owner, reached } = await whoServes('sdk-direct-sub', endpoints.dispatcher);
+    const subscriber = new Subscriber({
+      endpoints: [reached],
+      subscription: 'sdk-direct-sub',
+      connectToServingDispatcher: true,
+    });
+    const received = new Set<string>();
+    subscriber.on('message', (message: ReceivedMessage) => {
+      received.add(message.id);
+      message.ack();
+    });
+    const publisher = new Publisher({ endpoints: endpoints.publisher });
+    const first = await publisher.publish('sdk-direct', { data: 'first' });
+    await waitFor(() => received.has(first), { timeoutMillis: 30_000, description: 'the first message received' });
+    // Frozen, the dispatcher reached first would stall a relayed stream; it stays a group member for its
+    // 6 s session, so nothing moves meanwhile.
+    const frozen = stack.dispatchers.find((d) => d.address === reached)!;
+    frozen.pause();
+    try {
+      const ids = await publisher.publishAll(
+        'sdk-direct',
+        Array.from({ length: 20 }, (_, i) => ({ data: `while frozen ${i}` })),
+      );
+      await waitFor(() => ids.every((id) => received.has(id)), {
+        timeoutMillis: 4_000,
+        description: `every message from ${owner} while ${reached} was frozen`,
+      });
+    } finally {
+      frozen.resume();
+    }
+    await subscriber.close();
+    await publisher.close();
+    admin.close();
+  });
+
   it('reports a missing subscription as a HeraldClientError NOT_FOUND, to listeners and iterators alike', async () => {
     const listening = new Subscriber({ endpoints: endpoints.dispatcher, subscription: 'no-such-subscription' });
     const error = await new Promise<HeraldClientError>((resolve) => {
@@ -196,3 +236,43 @@ describe('TypeScript client against the real services (two of each, 3-broker Kaf
     admin.close();
   });
 });
+
+/**
+ * Which dispatcher serves `subscription`, asked the way a client asks: a
+ * stream with `accept_redirect` on each until one says where it is served
+ * (the other serves it, and would send a message rather than an address).
+ */
+async function whoServes(subscription: string, dispatchers: string[]): Promise<{ owner: string; reached: string }> {
+  let found: { owner: string; reached: string } | undefined;
+  await waitFor(
+    async () => {
+      for (const reached of dispatchers) {
+        const owner = await askServedBy(reached, subscription);
+        if (owner) found = { owner, reached };
+        if (found) return true;
+      }
+      return false;
+    },
+    { timeoutMillis: 30_000, description: `a dispatcher naming the one that serves ${subscription}` },
+  );
+  return found!;
+}
+
+/** The `served_by` a dispatcher answers to a stream with `accept_redirect`; undefined if it sent none in 2 s. */
+function askServedBy(address: string, subscription: string): Promise<string | undefined> {
+  const client = new DispatcherServiceClient(address, credentials.createInsecure());
+  const call = client.streamingPull();
+  return new Promise<string | undefined>((resolve) => {
+    const done = (servedBy: string | undefined) => {
+      clearTimeout(timer);
+      call.cancel();
+      client.close();
+      resolve(servedBy);
+    };
+    const timer = setTimeout(() => done(undefined), 2_000);
+    call.on('data', (response: StreamingPullResponse) => done(response.servedBy || undefined));
+    call.on('error', () => done(undefined));
+    call.on('end', () => done(undefined));
+    call.write(StreamingPullRequest.fromPartial({ subscription, acceptRedirect: true, maxOutstandingMessages: '1' }));
+  });
+}

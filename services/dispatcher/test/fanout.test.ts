@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { Position } from '@herald/api';
+import { Position, StreamingPullRequest, type StreamingPullResponse } from '@herald/api';
 import { rpc, testKafka, waitFor } from '@herald/testkit';
 import { type DispatchFixture, startDispatchFixture } from './fixture';
 import { PullStream } from './pull-stream';
@@ -91,5 +91,43 @@ describe('dispatcher fan-out (two instances, 3-broker Kafka)', function () {
     const others = streams.slice(1, -1).filter((s, i) => s.deliveries.length !== before[i + 1]);
     assert.equal(others.length, 0, 'no other subscription got anything again');
     streams.forEach((s) => s.close());
+  });
+
+  it('tells a stream that accepts redirects where its subscription is served, and serves it there', async () => {
+    await f.createTopic('direct', 2);
+    await f.createSubscription({ name: 'direct-sub', topic: 'direct' });
+    const owner = await f.servedBy('direct-sub');
+    const other = 1 - owner;
+    const first = (acceptRedirect: boolean) =>
+      StreamingPullRequest.fromPartial({ subscription: 'direct-sub', acceptRedirect });
+
+    // The other dispatcher answers with the owner's address alone, and ends the stream with OK.
+    const redirected = f.dispatchers[other]!.streamingPull();
+    const responses: StreamingPullResponse[] = [];
+    redirected.on('data', (response: StreamingPullResponse) => responses.push(response));
+    const ended = new Promise<void>((resolve, reject) => {
+      redirected.on('end', resolve);
+      redirected.on('error', reject);
+    });
+    redirected.write(first(true));
+    await ended;
+    assert.equal(responses.length, 1);
+    assert.equal(responses[0]!.servedBy, f.stack.dispatchers[owner]!.address);
+    assert.equal(responses[0]!.receivedMessages.length, 0);
+
+    // At that address the same first request is served; without accept_redirect the other one relays it.
+    // One message at a time each, so that both get some.
+    const slow = { subscription: 'direct-sub', maxOutstandingMessages: 1, processingMillis: 20 };
+    const direct = new PullStream(f.dispatchers[owner]!, { ...slow, acceptRedirect: true });
+    const relayed = new PullStream(f.dispatchers[other]!, slow);
+    const ids = await f.publish('direct', 20, (i) => ({ data: Buffer.from(`direct ${i}`) }));
+    await waitFor(() => ids.every((id) => direct.acked.has(id) || relayed.acked.has(id)), {
+      timeoutMillis: 60_000,
+      description: 'every message acknowledged on one of the two streams',
+    });
+    assert.ok(direct.deliveries.length > 0 && relayed.deliveries.length > 0, 'both streams were served');
+    assert.equal(direct.reconnects + relayed.reconnects, 0);
+    direct.close();
+    relayed.close();
   });
 });

@@ -31,6 +31,8 @@ export interface PullStreamOptions {
   decide?: (message: ReceivedMessage) => Decision;
   /** Wait this long before answering a batch (a slow subscriber). */
   processingMillis?: number;
+  /** Sets `accept_redirect` on the first request. */
+  acceptRedirect?: boolean;
 }
 
 /**
@@ -114,6 +116,7 @@ export class PullStream {
         subscription: options.subscription,
         maxOutstandingMessages: String(options.maxOutstandingMessages ?? 1000),
         streamAckDeadlineSeconds: options.streamAckDeadlineSeconds ?? 0,
+        acceptRedirect: options.acceptRedirect ?? false,
       }),
     );
   }

@@ -1,22 +1,24 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { StreamingPullRequest } from '@herald/api';
+import { StreamingPullRequest, StreamingPullResponse } from '@herald/api';
 import type { HeraldClientError } from '../client-error';
 import { FakePullCall } from '../testing/fake-pull-call';
 import { fakeTimers } from '../testing/fake-timers';
 import { MessageStream } from './message-stream';
 
 describe('MessageStream', () => {
-  function setup() {
+  function setup(acceptRedirect = false) {
     const { clock, timers } = fakeTimers();
     const calls: FakePullCall[] = [];
     const failovers: boolean[] = [];
+    const servedBys: Array<string | undefined> = [];
     const seen: Array<{ ackIds: string[]; generation: number }> = [];
     const breaks: number[] = [];
     const fatal: HeraldClientError[] = [];
     const stream = new MessageStream(
-      (failover) => {
+      (failover, servedBy) => {
         failovers.push(failover);
+        servedBys.push(servedBy);
         const call = new FakePullCall();
         calls.push(call);
         return call;
@@ -34,9 +36,10 @@ describe('MessageStream', () => {
         random: () => 0.5,
         maxUnreachableMillis: 10_000,
         where: '127.0.0.1:1, 127.0.0.1:2',
+        acceptRedirect,
       },
     );
-    return { clock, stream, calls, failovers, seen, breaks, fatal };
+    return { clock, stream, calls, failovers, servedBys, seen, breaks, fatal };
   }
 
   it('opens a stream with the initial request', () => {
@@ -156,5 +159,58 @@ describe('MessageStream', () => {
       clock.tick(1_000);
     }
     assert.deepEqual(fatal, [], '8 s + 8 s of failed connections, not 10 s in a row');
+  });
+
+  describe('with acceptRedirect', () => {
+    const redirect = (call: FakePullCall, address: string) => {
+      call.emit('data', StreamingPullResponse.fromPartial({ servedBy: address }));
+      call.emit('end');
+    };
+
+    it('asks for it on the first request, then reopens at once where it was told, without asking again', () => {
+      const { stream, calls, servedBys, seen, breaks } = setup(true);
+      stream.start();
+      assert.equal(calls[0]!.written[0]!.acceptRedirect, true);
+      redirect(calls[0]!, '10.0.0.7:50053');
+      assert.equal(calls.length, 2, 'no backoff wait');
+      assert.deepEqual(servedBys, [undefined, '10.0.0.7:50053']);
+      assert.equal(calls[1]!.written[0]!.acceptRedirect, false);
+      assert.equal(calls[1]!.written[0]!.subscription, 'sub');
+      calls[1]!.deliver('a');
+      assert.deepEqual(seen, [{ ackIds: ['a'], generation: 2 }], 'the redirect itself is no response to the owner');
+      assert.deepEqual(breaks, [1]);
+    });
+
+    it('after the served stream breaks, goes back to the endpoints and asks again', () => {
+      const { clock, stream, calls, servedBys, failovers } = setup(true);
+      stream.start();
+      redirect(calls[0]!, '10.0.0.7:50053');
+      calls[1]!.deliver('a');
+      calls[1]!.fail(status.UNAVAILABLE, 'dispatcher rebalancing');
+      clock.tick(1_000);
+      assert.equal(calls.length, 3);
+      assert.deepEqual(servedBys, [undefined, '10.0.0.7:50053', undefined]);
+      assert.deepEqual(failovers, [false, false, true]);
+      assert.equal(calls[2]!.written[0]!.acceptRedirect, true);
+    });
+
+    it('is relayed the next time when the served-by address failed before answering', () => {
+      const { clock, stream, calls } = setup(true);
+      stream.start();
+      redirect(calls[0]!, '10.0.0.7:50053');
+      calls[1]!.fail(status.UNAVAILABLE, 'No connection established');
+      clock.tick(1_000);
+      assert.equal(calls.length, 3);
+      assert.equal(calls[2]!.written[0]!.acceptRedirect, false, 'relayed this time');
+      calls[2]!.fail(status.UNAVAILABLE);
+      clock.tick(1_000);
+      assert.equal(calls[3]!.written[0]!.acceptRedirect, true, 'and asks again after that');
+    });
+
+    it('does not ask unless told to', () => {
+      const { stream, calls } = setup();
+      stream.start();
+      assert.equal(calls[0]!.written[0]!.acceptRedirect, false);
+    });
   });
 });

@@ -35,6 +35,11 @@ export interface MessageStreamOptions {
   /** The endpoints, for that error's message. */
   where?: string;
   random?: Random;
+  /**
+   * Ask to be told which dispatcher serves the subscription (`accept_redirect`) and reopen the stream there,
+   * instead of being relayed by the endpoint reached first.
+   */
+  acceptRedirect?: boolean;
 }
 
 /** What the stream tells its owner. */
@@ -61,10 +66,17 @@ export class MessageStream {
   private readonly backoff: Backoff;
   /** When the current run of failed connections began. */
   private unreachableSince: number | undefined;
+  /** Where the current stream was told to go (`served_by`), if it was. */
+  private servedBy: string | undefined;
+  /** The stream opened at a served-by address could not connect: the next one is relayed instead. */
+  private redirectFailed = false;
 
   constructor(
-    /** Opens a stream; `failover` asks for the next endpoint first. */
-    private readonly open: (failover: boolean) => PullCall,
+    /**
+     * Opens a stream: at `servedBy` when given (the dispatcher serving the subscription), else at the current
+     * endpoint, or the next one first when `failover`.
+     */
+    private readonly open: (failover: boolean, servedBy?: string) => PullCall,
     /** The first request of every stream. */
     private readonly initialRequest: () => StreamingPullRequest,
     private readonly events: MessageStreamEvents,
@@ -112,20 +124,33 @@ export class MessageStream {
     }
   }
 
-  private connect(failover: boolean): void {
+  private connect(failover: boolean, servedBy?: string): void {
     this.reconnectTimer = undefined;
     if (this.closed) return;
     const generation = ++this.currentGeneration;
-    const call = this.open(failover);
+    const redirected = servedBy !== undefined;
+    let answered = false;
+    const call = this.open(failover, servedBy);
     this.call = call;
+    this.servedBy = undefined;
     call.on('data', (response) => {
       if (generation !== this.currentGeneration || this.closed) return;
+      answered = true;
       this.backoff.reset();
+      if (response.servedBy) {
+        // The only response of its stream, which ends next: nothing was leased on it.
+        if (!redirected) this.servedBy = response.servedBy;
+        return;
+      }
       this.events.onResponse(response, generation);
     });
-    call.on('error', (error) => this.onEnd(generation, HeraldClientError.from(error)));
-    call.on('end', () => this.onEnd(generation, undefined));
-    call.write(this.initialRequest());
+    call.on('error', (error) => this.onEnd(generation, HeraldClientError.from(error), redirected && !answered));
+    call.on('end', () => this.onEnd(generation, undefined, redirected && !answered));
+    const first = this.initialRequest();
+    // Told once where to go; a second hop, if ownership moved meanwhile, is the dispatchers' relay.
+    first.acceptRedirect = (this.options.acceptRedirect ?? false) && !redirected && !this.redirectFailed;
+    this.redirectFailed = false;
+    call.write(first);
   }
 
   /** The error to give up with, once connections have failed for `maxUnreachableMillis`. */
@@ -147,11 +172,20 @@ export class MessageStream {
     );
   }
 
-  private onEnd(generation: number, error: HeraldClientError | undefined): void {
+  /** `redirectUnanswered`: the stream was opened at a served-by address and got nothing there. */
+  private onEnd(generation: number, error: HeraldClientError | undefined, redirectUnanswered: boolean): void {
     // grpc-js may report one broken stream twice ('error', then 'end'): handle it once.
     if (generation !== this.currentGeneration || generation === this.endedGeneration || this.closed) return;
     this.endedGeneration = generation;
     this.call = undefined;
+    const servedBy = this.servedBy;
+    if (!error && servedBy !== undefined) {
+      this.events.onBreak(generation, undefined);
+      this.connect(false, servedBy);
+      return;
+    }
+    // Failed where the service said (unreachable from here, say): the next stream is relayed instead.
+    if (redirectUnanswered && error) this.redirectFailed = true;
     if (error && fatalCodes.has(error.code)) {
       this.closed = true;
       this.events.onFatal(error);

@@ -38,7 +38,9 @@ describe('encodeDeliveries', () => {
     for (let round = 0; round < 2; round++) {
       const decoded = StreamingPullResponse.decode(encodeDeliveries(batch, 'projects/p/subscriptions/s', logger));
       const expected = StreamingPullResponse.decode(
-        StreamingPullResponse.encode({ receivedMessages: batch.map(deliveryToProto) }).finish(),
+        StreamingPullResponse.encode(
+          StreamingPullResponse.fromPartial({ receivedMessages: batch.map(deliveryToProto) }),
+        ).finish(),
       );
       assert.deepEqual(decoded, expected);
       assert.deepEqual(
@@ -66,7 +68,7 @@ describe('withEncodedPullResponses', () => {
     const batch: Delivery[] = [{ ackId: 'x', message: message(1), deliveryAttempt: 1 }];
     const encoded = encodeDeliveries(batch, 's', silentLogger());
     assert.equal(service.streamingPull.responseSerialize(encoded as never), encoded);
-    const object = { receivedMessages: batch.map(deliveryToProto) };
+    const object = StreamingPullResponse.fromPartial({ receivedMessages: batch.map(deliveryToProto) });
     assert.deepEqual(
       service.streamingPull.responseSerialize(object),
       DispatcherServiceService.streamingPull.responseSerialize(object),

@@ -32,6 +32,7 @@ export function answerToProto(answer: LeaseAnswer): StreamingPullResponse {
     ackConfirmation: answer.kind === 'ack' ? confirmation : undefined,
     nackConfirmation: answer.kind === 'nack' ? confirmation : undefined,
     modifyDeadlineConfirmation: answer.kind === 'modify-deadline' ? confirmation : undefined,
+    servedBy: '',
   };
 }
 
@@ -43,5 +44,6 @@ export function exactlyOnceProperties(ordering: boolean): StreamingPullResponse 
     ackConfirmation: undefined,
     nackConfirmation: undefined,
     modifyDeadlineConfirmation: undefined,
+    servedBy: '',
   };
 }

@@ -1,5 +1,5 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { StreamingPullRequest, StreamingPullResponse } from '@herald/api';
+import { type StreamingPullRequest, StreamingPullResponse } from '@herald/api';
 import { type HeraldError, InvalidArgumentError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
 import type { AttachedStream, DispatcherService } from '../dispatcher-service';
@@ -26,7 +26,8 @@ export const StreamLimits = {
  * StreamingPull: the first request attaches the stream to its subscription;
  * later ones carry acks, nacks and deadline changes. Messages go out in
  * batches as flow control and the stream's write buffer allow. A stream for a
- * subscription another dispatcher serves is relayed there whole.
+ * subscription another dispatcher serves is relayed there whole, or, if its
+ * client accepts redirects, told that dispatcher's address and ended.
  */
 export function streamingPull(
   call: ServerDuplexStream<StreamingPullRequest, StreamingPullResponse>,
@@ -95,6 +96,11 @@ export function streamingPull(
               if (finished) return attached.detach();
             } else {
               if (finished) return;
+              if (request.acceptRedirect && !forwarded) {
+                // Nothing is leased yet: the client opens the stream again at the serving instance.
+                call.write(StreamingPullResponse.fromPartial({ servedBy: attachment.address }));
+                return finish();
+              }
               relay = forwarder.relay(call, attachment.address, finish);
             }
             handle(request);

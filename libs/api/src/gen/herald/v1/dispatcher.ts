@@ -342,6 +342,17 @@ export interface StreamingPullRequest {
   maxOutstandingBytes: string;
   /** First request only: an identifier of the client, for logs. */
   clientId: string;
+  /**
+   * First request only: when another instance serves the subscription, tell
+   * this client where (`StreamingPullResponse.served_by`) instead of relaying
+   * the stream there. A relayed stream costs every message one more hop and
+   * the relaying instance the memory of a second call. Set it only where the
+   * client reaches every instance at its advertised address
+   * (`DISPATCHER_ADVERTISED_ADDRESS`) with the credentials it uses here, and
+   * not on the stream opened at a served-by address: if ownership moved in
+   * between, that instance relays it rather than sending the client on.
+   */
+  acceptRedirect: boolean;
 }
 
 /**
@@ -380,7 +391,16 @@ export interface StreamingPullResponse {
    * Exactly-once subscriptions only: answers to `modify_deadline_ack_ids`.
    * Confirmed means the new deadline holds (0: the message was given back).
    */
-  modifyDeadlineConfirmation?: LeaseConfirmation | undefined;
+  modifyDeadlineConfirmation?:
+    | LeaseConfirmation
+    | undefined;
+  /**
+   * Only to a first request with `accept_redirect`, when another instance
+   * serves the subscription: its address (`host:port`). It comes alone, as the
+   * stream's only response, and the stream then ends with OK: open it again at
+   * that address. Nothing was leased on this stream.
+   */
+  servedBy: string;
 }
 
 /** What a stream should know about its subscription. */
@@ -1864,6 +1884,7 @@ function createBaseStreamingPullRequest(): StreamingPullRequest {
     maxOutstandingMessages: "0",
     maxOutstandingBytes: "0",
     clientId: "",
+    acceptRedirect: false,
   };
 }
 
@@ -1899,6 +1920,9 @@ export const StreamingPullRequest: MessageFns<StreamingPullRequest> = {
     }
     if (message.clientId !== "") {
       writer.uint32(74).string(message.clientId);
+    }
+    if (message.acceptRedirect !== false) {
+      writer.uint32(80).bool(message.acceptRedirect);
     }
     return writer;
   },
@@ -1998,6 +2022,14 @@ export const StreamingPullRequest: MessageFns<StreamingPullRequest> = {
             message.clientId = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.acceptRedirect = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2053,6 +2085,11 @@ export const StreamingPullRequest: MessageFns<StreamingPullRequest> = {
         : isSet(object.client_id)
         ? globalThis.String(object.client_id)
         : "",
+      acceptRedirect: isSet(object.acceptRedirect)
+        ? globalThis.Boolean(object.acceptRedirect)
+        : isSet(object.accept_redirect)
+        ? globalThis.Boolean(object.accept_redirect)
+        : false,
     };
   },
 
@@ -2085,6 +2122,9 @@ export const StreamingPullRequest: MessageFns<StreamingPullRequest> = {
     if (message.clientId !== "") {
       obj.clientId = message.clientId;
     }
+    if (message.acceptRedirect !== false) {
+      obj.acceptRedirect = message.acceptRedirect;
+    }
     return obj;
   },
 
@@ -2102,6 +2142,7 @@ export const StreamingPullRequest: MessageFns<StreamingPullRequest> = {
     message.maxOutstandingMessages = object.maxOutstandingMessages ?? "0";
     message.maxOutstandingBytes = object.maxOutstandingBytes ?? "0";
     message.clientId = object.clientId ?? "";
+    message.acceptRedirect = object.acceptRedirect ?? false;
     return message;
   },
 };
@@ -2113,6 +2154,7 @@ function createBaseStreamingPullResponse(): StreamingPullResponse {
     ackConfirmation: undefined,
     nackConfirmation: undefined,
     modifyDeadlineConfirmation: undefined,
+    servedBy: "",
   };
 }
 
@@ -2132,6 +2174,9 @@ export const StreamingPullResponse: MessageFns<StreamingPullResponse> = {
     }
     if (message.modifyDeadlineConfirmation !== undefined) {
       LeaseConfirmation.encode(message.modifyDeadlineConfirmation, writer.uint32(42).fork()).join();
+    }
+    if (message.servedBy !== "") {
+      writer.uint32(50).string(message.servedBy);
     }
     return writer;
   },
@@ -2189,6 +2234,14 @@ export const StreamingPullResponse: MessageFns<StreamingPullResponse> = {
             message.modifyDeadlineConfirmation = LeaseConfirmation.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.servedBy = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2228,6 +2281,11 @@ export const StreamingPullResponse: MessageFns<StreamingPullResponse> = {
         : isSet(object.modify_deadline_confirmation)
         ? LeaseConfirmation.fromJSON(object.modify_deadline_confirmation)
         : undefined,
+      servedBy: isSet(object.servedBy)
+        ? globalThis.String(object.servedBy)
+        : isSet(object.served_by)
+        ? globalThis.String(object.served_by)
+        : "",
     };
   },
 
@@ -2247,6 +2305,9 @@ export const StreamingPullResponse: MessageFns<StreamingPullResponse> = {
     }
     if (message.modifyDeadlineConfirmation !== undefined) {
       obj.modifyDeadlineConfirmation = LeaseConfirmation.toJSON(message.modifyDeadlineConfirmation);
+    }
+    if (message.servedBy !== "") {
+      obj.servedBy = message.servedBy;
     }
     return obj;
   },
@@ -2271,6 +2332,7 @@ export const StreamingPullResponse: MessageFns<StreamingPullResponse> = {
       (object.modifyDeadlineConfirmation !== undefined && object.modifyDeadlineConfirmation !== null)
         ? LeaseConfirmation.fromPartial(object.modifyDeadlineConfirmation)
         : undefined;
+    message.servedBy = object.servedBy ?? "";
     return message;
   },
 };
