@@ -2832,7 +2832,8 @@ export const TailResponse: MessageFns<TailResponse> = {
 
 /**
  * Delivers messages to subscribers. Each subscription is served by one
- * instance at a time; a call to any other instance is relayed to it.
+ * instance at a time; a call to any other instance is relayed to it (a
+ * StreamingPull that sets `accept_redirect` is told where to go instead).
  */
 export type DispatcherServiceService = typeof DispatcherServiceService;
 export const DispatcherServiceService = {
