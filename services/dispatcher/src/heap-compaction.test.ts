@@ -44,6 +44,16 @@ function compaction(heap: FakeHeap) {
   });
 }
 
+/** A compactor that has compacted once, a 400 MiB heap down to its 100 MiB live, at time 0. */
+function compactedOnce() {
+  const heap = new FakeHeap();
+  const compactor = compaction(heap);
+  heap.totalBytes = 400 * MiB;
+  heap.liveBytes = 100 * MiB;
+  assert.equal(compactor.check(), true);
+  return { heap, compactor };
+}
+
 describe('HeapCompaction', () => {
   it('compacts once an idle heap grew past its size at start by both bounds, and then not again', () => {
     const heap = new FakeHeap();
@@ -71,11 +81,7 @@ describe('HeapCompaction', () => {
   });
 
   it('measures growth from the size after the last compaction: the young generation growing back is no reason', () => {
-    const heap = new FakeHeap();
-    const compactor = compaction(heap);
-    heap.totalBytes = 400 * MiB;
-    heap.liveBytes = 100 * MiB;
-    assert.equal(compactor.check(), true);
+    const { heap, compactor } = compactedOnce();
     heap.clock = 600_000; // the spacing is not what holds the next ones back
     heap.totalBytes = 104 * MiB + 48 * MiB; // semi-spaces back at their largest under light traffic
     assert.equal(compactor.check(), false);
@@ -87,11 +93,7 @@ describe('HeapCompaction', () => {
   });
 
   it('lets the spacing pass before it compacts again, however much the heap grew', () => {
-    const heap = new FakeHeap();
-    const compactor = compaction(heap);
-    heap.totalBytes = 400 * MiB;
-    heap.liveBytes = 100 * MiB;
-    assert.equal(compactor.check(), true);
+    const { heap, compactor } = compactedOnce();
     heap.totalBytes = 800 * MiB;
     heap.clock = 599_999;
     assert.equal(compactor.check(), false);
