@@ -3,7 +3,7 @@ import { type HeraldError, UnavailableError } from '@herald/errors';
 import { parseFilter } from '@herald/filter';
 import type { Logger } from '@herald/logging';
 import type { AckIds } from './domain/ack-ids';
-import { type CursorRecord, type StartInfo, partitionStart } from './domain/cursor-record';
+import { type CursorRecord, type StartInfo, noSeekRevision, partitionStart } from './domain/cursor-record';
 import {
   DeliveryEngine,
   type DeliveryPolicy,
@@ -85,15 +85,14 @@ export class SubscriptionRuntime {
   private subscription: Subscription;
   /** The cursor as last stored (or read back), merged with what this runtime settles. */
   private stored: CursorRecord;
-  /** Per partition, the seek its position follows. */
-  private readonly seekRevisions = new Map<number, string>();
+  /** Per partition, the seek its position follows; made by the first seek, since most subscriptions have none. */
+  private seekRevisions: Map<number, string> | undefined;
   private written = new Map<number, number>();
   private idleTimer: NodeJS.Timeout | undefined;
   private pushSender: PushSender | undefined;
   /** The push configuration the sender was made for, to tell whether an update changed it. */
   private pushKey = '';
   private stopped = false;
-  private readonly logger: Logger;
   /** Exactly-once only: accepted acks not yet durable, per stream. */
   private pendingAcks: Array<{ streamId: number; ackIds: string[] }> = [];
   private readonly member: ExactlyOnceMember | undefined;
@@ -115,7 +114,6 @@ export class SubscriptionRuntime {
     this.subscription = subscription;
     this.exactlyOnce = subscription.enableExactlyOnceDelivery;
     this.stored = stored ?? { createRevision: subscription.createRevision, partitions: new Map() };
-    this.logger = deps.logger.child({ subscription: subscription.name });
     const filter = parseFilter(subscription.filter);
     this.engine = new DeliveryEngine({
       ackScope: `${subscription.name}@${subscription.createRevision}`,
@@ -153,6 +151,18 @@ export class SubscriptionRuntime {
         },
       };
     }
+  }
+
+  /**
+   * Made per line rather than kept: its few lines (start, seek, stop) do not
+   * repay the child logger's memory in every runtime of a dispatcher.
+   */
+  private get logger(): Logger {
+    return this.deps.logger.child({ subscription: this.subscription.name });
+  }
+
+  private seekRevisionOf(partition: number): string {
+    return this.seekRevisions?.get(partition) ?? noSeekRevision;
   }
 
   get name(): string {
@@ -198,7 +208,7 @@ export class SubscriptionRuntime {
         start.source === 'cursor' && windowStart
           ? Math.max(first, Math.min(start.deliverFrom, windowStart.get(partition) ?? start.deliverFrom))
           : start.deliverFrom;
-      this.seekRevisions.set(partition, start.seekRevision);
+      if (start.seekRevision !== noSeekRevision) (this.seekRevisions ??= new Map()).set(partition, start.seekRevision);
       this.cursor.start(partition, readFrom, start.deliverFrom, ahead);
       sources.push(`${partition}:${start.source}@${start.deliverFrom}${ahead?.length ? `+${ahead.length}` : ''}`);
     }
@@ -322,7 +332,7 @@ export class SubscriptionRuntime {
   private snapshot(): { record: SettledRecord; stored(ok: boolean): void } {
     const partitions = new Map<number, { offset: number; seekRevision: string; settled: number[] }>();
     for (const [partition, position] of this.engine.settledPositions()) {
-      partitions.set(partition, { ...position, seekRevision: this.seekRevisions.get(partition) ?? '-1' });
+      partitions.set(partition, { ...position, seekRevision: this.seekRevisionOf(partition) });
     }
     const pending = this.pendingAcks;
     this.pendingAcks = [];
@@ -365,7 +375,7 @@ export class SubscriptionRuntime {
 
   /** A newer version of the subscription from the registry: new policy, maybe a seek. */
   update(subscription: Subscription): void {
-    const previousSeek = this.subscription.lastSeek?.revision ?? '-1';
+    const previousSeek = this.subscription.lastSeek?.revision ?? noSeekRevision;
     this.subscription = subscription;
     this.engine.setPolicy(policyOf(subscription));
     this.syncPush();
@@ -377,7 +387,7 @@ export class SubscriptionRuntime {
         const offsets = offsetsMap(seek.offsets);
         for (const partition of this.cursor.positions().keys()) {
           const target = Math.max(offsets.get(partition) ?? 0, earliest.get(partition) ?? 0);
-          this.seekRevisions.set(partition, seek.revision);
+          (this.seekRevisions ??= new Map()).set(partition, seek.revision);
           this.written.delete(partition);
           this.cursor.start(partition, target, target);
         }
@@ -396,7 +406,7 @@ export class SubscriptionRuntime {
     this.engine.forEachCommitPoint((partition, offset) => {
       if (this.written.get(partition) === offset) return;
       partitions ??= new Map(this.stored.partitions);
-      partitions.set(partition, { offset, seekRevision: this.seekRevisions.get(partition) ?? '-1' });
+      partitions.set(partition, { offset, seekRevision: this.seekRevisionOf(partition) });
     });
     if (!partitions) return undefined;
     this.stored = { createRevision: this.subscription.createRevision, partitions };

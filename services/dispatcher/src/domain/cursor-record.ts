@@ -12,9 +12,12 @@ export interface CursorRecord {
 
 export interface CursorPosition {
   offset: number;
-  /** The registry revision of the seek this position follows; '-1' before any seek. */
+  /** The registry revision of the seek this position follows; {@link noSeekRevision} before any seek. */
   seekRevision: string;
 }
+
+/** The seek revision of a position that follows no seek. */
+export const noSeekRevision = '-1';
 
 /** The stored shape: short keys, because thousands of them are written each interval. */
 interface StoredCursor {
@@ -90,7 +93,7 @@ export function partitionStart(
       source: 'seek',
     };
   } else {
-    start = { deliverFrom: info.startOffsets.get(partition) ?? 0, seekRevision: '-1', source: 'start' };
+    start = { deliverFrom: info.startOffsets.get(partition) ?? 0, seekRevision: noSeekRevision, source: 'start' };
   }
   start.deliverFrom = Math.max(start.deliverFrom, earliest);
   return start;

@@ -48,7 +48,7 @@ export class DedupWindow {
   /** Records a message and says whether it repeats an earlier one. */
   isRepeat(key: string, offset: number, publishTimeMillis: number): boolean {
     if (!key || this.windowMillis <= 0) return false;
-    if (this.capacity === 0) this.allocate();
+    if (this.capacity === 0) this.allocate(initialCapacity);
     this.fingerprint(key);
     let slot = this.find();
     const position = this.index[slot]! - 1;
@@ -159,20 +159,26 @@ export class DedupWindow {
     this.indexed--;
   }
 
-  private allocate(): void {
-    this.capacity = initialCapacity;
-    this.fingerprints = new Uint32Array(initialCapacity * fingerprintWords);
-    this.numbers = new Float64Array(initialCapacity * 2);
-    this.index = new Uint32Array(initialCapacity * 2);
+  /**
+   * Empty ring and index for `capacity` entries, in views of one buffer: each
+   * buffer costs a few hundred bytes of bookkeeping beyond its data, and most
+   * windows of an idle subscription hold a key or two.
+   */
+  private allocate(capacity: number): void {
+    const numbersBytes = capacity * 2 * Float64Array.BYTES_PER_ELEMENT;
+    const fingerprintBytes = capacity * fingerprintWords * Uint32Array.BYTES_PER_ELEMENT;
+    const buffer = new ArrayBuffer(numbersBytes + fingerprintBytes + capacity * 2 * Uint32Array.BYTES_PER_ELEMENT);
+    this.capacity = capacity;
+    this.numbers = new Float64Array(buffer, 0, capacity * 2);
+    this.fingerprints = new Uint32Array(buffer, numbersBytes, capacity * fingerprintWords);
+    this.index = new Uint32Array(buffer, numbersBytes + fingerprintBytes, capacity * 2);
   }
 
   /** Doubles the ring; entries keep their sequence numbers, so their positions and the index change. */
   private growRing(): void {
-    const old = { capacity: this.capacity, fingerprints: this.fingerprints, numbers: this.numbers };
+    const old = { capacity: this.capacity, fingerprints: this.fingerprints, numbers: this.numbers, index: this.index };
     const capacity = old.capacity * 2;
-    this.capacity = capacity;
-    this.fingerprints = new Uint32Array(capacity * fingerprintWords);
-    this.numbers = new Float64Array(capacity * 2);
+    this.allocate(capacity);
     for (let sequence = this.head; sequence < this.tail; sequence++) {
       const from = sequence % old.capacity;
       const to = sequence % capacity;
@@ -185,8 +191,7 @@ export class DedupWindow {
     }
     const oldHead = this.head % old.capacity;
     const moved = (position: number) => (this.head + ((position - oldHead + old.capacity) % old.capacity)) % capacity;
-    const indexed = this.index.filter((stored) => stored !== 0);
-    this.index = new Uint32Array(capacity * 2);
+    const indexed = old.index.filter((stored) => stored !== 0);
     for (const stored of indexed) {
       const position = moved(stored - 1);
       this.index[this.find(this.fingerprints, position * fingerprintWords)] = position + 1;

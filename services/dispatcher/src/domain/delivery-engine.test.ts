@@ -1343,6 +1343,24 @@ describe('DeliveryEngine', () => {
       }
     });
 
+    it('reports the oldest held message again after everything held before was settled', () => {
+      const h = setup();
+      const sink = h.stream(1);
+      h.engine.receive(messages(0, 1));
+      const first = sink.take();
+      h.engine.ack([first[1]!.ackId]);
+      assert.equal(h.engine.progress().get(0)!.oldest?.offset, 0);
+      assert.equal(h.engine.progress().get(0)!.settledAhead, 1);
+      h.engine.ack([first[0]!.ackId]);
+      assert.deepEqual(h.engine.progress().get(0), { commitPoint: 2, settledAhead: 0, oldest: undefined });
+      assert.equal(h.engine.held(0), 0);
+      h.engine.receive(messages(2, 4));
+      h.engine.ack([sink.take()[0]!.ackId]);
+      assert.equal(h.engine.progress().get(0)!.oldest?.offset, 3);
+      assert.equal(h.engine.commitPoint(0), 3);
+      assert.equal(h.engine.held(0), 2);
+    });
+
     it('is the next offset to fetch when all are settled, across holes in the offsets', () => {
       const h = setup({ partitions: [] });
       h.engine.assignPartition(0, 10);

@@ -135,8 +135,13 @@ interface PartitionState {
   dedup: DedupWindow;
   /** Received and not settled: what pausing the partition bounds. */
   held: number;
-  /** The same messages by offset: the oldest unacknowledged one is looked up here for its age. */
-  heldAt: Map<number, InboundMessage>;
+  /**
+   * The same messages by offset: the oldest unacknowledged one is looked up
+   * here for its age. Made by the first message held and dropped once none
+   * is: most partitions of an idle subscription hold nothing, and a dispatcher
+   * keeps one per partition of every subscription it serves.
+   */
+  heldAt: Map<number, InboundMessage> | undefined;
   /** Offsets past the start settled by an earlier owner (exactly-once): skipped when read. */
   preSettled: Set<number> | undefined;
 }
@@ -214,7 +219,8 @@ export class DeliveryEngine {
   private readonly expiries = new MinHeap<{ leaseId: number; deadline: number }>();
   private readonly waiting = new MinHeap<Entry>();
   private readonly deadLetterRetries = new MinHeap<Entry>();
-  private readonly ordering = new OrderingQueues<Entry>();
+  /** Ordered subscriptions only. */
+  private readonly ordering: OrderingQueues<Entry> | undefined;
   private nextLeaseId = 1;
   private roundRobin = 0;
   private dispatching = false;
@@ -231,6 +237,7 @@ export class DeliveryEngine {
   constructor(private readonly options: DeliveryEngineOptions) {
     this.policy = options.policy;
     this.ended = options.exactlyOnce ? new Map() : undefined;
+    this.ordering = options.ordering ? new OrderingQueues() : undefined;
   }
 
   /** Applies a subscription update (deadline, retry, dead letter) to future deliveries. */
@@ -252,7 +259,7 @@ export class DeliveryEngine {
       tracker: new OffsetTracker(startOffset),
       dedup: new DedupWindow(this.options.dedupWindowMillis),
       held: 0,
-      heldAt: new Map(),
+      heldAt: undefined,
       preSettled: settled && settled.length > 0 ? new Set(settled) : undefined,
     });
   }
@@ -269,7 +276,7 @@ export class DeliveryEngine {
     for (const [leaseId, entry] of this.leases) {
       if (entry.message.partition === partition) this.endLease(leaseId, entry, 'revoked');
     }
-    for (const head of this.ordering.dropWhere((entry) => entry.message.partition === partition)) {
+    for (const head of this.ordering?.dropWhere((entry) => entry.message.partition === partition) ?? []) {
       if (head.state === 'queued' && this.isCurrent(head)) {
         head.state = 'ready';
         this.fresh.push(head);
@@ -306,7 +313,7 @@ export class DeliveryEngine {
       progress.set(partition, {
         commitPoint,
         settledAhead: state.tracker.settledAhead,
-        oldest: state.heldAt.get(commitPoint),
+        oldest: state.heldAt?.get(commitPoint),
       });
     }
     return progress;
@@ -373,7 +380,7 @@ export class DeliveryEngine {
         continue;
       }
       partition.held++;
-      partition.heldAt.set(message.offset, message);
+      (partition.heldAt ??= new Map()).set(message.offset, message);
       this.heldTotal++;
       const entry: Entry = {
         message,
@@ -386,7 +393,7 @@ export class DeliveryEngine {
         deadline: 0,
         dueAt: 0,
       };
-      if (!this.options.ordering || !message.orderingKey || this.ordering.enqueue(message.orderingKey, entry)) {
+      if (!this.ordering || !message.orderingKey || this.ordering.enqueue(message.orderingKey, entry)) {
         entry.state = 'ready';
         this.fresh.push(entry);
       }
@@ -795,17 +802,17 @@ export class DeliveryEngine {
     entry.state = 'settled';
     const partition = this.partitions.get(entry.message.partition)!;
     partition.tracker.settle(entry.message.offset);
-    partition.held--;
-    partition.heldAt.delete(entry.message.offset);
+    if (--partition.held === 0) partition.heldAt = undefined;
+    else partition.heldAt!.delete(entry.message.offset);
     this.heldTotal--;
-    if (this.options.ordering && entry.message.orderingKey) {
+    if (this.ordering && entry.message.orderingKey) {
       if (untilDurable) this.awaitingDurable.push(entry);
       else this.releaseOrdering(entry);
     }
   }
 
   private releaseOrdering(entry: Entry): void {
-    const next = this.ordering.settleHead(entry.message.orderingKey, entry);
+    const next = this.ordering?.settleHead(entry.message.orderingKey, entry);
     if (next) {
       next.state = 'ready';
       this.fresh.push(next);

@@ -6,7 +6,13 @@ export class OffsetTracker {
   /** Fetched offsets not yet passed by the commit point, in fetch order. */
   private readonly offsets: number[] = [];
   private head = 0;
-  private readonly settled = new Set<number>();
+  /**
+   * Settled offsets not yet passed by the commit point. Made by the first
+   * settle and dropped once the commit point passes them all: a dispatcher
+   * keeps a tracker per partition of every subscription it serves, and most
+   * of them, idle, have nothing settled ahead.
+   */
+  private settled: Set<number> | undefined;
   private nextExpected: number;
 
   /** @param startOffset - the first offset this owner reads: the commit point until something is settled. */
@@ -37,18 +43,18 @@ export class OffsetTracker {
 
   /** Offsets settled past the commit point (acknowledged out of order), as of the last {@link commitPoint}. */
   get settledAhead(): number {
-    return this.settled.size;
+    return this.settled?.size ?? 0;
   }
 
   settle(offset: number): void {
-    this.settled.add(offset);
+    (this.settled ??= new Set()).add(offset);
   }
 
   /** Offsets settled past the commit point, ascending: what an exactly-once subscription stores beside it. */
   settledPast(): number[] {
     // For its side effect: it drops the settled offsets below the commit point, which need not be stored.
     this.commitPoint();
-    return [...this.settled].sort((a, b) => a - b);
+    return this.settled ? [...this.settled].sort((a, b) => a - b) : [];
   }
 
   /**
@@ -57,11 +63,16 @@ export class OffsetTracker {
    * lose the gap if this dispatcher died before those messages were acked.
    */
   commitPoint(): number {
-    while (this.head < this.offsets.length && this.settled.has(this.offsets[this.head]!)) {
-      this.settled.delete(this.offsets[this.head]!);
-      this.head++;
+    const settled = this.settled;
+    if (settled) {
+      while (this.head < this.offsets.length && settled.delete(this.offsets[this.head]!)) this.head++;
+      if (settled.size === 0) this.settled = undefined;
     }
-    if (this.head > 1024 && this.head * 2 > this.offsets.length) {
+    if (this.head === this.offsets.length) {
+      // Everything fetched is passed: an emptied array gives its storage back, as `splice` below would not.
+      this.offsets.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.offsets.length) {
       this.offsets.splice(0, this.head);
       this.head = 0;
     }

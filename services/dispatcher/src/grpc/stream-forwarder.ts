@@ -137,6 +137,8 @@ export class StreamForwarder {
         // burst to thousands of relayed streams would wait on window updates. The serving dispatcher's flow
         // control bounds what a stream holds.
         'grpc-node.flow_control_window': 16 * 1024 * 1024,
+        // No channelz service reads what it would track per relayed stream and message.
+        'grpc.enable_channelz': 0,
       });
       this.clients.set(address, client);
     }

@@ -3,6 +3,7 @@ import { type StreamingPullRequest, StreamingPullResponse } from '@herald/api';
 import { type HeraldError, InvalidArgumentError } from '@herald/errors';
 import type { Logger } from '@herald/logging';
 import type { AttachedStream, DispatcherService } from '../dispatcher-service';
+import type { StreamEndpoint } from '../subscription-runtime';
 import type { FlowLimits } from '../domain/flow-control';
 import { writeDeliveries } from './delivery-encoding';
 import { answerToProto, exactlyOnceProperties } from './lease-answers';
@@ -51,6 +52,7 @@ export function streamingPull(
       if (error) reject(error);
       else resolve();
     };
+    const isFinished = () => finished;
     const handle = (request: StreamingPullRequest) => {
       if (relay) return relay.write(request);
       try {
@@ -74,17 +76,7 @@ export function streamingPull(
       dispatcher
         .attach(
           request.subscription,
-          {
-            sink: {
-              send: (batch) => writeDeliveries(call, batch, request.subscription, logger),
-            },
-            end: (error) => finish(error),
-            // Small and rare beside deliveries: written past a full buffer rather than held back.
-            answer: (answer) => {
-              if (!finished) call.write(answerToProto(answer));
-            },
-            exactlyOnce: (ordering) => call.write(exactlyOnceProperties(ordering)),
-          },
+          endpointOf(call, request.subscription, logger, finish, isFinished),
           limits,
           ackDeadlineMillis,
           forwarded,
@@ -123,6 +115,31 @@ export function streamingPull(
       finish();
     });
   });
+}
+
+/**
+ * The stream as the runtime sees it. Made outside the first request's
+ * handler, so that what the runtime keeps for as long as the stream lives
+ * does not hold that request too.
+ */
+function endpointOf(
+  call: ServerDuplexStream<StreamingPullRequest, StreamingPullResponse>,
+  subscription: string,
+  logger: Logger,
+  finish: (error?: HeraldError) => void,
+  finished: () => boolean,
+): StreamEndpoint {
+  return {
+    sink: {
+      send: (batch) => writeDeliveries(call, batch, subscription, logger),
+    },
+    end: finish,
+    // Small and rare beside deliveries: written past a full buffer rather than held back.
+    answer: (answer) => {
+      if (!finished()) call.write(answerToProto(answer));
+    },
+    exactlyOnce: (ordering) => call.write(exactlyOnceProperties(ordering)),
+  };
 }
 
 function firstRequest(request: StreamingPullRequest): { limits: FlowLimits; ackDeadlineMillis: number | undefined } {
