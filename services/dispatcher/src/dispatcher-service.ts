@@ -397,7 +397,10 @@ export class DispatcherService {
       runtime.tick();
       if (!store) continue;
       this.storeCursor(runtime);
-      if (runtime.engine.held() === 0) this.ticking.delete(runtime);
+      if (runtime.engine.held() === 0) {
+        this.ticking.delete(runtime);
+        runtime.engine.releaseEmpty();
+      }
     }
     this.parts.runtime.exactlyOnce?.tick();
     if (store) {

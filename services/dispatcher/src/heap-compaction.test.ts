@@ -11,6 +11,7 @@ class FakeHeap implements HeapProbes {
   liveBytes = 30 * MiB;
   utilization = 0;
   compactions = 0;
+  releases = 0;
   clock = 0;
 
   heap() {
@@ -25,6 +26,15 @@ class FakeHeap implements HeapProbes {
     this.compactions++;
     this.usedBytes = this.liveBytes;
     this.totalBytes = this.liveBytes + 4 * MiB;
+  }
+
+  releaseNative() {
+    this.releases++;
+    return true;
+  }
+
+  residentBytes() {
+    return this.totalBytes + 50 * MiB;
   }
 
   now() {
@@ -68,6 +78,15 @@ describe('HeapCompaction', () => {
     assert.equal(heap.totalBytes, 134 * MiB);
     heap.clock = 3_600_000;
     assert.equal(compactor.check(), false, 'compacted already');
+  });
+
+  it('asks native memory back at the look after each compaction, once', () => {
+    const { heap, compactor } = compactedOnce();
+    assert.equal(heap.releases, 0, 'not within the compaction: finalizers and the sweeper free it later');
+    compactor.check();
+    assert.equal(heap.releases, 1);
+    compactor.check();
+    assert.equal(heap.releases, 1, 'nothing compacted since');
   });
 
   it('never compacts while the event loop is busy, however large the heap', () => {

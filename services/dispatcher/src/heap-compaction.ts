@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Logger } from '@herald/logging';
+import { releaseFreeNativeMemory } from './native-memory';
 
 /** What a {@link HeapCompaction} looks at and does; the process's own by default. */
 export interface HeapProbes {
@@ -11,6 +12,10 @@ export interface HeapProbes {
   loopUtilization(): number;
   /** A full, compacting collection that gives free heap pages back to the system. */
   compact(): void;
+  /** Asks the C allocator to give its free pages back; whether it did. */
+  releaseNative(): boolean;
+  /** The process's resident memory, for the log. */
+  residentBytes(): number;
   now(): number;
 }
 
@@ -39,7 +44,8 @@ export interface HeapCompactionOptions {
  * its size after the last compaction, one compacting collection runs: a pause
  * of a few hundred milliseconds for a heap of some hundred megabytes, paid
  * when nothing waits for the process, at most once per doubling of the heap
- * and once per `minSpacingMillis`. The heap grows back under the next load,
+ * and once per `minSpacingMillis`. The C allocator is asked to give its free
+ * pages back one look later. The heap grows back under the next load,
  * at some cost in collections. The JVM's periodic collection of an idle G1
  * heap does the same.
  */
@@ -53,6 +59,8 @@ export class HeapCompaction {
    */
   private baselineBytes: number;
   private lastCompaction = -Infinity;
+  /** A compaction ran at the last look: the native memory it freed is to be given back at this one. */
+  private releasePending = false;
 
   constructor(private readonly options: HeapCompactionOptions) {
     this.probes = options.probes ?? processHeapProbes();
@@ -73,6 +81,7 @@ export class HeapCompaction {
 
   /** One look: compacts when the process was idle and the heap grew enough; whether it did. */
   check(): boolean {
+    if (this.releasePending) this.releaseNative();
     const utilization = this.probes.loopUtilization();
     const before = this.probes.heap();
     const { maxLoopUtilization, minReclaimBytes, minGrowthFactor, minSpacingMillis } = this.options;
@@ -100,7 +109,25 @@ export class HeapCompaction {
     );
     // The collection itself kept the loop busy: not a sign of load for the next look.
     this.probes.loopUtilization();
+    this.releasePending = true;
     return true;
+  }
+
+  /**
+   * What the collection freed outside the heap (HTTP/2 streams' state,
+   * buffers) is freed after it, by V8's sweeper thread and the objects'
+   * finalizers: so it is asked back one look later. glibc would keep the
+   * pages of a burst's short-lived allocations that lie between long-lived
+   * ones, about a fifth of an idle fan-out dispatcher's resident memory.
+   */
+  private releaseNative(): void {
+    this.releasePending = false;
+    const before = this.probes.residentBytes();
+    const released = this.probes.releaseNative();
+    this.options.logger.info(
+      { released, residentBeforeBytes: before, residentAfterBytes: this.probes.residentBytes() },
+      'idle: native memory given back',
+    );
   }
 }
 
@@ -127,6 +154,8 @@ export function processHeapProbes(): HeapProbes {
       // 'last-resort' is V8's memory-reducing collection: it compacts and releases the freed pages.
       gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     },
+    releaseNative: releaseFreeNativeMemory,
+    residentBytes: () => process.memoryUsage.rss(),
     now: () => performance.now(),
   };
 }

@@ -1343,22 +1343,29 @@ describe('DeliveryEngine', () => {
       }
     });
 
-    it('reports the oldest held message again after everything held before was settled', () => {
+    it('keeps every lease and position when storage is given back, emptied or not', () => {
       const h = setup();
       const sink = h.stream(1);
       h.engine.receive(messages(0, 1));
       const first = sink.take();
       h.engine.ack([first[1]!.ackId]);
-      assert.equal(h.engine.progress().get(0)!.oldest?.offset, 0);
-      assert.equal(h.engine.progress().get(0)!.settledAhead, 1);
+      h.engine.releaseEmpty(); // offset 0 still leased, 1 settled ahead of it
+      assert.deepEqual(h.engine.progress().get(0), { commitPoint: 0, settledAhead: 1, oldest: first[0]!.message });
+      assert.equal(h.engine.leaseCount, 1);
       h.engine.ack([first[0]!.ackId]);
+      assert.equal(h.engine.stats.acked, 2);
+      h.engine.releaseEmpty(); // all settled: nothing held, leased or tracked
       assert.deepEqual(h.engine.progress().get(0), { commitPoint: 2, settledAhead: 0, oldest: undefined });
-      assert.equal(h.engine.held(0), 0);
+      assert.deepEqual(h.engine.outstanding(1), { messages: 0, bytes: 0 });
       h.engine.receive(messages(2, 4));
-      h.engine.ack([sink.take()[0]!.ackId]);
+      const second = sink.take();
+      h.engine.ack([second[0]!.ackId]);
       assert.equal(h.engine.progress().get(0)!.oldest?.offset, 3);
       assert.equal(h.engine.commitPoint(0), 3);
       assert.equal(h.engine.held(0), 2);
+      h.engine.ack(ackIdsOf(second.slice(1)));
+      assert.equal(h.engine.commitPoint(0), 5);
+      assert.equal(h.engine.leaseCount, 0);
     });
 
     it('is the next offset to fetch when all are settled, across holes in the offsets', () => {

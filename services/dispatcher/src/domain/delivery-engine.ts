@@ -137,9 +137,8 @@ interface PartitionState {
   held: number;
   /**
    * The same messages by offset: the oldest unacknowledged one is looked up
-   * here for its age. Made by the first message held and dropped once none
-   * is: most partitions of an idle subscription hold nothing, and a dispatcher
-   * keeps one per partition of every subscription it serves.
+   * here for its age. Made by the first message held, dropped by
+   * {@link DeliveryEngine.releaseEmpty} once none is.
    */
   heldAt: Map<number, InboundMessage> | undefined;
   /** Offsets past the start settled by an earlier owner (exactly-once): skipped when read. */
@@ -162,7 +161,8 @@ interface StreamState {
   flow: FlowControl;
   ackDeadlineMillis: number | undefined;
   writable: boolean;
-  leases: Set<number>;
+  /** Made by the first lease, dropped by {@link DeliveryEngine.releaseEmpty}. */
+  leases: Set<number> | undefined;
 }
 
 /** A FIFO that drops entries lazily: stale ones are skipped when they reach the front. */
@@ -213,7 +213,8 @@ export class DeliveryEngine {
   private readonly streams: StreamState[] = [];
   /** The same streams by id: acks and drains look their stream up, thousands of streams or not. */
   private readonly streamsById = new Map<number, StreamState>();
-  private readonly leases = new Map<number, Entry>();
+  /** Made by the first lease, dropped by {@link releaseEmpty}. */
+  private leases: Map<number, Entry> | undefined;
   private readonly fresh = new EntryQueue();
   private readonly redeliveries = new EntryQueue();
   private readonly expiries = new MinHeap<{ leaseId: number; deadline: number }>();
@@ -273,7 +274,7 @@ export class DeliveryEngine {
     if (!state) return;
     this.partitions.delete(partition);
     this.heldTotal -= state.held;
-    for (const [leaseId, entry] of this.leases) {
+    for (const [leaseId, entry] of this.leases ?? []) {
       if (entry.message.partition === partition) this.endLease(leaseId, entry, 'revoked');
     }
     for (const head of this.ordering?.dropWhere((entry) => entry.message.partition === partition) ?? []) {
@@ -319,9 +320,24 @@ export class DeliveryEngine {
     return progress;
   }
 
+  /**
+   * Gives back the storage of structures emptied since messages last came:
+   * for when the subscription goes idle, not per message, since a steady flow
+   * would only make them again. A dispatcher keeps an engine for every
+   * subscription it serves, thousands of them idle.
+   */
+  releaseEmpty(): void {
+    for (const state of this.partitions.values()) {
+      if (state.held === 0) state.heldAt = undefined;
+      state.tracker.releaseEmpty();
+    }
+    if (this.leases?.size === 0) this.leases = undefined;
+    for (const stream of this.streams) if (stream.leases?.size === 0) stream.leases = undefined;
+  }
+
   /** Messages leased to streams now, awaiting their ack. */
   get leaseCount(): number {
-    return this.leases.size;
+    return this.leases?.size ?? 0;
   }
 
   /** The offset of an owned partition safe to commit; undefined for a partition not owned. */
@@ -422,7 +438,7 @@ export class DeliveryEngine {
       flow: new FlowControl(limits),
       ackDeadlineMillis,
       writable: true,
-      leases: new Set(),
+      leases: undefined,
     };
     this.streams.push(stream);
     this.streamsById.set(id, stream);
@@ -435,8 +451,8 @@ export class DeliveryEngine {
     if (index < 0) return;
     const [stream] = this.streams.splice(index, 1);
     this.streamsById.delete(id);
-    for (const leaseId of [...stream!.leases]) {
-      const entry = this.leases.get(leaseId);
+    for (const leaseId of [...(stream!.leases ?? [])]) {
+      const entry = this.leases?.get(leaseId);
       if (entry) {
         this.endLease(leaseId, entry, 'stream-gone');
         this.fail(entry, false);
@@ -620,7 +636,7 @@ export class DeliveryEngine {
       this.stats.unknownAcks++;
       return 'invalid';
     }
-    const entry = this.leases.get(leaseId);
+    const entry = this.leases?.get(leaseId);
     if (entry) return entry.streamId === streamId ? { leaseId, entry } : 'lease-moved';
     this.stats.unknownAcks++;
     const ended = this.ended?.get(leaseId);
@@ -638,7 +654,7 @@ export class DeliveryEngine {
     const now = this.options.now();
     while ((this.expiries.peekKey() ?? Infinity) <= now) {
       const { leaseId, deadline } = this.expiries.pop()!;
-      const entry = this.leases.get(leaseId);
+      const entry = this.leases?.get(leaseId);
       if (!entry || entry.deadline !== deadline) continue;
       this.endLease(leaseId, entry, 'expired');
       this.stats.expired++;
@@ -726,8 +742,8 @@ export class DeliveryEngine {
     entry.ackId = this.options.ackIds.encode(this.options.ackScope, leaseId);
     entry.streamId = stream.id;
     entry.deadline = this.options.now() + (stream.ackDeadlineMillis ?? this.policy.ackDeadlineMillis);
-    this.leases.set(leaseId, entry);
-    stream.leases.add(leaseId);
+    (this.leases ??= new Map()).set(leaseId, entry);
+    (stream.leases ??= new Set()).add(leaseId);
     stream.flow.add(entry.message.size);
     this.expiries.push(entry.deadline, { leaseId, deadline: entry.deadline });
     this.stats.delivered++;
@@ -740,7 +756,7 @@ export class DeliveryEngine {
 
   private lease(ackId: string): { leaseId: number; entry: Entry } | undefined {
     const leaseId = AckIds.leaseIdOf(ackId);
-    const entry = leaseId === undefined ? undefined : this.leases.get(leaseId);
+    const entry = leaseId === undefined ? undefined : this.leases?.get(leaseId);
     if (!entry || entry.ackId !== ackId) {
       this.stats.unknownAcks++;
       return undefined;
@@ -749,13 +765,13 @@ export class DeliveryEngine {
   }
 
   private endLease(leaseId: number, entry: Entry, why: LeaseEnd): void {
-    this.leases.delete(leaseId);
+    this.leases!.delete(leaseId);
     if (this.ended) {
       this.ended.set(leaseId, { entry, why, streamId: entry.streamId });
       if (this.ended.size > endedLeasesKept) this.ended.delete(this.ended.keys().next().value!);
     }
     const stream = this.streamsById.get(entry.streamId);
-    if (stream?.leases.delete(leaseId)) stream.flow.remove(entry.message.size);
+    if (stream?.leases?.delete(leaseId)) stream.flow.remove(entry.message.size);
   }
 
   /** A delivery failed: deliver again after backoff, or dead-letter once attempts are used up. */
@@ -802,8 +818,8 @@ export class DeliveryEngine {
     entry.state = 'settled';
     const partition = this.partitions.get(entry.message.partition)!;
     partition.tracker.settle(entry.message.offset);
-    if (--partition.held === 0) partition.heldAt = undefined;
-    else partition.heldAt!.delete(entry.message.offset);
+    partition.held--;
+    partition.heldAt!.delete(entry.message.offset);
     this.heldTotal--;
     if (this.ordering && entry.message.orderingKey) {
       if (untilDurable) this.awaitingDurable.push(entry);

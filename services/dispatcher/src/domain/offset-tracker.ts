@@ -8,9 +8,8 @@ export class OffsetTracker {
   private head = 0;
   /**
    * Settled offsets not yet passed by the commit point. Made by the first
-   * settle and dropped once the commit point passes them all: a dispatcher
-   * keeps a tracker per partition of every subscription it serves, and most
-   * of them, idle, have nothing settled ahead.
+   * settle, dropped by {@link releaseEmpty}: a dispatcher keeps a tracker per
+   * partition of every subscription it serves, most of them idle.
    */
   private settled: Set<number> | undefined;
   private nextExpected: number;
@@ -66,16 +65,24 @@ export class OffsetTracker {
     const settled = this.settled;
     if (settled) {
       while (this.head < this.offsets.length && settled.delete(this.offsets[this.head]!)) this.head++;
-      if (settled.size === 0) this.settled = undefined;
     }
-    if (this.head === this.offsets.length) {
-      // Everything fetched is passed: an emptied array gives its storage back, as `splice` below would not.
-      this.offsets.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.offsets.length) {
+    if (this.head > 1024 && this.head * 2 > this.offsets.length) {
       this.offsets.splice(0, this.head);
       this.head = 0;
     }
     return this.head < this.offsets.length ? this.offsets[this.head]! : this.nextExpected;
+  }
+
+  /**
+   * Gives back the storage of what the commit point has passed entirely. For
+   * when the subscription goes idle, not per message: a steady flow would
+   * only make it all again.
+   */
+  releaseEmpty(): void {
+    if (this.settled?.size === 0) this.settled = undefined;
+    if (this.head === this.offsets.length) {
+      this.offsets.length = 0; // an emptied array's storage goes, as `splice` would not give it back
+      this.head = 0;
+    }
   }
 }
