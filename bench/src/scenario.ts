@@ -129,7 +129,7 @@ export interface FanoutScaleDispatcher {
   heapAfter?: V8Heap;
   /**
    * Both again once the dispatchers had been idle for the plan's `idleSeconds` (time for a dispatcher to
-   * give back what the attach burst grew of its heap); undefined when not measured.
+   * give back what the attach burst grew of its heap and of its native memory); undefined when not measured.
    */
   rssIdleBytes?: number;
   heapIdle?: V8Heap;

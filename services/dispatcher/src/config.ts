@@ -87,7 +87,7 @@ export const dispatcherEnv = {
     3_600_000,
   )({
     default: 5_000,
-    desc: 'How often to look whether the heap grew by a burst (attaching many streams) and the process is idle (event loop busy under 5%); then one compacting collection gives the memory back (a pause of some 100 ms per 100 MB). 0 never compacts',
+    desc: 'How often to look whether the heap grew by a burst (attaching many streams) and the process is idle (event loop busy under 5%); then one compacting collection gives the memory back (a pause of some 100 ms per 100 MB), and at the next look the C allocator gives back its free pages (glibc). 0 never compacts',
   }),
   DISPATCHER_PUSH_ALLOW_PRIVATE: bool({
     default: false,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createLogger } from '@herald/logging';
-import { HeapCompaction, type HeapProbes, processHeapProbes } from './heap-compaction';
+import { HeapCompaction, type HeapCompactionOptions, type HeapProbes, processHeapProbes } from './heap-compaction';
 
 const MiB = 1024 * 1024;
 
@@ -42,7 +42,7 @@ class FakeHeap implements HeapProbes {
   }
 }
 
-function compaction(heap: FakeHeap) {
+function compaction(heap: FakeHeap, options: Partial<HeapCompactionOptions> = {}) {
   return new HeapCompaction({
     intervalMillis: 5_000,
     maxLoopUtilization: 0.05,
@@ -51,6 +51,7 @@ function compaction(heap: FakeHeap) {
     minSpacingMillis: 600_000,
     logger: createLogger({ service: 'test', level: 'silent' }),
     probes: heap,
+    ...options,
   });
 }
 
@@ -78,6 +79,17 @@ describe('HeapCompaction', () => {
     assert.equal(heap.totalBytes, 134 * MiB);
     heap.clock = 3_600_000;
     assert.equal(compactor.check(), false, 'compacted already');
+  });
+
+  it('lets the process drop what it keeps just before each compaction, and only then', () => {
+    const heap = new FakeHeap();
+    const seen: number[] = [];
+    const compactor = compaction(heap, { beforeCompaction: () => seen.push(heap.compactions) });
+    assert.equal(compactor.check(), false);
+    assert.deepEqual(seen, [], 'no compaction, nothing dropped');
+    heap.totalBytes = 400 * MiB;
+    assert.equal(compactor.check(), true);
+    assert.deepEqual(seen, [0], 'called once, before the collection');
   });
 
   it('asks native memory back at the look after each compaction, once', () => {

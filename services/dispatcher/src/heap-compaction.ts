@@ -30,6 +30,8 @@ export interface HeapCompactionOptions {
   minGrowthFactor: number;
   /** Time between two compactions at least: a load that comes in bursts pays for one now and then, not each time. */
   minSpacingMillis: number;
+  /** Lets the process drop what it keeps for its next burst, just before the collection that would free it. */
+  beforeCompaction?: () => void;
   logger: Logger;
   probes?: HeapProbes;
 }
@@ -94,6 +96,7 @@ export class HeapCompaction {
     ) {
       return false;
     }
+    this.options.beforeCompaction?.();
     this.probes.compact();
     const after = this.probes.heap();
     this.baselineBytes = after.totalBytes;

@@ -218,6 +218,7 @@ runMain('dispatcher', async () => {
     minReclaimBytes: 64 * 1024 * 1024,
     minGrowthFactor: 2,
     minSpacingMillis: 10 * 60_000,
+    beforeCompaction: () => dispatcher.releaseIdleState(),
     logger,
   });
   compaction.start();

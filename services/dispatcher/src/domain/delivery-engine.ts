@@ -322,9 +322,9 @@ export class DeliveryEngine {
 
   /**
    * Gives back the storage of structures emptied since messages last came:
-   * for when the subscription goes idle, not per message, since a steady flow
-   * would only make them again. A dispatcher keeps an engine for every
-   * subscription it serves, thousands of them idle.
+   * for an idle subscription, not per message, since a steady flow would only
+   * make them again. A dispatcher keeps an engine for every subscription it
+   * serves, thousands of them idle.
    */
   releaseEmpty(): void {
     for (const state of this.partitions.values()) {
