@@ -46,7 +46,8 @@ export const fanoutScale: Scenario = {
     '(attach), then one message whose arrival on every attached subscription is timed (deliver). Memory per ' +
     "subscription is each dispatcher's RSS growth from before the streams, divided by the subscriptions attached " +
     'on it (served there): as the attach phase ended, and per idle subscription once the dispatchers had been left idle a few ' +
-    'seconds more (a dispatcher gives back what a burst grew of its heap once it is idle); beside it, the growth ' +
+    "seconds more (once idle, a dispatcher gives back what a burst grew of its heap, then its C allocator's free " +
+    'pages); beside it, the growth ' +
     'of its V8 heap (total reserved, and used: live objects plus garbage not yet collected) from its /metrics, ' +
     'at the same moments. Each phase is bounded in time (and attach by a ' +
     'memory and thread guard); ' +
