@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import type Koffi from 'koffi';
 
 type Trim = (pad: number) => number;
 
@@ -10,8 +10,8 @@ let trim: Trim | null | undefined;
  * so nothing is compiled at install). glibc gives memory back by itself only
  * from the top of its heap; what a burst freed below memory still in use
  * (HTTP/2 state of streams that come and go among thousands that stay) stays
- * resident until asked. Elsewhere (musl, macOS) it does nothing and says so:
- * those allocators have no such call.
+ * resident until asked. Elsewhere (musl, macOS, a platform koffi has no build
+ * for) it does nothing and says so.
  *
  * @returns whether memory was given back.
  */
@@ -23,8 +23,11 @@ export function releaseFreeNativeMemory(): boolean {
 function loadTrim(): Trim | null {
   if (process.platform !== 'linux') return null;
   try {
+    // Loaded here, not imported: a dispatcher where koffi cannot load still starts, only without this.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const koffi = require('koffi') as typeof Koffi;
     return koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as Trim;
   } catch {
-    return null; // not glibc
+    return null; // not glibc, or no koffi build here
   }
 }
