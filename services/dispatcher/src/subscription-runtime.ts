@@ -165,6 +165,11 @@ export class SubscriptionRuntime {
     return this.seekRevisions?.get(partition) ?? noSeekRevision;
   }
 
+  private followSeek(partition: number, revision: string): void {
+    if (revision === noSeekRevision && !this.seekRevisions) return;
+    (this.seekRevisions ??= new Map()).set(partition, revision);
+  }
+
   get name(): string {
     return this.subscription.name;
   }
@@ -208,7 +213,7 @@ export class SubscriptionRuntime {
         start.source === 'cursor' && windowStart
           ? Math.max(first, Math.min(start.deliverFrom, windowStart.get(partition) ?? start.deliverFrom))
           : start.deliverFrom;
-      if (start.seekRevision !== noSeekRevision) (this.seekRevisions ??= new Map()).set(partition, start.seekRevision);
+      this.followSeek(partition, start.seekRevision);
       this.cursor.start(partition, readFrom, start.deliverFrom, ahead);
       sources.push(`${partition}:${start.source}@${start.deliverFrom}${ahead?.length ? `+${ahead.length}` : ''}`);
     }
@@ -387,7 +392,7 @@ export class SubscriptionRuntime {
         const offsets = offsetsMap(seek.offsets);
         for (const partition of this.cursor.positions().keys()) {
           const target = Math.max(offsets.get(partition) ?? 0, earliest.get(partition) ?? 0);
-          (this.seekRevisions ??= new Map()).set(partition, seek.revision);
+          this.followSeek(partition, seek.revision);
           this.written.delete(partition);
           this.cursor.start(partition, target, target);
         }
